@@ -1,0 +1,78 @@
+package org.segmentbridge.intake;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.queue.EventQueue.QueuedEvent;
+import org.segmentbridge.state.StateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stores validated events: drops those whose messageId was stored within the dedupe window, then publishes the rest
+ * to the durable queue in one transaction. The ledger rows commit only after the queue has committed, so a failure
+ * anywhere leaves neither a half-stored request nor an id marked as seen without its event.
+ */
+public class Intake {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Intake.class);
+
+    private final StateStore stateStore;
+    private final MessageLedger ledger;
+    private final EventQueue queue;
+    private final IntakeMetrics metrics;
+
+    Intake(StateStore stateStore, MessageLedger ledger, EventQueue queue, IntakeMetrics metrics) {
+        this.stateStore = stateStore;
+        this.ledger = ledger;
+        this.queue = queue;
+        this.metrics = metrics;
+    }
+
+    public record Outcome(int stored, int duplicates) {
+    }
+
+    Outcome store(List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
+        List<QueuedEvent> fresh = new ArrayList<>(events.size());
+        try (Connection transaction = stateStore.dataSource().getConnection()) {
+            transaction.setAutoCommit(false);
+            try {
+                for (ObjectNode event : events) {
+                    String messageId = event.get("messageId").asText();
+                    if (ledger.claim(transaction, messageId, now)) {
+                        fresh.add(new QueuedEvent(event.get("type").asText(), messageId, event.toString()));
+                    }
+                }
+                queue.publish(fresh, endpoint);
+            } catch (RuntimeException | SQLException e) {
+                transaction.rollback();
+                throw e;
+            }
+            try {
+                transaction.commit();
+            } catch (SQLException e) {
+                // The events are already durable; only the dedupe record is missing, so a resend may be stored twice.
+                LOG.warn("Stored {} events but could not record their messageIds for dedupe: {}", fresh.size(), e.getMessage());
+            }
+        }
+        Outcome outcome = new Outcome(fresh.size(), events.size() - fresh.size());
+        metrics.accepted(endpoint, outcome.stored());
+        if (outcome.duplicates() > 0) {
+            metrics.duplicates(endpoint, outcome.duplicates());
+        }
+        return outcome;
+    }
+
+    void rejected(String endpoint, IntakeRejected rejection) {
+        metrics.rejected(endpoint, rejection.reason());
+    }
+
+    int purgeExpiredMessageIds(Instant now) throws SQLException {
+        return ledger.purgeExpired(now);
+    }
+}

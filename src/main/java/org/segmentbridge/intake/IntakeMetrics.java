@@ -1,0 +1,29 @@
+package org.segmentbridge.intake;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Counters the intake publishes: events accepted and acknowledged as duplicates per endpoint, requests rejected per reason. */
+final class IntakeMetrics {
+
+    private final MeterRegistry registry;
+
+    IntakeMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    void accepted(String endpoint, int events) {
+        Counter.builder("bridge.intake.events.accepted").description("Events stored durably by the intake")
+                .tag("endpoint", endpoint).register(registry).increment(events);
+    }
+
+    void duplicates(String endpoint, int events) {
+        Counter.builder("bridge.intake.events.duplicate").description("Events acknowledged but not stored again (messageId seen within the dedupe window)")
+                .tag("endpoint", endpoint).register(registry).increment(events);
+    }
+
+    void rejected(String endpoint, IntakeRejected.Reason reason) {
+        Counter.builder("bridge.intake.requests.rejected").description("Requests refused whole, by reason")
+                .tag("endpoint", endpoint).tag("reason", reason.label()).register(registry).increment();
+    }
+}

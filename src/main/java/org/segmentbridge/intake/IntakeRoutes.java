@@ -1,0 +1,137 @@
+package org.segmentbridge.intake;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+import org.segmentbridge.BridgeSettings;
+import org.segmentbridge.intake.IntakeRejected.Reason;
+import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.state.StateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP intake endpoints. They are the fixed contract with Segment, so they live in Java rather than in the
+ * user-editable {@code routes/} folder. Each request is answered only after its events are durable.
+ */
+public class IntakeRoutes extends RouteBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IntakeRoutes.class);
+
+    private final BridgeSettings settings;
+    private final StateStore stateStore;
+    private final EventQueue queue;
+
+    private TrackingApi trackingApi;
+    private SegmentWebhook segmentWebhook;
+    private Intake intake;
+
+    public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue) {
+        this.settings = settings;
+        this.stateStore = stateStore;
+        this.queue = queue;
+    }
+
+    @Override
+    public void configure() {
+        MeterRegistry meters = getCamelContext().getRegistry().findSingleByType(MeterRegistry.class);
+        if (meters == null) {
+            throw new IllegalStateException("no Micrometer registry: camel.metrics.enabled must be true");
+        }
+        intake = new Intake(stateStore, new MessageLedger(stateStore, settings.dedupeWindow()),
+                queue, new IntakeMetrics(meters));
+        trackingApi = new TrackingApi(settings, intake);
+        segmentWebhook = new SegmentWebhook(settings, intake);
+
+        from("platform-http:/v1/{call}?httpMethodRestrict=POST")
+                .routeId("intake-tracking-api")
+                .process(exchange -> answer(exchange, TrackingApi.ENDPOINT, () -> trackingApi.receive(
+                        exchange.getMessage().getHeader("call", String.class),
+                        exchange.getMessage().getHeader("Authorization", String.class),
+                        body(exchange))));
+
+        from("platform-http:/webhooks/segment?httpMethodRestrict=POST")
+                .routeId("intake-segment-webhook")
+                .process(exchange -> answer(exchange, SegmentWebhook.ENDPOINT, () -> segmentWebhook.receive(
+                        exchange.getMessage().getHeader("X-Signature", String.class),
+                        body(exchange))));
+
+        from("timer:purge-message-ledger?period=10m&delay=1m")
+                .routeId("intake-purge-message-ledger")
+                .process(exchange -> {
+                    int purged = intake.purgeExpiredMessageIds(Instant.now());
+                    if (purged > 0) {
+                        LOG.debug("Forgot {} messageIds older than the dedupe window", purged);
+                    }
+                });
+    }
+
+    /** Which intake endpoints refuse every request for lack of a secret, as operator-facing sentences. */
+    public Map<String, String> disabledEndpoints() {
+        Map<String, String> disabled = new LinkedHashMap<>();
+        if (!trackingApi.enabled()) {
+            disabled.put("/v1/*", "BRIDGE_WRITE_KEYS is not set");
+        }
+        if (!segmentWebhook.enabled()) {
+            disabled.put("/webhooks/segment", "SEGMENT_WEBHOOK_SECRET is not set");
+        }
+        return disabled;
+    }
+
+    @FunctionalInterface
+    private interface Receiver {
+        Intake.Outcome receive() throws Exception;
+    }
+
+    private void answer(Exchange exchange, String endpoint, Receiver receiver) {
+        Message message = exchange.getMessage();
+        String contentType = message.getHeader(Exchange.CONTENT_TYPE, String.class);
+        int status;
+        Map<String, Object> reply = new LinkedHashMap<>();
+        try {
+            if (isForm(contentType)) {
+                throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE,
+                        "Content-Type " + contentType + " is not accepted; send the events as JSON (application/json)");
+            }
+            receiver.receive();
+            status = 200;
+            reply.put("success", true);
+        } catch (IntakeRejected rejected) {
+            intake.rejected(endpoint, rejected);
+            status = rejected.status();
+            reply.put("success", false);
+            reply.put("error", rejected.getMessage());
+            if (rejected.field() != null) {
+                reply.put("field", rejected.field());
+            }
+            if (rejected.index() != null) {
+                reply.put("index", rejected.index());
+            }
+        } catch (Exception e) {
+            LOG.error("Could not store events received on {}", endpoint, e);
+            status = 503;
+            reply.put("success", false);
+            reply.put("error", "the events could not be stored (" + e.getClass().getSimpleName() + "); nothing was kept, retry later");
+        }
+        // Request headers (Authorization, X-Signature, ...) would otherwise be echoed back as response headers.
+        message.removeHeaders("*");
+        message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        message.setBody(EventBodies.JSON.valueToTree(reply).toString());
+    }
+
+    private static byte[] body(Exchange exchange) {
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        return body == null ? new byte[0] : body;
+    }
+
+    private static boolean isForm(String contentType) {
+        return contentType != null && (contentType.startsWith("application/x-www-form-urlencoded")
+                || contentType.startsWith("multipart/form-data"));
+    }
+}

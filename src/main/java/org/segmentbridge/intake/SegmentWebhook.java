@@ -1,0 +1,80 @@
+package org.segmentbridge.intake;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.segmentbridge.BridgeSettings;
+import org.segmentbridge.intake.IntakeRejected.Reason;
+
+/**
+ * Segment's Webhooks destinations (classic and Actions) posting to {@code /webhooks/segment}: one event or an array
+ * of events, signed with {@code X-Signature}; also Segment's {@code delete} notifications.
+ */
+final class SegmentWebhook {
+
+    static final String ENDPOINT = "segment-webhook";
+
+    private final WebhookSignature signature;
+    private final Intake intake;
+    private final int maxEventBytes;
+    private final int maxBodyBytes;
+
+    SegmentWebhook(BridgeSettings settings, Intake intake) {
+        this.signature = new WebhookSignature(settings.segmentWebhookSecret());
+        this.intake = intake;
+        this.maxEventBytes = settings.maxEventBytes();
+        this.maxBodyBytes = settings.maxWebhookBytes();
+    }
+
+    boolean enabled() {
+        return signature.enabled();
+    }
+
+    Intake.Outcome receive(String signatureHeader, byte[] body) throws SQLException {
+        signature.requireEnabled();
+        if (body.length > maxBodyBytes) {
+            throw new IntakeRejected(Reason.TOO_LARGE, "the webhook body is " + body.length
+                    + " bytes; the limit is " + maxBodyBytes + " bytes (setting bridge.webhook.max-body-bytes)");
+        }
+        boolean array = startsWithArray(body);
+        signature.verify(signatureHeader, array ? EventBodies.firstArrayElement(body) : body);
+
+        JsonNode root = EventBodies.parse(body);
+        Instant now = Instant.now();
+        List<ObjectNode> events = new ArrayList<>();
+        if (root instanceof ArrayNode items) {
+            for (int index = 0; index < items.size(); index++) {
+                String path = "[" + index + "]";
+                try {
+                    ObjectNode event = EventBodies.requireObject(items.get(index), path);
+                    EventBodies.checkEventSize(EventBodies.serializedSize(event), maxEventBytes, path);
+                    SpecValidator.validateAndComplete(event, path + ".", SpecValidator.WEBHOOK_TYPES, now);
+                    events.add(event);
+                } catch (IntakeRejected rejected) {
+                    throw rejected.atIndex(index);
+                }
+            }
+        } else {
+            ObjectNode event = EventBodies.requireObject(root, "");
+            EventBodies.checkEventSize(body.length, maxEventBytes, "the event");
+            SpecValidator.validateAndComplete(event, "", SpecValidator.WEBHOOK_TYPES, now);
+            events.add(event);
+        }
+        return intake.store(events, ENDPOINT, now);
+    }
+
+    private static boolean startsWithArray(byte[] body) {
+        for (byte b : body) {
+            if (!Character.isWhitespace(b)) {
+                return b == '[';
+            }
+        }
+        return false;
+    }
+}

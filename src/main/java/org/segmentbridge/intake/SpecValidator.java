@@ -1,0 +1,181 @@
+package org.segmentbridge.intake;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.TemporalAccessor;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import org.segmentbridge.intake.IntakeRejected.Reason;
+
+/**
+ * Checks one event against the Segment Spec and completes what Segment itself would fill in (messageId,
+ * receivedAt, timestamp). Every error names the field as a path into the request body, so a client can find it in
+ * a batch of 2,500.
+ */
+final class SpecValidator {
+
+    static final Set<String> SPEC_TYPES = Set.of("identify", "track", "page", "screen", "group", "alias");
+    static final Set<String> WEBHOOK_TYPES = Set.of("identify", "track", "page", "screen", "group", "alias", "delete");
+
+    static final int MAX_MESSAGE_ID_LENGTH = 100;
+
+    private static final Map<String, String> REQUIRED_BY_TYPE = Map.of(
+            "track", "event",
+            "group", "groupId",
+            "alias", "previousId");
+    private static final String[] TIMESTAMP_FIELDS = {"timestamp", "originalTimestamp", "sentAt", "receivedAt"};
+    private static final String[] OBJECT_FIELDS = {"context", "integrations", "properties", "traits"};
+
+    private SpecValidator() {
+    }
+
+    /**
+     * @param path        how the body names this event, e.g. "" for a single event or "batch[3]." in a batch
+     * @param allowedTypes the types this endpoint takes
+     * @param receivedAt  when the request arrived; fills {@code receivedAt} if the event has none
+     */
+    static void validateAndComplete(ObjectNode event, String path, Set<String> allowedTypes, Instant receivedAt) {
+        String type = requiredText(event, path, "type");
+        if (!allowedTypes.contains(type)) {
+            throw new IntakeRejected(Reason.INVALID, path + "type",
+                    path + "type '" + type + "' is not one of " + String.join(", ", allowedTypes.stream().sorted().toList()));
+        }
+        if ("delete".equals(type)) {
+            requiredText(event, path, "userId");
+        } else if (!hasIdentifier(event, "userId") && !hasIdentifier(event, "anonymousId")) {
+            throw new IntakeRejected(Reason.INVALID, path + "userId",
+                    path + "userId or " + path + "anonymousId is required (a non-empty string)");
+        }
+        normalizeIdentifier(event, path, "userId");
+        normalizeIdentifier(event, path, "anonymousId");
+        String required = REQUIRED_BY_TYPE.get(type);
+        if (required != null) {
+            requiredText(event, path, required);
+        }
+        for (String field : OBJECT_FIELDS) {
+            JsonNode value = event.get(field);
+            if (value != null && !value.isNull() && !value.isObject()) {
+                throw new IntakeRejected(Reason.INVALID, path + field, path + field + " must be a JSON object, got " + kind(value));
+            }
+        }
+        for (String field : TIMESTAMP_FIELDS) {
+            checkTimestamp(event, path, field);
+        }
+        completeMessageId(event, path);
+        if (!event.hasNonNull("receivedAt")) {
+            event.put("receivedAt", receivedAt.toString());
+        }
+        completeTimestamp(event);
+    }
+
+    private static void completeMessageId(ObjectNode event, String path) {
+        JsonNode messageId = event.get("messageId");
+        if (messageId == null || messageId.isNull() || (messageId.isTextual() && messageId.asText().isBlank())) {
+            event.put("messageId", "bridge-" + UUID.randomUUID());
+            return;
+        }
+        if (!messageId.isTextual()) {
+            throw new IntakeRejected(Reason.INVALID, path + "messageId", path + "messageId must be a string, got " + kind(messageId));
+        }
+        if (messageId.asText().length() > MAX_MESSAGE_ID_LENGTH) {
+            throw new IntakeRejected(Reason.INVALID, path + "messageId", path + "messageId is "
+                    + messageId.asText().length() + " characters long; the limit is " + MAX_MESSAGE_ID_LENGTH);
+        }
+    }
+
+    /** Segment's clock-skew correction: timestamp = receivedAt - (sentAt - originalTimestamp). */
+    private static void completeTimestamp(ObjectNode event) {
+        if (event.hasNonNull("timestamp")) {
+            return;
+        }
+        Instant received = Instant.from(parse(event.get("receivedAt").asText()));
+        if (event.hasNonNull("originalTimestamp") && event.hasNonNull("sentAt")) {
+            Instant original = Instant.from(parse(event.get("originalTimestamp").asText()));
+            Instant sent = Instant.from(parse(event.get("sentAt").asText()));
+            event.put("timestamp", received.minusMillis(sent.toEpochMilli() - original.toEpochMilli()).toString());
+        } else if (event.hasNonNull("originalTimestamp")) {
+            event.set("timestamp", event.get("originalTimestamp"));
+        } else {
+            event.put("timestamp", received.toString());
+        }
+    }
+
+    private static void checkTimestamp(ObjectNode event, String path, String field) {
+        JsonNode value = event.get(field);
+        if (value == null || value.isNull()) {
+            return;
+        }
+        if (!value.isTextual()) {
+            throw new IntakeRejected(Reason.INVALID, path + field,
+                    path + field + " must be an ISO-8601 date-time string, got " + kind(value));
+        }
+        try {
+            Instant.from(parse(value.asText()));
+        } catch (java.time.DateTimeException e) {
+            throw new IntakeRejected(Reason.INVALID, path + field, path + field
+                    + " must be an ISO-8601 date-time with a time zone (e.g. 2026-11-22T10:15:30.000Z), got '"
+                    + abbreviate(value.asText()) + "'");
+        }
+    }
+
+    private static TemporalAccessor parse(String text) {
+        return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    }
+
+    private static boolean hasIdentifier(ObjectNode event, String field) {
+        JsonNode value = event.get(field);
+        return value != null && ((value.isTextual() && !value.asText().isBlank()) || value.isIntegralNumber());
+    }
+
+    /** Numeric ids (some SDKs send them) are stored as strings so every consumer sees one type. */
+    private static void normalizeIdentifier(ObjectNode event, String path, String field) {
+        JsonNode value = event.get(field);
+        if (value == null || value.isNull()) {
+            return;
+        }
+        if (value.isIntegralNumber()) {
+            event.set(field, TextNode.valueOf(value.asText()));
+        } else if (!value.isTextual()) {
+            throw new IntakeRejected(Reason.INVALID, path + field, path + field + " must be a string, got " + kind(value));
+        }
+    }
+
+    private static String requiredText(ObjectNode event, String path, String field) {
+        JsonNode value = event.get(field);
+        if (value == null || value.isNull() || (value.isTextual() && value.asText().isBlank())) {
+            String forType = event.hasNonNull("type") && !"type".equals(field) ? " for " + event.get("type").asText() + " events" : "";
+            throw new IntakeRejected(Reason.INVALID, path + field, path + field + " is required" + forType);
+        }
+        if (value.isIntegralNumber() && !"type".equals(field) && !"event".equals(field)) {
+            event.set(field, TextNode.valueOf(value.asText()));
+            return value.asText();
+        }
+        if (!value.isTextual()) {
+            throw new IntakeRejected(Reason.INVALID, path + field, path + field + " must be a string, got " + kind(value));
+        }
+        return value.asText();
+    }
+
+    static String kind(JsonNode value) {
+        return switch (value.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case STRING -> "a string";
+            case NULL -> "null";
+            default -> value.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
+    }
+}

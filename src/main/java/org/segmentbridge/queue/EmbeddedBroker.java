@@ -1,0 +1,119 @@
+package org.segmentbridge.queue;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import org.apache.activemq.artemis.api.core.QueueConfiguration;
+import org.apache.activemq.artemis.api.core.RoutingType;
+import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.core.config.Configuration;
+import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.server.ActiveMQServer;
+import org.apache.activemq.artemis.core.server.JournalType;
+import org.apache.activemq.artemis.core.server.Queue;
+import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.core.settings.impl.AddressFullMessagePolicy;
+import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.apache.camel.support.service.ServiceSupport;
+import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
+
+import jakarta.jms.ConnectionFactory;
+
+/**
+ * The durable queue between intake and delivery: an Artemis broker inside this JVM (in-VM connections only) with a
+ * persistent file journal under the data folder. Intake publishes to the multicast address {@value #EVENTS_ADDRESS};
+ * each destination owns a durable queue bound to it, so every destination receives every event and one destination
+ * can stall without holding up the others. The queues are declared here rather than created by consumers so that
+ * events accepted before a destination's consumer first runs are kept for it.
+ */
+public class EmbeddedBroker extends ServiceSupport {
+
+    public static final String EVENTS_ADDRESS = "segment.events";
+    public static final String IN_VM_URL = "vm://0";
+
+    private final Path directory;
+    private final List<String> destinations;
+    private final JmsPoolConnectionFactory connectionFactory = new JmsPoolConnectionFactory();
+    private EmbeddedActiveMQ embedded;
+
+    public EmbeddedBroker(Path dataDir, List<String> destinations) {
+        if (destinations.isEmpty()) {
+            throw new IllegalArgumentException("Setting bridge.destinations is empty: name at least one destination");
+        }
+        this.directory = dataDir.resolve("queue").toAbsolutePath();
+        this.destinations = List.copyOf(destinations);
+        connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(IN_VM_URL));
+    }
+
+    /** Pooled in-VM connections to this broker, for the intake and for Camel's JMS consumers. */
+    public ConnectionFactory connectionFactory() {
+        return connectionFactory;
+    }
+
+    /** The JMS name a consumer uses for one destination's subscription (Artemis fully qualified queue name). */
+    public static String subscription(String destination) {
+        return EVENTS_ADDRESS + "::" + destination;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        Configuration config = new ConfigurationImpl()
+                .setName("segment-bridge")
+                .setPersistenceEnabled(true)
+                .setSecurityEnabled(false)
+                .setJMXManagementEnabled(false)
+                .setJournalType(JournalType.NIO)
+                .setJournalDirectory(directory.resolve("journal").toString())
+                .setBindingsDirectory(directory.resolve("bindings").toString())
+                .setPagingDirectory(directory.resolve("paging").toString())
+                .setLargeMessagesDirectory(directory.resolve("large-messages").toString())
+                .setNodeManagerLockDirectory(directory.toString())
+                .addAcceptorConfiguration("in-vm", IN_VM_URL);
+        // Transactions are synced to disk before commit returns: that sync is what "stored before 200" rests on.
+        config.setJournalSyncTransactional(true);
+        config.setJournalSyncNonTransactional(true);
+        // A stalled destination pages its backlog to disk instead of filling the heap.
+        config.addAddressSetting(EVENTS_ADDRESS, new AddressSettings()
+                .setMaxSizeBytes(32L * 1024 * 1024)
+                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                .setAutoCreateQueues(false)
+                .setAutoDeleteQueues(false));
+        for (String destination : destinations) {
+            config.addQueueConfiguration(QueueConfiguration.of(destination)
+                    .setAddress(EVENTS_ADDRESS)
+                    .setRoutingType(RoutingType.MULTICAST)
+                    .setDurable(true));
+        }
+        embedded = new EmbeddedActiveMQ().setConfiguration(config);
+        embedded.start();
+        connectionFactory.start();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        connectionFactory.stop();
+        if (embedded != null) {
+            embedded.stop();
+            embedded = null;
+        }
+    }
+
+    public List<String> destinations() {
+        return destinations;
+    }
+
+    public boolean isHealthy() {
+        return embedded != null && embedded.getActiveMQServer().isActive();
+    }
+
+    /** Events waiting in one destination's subscription (delivered but unacknowledged ones included). */
+    public long depth(String destination) {
+        if (embedded == null) {
+            return 0;
+        }
+        ActiveMQServer server = embedded.getActiveMQServer();
+        Queue queue = server.locateQueue(SimpleString.of(destination));
+        return queue == null ? 0 : queue.getMessageCount();
+    }
+}

@@ -1,0 +1,60 @@
+package org.segmentbridge.queue;
+
+import java.util.List;
+
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSContext;
+import jakarta.jms.JMSProducer;
+import jakarta.jms.TextMessage;
+import jakarta.jms.Topic;
+
+/**
+ * Publishes accepted events to the durable queue. All events of one call are committed in a single transaction:
+ * when {@link #publish} returns they are on disk in every destination's subscription, and when it throws none are.
+ */
+public class EventQueue {
+
+    /** JMS properties every queued event carries, so consumers can select without parsing the body. */
+    public static final String TYPE_PROPERTY = "eventType";
+    public static final String MESSAGE_ID_PROPERTY = "eventMessageId";
+    public static final String RECEIVED_VIA_PROPERTY = "receivedVia";
+
+    private final ConnectionFactory connectionFactory;
+
+    public EventQueue(ConnectionFactory connectionFactory) {
+        this.connectionFactory = connectionFactory;
+    }
+
+    public record QueuedEvent(String type, String messageId, String json) {
+    }
+
+    public void publish(List<QueuedEvent> events, String receivedVia) {
+        if (events.isEmpty()) {
+            return;
+        }
+        try (JMSContext context = connectionFactory.createContext(JMSContext.SESSION_TRANSACTED)) {
+            Topic address = context.createTopic(EmbeddedBroker.EVENTS_ADDRESS);
+            JMSProducer producer = context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT);
+            try {
+                for (QueuedEvent event : events) {
+                    TextMessage message = context.createTextMessage(event.json());
+                    message.setStringProperty(TYPE_PROPERTY, event.type());
+                    message.setStringProperty(MESSAGE_ID_PROPERTY, event.messageId());
+                    message.setStringProperty(RECEIVED_VIA_PROPERTY, receivedVia);
+                    producer.send(address, message);
+                }
+                context.commit();
+            } catch (RuntimeException | jakarta.jms.JMSException e) {
+                context.rollback();
+                throw new QueueUnavailableException(e);
+            }
+        }
+    }
+
+    public static class QueueUnavailableException extends RuntimeException {
+        QueueUnavailableException(Throwable cause) {
+            super("the event queue did not store the events: " + cause.getMessage(), cause);
+        }
+    }
+}

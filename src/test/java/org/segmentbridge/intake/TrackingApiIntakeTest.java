@@ -1,0 +1,338 @@
+package org.segmentbridge.intake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.segmentbridge.support.RunningBridge;
+
+/** The Segment HTTP Tracking API (/v1/*) against the running application, over real HTTP. */
+class TrackingApiIntakeTest {
+
+    private static final String WRITE_KEY = "write-key-one";
+    private static final List<String> DESTINATIONS = List.of("emarsys", "sailthru", "iterable", "segment");
+
+    private static RunningBridge bridge;
+
+    @BeforeAll
+    static void startBridge() {
+        bridge = RunningBridge.start(Map.of("bridge.write-keys", "write-key-zero, " + WRITE_KEY));
+    }
+
+    @AfterAll
+    static void stopBridge() {
+        bridge.close();
+    }
+
+    private static String newId() {
+        return UUID.randomUUID().toString();
+    }
+
+    private static long depth() {
+        return bridge.queued("emarsys").size();
+    }
+
+    @Test
+    void singleTrackWithBasicAuthIsStoredOnEveryDestinationSubscription() {
+        String messageId = newId();
+        HttpResponse<String> response = bridge.postTracking("/v1/track", WRITE_KEY, """
+                {"userId":"user-1","event":"Order Completed","properties":{"total":42.5},
+                 "messageId":"%s","originalTimestamp":"2026-11-22T10:00:00.000Z","sentAt":"2026-11-22T10:00:05.000Z"}
+                """.formatted(messageId));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("{\"success\":true}");
+        for (String destination : DESTINATIONS) {
+            List<RunningBridge.QueuedEvent> queued = bridge.queued(destination).stream()
+                    .filter(event -> messageId.equals(event.body().path("messageId").asText())).toList();
+            assertThat(queued).as("events on %s", destination).hasSize(1);
+            JsonNode stored = queued.get(0).body();
+            assertThat(stored.path("type").asText()).isEqualTo("track");
+            assertThat(stored.path("event").asText()).isEqualTo("Order Completed");
+            assertThat(stored.path("properties").path("total").asDouble()).isEqualTo(42.5);
+            assertThat(stored.path("receivedAt").asText()).isNotEmpty();
+            assertThat(queued.get(0).properties())
+                    .containsEntry("eventType", "track")
+                    .containsEntry("eventMessageId", messageId)
+                    .containsEntry("receivedVia", "tracking-api");
+        }
+        JsonNode stored = bridge.queuedWhere("segment", "messageId", messageId).get(0);
+        // Segment's clock-skew correction: receivedAt - (sentAt - originalTimestamp) = receivedAt - 5 s.
+        java.time.Instant received = java.time.Instant.parse(stored.path("receivedAt").asText());
+        assertThat(java.time.Instant.parse(stored.path("timestamp").asText())).isEqualTo(received.minusSeconds(5));
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "identify, '\"traits\":{\"email\":\"a@example.com\"}'",
+            "page,     '\"name\":\"Home\"'",
+            "screen,   '\"name\":\"Settings\"'",
+            "group,    '\"groupId\":\"g-1\"'",
+            "alias,    '\"previousId\":\"anon-1\"'"})
+    void eachSingleCallIsStoredWithItsType(String call, String fields) {
+        String messageId = newId();
+        HttpResponse<String> response = bridge.postTracking("/v1/" + call, WRITE_KEY,
+                "{\"userId\":\"user-2\",\"messageId\":\"" + messageId + "\"," + fields + "}");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(bridge.queuedWhere("iterable", "messageId", messageId))
+                .singleElement().satisfies(event -> assertThat(event.path("type").asText()).isEqualTo(call));
+    }
+
+    @Test
+    void writeKeyInTheBodyAuthenticatesAndIsNeverStored() {
+        String messageId = newId();
+        HttpResponse<String> response = bridge.post("/v1/identify",
+                "{\"writeKey\":\"" + WRITE_KEY + "\",\"anonymousId\":\"anon-7\",\"messageId\":\"" + messageId + "\"}",
+                "Content-Type", "application/json");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode stored = bridge.queuedWhere("sailthru", "messageId", messageId).get(0);
+        assertThat(stored.has("writeKey")).isFalse();
+        assertThat(stored.toString()).doesNotContain(WRITE_KEY);
+    }
+
+    @Test
+    void missingWriteKeyIsRefusedAndNothingIsStored() {
+        long before = depth();
+        HttpResponse<String> response = bridge.postTracking("/v1/track", null, "{\"userId\":\"u\",\"event\":\"E\"}");
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(RunningBridge.json(response).path("success").asBoolean(true)).isFalse();
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("missing write key");
+        assertThat(depth()).isEqualTo(before);
+    }
+
+    @Test
+    void wrongWriteKeyIsRefusedWithoutEchoingItAndNothingIsStored() {
+        long before = depth();
+        HttpResponse<String> response = bridge.postTracking("/v1/track", "not-a-key", "{\"userId\":\"u\",\"event\":\"E\"}");
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(RunningBridge.json(response).path("error").asText()).isEqualTo("invalid write key");
+        assertThat(response.body()).doesNotContain("not-a-key");
+        assertThat(depth()).isEqualTo(before);
+    }
+
+    @Test
+    void responseCarriesNoRequestHeaders() {
+        HttpResponse<String> response = bridge.post("/v1/track", "{\"userId\":\"u\",\"event\":\"E\"}",
+                "Content-Type", "application/json", "Authorization", RunningBridge.basic(WRITE_KEY), "X-Custom-Trace", "abc");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().map().keySet()).map(String::toLowerCase)
+                .doesNotContain("authorization", "x-custom-trace", "call");
+        assertThat(response.headers().firstValue("content-type")).hasValue("application/json");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/v1/batch", "/v1/import", "/v1/import/"})
+    void batchMergesSharedContextAndIntegrationsIntoEachEvent(String path) {
+        String first = newId();
+        String second = newId();
+        HttpResponse<String> response = bridge.postTracking(path, WRITE_KEY, """
+                {"batch":[
+                   {"type":"identify","userId":"u-3","messageId":"%s","traits":{"email":"u3@example.com"},
+                    "context":{"ip":"10.0.0.9","library":{"name":"own"}}},
+                   {"type":"track","userId":"u-3","event":"Viewed","messageId":"%s","integrations":{"Iterable":false}}],
+                 "context":{"ip":"10.0.0.1","library":{"name":"analytics-java","version":"3.5"}},
+                 "integrations":{"All":true,"Iterable":true}}
+                """.formatted(first, second));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode identify = bridge.queuedWhere("emarsys", "messageId", first).get(0);
+        assertThat(identify.path("context").path("ip").asText()).isEqualTo("10.0.0.9");
+        assertThat(identify.path("context").path("library").path("name").asText()).isEqualTo("own");
+        assertThat(identify.path("context").path("library").path("version").asText()).isEqualTo("3.5");
+        assertThat(identify.path("integrations").path("Iterable").asBoolean()).isTrue();
+        JsonNode track = bridge.queuedWhere("emarsys", "messageId", second).get(0);
+        assertThat(track.path("context").path("ip").asText()).isEqualTo("10.0.0.1");
+        assertThat(track.path("integrations").path("Iterable").asBoolean()).isFalse();
+        assertThat(track.path("integrations").path("All").asBoolean()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "no user id          | {\"type\":\"identify\",\"traits\":{}}                          | batch[1].userId      | batch[1].userId or batch[1].anonymousId is required",
+            "track without event | {\"type\":\"track\",\"userId\":\"u\"}                          | batch[1].event       | batch[1].event is required for track events",
+            "group without id    | {\"type\":\"group\",\"userId\":\"u\"}                          | batch[1].groupId     | batch[1].groupId is required for group events",
+            "alias without prev  | {\"type\":\"alias\",\"userId\":\"u\"}                          | batch[1].previousId  | batch[1].previousId is required for alias events",
+            "unknown type        | {\"type\":\"purchase\",\"userId\":\"u\"}                       | batch[1].type        | batch[1].type 'purchase' is not one of",
+            "missing type        | {\"userId\":\"u\"}                                             | batch[1].type        | batch[1].type is required",
+            "long messageId      | {\"type\":\"page\",\"userId\":\"u\",\"messageId\":\"LONG\"}    | batch[1].messageId   | batch[1].messageId is 101 characters long; the limit is 100",
+            "bad timestamp       | {\"type\":\"page\",\"userId\":\"u\",\"timestamp\":\"yesterday\"} | batch[1].timestamp | batch[1].timestamp must be an ISO-8601 date-time",
+            "timestamp no zone   | {\"type\":\"page\",\"userId\":\"u\",\"sentAt\":\"2026-01-01T10:00:00\"} | batch[1].sentAt | batch[1].sentAt must be an ISO-8601 date-time",
+            "traits not object   | {\"type\":\"identify\",\"userId\":\"u\",\"traits\":[1]}       | batch[1].traits      | batch[1].traits must be a JSON object, got an array",
+            "userId an object    | {\"type\":\"identify\",\"userId\":{\"a\":1},\"anonymousId\":\"x\"} | batch[1].userId | batch[1].userId must be a string, got an object"})
+    void specViolationInABatchIsRefusedNamingFieldAndIndexAndStoresNothing(String name, String invalid, String field, String message) {
+        long before = depth();
+        String valid = "{\"type\":\"track\",\"userId\":\"ok\",\"event\":\"Fine\",\"messageId\":\"" + newId() + "\"}";
+        String body = "{\"batch\":[" + valid + "," + invalid.replace("LONG", "x".repeat(101)) + "]}";
+
+        HttpResponse<String> response = bridge.postTracking("/v1/batch", WRITE_KEY, body);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        JsonNode error = RunningBridge.json(response);
+        assertThat(error.path("success").asBoolean(true)).isFalse();
+        assertThat(error.path("field").asText()).isEqualTo(field);
+        assertThat(error.path("index").asInt(-1)).isEqualTo(1);
+        assertThat(error.path("error").asText()).startsWith(message);
+        assertThat(depth()).as("the valid first event must not be stored either").isEqualTo(before);
+    }
+
+    @Test
+    void singleEventViolationNamesTheField() {
+        HttpResponse<String> response = bridge.postTracking("/v1/track", WRITE_KEY, "{\"anonymousId\":\"a-1\"}");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText()).isEqualTo("event is required for track events");
+        assertThat(RunningBridge.json(response).path("field").asText()).isEqualTo("event");
+        assertThat(RunningBridge.json(response).has("index")).isFalse();
+    }
+
+    @Test
+    void typeThatContradictsTheEndpointIsRefused() {
+        HttpResponse<String> response = bridge.postTracking("/v1/identify", WRITE_KEY, "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\"}");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText()).isEqualTo("type 'track' does not match the endpoint /v1/identify");
+    }
+
+    @Test
+    void invalidJsonIsRefusedWithTheParserPosition() {
+        HttpResponse<String> response = bridge.postTracking("/v1/identify", WRITE_KEY, "{\"userId\": \"u\",");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText()).startsWith("the request body is not valid JSON");
+    }
+
+    @Test
+    void formEncodedBodyIsRefusedAsUnsupportedMediaType() {
+        HttpResponse<String> response = bridge.post("/v1/track", "userId=u&event=E",
+                "Content-Type", "application/x-www-form-urlencoded", "Authorization", RunningBridge.basic(WRITE_KEY));
+
+        assertThat(response.statusCode()).isEqualTo(415);
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("application/json");
+    }
+
+    @Test
+    void browserSdkTextPlainJsonIsAccepted() {
+        String messageId = newId();
+        HttpResponse<String> response = bridge.post("/v1/page",
+                "{\"anonymousId\":\"a\",\"name\":\"Home\",\"messageId\":\"" + messageId + "\",\"writeKey\":\"" + WRITE_KEY + "\"}",
+                "Content-Type", "text/plain");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(bridge.queuedWhere("segment", "messageId", messageId)).hasSize(1);
+    }
+
+    @Test
+    void unknownCallIsNotFound() {
+        HttpResponse<String> response = bridge.postTracking("/v1/purchase", WRITE_KEY, "{}");
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(RunningBridge.json(response).path("error").asText()).startsWith("unknown endpoint /v1/purchase");
+    }
+
+    @Test
+    void eventOver32KilobytesIsTooLarge() {
+        long before = depth();
+        String body = "{\"userId\":\"u\",\"event\":\"Big\",\"properties\":{\"blob\":\"" + "x".repeat(33_000) + "\"}}";
+
+        HttpResponse<String> response = bridge.postTracking("/v1/track", WRITE_KEY, body);
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("the limit per event is 32768 bytes");
+        assertThat(depth()).isEqualTo(before);
+    }
+
+    @Test
+    void batchEventOver32KilobytesIsTooLargeNamingItsIndex() {
+        String small = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"Small\"}";
+        String big = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"Big\",\"properties\":{\"blob\":\"" + "x".repeat(33_000) + "\"}}";
+
+        HttpResponse<String> response = bridge.postTracking("/v1/batch", WRITE_KEY, "{\"batch\":[" + small + "," + small + "," + big + "]}");
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(RunningBridge.json(response).path("index").asInt()).isEqualTo(2);
+        assertThat(RunningBridge.json(response).path("error").asText()).startsWith("batch[2] is ");
+    }
+
+    @Test
+    void batchRequestOver500KilobytesIsTooLarge() {
+        long before = depth();
+        String event = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"blob\":\"" + "x".repeat(20_000) + "\"}}";
+        String body = "{\"batch\":[" + IntStream.range(0, 30).mapToObj(i -> event).collect(Collectors.joining(",")) + "]}";
+
+        HttpResponse<String> response = bridge.postTracking("/v1/batch", WRITE_KEY, body);
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("the limit is 512000 bytes");
+        assertThat(depth()).isEqualTo(before);
+    }
+
+    @Test
+    void batchOfMoreThan2500EventsIsTooLarge() {
+        String event = "{\"type\":\"page\",\"userId\":\"u\"}";
+        String body = "{\"batch\":[" + IntStream.range(0, 2501).mapToObj(i -> event).collect(Collectors.joining(",")) + "]}";
+
+        HttpResponse<String> response = bridge.postTracking("/v1/batch", WRITE_KEY, body);
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(RunningBridge.json(response).path("error").asText()).isEqualTo("batch holds 2501 events; the limit is 2500");
+    }
+
+    @Test
+    void duplicateMessageIdIsAcknowledgedButStoredOnce() {
+        String messageId = newId();
+        String event = "{\"userId\":\"u-dup\",\"event\":\"Clicked\",\"messageId\":\"" + messageId + "\"}";
+        double duplicatesBefore = bridge.metric("bridge_intake_events_duplicate_total{endpoint=\"tracking-api\"}");
+
+        assertThat(bridge.postTracking("/v1/track", WRITE_KEY, event).statusCode()).isEqualTo(200);
+        assertThat(bridge.postTracking("/v1/track", WRITE_KEY, event).statusCode()).isEqualTo(200);
+        String inBatch = "{\"type\":\"track\",\"userId\":\"u-dup\",\"event\":\"Clicked\",\"messageId\":\"" + messageId + "\"}";
+        assertThat(bridge.postTracking("/v1/batch", WRITE_KEY, "{\"batch\":[" + inBatch + "," + inBatch + "]}").statusCode()).isEqualTo(200);
+
+        for (String destination : DESTINATIONS) {
+            assertThat(bridge.queuedWhere(destination, "messageId", messageId)).as(destination).hasSize(1);
+        }
+        assertThat(bridge.metric("bridge_intake_events_duplicate_total{endpoint=\"tracking-api\"}"))
+                .isEqualTo(duplicatesBefore + 3);
+    }
+
+    @Test
+    void missingMessageIdIsGenerated() {
+        String userId = "u-" + newId();
+        assertThat(bridge.postTracking("/v1/identify", WRITE_KEY, "{\"userId\":\"" + userId + "\"}").statusCode()).isEqualTo(200);
+
+        JsonNode stored = bridge.queuedWhere("emarsys", "userId", userId).get(0);
+        assertThat(stored.path("messageId").asText()).startsWith("bridge-").hasSizeLessThanOrEqualTo(100);
+        assertThat(stored.path("timestamp").asText()).isEqualTo(stored.path("receivedAt").asText());
+    }
+
+    @Test
+    void metricsCountAcceptedRejectedAndQueueDepth() {
+        double accepted = bridge.metric("bridge_intake_events_accepted_total{endpoint=\"tracking-api\"}");
+        double unauthorized = bridge.metric("bridge_intake_requests_rejected_total{endpoint=\"tracking-api\",reason=\"unauthorized\"}");
+
+        bridge.postTracking("/v1/track", WRITE_KEY, "{\"userId\":\"m\",\"event\":\"Counted\"}");
+        bridge.postTracking("/v1/track", "wrong", "{\"userId\":\"m\",\"event\":\"Counted\"}");
+
+        assertThat(bridge.metric("bridge_intake_events_accepted_total{endpoint=\"tracking-api\"}")).isEqualTo(accepted + 1);
+        assertThat(bridge.metric("bridge_intake_requests_rejected_total{endpoint=\"tracking-api\",reason=\"unauthorized\"}"))
+                .isEqualTo(unauthorized + 1);
+        assertThat(bridge.metric("bridge_queue_depth{destination=\"iterable\"}")).isEqualTo(bridge.queued("iterable").size());
+    }
+}

@@ -1,0 +1,243 @@
+package org.segmentbridge.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.jms.JMSContext;
+import jakarta.jms.Message;
+import jakarta.jms.QueueBrowser;
+import jakarta.jms.TextMessage;
+import org.apache.camel.main.Main;
+import org.segmentbridge.Bridge;
+import org.segmentbridge.queue.EmbeddedBroker;
+
+/**
+ * The real application (Camel context, routes from routes/, broker, state store) started in this JVM on free ports
+ * with its own data folder, plus HTTP and queue helpers for tests.
+ */
+public final class RunningBridge implements AutoCloseable {
+
+    public static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final Path dataDir;
+    private final Map<String, String> settings;
+    private final int httpPort;
+    private final int managementPort;
+    private Main main;
+
+    private RunningBridge(Path dataDir, Map<String, String> settings) {
+        this.dataDir = dataDir;
+        this.httpPort = freePort();
+        this.managementPort = freePort();
+        Map<String, String> all = new HashMap<>(settings);
+        all.put("camel.server.port", Integer.toString(httpPort));
+        all.put("camel.management.port", Integer.toString(managementPort));
+        all.put("bridge.data-dir", dataDir.toString());
+        all.putIfAbsent("bridge.write-keys", "");
+        all.putIfAbsent("bridge.webhook.segment-secret", "");
+        this.settings = all;
+    }
+
+    /** Starts a bridge; {@code settings} override application.properties (unset secrets stay unset). */
+    public static RunningBridge start(Map<String, String> settings) {
+        try {
+            return start(Files.createTempDirectory("bridge-test-"), settings);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static RunningBridge start(Path dataDir, Map<String, String> settings) {
+        RunningBridge bridge = new RunningBridge(dataDir, settings);
+        bridge.startMain();
+        return bridge;
+    }
+
+    private void startMain() {
+        main = Bridge.newMain(settings);
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("bridge did not start", e);
+        }
+        awaitHealthy();
+    }
+
+    /** Stops the application cleanly and starts it again on the same data folder and ports. */
+    public void restart() {
+        stopMain();
+        startMain();
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public String baseUrl() {
+        return "http://localhost:" + httpPort;
+    }
+
+    public String managementUrl() {
+        return "http://localhost:" + managementPort;
+    }
+
+    public Main main() {
+        return main;
+    }
+
+    // ---- HTTP ---------------------------------------------------------------------------------------------------
+
+    public HttpResponse<String> post(String path, String body, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                .timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return send(request.build());
+    }
+
+    /** POST with {@code Content-Type: application/json} and Basic auth for {@code writeKey} (none when null). */
+    public HttpResponse<String> postTracking(String path, String writeKey, String body) {
+        List<String> headers = new ArrayList<>(List.of("Content-Type", "application/json"));
+        if (writeKey != null) {
+            headers.add("Authorization");
+            headers.add(basic(writeKey));
+        }
+        return post(path, body, headers.toArray(String[]::new));
+    }
+
+    public static String basic(String writeKey) {
+        return "Basic " + Base64.getEncoder().encodeToString((writeKey + ":").getBytes(StandardCharsets.UTF_8));
+    }
+
+    public HttpResponse<String> getManagement(String path) {
+        return send(HttpRequest.newBuilder(URI.create(managementUrl() + path)).timeout(Duration.ofSeconds(10)).GET().build());
+    }
+
+    private static HttpResponse<String> send(HttpRequest request) {
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException("HTTP request failed: " + request.uri(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static JsonNode json(HttpResponse<String> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError("response is not JSON: " + response.body(), e);
+        }
+    }
+
+    /** Value of one Prometheus sample line (name with labels, exactly as printed), or 0 when absent. */
+    public double metric(String sample) {
+        String text = getManagement("/observe/metrics").body();
+        return text.lines().filter(line -> line.startsWith(sample + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(sample.length() + 1).trim()))
+                .findFirst().orElse(0);
+    }
+
+    // ---- Queue --------------------------------------------------------------------------------------------------
+
+    /** One event as it waits in a destination's durable subscription. */
+    public record QueuedEvent(JsonNode body, Map<String, String> properties) {
+    }
+
+    /** Everything waiting in one destination's subscription, oldest first, without consuming it. */
+    public List<QueuedEvent> queued(String destination) {
+        EmbeddedBroker broker = main.getCamelContext().getRegistry().lookupByNameAndType("eventBroker", EmbeddedBroker.class);
+        List<QueuedEvent> events = new ArrayList<>();
+        try (JMSContext context = broker.connectionFactory().createContext();
+             QueueBrowser browser = context.createBrowser(context.createQueue(EmbeddedBroker.subscription(destination)))) {
+            for (Message message : Collections.list((java.util.Enumeration<Message>) browser.getEnumeration())) {
+                Map<String, String> properties = new HashMap<>();
+                for (Object name : Collections.list(message.getPropertyNames())) {
+                    properties.put((String) name, message.getStringProperty((String) name));
+                }
+                events.add(new QueuedEvent(JSON.readTree(((TextMessage) message).getText()), properties));
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("could not browse " + destination, e);
+        }
+        return events;
+    }
+
+    /** The queued events of one destination whose body field {@code field} equals {@code value}. */
+    public List<JsonNode> queuedWhere(String destination, String field, String value) {
+        return queued(destination).stream().map(QueuedEvent::body)
+                .filter(body -> value.equals(body.path(field).asText(null))).toList();
+    }
+
+    // ---- Lifecycle ----------------------------------------------------------------------------------------------
+
+    private void awaitHealthy() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (getManagement("/observe/health").statusCode() == 200) {
+                    return;
+                }
+            } catch (IllegalStateException notYetListening) {
+                // retry until the deadline
+            }
+            sleep(100);
+        }
+        throw new IllegalStateException("bridge did not become healthy within 30 s");
+    }
+
+    private void stopMain() {
+        if (main != null) {
+            try {
+                main.stop();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            main = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stopMain();
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
