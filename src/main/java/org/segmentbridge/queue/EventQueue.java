@@ -33,7 +33,7 @@ public class EventQueue {
         if (events.isEmpty()) {
             return;
         }
-        try (JMSContext context = connectionFactory.createContext(JMSContext.SESSION_TRANSACTED)) {
+        try (JMSContext context = openTransactedContext()) {
             Topic address = context.createTopic(EmbeddedBroker.EVENTS_ADDRESS);
             JMSProducer producer = context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT);
             try {
@@ -50,6 +50,20 @@ public class EventQueue {
                 throw new QueueUnavailableException(e);
             }
         }
+    }
+
+    private JMSContext openTransactedContext() {
+        JMSContext context;
+        try {
+            context = connectionFactory.createContext(JMSContext.SESSION_TRANSACTED);
+        } catch (jakarta.jms.JMSRuntimeException e) {
+            throw new QueueUnavailableException(e);
+        }
+        if (context == null) {
+            // The connection pool answers null once stopped, i.e. while the broker is down.
+            throw new QueueUnavailableException(new IllegalStateException("the event queue is not running"));
+        }
+        return context;
     }
 
     public static class QueueUnavailableException extends RuntimeException {

@@ -313,6 +313,28 @@ class TrackingApiIntakeTest {
     }
 
     @Test
+    void eventThatCouldNotBeStoredIsRefusedWith503AndStoredWhenResent() throws Exception {
+        String messageId = newId();
+        String event = "{\"userId\":\"u-outage\",\"event\":\"During Outage\",\"messageId\":\"" + messageId + "\"}";
+        org.apache.camel.Service broker = bridge.main().getCamelContext().getRegistry()
+                .lookupByNameAndType("eventBroker", org.apache.camel.Service.class);
+
+        broker.stop();
+        HttpResponse<String> refused;
+        try {
+            refused = bridge.postTracking("/v1/track", WRITE_KEY, event);
+        } finally {
+            broker.start();
+        }
+
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(RunningBridge.json(refused).path("error").asText()).contains("nothing was kept, retry later");
+        assertThat(bridge.postTracking("/v1/track", WRITE_KEY, event).statusCode())
+                .as("the failed attempt must not have marked the messageId as seen").isEqualTo(200);
+        assertThat(bridge.queuedWhere("emarsys", "messageId", messageId)).hasSize(1);
+    }
+
+    @Test
     void missingMessageIdIsGenerated() {
         String userId = "u-" + newId();
         assertThat(bridge.postTracking("/v1/identify", WRITE_KEY, "{\"userId\":\"" + userId + "\"}").statusCode()).isEqualTo(200);

@@ -1,0 +1,51 @@
+package org.segmentbridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.segmentbridge.support.BridgeProcess;
+
+/**
+ * The packaged jar, run as a user would: {@code java -jar target/segment-bridge.jar} in a project folder, with no
+ * settings at all (default ports 8080 and 9876, data in ./data).
+ */
+class PackagedJarIT {
+
+    @Test
+    void startsWithNoSettingsAnswersHealthAndLogsWhatIsDisabled() throws Exception {
+        Path jar = Path.of("target", "segment-bridge.jar").toAbsolutePath();
+        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        Files.copy(Path.of("application.properties"), projectFolder.resolve("application.properties"));
+        Files.createDirectories(projectFolder.resolve("routes"));
+        Files.createDirectories(projectFolder.resolve("mappings"));
+
+        try (BridgeProcess bridge = BridgeProcess.launch(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString()),
+                projectFolder, Map.of(), 9876)) {
+            Duration startup = bridge.awaitHealthy(Duration.ofSeconds(60));
+            System.out.printf("packaged jar healthy after %d ms%n", startup.toMillis());
+
+            HttpResponse<String> refused = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://localhost:8080/v1/track"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"u\",\"event\":\"E\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(bridge.output())
+                    .contains("Endpoint /v1/* is disabled and answers 401: BRIDGE_WRITE_KEYS is not set")
+                    .contains("Endpoint /webhooks/segment is disabled and answers 401: SEGMENT_WEBHOOK_SECRET is not set");
+            assertThat(projectFolder.resolve("data").resolve("queue")).isDirectory();
+            assertThat(projectFolder.resolve("data").resolve("state")).isDirectory();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package org.segmentbridge.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.Map;
+
+import org.apache.camel.Service;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.segmentbridge.support.RunningBridge;
+
+/** A bridge with no secrets configured: healthy, observable, and refusing what it cannot authenticate. */
+class HealthAndDefaultsTest {
+
+    private static RunningBridge bridge;
+
+    @BeforeAll
+    static void startBridgeWithoutSecrets() {
+        bridge = RunningBridge.start(Map.of());
+    }
+
+    @AfterAll
+    static void stopBridge() {
+        bridge.close();
+    }
+
+    @Test
+    void healthIsUp() {
+        HttpResponse<String> health = bridge.getManagement("/observe/health");
+
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(RunningBridge.json(health).path("status").asText()).isEqualTo("UP");
+    }
+
+    @Test
+    void healthGoesDownWhileTheStateStoreIsDownAndRecovers() throws Exception {
+        Service stateStore = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("stateStore", Service.class);
+        stateStore.stop();
+        try {
+            HttpResponse<String> down = bridge.getManagement("/observe/health");
+            assertThat(down.statusCode()).isEqualTo(503);
+            assertThat(RunningBridge.json(down).path("status").asText()).isEqualTo("DOWN");
+        } finally {
+            stateStore.start();
+        }
+        assertThat(bridge.getManagement("/observe/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void healthGoesDownWhileTheQueueIsDownAndRecovers() throws Exception {
+        Service broker = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("eventBroker", Service.class);
+        broker.stop();
+        try {
+            HttpResponse<String> down = bridge.getManagement("/observe/health");
+            assertThat(down.statusCode()).isEqualTo(503);
+            assertThat(RunningBridge.json(down).path("status").asText()).isEqualTo("DOWN");
+        } finally {
+            broker.start();
+        }
+        assertThat(bridge.getManagement("/observe/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void trackingApiWithoutWriteKeysAnswers401NamingTheSetting() {
+        HttpResponse<String> response = bridge.postTracking("/v1/track", "any-key", "{\"userId\":\"u\",\"event\":\"E\"}");
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("BRIDGE_WRITE_KEYS");
+    }
+
+    @Test
+    void segmentWebhookWithoutSecretAnswers401NamingTheSetting() {
+        HttpResponse<String> response = bridge.post("/webhooks/segment", "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\"}",
+                "Content-Type", "application/json", "X-Signature", "00");
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("SEGMENT_WEBHOOK_SECRET");
+    }
+
+    @Test
+    void metricsArePrometheusTextWithQueueDepthPerDestination() {
+        HttpResponse<String> metrics = bridge.getManagement("/observe/metrics");
+
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains(
+                "bridge_queue_depth{destination=\"emarsys\"} 0.0",
+                "bridge_queue_depth{destination=\"sailthru\"} 0.0",
+                "bridge_queue_depth{destination=\"iterable\"} 0.0",
+                "bridge_queue_depth{destination=\"segment\"} 0.0");
+    }
+}

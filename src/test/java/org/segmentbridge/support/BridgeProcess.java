@@ -1,0 +1,98 @@
+package org.segmentbridge.support;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The bridge as a separate operating-system process, so a test can kill it the way a crash would. */
+public final class BridgeProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path output;
+    private final int managementPort;
+
+    private BridgeProcess(Process process, Path output, int managementPort) {
+        this.process = process;
+        this.output = output;
+        this.managementPort = managementPort;
+    }
+
+    /**
+     * @param command     the JVM command line
+     * @param workingDir  the folder it runs in (it reads application.properties and routes/ there)
+     * @param environment variables set for it; every inherited BRIDGE_* / SEGMENT_* variable is removed first
+     */
+    public static BridgeProcess launch(List<String> command, Path workingDir, Map<String, String> environment, int managementPort)
+            throws IOException {
+        Path output = Files.createTempFile("bridge-process-", ".log");
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile())
+                .redirectErrorStream(true).redirectOutput(output.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("BRIDGE_") || name.startsWith("SEGMENT_"));
+        builder.environment().putAll(environment);
+        return new BridgeProcess(builder.start(), output, managementPort);
+    }
+
+    /** Java with a bounded heap running the compiled classes on this test's class path. */
+    public static List<String> javaOnTestClassPath() {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge");
+    }
+
+    /** @return how long it took until /observe/health answered 200 */
+    public Duration awaitHealthy(Duration timeout) {
+        HttpClient client = HttpClient.newHttpClient();
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < timeout.toNanos()) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("bridge process exited with " + process.exitValue() + ":\n" + output());
+            }
+            try {
+                HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + managementPort + "/observe/health")).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return Duration.ofNanos(System.nanoTime() - start);
+                }
+            } catch (IOException notYetListening) {
+                // retry until the deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            RunningBridge.sleep(50);
+        }
+        throw new IllegalStateException("bridge process not healthy within " + timeout + ":\n" + output());
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, exactly like a crash or an OOM kill. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    public String output() {
+        try {
+            return Files.readString(output);
+        } catch (IOException e) {
+            return "(output unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
