@@ -10,9 +10,12 @@ import org.apache.camel.main.Main;
  */
 public final class Bridge {
 
-    /** Defaults are packaged in the jar; the working directory's application.properties overrides them. */
+    /**
+     * The working directory's application.properties, else the copy packaged in the jar. Camel takes a key from the
+     * first location that has it, so the user's file must come first.
+     */
     static final String PROPERTY_LOCATIONS =
-            "classpath:application.properties;optional=true,file:application.properties;optional=true";
+            "file:application.properties;optional=true,classpath:application.properties;optional=true";
 
     private Bridge() {
     }

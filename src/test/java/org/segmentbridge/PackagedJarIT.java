@@ -14,6 +14,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
+import org.segmentbridge.support.RunningBridge;
 
 /**
  * The packaged jar, run as a user would: {@code java -jar target/segment-bridge.jar} in a project folder, with no
@@ -46,6 +47,36 @@ class PackagedJarIT {
                     .contains("Endpoint /webhooks/segment is disabled and answers 401: SEGMENT_WEBHOOK_SECRET is not set");
             assertThat(projectFolder.resolve("data").resolve("queue")).isDirectory();
             assertThat(projectFolder.resolve("data").resolve("state")).isDirectory();
+        }
+    }
+
+    @Test
+    void settingsEditedInTheProjectFolderWinOverThePackagedDefaultsAndSecretsStayOutOfTheLog() throws Exception {
+        Path jar = Path.of("target", "segment-bridge.jar").toAbsolutePath();
+        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        int httpPort = RunningBridge.freePort();
+        int managementPort = RunningBridge.freePort();
+        String edited = Files.readString(Path.of("application.properties"))
+                .replace("{{env:BRIDGE_HTTP_PORT:8080}}", Integer.toString(httpPort))
+                .replace("{{env:BRIDGE_MANAGEMENT_PORT:9876}}", Integer.toString(managementPort))
+                .replace("{{env:BRIDGE_WRITE_KEYS:}}", "literal-write-key-in-file");
+        Files.writeString(projectFolder.resolve("application.properties"), edited);
+        Files.createDirectories(projectFolder.resolve("routes"));
+
+        try (BridgeProcess bridge = BridgeProcess.launch(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString()),
+                projectFolder, Map.of(), managementPort)) {
+            bridge.awaitHealthy(Duration.ofSeconds(60));
+
+            HttpResponse<String> accepted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://localhost:" + httpPort + "/v1/track"))
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", RunningBridge.basic("literal-write-key-in-file"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"u\",\"event\":\"E\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+            assertThat(bridge.output()).doesNotContain("literal-write-key-in-file")
+                    .doesNotContain("Endpoint /v1/* is disabled");
         }
     }
 }
