@@ -24,15 +24,12 @@ class PackagedJarIT {
 
     @Test
     void startsWithNoSettingsAnswersHealthAndLogsWhatIsDisabled() throws Exception {
-        Path jar = Path.of("target", "segment-bridge.jar").toAbsolutePath();
         Path projectFolder = Files.createTempDirectory("bridge-project-");
         Files.copy(Path.of("application.properties"), projectFolder.resolve("application.properties"));
         Files.createDirectories(projectFolder.resolve("routes"));
         Files.createDirectories(projectFolder.resolve("mappings"));
 
-        try (BridgeProcess bridge = BridgeProcess.launch(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString()),
-                projectFolder, Map.of(), 9876)) {
+        try (BridgeProcess bridge = BridgeProcess.launch(javaDashJar(), projectFolder, Map.of(), 9876)) {
             Duration startup = bridge.awaitHealthy(Duration.ofSeconds(60));
             System.out.printf("packaged jar healthy after %d ms%n", startup.toMillis());
 
@@ -52,7 +49,6 @@ class PackagedJarIT {
 
     @Test
     void settingsEditedInTheProjectFolderWinOverThePackagedDefaultsAndSecretsStayOutOfTheLog() throws Exception {
-        Path jar = Path.of("target", "segment-bridge.jar").toAbsolutePath();
         Path projectFolder = Files.createTempDirectory("bridge-project-");
         int httpPort = RunningBridge.freePort();
         int managementPort = RunningBridge.freePort();
@@ -63,9 +59,7 @@ class PackagedJarIT {
         Files.writeString(projectFolder.resolve("application.properties"), edited);
         Files.createDirectories(projectFolder.resolve("routes"));
 
-        try (BridgeProcess bridge = BridgeProcess.launch(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString()),
-                projectFolder, Map.of(), managementPort)) {
+        try (BridgeProcess bridge = BridgeProcess.launch(javaDashJar(), projectFolder, Map.of(), managementPort)) {
             bridge.awaitHealthy(Duration.ofSeconds(60));
 
             HttpResponse<String> accepted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -78,5 +72,10 @@ class PackagedJarIT {
             assertThat(bridge.output()).doesNotContain("literal-write-key-in-file")
                     .doesNotContain("Endpoint /v1/* is disabled");
         }
+    }
+
+    private static List<String> javaDashJar() {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-jar", Path.of("target", "segment-bridge.jar").toAbsolutePath().toString());
     }
 }

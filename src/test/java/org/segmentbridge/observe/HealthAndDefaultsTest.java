@@ -9,6 +9,8 @@ import org.apache.camel.Service;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.segmentbridge.support.RunningBridge;
 
 /** A bridge with no secrets configured: healthy, observable, and refusing what it cannot authenticate. */
@@ -34,30 +36,17 @@ class HealthAndDefaultsTest {
         assertThat(RunningBridge.json(health).path("status").asText()).isEqualTo("UP");
     }
 
-    @Test
-    void healthGoesDownWhileTheStateStoreIsDownAndRecovers() throws Exception {
-        Service stateStore = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("stateStore", Service.class);
-        stateStore.stop();
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"stateStore", "eventBroker"})
+    void healthGoesDownWhileAStoreIsDownAndRecovers(String service) throws Exception {
+        Service store = bridge.main().getCamelContext().getRegistry().lookupByNameAndType(service, Service.class);
+        store.stop();
         try {
             HttpResponse<String> down = bridge.getManagement("/observe/health");
             assertThat(down.statusCode()).isEqualTo(503);
             assertThat(RunningBridge.json(down).path("status").asText()).isEqualTo("DOWN");
         } finally {
-            stateStore.start();
-        }
-        assertThat(bridge.getManagement("/observe/health").statusCode()).isEqualTo(200);
-    }
-
-    @Test
-    void healthGoesDownWhileTheQueueIsDownAndRecovers() throws Exception {
-        Service broker = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("eventBroker", Service.class);
-        broker.stop();
-        try {
-            HttpResponse<String> down = bridge.getManagement("/observe/health");
-            assertThat(down.statusCode()).isEqualTo(503);
-            assertThat(RunningBridge.json(down).path("status").asText()).isEqualTo("DOWN");
-        } finally {
-            broker.start();
+            store.start();
         }
         assertThat(bridge.getManagement("/observe/health").statusCode()).isEqualTo(200);
     }
