@@ -10,6 +10,13 @@ import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
+import org.segmentbridge.admin.AdminRoutes;
+import org.segmentbridge.delivery.DeadLetters;
+import org.segmentbridge.delivery.DeliverComponent;
+import org.segmentbridge.delivery.DeliveryService;
+import org.segmentbridge.delivery.DryRunRecorder;
+import org.segmentbridge.delivery.EventRoutes;
+import org.segmentbridge.delivery.EventsComponent;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
@@ -43,15 +50,28 @@ public class BridgeConfiguration implements CamelConfiguration {
         health.register(new StateStoreHealthCheck(stateStore));
         health.register(new QueueHealthCheck(broker));
 
-        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, new EventQueue(broker.connectionFactory()));
+        EventQueue queue = new EventQueue(broker.connectionFactory());
+        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue);
         context.addRoutes(intake);
+
+        EventRoutes eventRoutes = new EventRoutes();
+        context.addComponent("events", new EventsComponent(eventRoutes, settings.destinations()));
+        context.addComponent("deliver", new DeliverComponent());
+        DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
+                new DeadLetters(stateStore), new DryRunRecorder(settings.dryRunKeep()));
+        context.getRegistry().bind("deliveryService", delivery);
+        context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
                     publishQueueDepth(context, broker);
-                    reportDisabledEndpoints(intake.disabledEndpoints());
+                    reportDisabledEndpoints(intake.disabledEndpoints(), settings.adminToken().isEmpty());
+                    // Only now are all routes up: an event read earlier would find no route to handle it.
+                    delivery.start();
+                } else if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                    delivery.stop();
                 }
             }
         });
@@ -67,8 +87,11 @@ public class BridgeConfiguration implements CamelConfiguration {
         }
     }
 
-    private static void reportDisabledEndpoints(Map<String, String> disabled) {
+    private static void reportDisabledEndpoints(Map<String, String> disabled, boolean noAdminToken) {
         disabled.forEach((endpoint, why) ->
                 LOG.warn("Endpoint {} is disabled and answers 401: {}", endpoint, why));
+        if (noAdminToken) {
+            LOG.warn("Endpoint /admin/* is disabled and answers 401: BRIDGE_ADMIN_TOKEN is not set");
+        }
     }
 }

@@ -46,6 +46,11 @@ public class EmbeddedBroker extends ServiceSupport {
         connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(IN_VM_URL));
     }
 
+    /** An unpooled factory, for long-lived consumers that acknowledge message by message. */
+    public ConnectionFactory directConnectionFactory() {
+        return new ActiveMQConnectionFactory(IN_VM_URL);
+    }
+
     /** Pooled in-VM connections to this broker, for the intake and for Camel's JMS consumers. */
     public ConnectionFactory connectionFactory() {
         return connectionFactory;
@@ -77,6 +82,8 @@ public class EmbeddedBroker extends ServiceSupport {
         config.addAddressSetting(EVENTS_ADDRESS, new AddressSettings()
                 .setMaxSizeBytes(32L * 1024 * 1024)
                 .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                // Delivery gives up by its own rules, into its own dead letters; the broker must never drop an event.
+                .setMaxDeliveryAttempts(-1)
                 .setAutoCreateQueues(false)
                 .setAutoDeleteQueues(false));
         for (String destination : destinations) {

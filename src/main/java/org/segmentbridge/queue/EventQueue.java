@@ -19,6 +19,8 @@ public class EventQueue {
     public static final String TYPE_PROPERTY = "eventType";
     public static final String MESSAGE_ID_PROPERTY = "eventMessageId";
     public static final String RECEIVED_VIA_PROPERTY = "receivedVia";
+    /** On a replayed dead letter: only this action runs again (the others had succeeded). */
+    public static final String REPLAY_ACTION_PROPERTY = "replayAction";
 
     private final ConnectionFactory connectionFactory;
 
@@ -44,6 +46,32 @@ public class EventQueue {
                     message.setStringProperty(RECEIVED_VIA_PROPERTY, receivedVia);
                     producer.send(address, message);
                 }
+                context.commit();
+            } catch (RuntimeException | jakarta.jms.JMSException e) {
+                context.rollback();
+                throw new QueueUnavailableException(e);
+            }
+        }
+    }
+
+    /**
+     * Queues one event again for a single destination (a dead letter being replayed), not for the others.
+     *
+     * @param onlyAction the action to run again, or null to run every route of the destination
+     */
+    public void republish(String destination, QueuedEvent event, String onlyAction) {
+        try (JMSContext context = openTransactedContext()) {
+            try {
+                TextMessage message = context.createTextMessage(event.json());
+                message.setStringProperty(TYPE_PROPERTY, event.type());
+                message.setStringProperty(MESSAGE_ID_PROPERTY, event.messageId());
+                message.setStringProperty(RECEIVED_VIA_PROPERTY, "replay");
+                if (onlyAction != null) {
+                    message.setStringProperty(REPLAY_ACTION_PROPERTY, onlyAction);
+                }
+                // The subscription is a multicast queue: address it as a topic, by its fully qualified name, to reach it alone.
+                context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT)
+                        .send(context.createTopic(EmbeddedBroker.subscription(destination)), message);
                 context.commit();
             } catch (RuntimeException | jakarta.jms.JMSException e) {
                 context.rollback();

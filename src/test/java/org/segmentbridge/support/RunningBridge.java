@@ -38,12 +38,14 @@ public final class RunningBridge implements AutoCloseable {
 
     private final Path dataDir;
     private final Map<String, String> settings;
+    private final Map<String, Object> beans;
     private final int httpPort;
     private final int managementPort;
     private Main main;
 
-    private RunningBridge(Path dataDir, Map<String, String> settings) {
+    private RunningBridge(Path dataDir, Map<String, String> settings, Map<String, Object> beans) {
         this.dataDir = dataDir;
+        this.beans = beans;
         this.httpPort = freePort();
         this.managementPort = freePort();
         Map<String, String> all = new HashMap<>(settings);
@@ -65,13 +67,19 @@ public final class RunningBridge implements AutoCloseable {
     }
 
     public static RunningBridge start(Path dataDir, Map<String, String> settings) {
-        RunningBridge bridge = new RunningBridge(dataDir, settings);
+        return start(dataDir, settings, Map.of());
+    }
+
+    /** {@code beans} are bound in the registry by name, e.g. a test connector under its destination's name. */
+    public static RunningBridge start(Path dataDir, Map<String, String> settings, Map<String, Object> beans) {
+        RunningBridge bridge = new RunningBridge(dataDir, settings, beans);
         bridge.startMain();
         return bridge;
     }
 
     private void startMain() {
         main = Bridge.newMain(settings);
+        beans.forEach(main::bind);
         try {
             main.start();
         } catch (Exception e) {
@@ -128,6 +136,23 @@ public final class RunningBridge implements AutoCloseable {
         return "Basic " + Base64.getEncoder().encodeToString((writeKey + ":").getBytes(StandardCharsets.UTF_8));
     }
 
+    public HttpResponse<String> get(String path, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10)).GET();
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return send(request.build());
+    }
+
+    public HttpResponse<String> send(String method, String path, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return send(request.build());
+    }
+
     public HttpResponse<String> getManagement(String path) {
         return send(HttpRequest.newBuilder(URI.create(managementUrl() + path)).timeout(Duration.ofSeconds(10)).GET().build());
     }
@@ -157,6 +182,16 @@ public final class RunningBridge implements AutoCloseable {
         return text.lines().filter(line -> line.startsWith(sample + " "))
                 .mapToDouble(line -> Double.parseDouble(line.substring(sample.length() + 1).trim()))
                 .findFirst().orElse(0);
+    }
+
+    /** Value of a Prometheus sample by name and labels, in any label order; 0 when absent. */
+    public double metric(String name, Map<String, String> labels) {
+        String text = getManagement("/observe/metrics").body();
+        return text.lines().filter(line -> line.startsWith(name + "{") || line.startsWith(name + " "))
+                .filter(line -> labels.entrySet().stream().allMatch(label ->
+                        line.contains(label.getKey() + "=\"" + label.getValue() + "\"")))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim()))
+                .sum();
     }
 
     // ---- Queue --------------------------------------------------------------------------------------------------

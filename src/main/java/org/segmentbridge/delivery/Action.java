@@ -1,0 +1,54 @@
+package org.segmentbridge.delivery;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * One vendor operation (contact upsert, event trigger, list add ...). Routes call it with parameters through
+ * {@code deliver:<destination>:<action>?name=value}; the engine batches what it prepares, sends the request it
+ * builds and applies the verdicts it reads, item by item.
+ */
+public interface Action {
+
+    String name();
+
+    /** The vendor's own limits for one request (1 item for single-event endpoints). Settings may lower them. */
+    BatchLimits limits();
+
+    /** A rate limit of this endpoint alone, applied on top of the destination's; empty when it has none. */
+    default Optional<Rate> endpointRate() {
+        return Optional.empty();
+    }
+
+    /**
+     * Turns one event into the items this action sends (usually one, none when the event does not apply).
+     *
+     * @throws ActionException when the event lacks what the action needs; the event is dead-lettered with the message
+     */
+    List<Item> prepare(JsonNode event, Map<String, String> parameters);
+
+    /** The request for one batch: items share {@link Item#group()} and fit the limits. */
+    OutboundRequest request(String group, List<Item> items, DestinationSettings settings);
+
+    /** Reads the vendor's answer into one verdict per item, in the order of {@code items}. */
+    List<Verdict> read(VendorAnswer answer, List<Item> items);
+
+    /**
+     * What an action prepares for one event.
+     *
+     * @param group          items are batched only with items of the same group (list id, event id, ...)
+     * @param idempotencyKey the key the vendor deduplicates by (messageId, order id ...), also used to match per-item errors
+     * @param payload        the item's part of the request body
+     */
+    record Item(String group, String idempotencyKey, JsonNode payload) {
+    }
+
+    record BatchLimits(int maxItems, long maxBytes) {
+        public static BatchLimits single(long maxBytes) {
+            return new BatchLimits(1, maxBytes);
+        }
+    }
+}

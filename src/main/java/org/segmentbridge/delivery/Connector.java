@@ -1,0 +1,30 @@
+package org.segmentbridge.delivery;
+
+import java.util.Set;
+
+/**
+ * One vendor's machinery: its actions, its authentication and how to read its rate-limit signals. A connector is
+ * bound in the Camel registry under the name of the destination it serves (e.g. {@code emarsys}).
+ */
+public interface Connector {
+
+    /** @throws IllegalArgumentException naming the known actions when there is no such action */
+    Action action(String name);
+
+    Set<String> actionNames();
+
+    /** Without credentials a destination runs in dry-run: requests are built and recorded, never sent. */
+    boolean hasCredentials(DestinationSettings settings);
+
+    /** Which credential a request spends, so destinations sharing one credential share its rate limit. */
+    String credentialId(DestinationSettings settings);
+
+    /**
+     * Adds authentication to a request, once per attempt (a signature with a fresh nonce each time). The headers it
+     * adds are listed by {@link #secretHeaders()} so they can be masked wherever a request is shown.
+     */
+    OutboundRequest authorize(OutboundRequest request, DestinationSettings settings);
+
+    /** Header names whose values are secrets (masked in dry-run records and logs). */
+    Set<String> secretHeaders();
+}

@@ -1,0 +1,121 @@
+package org.segmentbridge.delivery;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.segmentbridge.state.StateStore;
+
+/**
+ * Events a destination gave up on, kept with the reason and the vendor's answer so an operator can read, replay or
+ * discard them. They hold the event and the item the action prepared, never a request's credentials.
+ */
+public final class DeadLetters {
+
+    /** One dead letter. {@code status} is the vendor's HTTP status (0 when none was reached). */
+    public record DeadLetter(String id, String destination, String action, String messageId, String event, String item,
+                             int attempts, int status, String code, String reason, Instant createdAt) {
+    }
+
+    private final StateStore stateStore;
+
+    public DeadLetters(StateStore stateStore) {
+        this.stateStore = stateStore;
+    }
+
+    public DeadLetter add(String destination, String action, String messageId, String event, String item,
+                          int attempts, int status, String code, String reason) {
+        DeadLetter letter = new DeadLetter(UUID.randomUUID().toString(), destination, action, messageId, event, item,
+                attempts, status, code, reason, Instant.now());
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement insert = connection.prepareStatement("""
+                     INSERT INTO dead_letter (id, destination, action, message_id, event, item, attempts, status, code, reason, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            insert.setString(1, letter.id());
+            insert.setString(2, destination);
+            insert.setString(3, action);
+            insert.setString(4, messageId);
+            insert.setString(5, event);
+            insert.setString(6, item);
+            insert.setInt(7, attempts);
+            insert.setInt(8, status);
+            insert.setString(9, code);
+            insert.setString(10, reason);
+            insert.setTimestamp(11, Timestamp.from(letter.createdAt()));
+            insert.executeUpdate();
+            return letter;
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not store a dead letter for " + destination + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Newest first; {@code destination} null for all. */
+    public List<DeadLetter> list(String destination, int limit) {
+        String sql = "SELECT * FROM dead_letter" + (destination == null ? "" : " WHERE destination = ?")
+                + " ORDER BY created_at DESC, id LIMIT ?";
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(sql)) {
+            int index = 1;
+            if (destination != null) {
+                query.setString(index++, destination);
+            }
+            query.setInt(index, limit);
+            return read(query);
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not read dead letters: " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<DeadLetter> find(String id) {
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT * FROM dead_letter WHERE id = ?")) {
+            query.setString(1, id);
+            return read(query).stream().findFirst();
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not read dead letter " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    public boolean remove(String id) {
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement delete = connection.prepareStatement("DELETE FROM dead_letter WHERE id = ?")) {
+            delete.setString(1, id);
+            return delete.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not discard dead letter " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    public long count(String destination) {
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT COUNT(*) FROM dead_letter WHERE destination = ?")) {
+            query.setString(1, destination);
+            try (ResultSet rows = query.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+
+    private static List<DeadLetter> read(PreparedStatement query) throws SQLException {
+        List<DeadLetter> letters = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+            while (rows.next()) {
+                letters.add(new DeadLetter(rows.getString("id"), rows.getString("destination"), rows.getString("action"),
+                        rows.getString("message_id"), rows.getString("event"), rows.getString("item"), rows.getInt("attempts"),
+                        rows.getInt("status"), rows.getString("code"), rows.getString("reason"),
+                        rows.getTimestamp("created_at").toInstant()));
+            }
+        }
+        return letters;
+    }
+}

@@ -1,0 +1,90 @@
+package org.segmentbridge.delivery;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.support.DefaultComponent;
+import org.apache.camel.support.DefaultEndpoint;
+import org.apache.camel.support.DefaultProducer;
+
+/**
+ * {@code to: deliver:<destination>:<action>?name=value}: prepares the current event (the exchange body, JSON) for a
+ * vendor action with the given parameters. The request itself is batched, paced and sent by the destination's
+ * delivery; the route only says what to send.
+ */
+public final class DeliverComponent extends DefaultComponent {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+        int colon = remaining.indexOf(':');
+        if (colon <= 0 || colon == remaining.length() - 1) {
+            throw new IllegalArgumentException("deliver:" + remaining + " must name a destination and an action: deliver:<destination>:<action>");
+        }
+        String destination = remaining.substring(0, colon);
+        String actionName = remaining.substring(colon + 1);
+        Connector connector = getCamelContext().getRegistry().lookupByNameAndType(destination, Connector.class);
+        if (connector == null) {
+            throw new IllegalArgumentException("deliver:" + remaining + ": no connector serves destination '" + destination + "'");
+        }
+        Action action = connector.action(actionName);
+        Map<String, String> actionParameters = new LinkedHashMap<>();
+        parameters.forEach((name, value) -> actionParameters.put(name, String.valueOf(value)));
+        parameters.clear();
+        return new DeliverEndpoint(uri, this, destination, action, Map.copyOf(actionParameters));
+    }
+
+    static final class DeliverEndpoint extends DefaultEndpoint {
+
+        private final String destination;
+        private final Action action;
+        private final Map<String, String> actionParameters;
+
+        DeliverEndpoint(String uri, DeliverComponent component, String destination, Action action, Map<String, String> parameters) {
+            super(uri, component);
+            this.destination = destination;
+            this.action = action;
+            this.actionParameters = parameters;
+        }
+
+        @Override
+        public boolean isLenientProperties() {
+            return true;
+        }
+
+        @Override
+        public Consumer createConsumer(Processor processor) {
+            throw new UnsupportedOperationException("deliver:" + destination + ":" + action.name() + " can only be sent to (to:)");
+        }
+
+        @Override
+        public Producer createProducer() {
+            return new DefaultProducer(this) {
+                @Override
+                public void process(Exchange exchange) throws Exception {
+                    Ticket ticket = exchange.getProperty(Ticket.EXCHANGE_PROPERTY, Ticket.class);
+                    if (ticket == null) {
+                        throw new IllegalStateException("deliver:" + destination + ":" + action.name()
+                                + " is called outside a destination route; start the route with from: events:" + destination);
+                    }
+                    if (!ticket.destination().equals(destination)) {
+                        throw new IllegalStateException("a route of destination " + ticket.destination() + " calls deliver:"
+                                + destination + ":" + action.name() + "; each destination's routes deliver to it alone");
+                    }
+                    JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
+                    List<Action.Item> items = action.prepare(event, actionParameters);
+                    ticket.add(action, items);
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package org.segmentbridge.delivery;
+
+import java.time.Instant;
+
+/** One item on its way to a vendor: what an action prepared, plus its attempts so far. */
+final class DeliveryItem {
+
+    private final Ticket ticket;
+    private final Action action;
+    private final Action.Item item;
+    private final int bytes;
+    private int attempts;
+    private Instant firstAttempt;
+
+    DeliveryItem(Ticket ticket, Action action, Action.Item item) {
+        this.ticket = ticket;
+        this.action = action;
+        this.item = item;
+        this.bytes = item.payload().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+
+    Ticket ticket() {
+        return ticket;
+    }
+
+    Action action() {
+        return action;
+    }
+
+    Action.Item item() {
+        return item;
+    }
+
+    String batchKey() {
+        return action.name() + "\u0000" + item.group();
+    }
+
+    int bytes() {
+        return bytes;
+    }
+
+    int attempts() {
+        return attempts;
+    }
+
+    Instant firstAttempt() {
+        return firstAttempt;
+    }
+
+    void attempted(Instant now) {
+        attempts++;
+        if (firstAttempt == null) {
+            firstAttempt = now;
+        }
+    }
+
+    /** A split re-sends the halves of a batch the vendor refused whole; that is not one of the item's attempts. */
+    void attemptNotCounted() {
+        attempts--;
+    }
+}

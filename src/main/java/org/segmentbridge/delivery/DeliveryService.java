@@ -1,0 +1,122 @@
+package org.segmentbridge.delivery;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.CamelContext;
+import org.segmentbridge.SettingsReader;
+import org.segmentbridge.queue.EmbeddedBroker;
+import org.segmentbridge.queue.EventQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts one {@link DestinationDelivery} per destination that has a connector and routes, once every route is up
+ * (an event read before its routes exist would find nothing to do), and stops them before the routes stop.
+ */
+public final class DeliveryService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CamelContext camel;
+    private final List<String> destinations;
+    private final EmbeddedBroker broker;
+    private final EventQueue queue;
+    private final EventRoutes routes;
+    private final DeadLetters deadLetters;
+    private final DryRunRecorder dryRun;
+    private final Pacers pacers = new Pacers();
+    private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
+
+    public DeliveryService(CamelContext camel, List<String> destinations, EmbeddedBroker broker, EventQueue queue,
+                           EventRoutes routes, DeadLetters deadLetters, DryRunRecorder dryRun) {
+        this.camel = camel;
+        this.destinations = destinations;
+        this.broker = broker;
+        this.queue = queue;
+        this.routes = routes;
+        this.deadLetters = deadLetters;
+        this.dryRun = dryRun;
+    }
+
+    public synchronized void start() {
+        SettingsReader reader = new SettingsReader(camel.getPropertiesComponent());
+        MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
+        for (String destination : destinations) {
+            Connector connector = camel.getRegistry().lookupByNameAndType(destination, Connector.class);
+            if (connector == null) {
+                LOG.warn("Destination {} has no connector yet: its events stay in its queue", destination);
+                continue;
+            }
+            DestinationSettings settings = new DestinationSettings(destination, reader);
+            if (routes.count(destination) == 0) {
+                LOG.warn("Destination {} has no route (from: events:{}): its events stay in its queue; "
+                        + "remove it from bridge.destinations if it is not used", destination, destination);
+                continue;
+            }
+            if (!settings.enabled()) {
+                LOG.warn("Destination {} is disabled (bridge.destination.{}.enabled=false): its events stay in its queue",
+                        destination, destination);
+                continue;
+            }
+            DestinationDelivery delivery = new DestinationDelivery(settings, connector, routes, deadLetters, dryRun,
+                    new DeliveryMetrics(meters, destination), pacers, broker.directConnectionFactory());
+            Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
+                    .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
+            delivery.start();
+            running.put(destination, delivery);
+        }
+    }
+
+    public synchronized void stop() {
+        for (DestinationDelivery delivery : running.values()) {
+            try {
+                delivery.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        running.clear();
+    }
+
+    public DeadLetters deadLetters() {
+        return deadLetters;
+    }
+
+    public DryRunRecorder dryRun() {
+        return dryRun;
+    }
+
+    /** Queues a dead letter's event again for its destination alone, then forgets the dead letter. */
+    public void replay(DeadLetters.DeadLetter letter) {
+        String type;
+        try {
+            type = JSON.readTree(letter.event()).path("type").asText("");
+        } catch (java.io.IOException e) {
+            type = "";
+        }
+        String onlyAction = letter.action().startsWith("route:") ? null : letter.action();
+        queue.republish(letter.destination(), new EventQueue.QueuedEvent(type, letter.messageId(), letter.event()), onlyAction);
+        deadLetters.remove(letter.id());
+    }
+
+    /** Replays every dead letter (of one destination, or of all when null); returns how many. */
+    public int replayAll(String destination) {
+        int replayed = 0;
+        List<DeadLetters.DeadLetter> batch;
+        do {
+            batch = new ArrayList<>(deadLetters.list(destination, 500));
+            for (DeadLetters.DeadLetter letter : batch) {
+                replay(letter);
+                replayed++;
+            }
+        } while (!batch.isEmpty());
+        return replayed;
+    }
+}

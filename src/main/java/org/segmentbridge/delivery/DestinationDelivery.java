@@ -1,0 +1,533 @@
+package org.segmentbridge.delivery;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.resilience4j.core.IntervalFunction;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.TextMessage;
+import org.segmentbridge.queue.EventQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers one destination's subscription to its vendor.
+ *
+ * <p>Each event read from the queue runs through the destination's routes, whose {@code deliver:} calls prepare
+ * items. Items then flow through per-person lanes (one person's items strictly in order, people in parallel), into
+ * batchers per action and group (cut by count and bytes, flushed when full or after the flush time), through the
+ * credential's pacer, to the vendor. The vendor's answer is read into one verdict per item: delivered, retried
+ * after a backoff (only that person's lane waits), or dead-lettered. The queue message is acknowledged once all its
+ * items are done, so a crash loses nothing: what was not acknowledged is read again on restart.
+ *
+ * <p>All state lives on one scheduler thread ("the actor"), so none of it needs locks; HTTP answers and timers post
+ * back to it.
+ */
+public final class DestinationDelivery implements SubscriptionReader.Listener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DestinationDelivery.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Room for the envelope around the items (brackets, wrapper object, commas) when cutting by bytes. */
+    private static final int ENVELOPE_BYTES = 512;
+    private static final Set<String> RESTRICTED_HEADERS = Set.of("connection", "content-length", "expect", "host", "upgrade");
+
+    private final DestinationSettings settings;
+    private final Connector connector;
+    private final EventRoutes routes;
+    private final DeadLetters deadLetters;
+    private final DryRunRecorder dryRun;
+    private final DeliveryMetrics metrics;
+    private final RequestPacer destinationPacer;
+    private final Map<String, RequestPacer> endpointPacers;
+    private final boolean recordOnly;
+    private final IntervalFunction backoff;
+    private final SubscriptionReader reader;
+    private final HttpClient http;
+
+    private ScheduledExecutorService actor;
+    /** Bumped when the queue session is lost: answers and timers of an older generation are ignored. */
+    private long generation;
+    private final Map<String, Deque<DeliveryItem>> lanes = new HashMap<>();
+    private final Map<String, Batcher> batchers = new HashMap<>();
+    private final Deque<Batch> pending = new ArrayDeque<>();
+    private boolean pumpScheduled;
+    private int requestsInFlight;
+
+    DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, DeadLetters deadLetters,
+                        DryRunRecorder dryRun, DeliveryMetrics metrics, Pacers pacers, ConnectionFactory queueConnections) {
+        this.settings = settings;
+        this.connector = connector;
+        this.routes = routes;
+        this.deadLetters = deadLetters;
+        this.dryRun = dryRun;
+        this.metrics = metrics;
+        this.recordOnly = switch (settings.dryRun()) {
+            case TRUE -> true;
+            case FALSE -> false;
+            case AUTO -> !connector.hasCredentials(settings);
+        };
+        String credential = recordOnly ? "dry-run:" + settings.name() : connector.credentialId(settings);
+        this.destinationPacer = pacers.pacer(credential, settings.rate());
+        this.endpointPacers = new HashMap<>();
+        for (String actionName : connector.actionNames()) {
+            Action action = connector.action(actionName);
+            action.endpointRate().ifPresent(rate -> endpointPacers.put(actionName, pacers.pacer(credential + "/" + actionName, rate)));
+        }
+        this.backoff = IntervalFunction.ofExponentialRandomBackoff(settings.initialDelay(), settings.backoffMultiplier(), 0.5,
+                settings.maxDelay());
+        this.reader = new SubscriptionReader(settings.name(), queueConnections, settings.maxInFlight(), this);
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(settings.connectTimeout()).build();
+    }
+
+    public String destination() {
+        return settings.name();
+    }
+
+    public boolean isDryRun() {
+        return recordOnly;
+    }
+
+    void start() {
+        actor = Executors.newSingleThreadScheduledExecutor(runnable -> new Thread(runnable, "delivery-" + settings.name()));
+        reader.start();
+        LOG.info("Destination {}: delivering {} with {} route(s), rate {}, batches up to {} items / {} bytes",
+                settings.name(), recordOnly ? "in DRY-RUN (requests are recorded, not sent)" : "live to " + settings.baseUrl(),
+                routes.count(settings.name()), settings.rate(), settings.maxBatchItems(), settings.maxBatchBytes());
+    }
+
+    void stop() throws InterruptedException {
+        reader.stop();
+        if (actor != null) {
+            actor.shutdownNow();
+            actor.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    // ---- from the queue (reader thread) ------------------------------------------------------------------------
+
+    @Override
+    public void onMessage(Message message) {
+        Ticket ticket;
+        try {
+            ticket = ticketFor(message);
+        } catch (JMSException | IOException e) {
+            LOG.error("Destination {}: a queued message could not be read: {}", settings.name(), e.getMessage());
+            reader.finished(message);
+            return;
+        }
+        try {
+            routes.run(ticket);
+        } catch (RouteFailure failure) {
+            ticket.discardItems();
+            deadLetterUnsent(ticket, failure.routeId(), failure.getMessage());
+            reader.finished(message);
+            return;
+        }
+        String replayAction = stringProperty(message, EventQueue.REPLAY_ACTION_PROPERTY);
+        if (replayAction != null) {
+            ticket.keepOnly(replayAction);
+        }
+        if (ticket.items().isEmpty()) {
+            metrics.eventsWithoutItems();
+            reader.finished(message);
+            return;
+        }
+        ticket.startDelivery();
+        onActor(() -> enqueue(ticket));
+    }
+
+    @Override
+    public void sessionLost() {
+        onActor(() -> {
+            generation++;
+            lanes.clear();
+            batchers.clear();
+            pending.clear();
+            requestsInFlight = 0;
+            LOG.warn("Destination {}: queue session lost; unacknowledged events will be read again", settings.name());
+        });
+    }
+
+    private Ticket ticketFor(Message message) throws JMSException, IOException {
+        String json = ((TextMessage) message).getText();
+        JsonNode event = JSON.readTree(json);
+        String messageId = event.path("messageId").asText("");
+        String person = firstNonBlank(event.path("userId").asText(null), event.path("anonymousId").asText(null), messageId);
+        return new Ticket(settings.name(), messageId, event.path("type").asText(""), json, person, message);
+    }
+
+    // ---- lanes and batches (actor thread) ----------------------------------------------------------------------
+
+    private void enqueue(Ticket ticket) {
+        for (DeliveryItem item : ticket.items()) {
+            Deque<DeliveryItem> lane = lanes.computeIfAbsent(ticket.personKey(), person -> new ArrayDeque<>());
+            lane.addLast(item);
+            if (lane.size() == 1) {
+                ready(item);
+            }
+        }
+    }
+
+    /** The item heads its person's lane: it may join a batch. */
+    private void ready(DeliveryItem item) {
+        Action.BatchLimits limits = limits(item.action());
+        if (item.bytes() + ENVELOPE_BYTES > limits.maxBytes()) {
+            deadLetter(item, 0, "too_large", "the item is " + item.bytes() + " bytes; a request to " + item.action().name()
+                    + " may carry at most " + limits.maxBytes() + " bytes");
+            return;
+        }
+        Batcher batcher = batchers.computeIfAbsent(item.batchKey(), key -> new Batcher(item.action(), item.item().group()));
+        if (batcher.bytes + item.bytes() + ENVELOPE_BYTES > limits.maxBytes()) {
+            flush(batcher);
+        }
+        batcher.add(item);
+        if (batcher.items.size() >= limits.maxItems()) {
+            flush(batcher);
+        } else if (batcher.items.size() == 1) {
+            long round = batcher.round;
+            long born = generation;
+            schedule(settings.batchFlush(), () -> {
+                if (born == generation && batcher.round == round && !batcher.items.isEmpty()) {
+                    flush(batcher);
+                }
+            });
+        }
+    }
+
+    private Action.BatchLimits limits(Action action) {
+        Action.BatchLimits vendor = action.limits();
+        return new Action.BatchLimits(Math.min(vendor.maxItems(), settings.maxBatchItems()),
+                Math.min(vendor.maxBytes(), settings.maxBatchBytes()));
+    }
+
+    private void flush(Batcher batcher) {
+        if (batcher.items.isEmpty()) {
+            return;
+        }
+        pending.addLast(new Batch(batcher.action, batcher.group, batcher.drain()));
+        pump();
+    }
+
+    /** Sends pending batches while the request limit and the pacers allow; otherwise waits for them. */
+    private void pump() {
+        while (!pending.isEmpty()) {
+            Batch next = pending.peekFirst();
+            if (recordOnly) {
+                pending.removeFirst();
+                record(next);
+                continue;
+            }
+            if (requestsInFlight >= settings.maxConcurrentRequests()) {
+                return;
+            }
+            Instant now = Instant.now();
+            RequestPacer endpointPacer = endpointPacers.get(next.action.name());
+            Duration wait = destinationPacer.waitTime(now);
+            if (endpointPacer != null) {
+                Duration endpointWait = endpointPacer.waitTime(now);
+                wait = endpointWait.compareTo(wait) > 0 ? endpointWait : wait;
+            }
+            if (!wait.isZero() || !destinationPacer.tryTake(now) || (endpointPacer != null && !endpointPacer.tryTake(now))) {
+                if (!pumpScheduled) {
+                    pumpScheduled = true;
+                    schedule(wait.isZero() ? Duration.ofMillis(1) : wait, () -> {
+                        pumpScheduled = false;
+                        pump();
+                    });
+                }
+                return;
+            }
+            pending.removeFirst();
+            send(next);
+        }
+    }
+
+    // ---- requests (actor thread; answers posted back to it) ----------------------------------------------------
+
+    private void send(Batch batch) {
+        Instant now = Instant.now();
+        batch.items.forEach(item -> item.attempted(now));
+        OutboundRequest request;
+        try {
+            request = connector.authorize(batch.action.request(batch.group, batch.payloads(), settings), settings);
+        } catch (RuntimeException e) {
+            batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + e.getMessage()));
+            return;
+        }
+        metrics.batch(batch.action.name(), batch.items.size(), request.body().length);
+        requestsInFlight++;
+        long born = generation;
+        long started = System.nanoTime();
+        http.sendAsync(toHttp(request), HttpResponse.BodyHandlers.ofByteArray()).whenComplete((response, failure) -> onActor(() -> {
+            if (born != generation) {
+                return;
+            }
+            requestsInFlight--;
+            Duration latency = Duration.ofNanos(System.nanoTime() - started);
+            if (failure != null) {
+                metrics.vendorLatency(batch.action.name(), 0, latency);
+                String reason = failure instanceof HttpTimeoutException || failure.getCause() instanceof HttpTimeoutException
+                        ? "no answer within " + settings.requestTimeout()
+                        : "no answer: " + rootMessage(failure);
+                batch.items.forEach(item -> retry(item, Duration.ZERO, 0, reason));
+            } else {
+                metrics.vendorLatency(batch.action.name(), response.statusCode(), latency);
+                answered(batch, new VendorAnswer(response.statusCode(), lowercase(response.headers().map()), response.body()));
+            }
+            pump();
+        }));
+    }
+
+    private HttpRequest toHttp(OutboundRequest request) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request.uri()).timeout(settings.requestTimeout())
+                .method(request.method(), request.body().length == 0
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(request.body()));
+        request.headers().forEach((name, value) -> {
+            if (!RESTRICTED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                builder.header(name, value);
+            }
+        });
+        return builder.build();
+    }
+
+    private void answered(Batch batch, VendorAnswer answer) {
+        Instant now = Instant.now();
+        if (answer.status() == 429) {
+            metrics.rateLimited(batch.action.name());
+            destinationPacer.pauseUntil(now.plus(answer.retryAfter(now).orElse(settings.initialDelay())));
+        }
+        if (answer.rateLimitRemaining().filter(remaining -> remaining <= 0).isPresent()) {
+            answer.rateLimitReset(now).ifPresent(destinationPacer::pauseUntil);
+        }
+        List<Verdict> verdicts;
+        try {
+            verdicts = batch.action.read(answer, batch.payloads());
+            if (verdicts.size() != batch.items.size()) {
+                throw new IllegalStateException(verdicts.size() + " verdicts for " + batch.items.size() + " items");
+            }
+        } catch (RuntimeException e) {
+            batch.items.forEach(item -> deadLetter(item, answer.status(), "unreadable_answer",
+                    "the answer (HTTP " + answer.status() + ") could not be read: " + e.getMessage()));
+            return;
+        }
+        List<DeliveryItem> toSplit = new ArrayList<>();
+        for (int index = 0; index < verdicts.size(); index++) {
+            DeliveryItem item = batch.items.get(index);
+            Verdict verdict = verdicts.get(index);
+            if (verdict instanceof Verdict.Retry retry) {
+                retry(item, retry.notBefore(), answer.status(), retry.reason());
+            } else if (verdict instanceof Verdict.Failed failed) {
+                deadLetter(item, failed.status(), failed.code(), failed.message());
+            } else if (verdict instanceof Verdict.SplitBatch split) {
+                if (batch.items.size() == 1) {
+                    deadLetter(item, split.status(), null, split.message());
+                } else {
+                    toSplit.add(item);
+                }
+            } else {
+                delivered(item, DeliveryMetrics.Outcome.DELIVERED);
+            }
+        }
+        if (!toSplit.isEmpty()) {
+            toSplit.forEach(DeliveryItem::attemptNotCounted);
+            int half = toSplit.size() / 2;
+            pending.addFirst(new Batch(batch.action, batch.group, new ArrayList<>(toSplit.subList(half, toSplit.size()))));
+            pending.addFirst(new Batch(batch.action, batch.group, new ArrayList<>(toSplit.subList(0, half))));
+        }
+    }
+
+    // ---- outcomes (actor thread) -------------------------------------------------------------------------------
+
+    private void record(Batch batch) {
+        OutboundRequest request;
+        try {
+            OutboundRequest built = batch.action.request(batch.group, batch.payloads(), settings);
+            request = connector.hasCredentials(settings) ? connector.authorize(built, settings) : built;
+        } catch (RuntimeException e) {
+            batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + e.getMessage()));
+            return;
+        }
+        OutboundRequest shown = request.masked(connector.secretHeaders());
+        dryRun.record(new DryRunRecorder.Recorded(Instant.now(), settings.name(), batch.action.name(), batch.items.size(), shown));
+        LOG.info("Destination {} (dry-run): {} {} with {} item(s)", settings.name(), shown.method(), shown.uri(), batch.items.size());
+        batch.items.forEach(item -> delivered(item, DeliveryMetrics.Outcome.DRY_RUN));
+    }
+
+    private void delivered(DeliveryItem item, DeliveryMetrics.Outcome outcome) {
+        metrics.items(item.action().name(), outcome, 1);
+        done(item);
+    }
+
+    private void retry(DeliveryItem item, Duration notBefore, int status, String reason) {
+        Instant now = Instant.now();
+        Duration age = item.firstAttempt() == null ? Duration.ZERO : Duration.between(item.firstAttempt(), now);
+        if (item.attempts() >= settings.maxAttempts() || age.compareTo(settings.maxAge()) > 0) {
+            deadLetter(item, status, "retries_exhausted", "gave up after " + item.attempts() + " attempt(s) over "
+                    + age.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "; last: " + reason);
+            return;
+        }
+        metrics.items(item.action().name(), DeliveryMetrics.Outcome.RETRIED, 1);
+        Duration delay = Duration.ofMillis(backoff.apply(item.attempts()));
+        if (notBefore.compareTo(delay) > 0) {
+            delay = notBefore;
+        }
+        LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay, reason);
+        long born = generation;
+        schedule(delay, () -> {
+            if (born == generation) {
+                ready(item);
+            }
+        });
+    }
+
+    private void deadLetter(DeliveryItem item, int status, String code, String reason) {
+        try {
+            deadLetters.add(settings.name(), item.action().name(), item.ticket().messageId(), item.ticket().eventJson(),
+                    item.item().payload().toString(), item.attempts(), status, code, reason);
+        } catch (RuntimeException e) {
+            // Never acknowledge an event whose failure was not recorded: try to record it again shortly.
+            LOG.error("Destination {}: could not store a dead letter ({}); trying again in 5 s", settings.name(), e.getMessage());
+            long born = generation;
+            schedule(Duration.ofSeconds(5), () -> {
+                if (born == generation) {
+                    deadLetter(item, status, code, reason);
+                }
+            });
+            return;
+        }
+        LOG.warn("Destination {}: dead-lettered {} for messageId {} after {} attempt(s): {}", settings.name(),
+                item.action().name(), item.ticket().messageId(), item.attempts(), reason);
+        metrics.items(item.action().name(), DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
+        done(item);
+    }
+
+    /** An event its routes could not handle: dead-lettered whole, with the route named. */
+    private void deadLetterUnsent(Ticket ticket, String routeId, String reason) {
+        deadLetters.add(settings.name(), "route:" + routeId, ticket.messageId(), ticket.eventJson(), null, 0, 0,
+                "route_failed", reason);
+        LOG.warn("Destination {}: dead-lettered messageId {}: route {} failed: {}", settings.name(), ticket.messageId(), routeId, reason);
+        metrics.items("route:" + routeId, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
+    }
+
+    /** The item is finished: its person's next item may go, and the event is acknowledged once all its items are. */
+    private void done(DeliveryItem item) {
+        Deque<DeliveryItem> lane = lanes.get(item.ticket().personKey());
+        if (lane != null) {
+            lane.remove(item);
+            if (lane.isEmpty()) {
+                lanes.remove(item.ticket().personKey());
+            } else {
+                ready(lane.peekFirst());
+            }
+        }
+        if (item.ticket().itemDone()) {
+            reader.finished((Message) item.ticket().queueMessage());
+        }
+    }
+
+    // ---- plumbing ---------------------------------------------------------------------------------------------
+
+    private void onActor(Runnable task) {
+        try {
+            actor.execute(task);
+        } catch (RejectedExecutionException stopping) {
+            // Stopping: what is unfinished stays unacknowledged and is read again on the next start.
+        }
+    }
+
+    private void schedule(Duration delay, Runnable task) {
+        try {
+            actor.schedule(task, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // as above
+        }
+    }
+
+    private static Map<String, List<String>> lowercase(Map<String, List<String>> headers) {
+        Map<String, List<String>> result = new TreeMap<>();
+        headers.forEach((name, values) -> result.put(name.toLowerCase(Locale.ROOT), values));
+        return result;
+    }
+
+    private static String stringProperty(Message message, String name) {
+        try {
+            return message.getStringProperty(name);
+        } catch (JMSException e) {
+            return null;
+        }
+    }
+
+    private static String firstNonBlank(String... values) {
+        for (String value : values) {
+            if (value != null && !value.isBlank()) {
+                return value;
+            }
+        }
+        return "";
+    }
+
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    }
+
+    /** Items waiting to fill one request of one action and group. */
+    private static final class Batcher {
+        final Action action;
+        final String group;
+        final List<DeliveryItem> items = new ArrayList<>();
+        long bytes;
+        long round;
+
+        Batcher(Action action, String group) {
+            this.action = action;
+            this.group = group;
+        }
+
+        void add(DeliveryItem item) {
+            items.add(item);
+            bytes += item.bytes() + 1;
+        }
+
+        List<DeliveryItem> drain() {
+            List<DeliveryItem> drained = new ArrayList<>(items);
+            items.clear();
+            bytes = 0;
+            round++;
+            return drained;
+        }
+    }
+
+    /** One request's worth of items. */
+    private record Batch(Action action, String group, List<DeliveryItem> items) {
+        List<Action.Item> payloads() {
+            return items.stream().map(DeliveryItem::item).toList();
+        }
+    }
+}

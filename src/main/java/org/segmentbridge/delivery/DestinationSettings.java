@@ -1,0 +1,158 @@
+package org.segmentbridge.delivery;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+
+import org.segmentbridge.SettingsReader;
+
+/**
+ * One destination's settings. Each key is read as {@code bridge.destination.<name>.<key>} and, when that is absent,
+ * as the shared default {@code bridge.delivery.<key>}; vendor-specific keys (credentials ...) only per destination.
+ */
+public final class DestinationSettings {
+
+    /** Whether requests are sent, recorded only, or decided by the presence of credentials. */
+    public enum DryRun { AUTO, TRUE, FALSE }
+
+    private final String name;
+    private final SettingsReader reader;
+
+    private final boolean enabled;
+    private final DryRun dryRun;
+    private final Rate rate;
+    private final int maxBatchItems;
+    private final long maxBatchBytes;
+    private final Duration batchFlush;
+    private final Duration connectTimeout;
+    private final Duration requestTimeout;
+    private final int maxAttempts;
+    private final Duration maxAge;
+    private final Duration initialDelay;
+    private final Duration maxDelay;
+    private final double backoffMultiplier;
+    private final int maxInFlight;
+    private final int maxConcurrentRequests;
+
+    public DestinationSettings(String name, SettingsReader reader) {
+        this.name = name;
+        this.reader = reader;
+        this.enabled = reader.bool(key("enabled"));
+        this.dryRun = dryRun(key("dry-run"));
+        this.rate = new Rate(reader.positiveLong(key("rate.requests")), reader.duration(key("rate.period")));
+        this.maxBatchItems = reader.positiveInt(key("batch.max-items"));
+        this.maxBatchBytes = reader.positiveLong(key("batch.max-bytes"));
+        this.batchFlush = reader.duration(key("batch.flush"));
+        this.connectTimeout = reader.duration(key("timeout.connect"));
+        this.requestTimeout = reader.duration(key("timeout.request"));
+        this.maxAttempts = reader.positiveInt(key("retry.max-attempts"));
+        this.maxAge = reader.duration(key("retry.max-age"));
+        this.initialDelay = reader.duration(key("retry.initial-delay"));
+        this.maxDelay = reader.duration(key("retry.max-delay"));
+        this.backoffMultiplier = reader.positiveDecimal(key("retry.multiplier"));
+        this.maxInFlight = reader.positiveInt(key("max-in-flight"));
+        this.maxConcurrentRequests = reader.positiveInt(key("max-concurrent-requests"));
+    }
+
+    /** The full key this destination reads for {@code suffix}: its own when set, else the shared default. */
+    private String key(String suffix) {
+        String own = "bridge.destination." + name + "." + suffix;
+        return reader.has(own) ? own : "bridge.delivery." + suffix;
+    }
+
+    private DryRun dryRun(String key) {
+        String value = reader.required(key);
+        try {
+            return DryRun.valueOf(value.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Setting " + key + " must be auto, true or false, got '" + value + "'");
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** A vendor-specific value of this destination, e.g. {@code api-key}; empty when unset. */
+    public Optional<String> value(String suffix) {
+        return reader.optional("bridge.destination." + name + "." + suffix);
+    }
+
+    public String requiredValue(String suffix) {
+        return reader.required("bridge.destination." + name + "." + suffix);
+    }
+
+    public URI baseUrl() {
+        String key = "bridge.destination." + name + ".base-url";
+        String value = reader.required(key);
+        try {
+            URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+            if (uri.getScheme() == null || uri.getHost() == null) {
+                throw new IllegalArgumentException("no scheme or host");
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Setting " + key + " must be an absolute http(s) URL, got '" + value + "'");
+        }
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public DryRun dryRun() {
+        return dryRun;
+    }
+
+    public Rate rate() {
+        return rate;
+    }
+
+    public int maxBatchItems() {
+        return maxBatchItems;
+    }
+
+    public long maxBatchBytes() {
+        return maxBatchBytes;
+    }
+
+    public Duration batchFlush() {
+        return batchFlush;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    public Duration maxAge() {
+        return maxAge;
+    }
+
+    public Duration initialDelay() {
+        return initialDelay;
+    }
+
+    public Duration maxDelay() {
+        return maxDelay;
+    }
+
+    public double backoffMultiplier() {
+        return backoffMultiplier;
+    }
+
+    public int maxInFlight() {
+        return maxInFlight;
+    }
+
+    public int maxConcurrentRequests() {
+        return maxConcurrentRequests;
+    }
+}

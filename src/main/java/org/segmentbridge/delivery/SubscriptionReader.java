@@ -1,0 +1,128 @@
+package org.segmentbridge.delivery;
+
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import org.apache.activemq.artemis.api.jms.ActiveMQJMSConstants;
+import org.segmentbridge.queue.EmbeddedBroker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads one destination's subscription and acknowledges each message on its own once the destination is done with
+ * it, in any order. Up to {@code maxInFlight} messages are held unacknowledged; a crash or a stop returns them all to
+ * the queue. Every JMS call happens on this reader's own thread, as JMS sessions require.
+ */
+final class SubscriptionReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SubscriptionReader.class);
+    private static final long POLL_MILLIS = 20;
+
+    private final String destination;
+    private final ConnectionFactory connectionFactory;
+    private final int maxInFlight;
+    private final Listener listener;
+    private volatile Semaphore inFlight;
+    private final BlockingQueue<Message> finished = new LinkedBlockingQueue<>();
+    private volatile boolean running;
+    private Thread thread;
+
+    /** What the reader hands its messages to. */
+    interface Listener {
+        void onMessage(Message message);
+
+        /** The session ended with messages unacknowledged; the broker will deliver them again, so forget them. */
+        void sessionLost();
+    }
+
+    SubscriptionReader(String destination, ConnectionFactory connectionFactory, int maxInFlight, Listener listener) {
+        this.destination = destination;
+        this.connectionFactory = connectionFactory;
+        this.maxInFlight = maxInFlight;
+        this.listener = listener;
+        this.inFlight = new Semaphore(maxInFlight);
+    }
+
+    void start() {
+        running = true;
+        thread = new Thread(this::run, "subscription-" + destination);
+        thread.start();
+    }
+
+    /** Stops reading and closes the session: messages not yet acknowledged go back to the queue. */
+    void stop() throws InterruptedException {
+        running = false;
+        if (thread != null) {
+            thread.join(10_000);
+        }
+    }
+
+    /** The destination is done with this message (delivered or dead-lettered): acknowledge it. */
+    void finished(Message message) {
+        finished.add(message);
+    }
+
+    private void run() {
+        while (running) {
+            try (Connection connection = connectionFactory.createConnection()) {
+                Session session = connection.createSession(false, ActiveMQJMSConstants.INDIVIDUAL_ACKNOWLEDGE);
+                MessageConsumer consumer = session.createConsumer(session.createQueue(EmbeddedBroker.subscription(destination)));
+                connection.start();
+                readUntilStopped(consumer);
+            } catch (JMSException | RuntimeException e) {
+                if (running) {
+                    LOG.error("Reading the {} subscription failed; reconnecting in 1 s: {}", destination, e.getMessage());
+                    sleepQuietly(1000);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (running) {
+                // Whatever was held unacknowledged is redelivered by the broker on the next session.
+                finished.clear();
+                inFlight = new Semaphore(maxInFlight);
+                listener.sessionLost();
+            }
+        }
+    }
+
+    private void readUntilStopped(MessageConsumer consumer) throws JMSException, InterruptedException {
+        while (running) {
+            for (Message done = finished.poll(); done != null; done = finished.poll()) {
+                done.acknowledge();
+                inFlight.release();
+            }
+            if (inFlight.tryAcquire()) {
+                Message message = consumer.receive(POLL_MILLIS);
+                if (message == null) {
+                    inFlight.release();
+                } else {
+                    listener.onMessage(message);
+                }
+            } else {
+                Message done = finished.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                if (done != null) {
+                    done.acknowledge();
+                    inFlight.release();
+                }
+            }
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

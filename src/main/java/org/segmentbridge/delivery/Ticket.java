@@ -1,0 +1,83 @@
+package org.segmentbridge.delivery;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One queued event at one destination, from the moment it is read until every item the routes prepared for it is
+ * delivered or dead-lettered; only then is the queue message acknowledged. The routes' {@code deliver:} calls add
+ * items to it through the exchange property {@link #EXCHANGE_PROPERTY}.
+ */
+public final class Ticket {
+
+    public static final String EXCHANGE_PROPERTY = "bridgeDeliveryTicket";
+
+    private final String destination;
+    private final String messageId;
+    private final String eventType;
+    private final String eventJson;
+    private final String personKey;
+    private final Object queueMessage;
+    private final List<DeliveryItem> items = new ArrayList<>();
+    private int outstanding;
+
+    Ticket(String destination, String messageId, String eventType, String eventJson, String personKey, Object queueMessage) {
+        this.destination = destination;
+        this.messageId = messageId;
+        this.eventType = eventType;
+        this.eventJson = eventJson;
+        this.personKey = personKey;
+        this.queueMessage = queueMessage;
+    }
+
+    public String destination() {
+        return destination;
+    }
+
+    void add(Action action, List<Action.Item> prepared) {
+        for (Action.Item item : prepared) {
+            items.add(new DeliveryItem(this, action, item));
+        }
+    }
+
+    List<DeliveryItem> items() {
+        return items;
+    }
+
+    String messageId() {
+        return messageId;
+    }
+
+    String eventType() {
+        return eventType;
+    }
+
+    String eventJson() {
+        return eventJson;
+    }
+
+    String personKey() {
+        return personKey;
+    }
+
+    Object queueMessage() {
+        return queueMessage;
+    }
+
+    void keepOnly(String actionName) {
+        items.removeIf(item -> !item.action().name().equals(actionName));
+    }
+
+    void discardItems() {
+        items.clear();
+    }
+
+    void startDelivery() {
+        outstanding = items.size();
+    }
+
+    /** @return true when this was the last open item: the event is done at this destination */
+    boolean itemDone() {
+        return --outstanding == 0;
+    }
+}
