@@ -60,6 +60,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
                 new DeadLetters(stateStore), new DryRunRecorder(settings.dryRunKeep()));
         context.getRegistry().bind("deliveryService", delivery);
+        delivery.prepare();
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {

@@ -32,6 +32,7 @@ public final class DeliveryService {
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
     private final Pacers pacers = new Pacers();
+    private final Map<String, Prepared> prepared = new LinkedHashMap<>();
     private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
 
     public DeliveryService(CamelContext camel, List<String> destinations, EmbeddedBroker broker, EventQueue queue,
@@ -45,33 +46,46 @@ public final class DeliveryService {
         this.dryRun = dryRun;
     }
 
-    public synchronized void start() {
+    /**
+     * Reads every served destination's settings, so a bad value stops the start-up with its key. Called while the
+     * context is configured, before any route runs.
+     */
+    public synchronized void prepare() {
         SettingsReader reader = new SettingsReader(camel.getPropertiesComponent());
-        MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
         for (String destination : destinations) {
             Connector connector = camel.getRegistry().lookupByNameAndType(destination, Connector.class);
             if (connector == null) {
                 LOG.warn("Destination {} has no connector yet: its events stay in its queue", destination);
                 continue;
             }
-            DestinationSettings settings = new DestinationSettings(destination, reader);
+            prepared.put(destination, new Prepared(connector, new DestinationSettings(destination, reader)));
+        }
+    }
+
+    /** Starts delivery for every prepared destination that has routes; called once all routes are started. */
+    public synchronized void start() {
+        MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
+        prepared.forEach((destination, ready) -> {
             if (routes.count(destination) == 0) {
                 LOG.warn("Destination {} has no route (from: events:{}): its events stay in its queue; "
                         + "remove it from bridge.destinations if it is not used", destination, destination);
-                continue;
+                return;
             }
-            if (!settings.enabled()) {
+            if (!ready.settings().enabled()) {
                 LOG.warn("Destination {} is disabled (bridge.destination.{}.enabled=false): its events stay in its queue",
                         destination, destination);
-                continue;
+                return;
             }
-            DestinationDelivery delivery = new DestinationDelivery(settings, connector, routes, deadLetters, dryRun,
-                    new DeliveryMetrics(meters, destination), pacers, broker.directConnectionFactory());
+            DestinationDelivery delivery = new DestinationDelivery(ready.settings(), ready.connector(), routes, deadLetters,
+                    dryRun, new DeliveryMetrics(meters, destination), pacers, broker.directConnectionFactory());
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
             delivery.start();
             running.put(destination, delivery);
-        }
+        });
+    }
+
+    private record Prepared(Connector connector, DestinationSettings settings) {
     }
 
     public synchronized void stop() {

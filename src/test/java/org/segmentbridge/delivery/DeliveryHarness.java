@@ -83,9 +83,9 @@ final class DeliveryHarness implements AutoCloseable {
             RunningBridge bridge = RunningBridge.start(dataDir == null ? Files.createTempDirectory("bridge-delivery-") : dataDir,
                     settings, beans);
             return new DeliveryHarness(vendor, bridge);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             vendor.stop();
-            throw new IllegalStateException(e);
+            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
         }
     }
 

@@ -1,0 +1,21 @@
+package org.segmentbridge.delivery;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** A bad destination setting stops the start-up naming the destination's key, like any other bad setting. */
+class DestinationSettingsTest {
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "rate.requests | 0     | Setting bridge.destination.test.rate.requests must be a positive whole number, got '0'",
+            "batch.flush   | later | Setting bridge.destination.test.batch.flush must be a positive duration such as 24h or 90m, got 'later'",
+            "dry-run       | maybe | Setting bridge.destination.test.dry-run must be auto, true or false, got 'maybe'",
+            "enabled       | yes   | Setting bridge.destination.test.enabled must be true or false, got 'yes'"})
+    void badDestinationSettingStopsTheStart(String key, String value, String message) {
+        assertThatThrownBy(() -> DeliveryHarness.start(java.util.Map.of("test", java.util.Map.of(key, value))).close())
+                .hasRootCauseMessage(message);
+    }
+}
