@@ -11,12 +11,16 @@ import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.admin.AdminRoutes;
-import org.segmentbridge.delivery.DeadLetters;
+import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.delivery.DeliverComponent;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.EventsComponent;
+import org.segmentbridge.identity.IdentityComponent;
+import org.segmentbridge.identity.IdentityRoutes;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
@@ -51,14 +55,23 @@ public class BridgeConfiguration implements CamelConfiguration {
         health.register(new QueueHealthCheck(broker));
 
         EventQueue queue = new EventQueue(broker.connectionFactory());
-        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue);
+        DeadLetters deadLetters = new DeadLetters(stateStore);
+        IdentityStore identity = new IdentityStore(stateStore, settings.identityKeyPaths());
+        PendingEvents pendingEvents = new PendingEvents(stateStore, identity, queue, deadLetters, settings.pendingTtl(),
+                settings.pendingMaxEvents());
+        context.getRegistry().bind("identityStore", identity);
+        context.getRegistry().bind("pendingEvents", pendingEvents);
+        context.addComponent("identity", new IdentityComponent(identity, settings.resolvedKeyField()));
+        context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
+
+        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents);
         context.addRoutes(intake);
 
         EventRoutes eventRoutes = new EventRoutes();
         context.addComponent("events", new EventsComponent(eventRoutes, settings.destinations()));
         context.addComponent("deliver", new DeliverComponent());
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
-                new DeadLetters(stateStore), new DryRunRecorder(settings.dryRunKeep()));
+                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));

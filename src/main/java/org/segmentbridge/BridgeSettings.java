@@ -22,7 +22,12 @@ public record BridgeSettings(
         int maxEventBytes,
         int maxBatchBytes,
         int maxBatchEvents,
-        int maxWebhookBytes) {
+        int maxWebhookBytes,
+        List<String> identityKeyPaths,
+        String resolvedKeyField,
+        Duration pendingTtl,
+        int pendingMaxEvents,
+        Duration pendingCheckEvery) {
 
     public static BridgeSettings from(CamelContext context) {
         SettingsReader reader = new SettingsReader(context.getPropertiesComponent());
@@ -37,7 +42,12 @@ public record BridgeSettings(
                 reader.positiveInt("bridge.intake.max-event-bytes"),
                 reader.positiveInt("bridge.intake.max-batch-bytes"),
                 reader.positiveInt("bridge.intake.max-batch-events"),
-                reader.positiveInt("bridge.webhook.max-body-bytes"));
+                reader.positiveInt("bridge.webhook.max-body-bytes"),
+                reader.list("bridge.identity.key-paths"),
+                reader.required("bridge.identity.resolved-key-field"),
+                reader.duration("bridge.identity.pending.ttl"),
+                reader.positiveInt("bridge.identity.pending.max-events"),
+                reader.duration("bridge.identity.pending.check-every"));
     }
 
     /** Secrets are never printed: a settings dump shows only whether they are set. */

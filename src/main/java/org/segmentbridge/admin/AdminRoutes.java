@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
-import org.segmentbridge.delivery.DeadLetters;
+import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
 

@@ -32,6 +32,11 @@ final class DeliveryMetrics {
                 .tag("destination", destination).register(registry).increment();
     }
 
+    void parked() {
+        Counter.builder("bridge.delivery.events.parked").description("Events set to wait for their person's primary key")
+                .tag("destination", destination).register(registry).increment();
+    }
+
     void batch(String action, int items, long bytes) {
         DistributionSummary.builder("bridge.delivery.batch.items").description("Items per vendor request")
                 .tag("destination", destination).tag("action", action).register(registry).record(items);

@@ -1,5 +1,6 @@
 package org.segmentbridge.delivery;
 
+import org.segmentbridge.deadletters.DeadLetters;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +11,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.segmentbridge.SettingsReader;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
 import org.slf4j.Logger;
@@ -29,6 +32,8 @@ public final class DeliveryService {
     private final EmbeddedBroker broker;
     private final EventQueue queue;
     private final EventRoutes routes;
+    private final IdentityStore identity;
+    private final PendingEvents pendingEvents;
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
     private final Pacers pacers = new Pacers();
@@ -36,12 +41,15 @@ public final class DeliveryService {
     private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
 
     public DeliveryService(CamelContext camel, List<String> destinations, EmbeddedBroker broker, EventQueue queue,
-                           EventRoutes routes, DeadLetters deadLetters, DryRunRecorder dryRun) {
+                           EventRoutes routes, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
+                           DryRunRecorder dryRun) {
         this.camel = camel;
         this.destinations = destinations;
         this.broker = broker;
         this.queue = queue;
         this.routes = routes;
+        this.identity = identity;
+        this.pendingEvents = pendingEvents;
         this.deadLetters = deadLetters;
         this.dryRun = dryRun;
     }
@@ -76,8 +84,8 @@ public final class DeliveryService {
                         destination, destination);
                 return;
             }
-            DestinationDelivery delivery = new DestinationDelivery(ready.settings(), ready.connector(), routes, deadLetters,
-                    dryRun, new DeliveryMetrics(meters, destination), pacers, broker.directConnectionFactory());
+            DestinationDelivery delivery = new DestinationDelivery(ready.settings(), ready.connector(), routes, identity,
+                    pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), pacers, broker.directConnectionFactory());
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
             delivery.start();

@@ -1,5 +1,6 @@
 package org.segmentbridge.delivery;
 
+import org.segmentbridge.deadletters.DeadLetters;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +29,9 @@ import jakarta.jms.ConnectionFactory;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 import jakarta.jms.TextMessage;
+import org.segmentbridge.identity.AwaitingIdentity;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.queue.EventQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +60,8 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
     private final DestinationSettings settings;
     private final Connector connector;
     private final EventRoutes routes;
+    private final IdentityStore identity;
+    private final PendingEvents pendingEvents;
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
     private final DeliveryMetrics metrics;
@@ -75,11 +81,14 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
     private boolean pumpScheduled;
     private int requestsInFlight;
 
-    DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, DeadLetters deadLetters,
-                        DryRunRecorder dryRun, DeliveryMetrics metrics, Pacers pacers, ConnectionFactory queueConnections) {
+    DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, IdentityStore identity,
+                        PendingEvents pendingEvents, DeadLetters deadLetters, DryRunRecorder dryRun, DeliveryMetrics metrics,
+                        Pacers pacers, ConnectionFactory queueConnections) {
         this.settings = settings;
         this.connector = connector;
         this.routes = routes;
+        this.identity = identity;
+        this.pendingEvents = pendingEvents;
         this.deadLetters = deadLetters;
         this.dryRun = dryRun;
         this.metrics = metrics;
@@ -139,6 +148,11 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         }
         try {
             routes.run(ticket);
+        } catch (AwaitingIdentity waiting) {
+            ticket.discardItems();
+            park(ticket, waiting.getMessage());
+            reader.finished(message);
+            return;
         } catch (RouteFailure failure) {
             ticket.discardItems();
             deadLetterUnsent(ticket, failure.routeId(), failure.getMessage());
@@ -170,11 +184,27 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         });
     }
 
+    /** The event waits, durably, until its person's key is known; then it is queued for this destination again. */
+    private void park(Ticket ticket, String why) {
+        try {
+            JsonNode event = JSON.readTree(ticket.eventJson());
+            IdentityStore.Person person = identity.findOrCreate(event.path("userId").asText(null), event.path("anonymousId").asText(null));
+            pendingEvents.park(settings.name(), person.id(), ticket.messageId(), ticket.eventJson(), why);
+            metrics.parked();
+        } catch (IOException | RuntimeException e) {
+            deadLetterUnsent(ticket, "identity", "could not wait for the person's key (" + why + "): " + e.getMessage());
+        }
+    }
+
     private Ticket ticketFor(Message message) throws JMSException, IOException {
         String json = ((TextMessage) message).getText();
         JsonNode event = JSON.readTree(json);
         String messageId = event.path("messageId").asText("");
-        String person = firstNonBlank(event.path("userId").asText(null), event.path("anonymousId").asText(null), messageId);
+        String userId = event.path("userId").asText(null);
+        String anonymousId = event.path("anonymousId").asText(null);
+        // Ordered by the resolved person, so a person's anonymous and identified events keep one order.
+        String person = identity.find(userId, anonymousId).map(IdentityStore.Person::id)
+                .orElse(firstNonBlank(userId, anonymousId, messageId));
         return new Ticket(settings.name(), messageId, event.path("type").asText(""), json, person, message);
     }
 

@@ -7,6 +7,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultConsumer;
+import org.segmentbridge.identity.AwaitingIdentity;
+import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.queue.EventQueue;
 
 /**
@@ -46,6 +48,12 @@ public final class EventRoutes {
                 if (exchange.getException() != null) {
                     throw exchange.getException();
                 }
+                String awaiting = exchange.getProperty(IdentityComponent.AWAITING_PROPERTY, String.class);
+                if (awaiting != null) {
+                    throw new AwaitingIdentity("route " + consumer.getRouteId() + ": " + awaiting);
+                }
+            } catch (AwaitingIdentity waiting) {
+                throw waiting;
             } catch (Exception e) {
                 throw new RouteFailure(consumer.getRouteId(), e);
             } finally {

@@ -4,9 +4,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.queue.EventQueue.QueuedEvent;
 import org.segmentbridge.state.StateStore;
@@ -23,12 +27,17 @@ public class Intake {
     private static final Logger LOG = LoggerFactory.getLogger(Intake.class);
 
     private final StateStore stateStore;
+    private final IdentityStore identity;
+    private final PendingEvents pendingEvents;
     private final MessageLedger ledger;
     private final EventQueue queue;
     private final IntakeMetrics metrics;
 
-    Intake(StateStore stateStore, MessageLedger ledger, EventQueue queue, IntakeMetrics metrics) {
+    Intake(StateStore stateStore, IdentityStore identity, PendingEvents pendingEvents, MessageLedger ledger, EventQueue queue,
+           IntakeMetrics metrics) {
         this.stateStore = stateStore;
+        this.identity = identity;
+        this.pendingEvents = pendingEvents;
         this.ledger = ledger;
         this.queue = queue;
         this.metrics = metrics;
@@ -39,6 +48,7 @@ public class Intake {
 
     Outcome store(List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
         List<QueuedEvent> fresh = new ArrayList<>(events.size());
+        Set<String> newlyKeyed = new LinkedHashSet<>();
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
             try {
@@ -46,6 +56,7 @@ public class Intake {
                     String messageId = event.get("messageId").asText();
                     if (ledger.claim(transaction, messageId, now)) {
                         fresh.add(new QueuedEvent(event.get("type").asText(), messageId, event.toString()));
+                        newlyKeyed.addAll(identity.observe(transaction, event, now));
                     }
                 }
                 queue.publish(fresh, endpoint);
@@ -60,12 +71,25 @@ public class Intake {
                 LOG.warn("Stored {} events but could not record their messageIds for dedupe: {}", fresh.size(), e.getMessage());
             }
         }
+        releaseWaitingEvents(newlyKeyed);
         Outcome outcome = new Outcome(fresh.size(), events.size() - fresh.size());
         metrics.accepted(endpoint, outcome.stored());
         if (outcome.duplicates() > 0) {
             metrics.duplicates(endpoint, outcome.duplicates());
         }
         return outcome;
+    }
+
+    /** Events held back for these persons' keys can go now; they follow the event that supplied the key. */
+    private void releaseWaitingEvents(Set<String> persons) {
+        for (String person : persons) {
+            try {
+                pendingEvents.release(person);
+            } catch (RuntimeException e) {
+                // The periodic sweep releases them later; the request itself has succeeded.
+                LOG.warn("Could not release the events waiting for a person's key yet: {}", e.getMessage());
+            }
+        }
     }
 
     void rejected(String endpoint, IntakeRejected rejection) {

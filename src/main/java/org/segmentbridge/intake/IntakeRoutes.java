@@ -10,6 +10,8 @@ import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.intake.IntakeRejected.Reason;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.StateStore;
 import org.slf4j.Logger;
@@ -26,15 +28,20 @@ public class IntakeRoutes extends RouteBuilder {
     private final BridgeSettings settings;
     private final StateStore stateStore;
     private final EventQueue queue;
+    private final IdentityStore identity;
+    private final PendingEvents pendingEvents;
 
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
     private Intake intake;
 
-    public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue) {
+    public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue, IdentityStore identity,
+                        PendingEvents pendingEvents) {
         this.settings = settings;
         this.stateStore = stateStore;
         this.queue = queue;
+        this.identity = identity;
+        this.pendingEvents = pendingEvents;
     }
 
     @Override
@@ -43,7 +50,7 @@ public class IntakeRoutes extends RouteBuilder {
         if (meters == null) {
             throw new IllegalStateException("no Micrometer registry: camel.metrics.enabled must be true");
         }
-        intake = new Intake(stateStore, new MessageLedger(stateStore, settings.dedupeWindow()),
+        intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
                 queue, new IntakeMetrics(meters));
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);

@@ -30,10 +30,12 @@ import jakarta.jms.ConnectionFactory;
 public class EmbeddedBroker extends ServiceSupport {
 
     public static final String EVENTS_ADDRESS = "segment.events";
-    public static final String IN_VM_URL = "vm://0";
+    /** In-VM server ids are global to the JVM: each broker takes its own, so two bridges can share a JVM (tests). */
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_IN_VM_ID = new java.util.concurrent.atomic.AtomicInteger();
 
     private final Path directory;
     private final List<String> destinations;
+    private final String inVmUrl = "vm://" + NEXT_IN_VM_ID.getAndIncrement();
     private final JmsPoolConnectionFactory connectionFactory = new JmsPoolConnectionFactory();
     private EmbeddedActiveMQ embedded;
 
@@ -43,12 +45,12 @@ public class EmbeddedBroker extends ServiceSupport {
         }
         this.directory = dataDir.resolve("queue").toAbsolutePath();
         this.destinations = List.copyOf(destinations);
-        connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(IN_VM_URL));
+        connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(inVmUrl));
     }
 
     /** An unpooled factory, for long-lived consumers that acknowledge message by message. */
     public ConnectionFactory directConnectionFactory() {
-        return new ActiveMQConnectionFactory(IN_VM_URL);
+        return new ActiveMQConnectionFactory(inVmUrl);
     }
 
     /** Pooled in-VM connections to this broker, for the intake and for Camel's JMS consumers. */
@@ -74,7 +76,7 @@ public class EmbeddedBroker extends ServiceSupport {
                 .setPagingDirectory(directory.resolve("paging").toString())
                 .setLargeMessagesDirectory(directory.resolve("large-messages").toString())
                 .setNodeManagerLockDirectory(directory.toString())
-                .addAcceptorConfiguration("in-vm", IN_VM_URL);
+                .addAcceptorConfiguration("in-vm", inVmUrl);
         // Transactions are synced to disk before commit returns: that sync is what "stored before 200" rests on.
         config.setJournalSyncTransactional(true);
         config.setJournalSyncNonTransactional(true);

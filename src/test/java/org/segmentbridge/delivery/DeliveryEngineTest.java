@@ -254,7 +254,7 @@ class DeliveryEngineTest {
         JsonNode letter = harness.deadLetters("test", id).get(0);
         assertThat(letter.path("action").asText()).isEqualTo("route:test-tracks");
         assertThat(letter.path("code").asText()).isEqualTo("route_failed");
-        assertThat(letter.path("reason").asText()).contains("userId is required by the fake vendor's single action");
+        assertThat(letter.path("reason").asText()).contains("userId or an email is required by the fake vendor's single action");
         assertThat(requestsCarrying(EVENTS, id)).isEmpty();
     }
 

@@ -43,42 +43,54 @@ final class DeliveryHarness implements AutoCloseable {
     }
 
     static DeliveryHarness start(Map<String, Map<String, String>> destinations, Path dataDir) {
+        return start(destinations, dataDir, Map.of(), STANDARD_ROUTES);
+    }
+
+    /** Tracks to {@code single}, identifies to {@code bulk?list=newsletter}; {@code %1$s} is the destination. */
+    static final String STANDARD_ROUTES = """
+            - route:
+                id: %1$s-tracks
+                from:
+                  uri: events:%1$s
+                  steps:
+                    - filter:
+                        simple: "${header.eventType} == 'track'"
+                        steps:
+                          - to: deliver:%1$s:single
+            - route:
+                id: %1$s-identifies
+                from:
+                  uri: events:%1$s
+                  steps:
+                    - filter:
+                        simple: "${header.eventType} == 'identify'"
+                        steps:
+                          - to: deliver:%1$s:bulk?list=newsletter
+            """;
+
+    /**
+     * @param bridgeSettings more settings for the whole bridge
+     * @param routes         the route file written for each destination ({@code %1$s} is the destination's name)
+     */
+    static DeliveryHarness start(Map<String, Map<String, String>> destinations, Path dataDir, Map<String, String> bridgeSettings,
+                                 String routes) {
         WireMockServer vendor = new WireMockServer(options().dynamicPort());
         vendor.start();
         try {
-            Path routes = Files.createTempDirectory("bridge-delivery-routes-");
-            Map<String, String> settings = new HashMap<>();
+            Path routeDir = Files.createTempDirectory("bridge-delivery-routes-");
+            Map<String, String> settings = new HashMap<>(bridgeSettings);
             Map<String, Object> beans = new HashMap<>();
             settings.put("bridge.destinations", String.join(",", destinations.keySet()));
             settings.put("bridge.write-keys", WRITE_KEY);
             settings.put("bridge.admin-token", ADMIN_TOKEN);
-            settings.put("camel.main.routesIncludePattern", "file:" + routes.toAbsolutePath() + "/**/*.yaml");
+            settings.put("camel.main.routesIncludePattern", "file:" + routeDir.toAbsolutePath() + "/**/*.yaml");
             for (Map.Entry<String, Map<String, String>> destination : destinations.entrySet()) {
                 String name = destination.getKey();
                 settings.put("bridge.destination." + name + ".base-url", vendor.baseUrl() + "/" + name);
                 destination.getValue().forEach((key, value) -> settings.put("bridge.destination." + name + "." + key, value));
                 beans.put(name, new FakeVendorConnector());
-                Files.createDirectories(routes.resolve(name));
-                Files.writeString(routes.resolve(name).resolve("use-cases.yaml"), """
-                        - route:
-                            id: %1$s-tracks
-                            from:
-                              uri: events:%1$s
-                              steps:
-                                - filter:
-                                    simple: "${header.eventType} == 'track'"
-                                    steps:
-                                      - to: deliver:%1$s:single
-                        - route:
-                            id: %1$s-identifies
-                            from:
-                              uri: events:%1$s
-                              steps:
-                                - filter:
-                                    simple: "${header.eventType} == 'identify'"
-                                    steps:
-                                      - to: deliver:%1$s:bulk?list=newsletter
-                        """.formatted(name));
+                Files.createDirectories(routeDir.resolve(name));
+                Files.writeString(routeDir.resolve(name).resolve("use-cases.yaml"), routes.formatted(name));
             }
             RunningBridge bridge = RunningBridge.start(dataDir == null ? Files.createTempDirectory("bridge-delivery-") : dataDir,
                     settings, beans);

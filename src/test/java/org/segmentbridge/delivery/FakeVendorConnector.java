@@ -80,10 +80,14 @@ final class FakeVendorConnector implements Connector {
 
         @Override
         public List<Item> prepare(JsonNode event, Map<String, String> parameters) {
-            if (!event.hasNonNull("userId")) {
-                throw new ActionException("userId is required by the fake vendor's single action");
+            String email = event.path("context").path("traits").path("email").asText(null);
+            if (!event.hasNonNull("userId") && email == null) {
+                throw new ActionException("userId or an email is required by the fake vendor's single action");
             }
             ObjectNode payload = member(event);
+            if (email != null) {
+                payload.put("email", email);
+            }
             payload.put("event", event.path("event").asText());
             return List.of(new Item("", event.path("messageId").asText(), payload));
         }

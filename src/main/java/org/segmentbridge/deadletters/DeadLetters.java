@@ -1,4 +1,4 @@
-package org.segmentbridge.delivery;
+package org.segmentbridge.deadletters;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

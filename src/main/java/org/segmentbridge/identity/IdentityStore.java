@@ -1,0 +1,263 @@
+package org.segmentbridge.identity;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.jayway.jsonpath.Configuration;
+import com.jayway.jsonpath.InvalidPathException;
+import com.jayway.jsonpath.JsonPath;
+import com.jayway.jsonpath.Option;
+import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
+import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
+import org.segmentbridge.state.StateStore;
+
+/**
+ * Who is who: every event's {@code userId}, {@code anonymousId} (and an alias's {@code previousId}) are linked to one
+ * person, who has the primary key vendors need (by default the email, read from the first of the configured
+ * JSONPaths that has a value). Any destination can then resolve the key for an event that lacks it, and order a
+ * person's events across their anonymous and identified ids.
+ */
+public final class IdentityStore {
+
+    private static final Configuration JSON_PATHS = Configuration.builder()
+            .jsonProvider(new JacksonJsonNodeJsonProvider()).mappingProvider(new JacksonMappingProvider())
+            .options(Option.SUPPRESS_EXCEPTIONS).build();
+
+    /** A person as the store knows them. */
+    public record Person(String id, Optional<String> primaryKey) {
+    }
+
+    private final StateStore stateStore;
+    private final List<JsonPath> keyPaths;
+
+    /** @param keyPaths JSONPaths read in order for the primary key, e.g. {@code $.traits.email} */
+    public IdentityStore(StateStore stateStore, List<String> keyPaths) {
+        this.stateStore = stateStore;
+        this.keyPaths = new ArrayList<>();
+        for (String path : keyPaths) {
+            try {
+                this.keyPaths.add(JsonPath.compile(path));
+            } catch (InvalidPathException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("Setting bridge.identity.key-paths: '" + path + "' is not a JSONPath: " + e.getMessage());
+            }
+        }
+        if (this.keyPaths.isEmpty()) {
+            throw new IllegalArgumentException("Setting bridge.identity.key-paths is empty: name at least one JSONPath");
+        }
+    }
+
+    /** The event's own primary key, if it carries one. */
+    public Optional<String> keyIn(JsonNode event) {
+        for (JsonPath path : keyPaths) {
+            Object value = path.read(event, JSON_PATHS);
+            if (value instanceof JsonNode node && node.isValueNode() && !node.isNull() && !node.asText().isBlank()) {
+                return Optional.of(node.asText().trim());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Links the event's ids (and its key) to one person, merging persons an event shows to be one (an identify with
+     * both ids, an alias). Runs inside the intake's transaction.
+     *
+     * @return persons whose primary key became known with this event, by the event's own key or by a merge with a
+     *         person who had one (their pending events can now go)
+     */
+    public Set<String> observe(Connection transaction, JsonNode event, Instant now) throws SQLException {
+        Map<String, String> ids = new LinkedHashMap<>();
+        text(event, "userId").ifPresent(value -> ids.put("user:" + value, null));
+        text(event, "anonymousId").ifPresent(value -> ids.put("anonymous:" + value, null));
+        if ("alias".equals(event.path("type").asText())) {
+            text(event, "previousId").ifPresent(previous -> ids.put(previousKind(transaction, previous) + ":" + previous, null));
+        }
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> persons = new LinkedHashSet<>();
+        for (String id : ids.keySet()) {
+            personOf(transaction, kind(id), value(id)).ifPresent(persons::add);
+        }
+        Optional<String> key = keyIn(event);
+        String survivor = persons.isEmpty() ? createPerson(transaction, now) : chooseSurvivor(transaction, persons);
+        boolean hadKey = primaryKeyOf(transaction, survivor).isPresent();
+        boolean merged = false;
+        for (String other : persons) {
+            if (!other.equals(survivor)) {
+                merge(transaction, other, survivor, now);
+                merged = true;
+            }
+        }
+        for (String id : ids.keySet()) {
+            link(transaction, kind(id), value(id), survivor);
+        }
+        if (key.isPresent()) {
+            setKey(transaction, survivor, key.get(), now);
+        }
+        boolean hasKey = primaryKeyOf(transaction, survivor).isPresent();
+        return hasKey && (!hadKey || merged) ? Set.of(survivor) : Set.of();
+    }
+
+    /** The person behind an event's ids, if any of them is known. */
+    public Optional<Person> find(String userId, String anonymousId) {
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            Optional<String> person = Optional.empty();
+            if (userId != null && !userId.isBlank()) {
+                person = personOf(connection, "user", userId);
+            }
+            if (person.isEmpty() && anonymousId != null && !anonymousId.isBlank()) {
+                person = personOf(connection, "anonymous", anonymousId);
+            }
+            if (person.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Person(person.get(), primaryKeyOf(connection, person.get())));
+        } catch (SQLException e) {
+            throw new IllegalStateException("the identity store could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The person for an event, created when the event's ids are all new (so waiting events have an owner). */
+    public Person findOrCreate(String userId, String anonymousId) {
+        Optional<Person> known = find(userId, anonymousId);
+        if (known.isPresent()) {
+            return known.get();
+        }
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            String person = createPerson(connection, Instant.now());
+            if (userId != null && !userId.isBlank()) {
+                link(connection, "user", userId, person);
+            }
+            if (anonymousId != null && !anonymousId.isBlank()) {
+                link(connection, "anonymous", anonymousId, person);
+            }
+            connection.commit();
+            return find(userId, anonymousId).orElse(new Person(person, Optional.empty()));
+        } catch (SQLException e) {
+            throw new IllegalStateException("the identity store could not be written: " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<String> primaryKey(String personId) {
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            return primaryKeyOf(connection, personId);
+        } catch (SQLException e) {
+            throw new IllegalStateException("the identity store could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- SQL ------------------------------------------------------------------------------------------------
+
+    private static String previousKind(Connection transaction, String previousId) {
+        try {
+            return personOf(transaction, "user", previousId).isPresent() ? "user" : "anonymous";
+        } catch (SQLException e) {
+            return "anonymous";
+        }
+    }
+
+    private static Optional<String> personOf(Connection connection, String kind, String value) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement("SELECT person_id FROM person_identifier WHERE kind = ? AND identifier = ?")) {
+            query.setString(1, kind);
+            query.setString(2, value);
+            try (ResultSet rows = query.executeQuery()) {
+                return rows.next() ? Optional.of(rows.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Optional<String> primaryKeyOf(Connection connection, String person) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement("SELECT primary_key FROM person WHERE id = ?")) {
+            query.setString(1, person);
+            try (ResultSet rows = query.executeQuery()) {
+                return rows.next() ? Optional.ofNullable(rows.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    private static String createPerson(Connection connection, Instant now) throws SQLException {
+        String id = UUID.randomUUID().toString();
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO person (id, primary_key, updated_at) VALUES (?, NULL, ?)")) {
+            insert.setString(1, id);
+            insert.setTimestamp(2, Timestamp.from(now));
+            insert.executeUpdate();
+        }
+        return id;
+    }
+
+    /** The person that absorbs the others: one that already has a key, so the key an email system knows stays. */
+    private static String chooseSurvivor(Connection connection, Set<String> persons) throws SQLException {
+        for (String person : persons) {
+            if (primaryKeyOf(connection, person).isPresent()) {
+                return person;
+            }
+        }
+        return persons.iterator().next();
+    }
+
+    private static void merge(Connection connection, String from, String into, Instant now) throws SQLException {
+        Optional<String> fromKey = primaryKeyOf(connection, from);
+        if (fromKey.isPresent() && primaryKeyOf(connection, into).isEmpty()) {
+            setKey(connection, into, fromKey.get(), now);
+        }
+        for (String sql : new String[] {
+                "UPDATE person_identifier SET person_id = ? WHERE person_id = ?",
+                "UPDATE pending_event SET person_id = ? WHERE person_id = ?"}) {
+            try (PreparedStatement update = connection.prepareStatement(sql)) {
+                update.setString(1, into);
+                update.setString(2, from);
+                update.executeUpdate();
+            }
+        }
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM person WHERE id = ?")) {
+            delete.setString(1, from);
+            delete.executeUpdate();
+        }
+    }
+
+    private static void link(Connection connection, String kind, String value, String person) throws SQLException {
+        try (PreparedStatement merge = connection.prepareStatement(
+                "MERGE INTO person_identifier (kind, identifier, person_id) KEY (kind, identifier) VALUES (?, ?, ?)")) {
+            merge.setString(1, kind);
+            merge.setString(2, value);
+            merge.setString(3, person);
+            merge.executeUpdate();
+        }
+    }
+
+    private static void setKey(Connection connection, String person, String key, Instant now) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE person SET primary_key = ?, updated_at = ? WHERE id = ?")) {
+            update.setString(1, key);
+            update.setTimestamp(2, Timestamp.from(now));
+            update.setString(3, person);
+            update.executeUpdate();
+        }
+    }
+
+    private static Optional<String> text(JsonNode event, String field) {
+        JsonNode value = event.get(field);
+        return value == null || !value.isValueNode() || value.asText().isBlank() ? Optional.empty() : Optional.of(value.asText());
+    }
+
+    private static String kind(String id) {
+        return id.substring(0, id.indexOf(':'));
+    }
+
+    private static String value(String id) {
+        return id.substring(id.indexOf(':') + 1);
+    }
+}

@@ -1,0 +1,193 @@
+package org.segmentbridge.identity;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.segmentbridge.deadletters.DeadLetters;
+import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.state.StateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Events a destination holds back until their person's primary key is known. As soon as an event supplies the key,
+ * the person's waiting events are queued again for their destinations, oldest first. Those still waiting after the
+ * TTL become dead letters with the reason; the store is bounded, and an event that finds it full is dead-lettered
+ * at once rather than dropped.
+ */
+public final class PendingEvents {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PendingEvents.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final StateStore stateStore;
+    private final IdentityStore identity;
+    private final EventQueue queue;
+    private final DeadLetters deadLetters;
+    private final Duration ttl;
+    private final int maxEvents;
+
+    public PendingEvents(StateStore stateStore, IdentityStore identity, EventQueue queue, DeadLetters deadLetters,
+                         Duration ttl, int maxEvents) {
+        this.stateStore = stateStore;
+        this.identity = identity;
+        this.queue = queue;
+        this.deadLetters = deadLetters;
+        this.ttl = ttl;
+        this.maxEvents = maxEvents;
+    }
+
+    private record Waiting(long id, String destination, String messageId, String event) {
+    }
+
+    /** Holds an event for a destination until its person's key is known. */
+    public void park(String destination, String personId, String messageId, String event, String why) {
+        Instant now = Instant.now();
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            if (count(connection) >= maxEvents) {
+                deadLetters.add(destination, "identity", messageId, event, null, 0, 0, "pending_full",
+                        why + "; the pending store is full (" + maxEvents + " events, setting bridge.identity.pending.max-events)");
+                return;
+            }
+            try (PreparedStatement insert = connection.prepareStatement(
+                    "INSERT INTO pending_event (destination, person_id, message_id, event, parked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                insert.setString(1, destination);
+                insert.setString(2, personId);
+                insert.setString(3, messageId);
+                insert.setString(4, event);
+                insert.setTimestamp(5, Timestamp.from(now));
+                insert.setTimestamp(6, Timestamp.from(now.plus(ttl)));
+                insert.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("the pending store could not be written: " + e.getMessage(), e);
+        }
+        // The key may have arrived while this event was being parked: whoever writes second releases.
+        if (identity.primaryKey(personId).isPresent()) {
+            release(personId);
+        }
+    }
+
+    /** Queues every event waiting for this person again, oldest first, then forgets them. */
+    public void release(String personId) {
+        for (Waiting waiting : waitingFor(personId)) {
+            queue.republish(waiting.destination(), new EventQueue.QueuedEvent(typeOf(waiting.event()), waiting.messageId(),
+                    waiting.event()), null);
+            delete(waiting.id());
+        }
+    }
+
+    /** Releases events whose person got a key without releasing them (a release that failed after the key arrived). */
+    public void releaseKeyed() {
+        List<String> persons = new ArrayList<>();
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement("""
+                     SELECT DISTINCT p.person_id FROM pending_event p JOIN person s ON s.id = p.person_id
+                     WHERE s.primary_key IS NOT NULL""");
+             ResultSet rows = query.executeQuery()) {
+            while (rows.next()) {
+                persons.add(rows.getString(1));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("the pending store could not be read: " + e.getMessage(), e);
+        }
+        persons.forEach(this::release);
+    }
+
+    /** Dead-letters the events that waited longer than the TTL; returns how many. */
+    public int expire(Instant now) {
+        List<Waiting> expired = new ArrayList<>();
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(
+                     "SELECT id, destination, message_id, event FROM pending_event WHERE expires_at < ? ORDER BY id")) {
+            query.setTimestamp(1, Timestamp.from(now));
+            expired.addAll(read(query));
+        } catch (SQLException e) {
+            throw new IllegalStateException("the pending store could not be read: " + e.getMessage(), e);
+        }
+        for (Waiting waiting : expired) {
+            deadLetters.add(waiting.destination(), "identity", waiting.messageId(), waiting.event(), null, 0, 0, "identity_timeout",
+                    "waited " + readable(ttl) + " (bridge.identity.pending.ttl) for the person's primary key, and no event supplied it");
+            delete(waiting.id());
+        }
+        if (!expired.isEmpty()) {
+            LOG.warn("{} event(s) waited longer than {} for a primary key and were dead-lettered", expired.size(), ttl);
+        }
+        return expired.size();
+    }
+
+    public long size() {
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            return count(connection);
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+
+    private List<Waiting> waitingFor(String personId) {
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(
+                     "SELECT id, destination, message_id, event FROM pending_event WHERE person_id = ? ORDER BY id")) {
+            query.setString(1, personId);
+            return read(query);
+        } catch (SQLException e) {
+            throw new IllegalStateException("the pending store could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    private void delete(long id) {
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement delete = connection.prepareStatement("DELETE FROM pending_event WHERE id = ?")) {
+            delete.setLong(1, id);
+            delete.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("the pending store could not be written: " + e.getMessage(), e);
+        }
+    }
+
+    private static long count(Connection connection) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement("SELECT COUNT(*) FROM pending_event");
+             ResultSet rows = query.executeQuery()) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static List<Waiting> read(PreparedStatement query) throws SQLException {
+        List<Waiting> waiting = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+            while (rows.next()) {
+                waiting.add(new Waiting(rows.getLong("id"), rows.getString("destination"), rows.getString("message_id"),
+                        rows.getString("event")));
+            }
+        }
+        return waiting;
+    }
+
+    private static String readable(Duration duration) {
+        long seconds = duration.toSeconds();
+        if (seconds % 86_400 == 0) {
+            return seconds / 86_400 + " day(s)";
+        }
+        if (seconds % 3_600 == 0) {
+            return seconds / 3_600 + " hour(s)";
+        }
+        return seconds % 60 == 0 ? seconds / 60 + " minute(s)" : seconds + " second(s)";
+    }
+
+    private static String typeOf(String event) {
+        try {
+            return JSON.readTree(event).path("type").asText("");
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+}
