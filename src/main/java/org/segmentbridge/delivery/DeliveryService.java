@@ -61,13 +61,49 @@ public final class DeliveryService {
     public synchronized void prepare() {
         SettingsReader reader = new SettingsReader(camel.getPropertiesComponent());
         for (String destination : destinations) {
-            Connector connector = camel.getRegistry().lookupByNameAndType(destination, Connector.class);
+            Connector connector = connectorOf(destination, reader);
             if (connector == null) {
                 LOG.warn("Destination {} has no connector yet: its events stay in its queue", destination);
                 continue;
             }
             prepared.put(destination, new Prepared(connector, new DestinationSettings(destination, reader)));
         }
+    }
+
+    /**
+     * The destination's connector: a bean bound under the destination's name, or the class named by
+     * {@code bridge.destination.<name>.connector} (public, with a no-argument constructor), then bound so that
+     * {@code deliver:<name>:...} finds it.
+     */
+    private Connector connectorOf(String destination, SettingsReader reader) {
+        Connector bound = camel.getRegistry().lookupByNameAndType(destination, Connector.class);
+        if (bound != null) {
+            return bound;
+        }
+        String key = "bridge.destination." + destination + ".connector";
+        return reader.optional(key).map(className -> {
+            try {
+                Object instance = Class.forName(className).getDeclaredConstructor().newInstance();
+                if (!(instance instanceof Connector connector)) {
+                    throw new IllegalArgumentException("Setting " + key + ": " + className + " is not a " + Connector.class.getName());
+                }
+                camel.getRegistry().bind(destination, connector);
+                return connector;
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalArgumentException("Setting " + key + ": cannot create " + className + " (" + e + ")");
+            }
+        }).orElse(null);
+    }
+
+    /** The prepared destinations and their connectors, for tools that preview requests. */
+    public Map<String, Connector> connectors() {
+        Map<String, Connector> connectors = new LinkedHashMap<>();
+        prepared.forEach((destination, ready) -> connectors.put(destination, ready.connector()));
+        return connectors;
+    }
+
+    public DestinationSettings settingsOf(String destination) {
+        return prepared.get(destination).settings();
     }
 
     /** Starts delivery for every prepared destination that has routes; called once all routes are started. */

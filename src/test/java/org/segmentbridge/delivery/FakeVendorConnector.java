@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * </ul>
  * Authentication: {@code X-Api-Key} from {@code bridge.destination.<name>.api-key}.
  */
-final class FakeVendorConnector implements Connector {
+public final class FakeVendorConnector implements Connector {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
