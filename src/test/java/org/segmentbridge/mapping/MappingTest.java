@@ -370,4 +370,55 @@ class MappingTest extends MappingTestSupport {
         mapping.apply(input);
         assertThat(input.toString()).isEqualTo(before);
     }
+
+    @Test
+    void theReadmeExampleGivesWhatTheReadmeSays() {
+        Mapping mapping = mapping("""
+                fields:
+                  - to: "3"                                        # Emarsys field id 3 (email)
+                    from: [$.traits.email, $.context.traits.email] # the first of these that has a value
+                    transforms: [trim, lowercase]
+                    required: true
+                  - to: "31"
+                    from: $.traits.newsletter
+                    type: enum
+                    values: {"true": "1", "false": "2"}
+                  - to: total_cents
+                    from: $.properties.total
+                    type: integer
+                    transforms: [{multiply: 100}]                  # dollars -> cents
+                  - to: prices
+                    from: $.properties.products[*].price           # a list: each element is converted
+                    type: decimal
+                    transforms: [{join: ","}]                      # then joined into "19.99,5"
+                  - to: birthday
+                    from: $.traits.birthday
+                    type: date
+                  - to: last_seen
+                    from: $.timestamp
+                    type: datetime
+                    format: "yyyy-MM-dd HH:mm:ss XXX"
+                  - to: plan
+                    from: $.traits.plan
+                    default: free
+                  - to: source
+                    value: segment
+                  - to: vip
+                    from: $.traits.vip
+                    type: boolean
+                    when: $.traits.vip_known
+                  - to: kind
+                    from: $.type
+                    when: {path: $.type, in: [identify, page]}
+                passthrough:
+                  from: $.traits
+                  except: [firstName]
+                  transforms: [snake_case, flatten]
+                  prefix: "custom_"
+                """);
+        assertJson(mapping.apply(event("{'type': 'identify', 'timestamp': '2026-11-22T10:00:00Z',"
+                        + " 'traits': {'email': ' Ann@X.io ', 'newsletter': true, 'lastName': 'Lee'}}")),
+                "{'3': 'ann@x.io', '31': '1', 'last_seen': '2026-11-22 10:00:00 Z', 'plan': 'free', 'source': 'segment',"
+                        + " 'kind': 'identify', 'custom_last_name': 'Lee'}");
+    }
 }
