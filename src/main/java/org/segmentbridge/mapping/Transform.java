@@ -1,0 +1,124 @@
+package org.segmentbridge.mapping;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/** One step of a field's `transforms` list. */
+interface Transform {
+    List<String> NAMES = List.of("trim", "lowercase", "uppercase", "snake_case", "flatten", "multiply", "join");
+
+    JsonNode apply(JsonNode value) throws ValueProblem;
+
+    default boolean isJoin() {
+        return false;
+    }
+
+    /** @throws IllegalArgumentException with the problem as users should read it */
+    static Transform parse(JsonNode spec) {
+        if (spec.isTextual()) {
+            switch (spec.textValue()) {
+                case "trim": return onText(String::trim);
+                case "lowercase": return onText(s -> s.toLowerCase(Locale.ROOT));
+                case "uppercase": return onText(s -> s.toUpperCase(Locale.ROOT));
+                case "snake_case": return onText(Transform::snakeCase);
+                case "flatten": return value -> value.isObject() ? flatten((ObjectNode) value) : value;
+                case "multiply":
+                case "join":
+                    throw new IllegalArgumentException("transform '" + spec.textValue() + "' needs an argument, e.g. {"
+                            + spec.textValue() + ": " + ("join".equals(spec.textValue()) ? "\",\"" : "100") + "}");
+                default:
+                    throw unknown(spec.textValue());
+            }
+        }
+        if (spec.isObject() && spec.size() == 1) {
+            Map.Entry<String, JsonNode> only = spec.fields().next();
+            JsonNode argument = only.getValue();
+            switch (only.getKey()) {
+                case "multiply":
+                    if (!argument.isNumber()) {
+                        throw new IllegalArgumentException("multiply needs a number, got '" + argument.asText() + "'");
+                    }
+                    return multiply(argument.decimalValue());
+                case "join":
+                    if (!argument.isValueNode() || argument.isNull()) {
+                        throw new IllegalArgumentException("join needs a separator text, e.g. {join: \",\"}");
+                    }
+                    return join(argument.asText());
+                default:
+                    throw unknown(only.getKey());
+            }
+        }
+        throw new IllegalArgumentException("a transform must be a name or {name: argument}, got " + Json.typeName(spec)
+                + (spec.isValueNode() ? " '" + spec.asText() + "'" : ""));
+    }
+
+    private static IllegalArgumentException unknown(String name) {
+        return new IllegalArgumentException("unknown transform '" + name + "'; the transforms are " + NAMES);
+    }
+
+    private static Transform onText(UnaryOperator<String> change) {
+        return value -> value.isTextual() ? Json.NODES.textNode(change.apply(value.textValue())) : value;
+    }
+
+    private static Transform multiply(BigDecimal factor) {
+        return value -> {
+            if (!Json.isNumeric(value)) throw new ValueProblem("cannot multiply " + Json.describe(value));
+            return Json.number(Json.decimal(value).multiply(factor));
+        };
+    }
+
+    private static Transform join(String separator) {
+        return new Transform() {
+            @Override
+            public JsonNode apply(JsonNode value) throws ValueProblem {
+                if (!value.isArray()) return value;
+                StringBuilder joined = new StringBuilder();
+                for (JsonNode element : value) {
+                    if (element.isContainerNode()) throw new ValueProblem("cannot join a list that holds " + Json.describe(element));
+                    if (joined.length() > 0) joined.append(separator);
+                    joined.append(Json.text(element));
+                }
+                return Json.NODES.textNode(joined.toString());
+            }
+
+            @Override
+            public boolean isJoin() {
+                return true;
+            }
+        };
+    }
+
+    /** "Gold Plan", "goldPlan", "HTMLParser" and "gold-plan" all become words joined by "_". */
+    static String snakeCase(String text) {
+        String words = text
+                .replaceAll("([a-z0-9])([A-Z])", "$1_$2")
+                .replaceAll("([A-Z]+)([A-Z][a-z])", "$1_$2")
+                .replaceAll("[^A-Za-z0-9]+", "_")
+                .replaceAll("^_+|_+$", "");
+        return words.toLowerCase(Locale.ROOT);
+    }
+
+    static ObjectNode flatten(ObjectNode object) {
+        ObjectNode flat = Json.NODES.objectNode();
+        flattenInto(flat, "", object);
+        return flat;
+    }
+
+    private static void flattenInto(ObjectNode flat, String prefix, ObjectNode object) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            String key = prefix + entry.getKey();
+            if (entry.getValue().isObject()) {
+                flattenInto(flat, key + "_", (ObjectNode) entry.getValue());
+            } else {
+                flat.set(key, entry.getValue());
+            }
+        }
+    }
+}
