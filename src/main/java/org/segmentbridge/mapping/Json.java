@@ -28,12 +28,13 @@ final class Json {
         return value.getNodeType().name().toLowerCase();
     }
 
-    /** "a string ('abc')": the type is what users need to fix their data; containers are not printed because they may be large. */
+    /**
+     * "a string": the value's type is what users need to fix their data. The value itself is never printed: these
+     * messages reach logs and dead-letter reasons, and a value may be personal data (an email, a phone number).
+     */
     static String describe(JsonNode value) {
         String type = typeName(value);
         if (value == null || value.isNull() || value.isMissingNode()) return "null";
-        if (value.isTextual()) return "a string ('" + value.textValue() + "')";
-        if (value.isNumber() || value.isBoolean()) return "a " + type + " (" + text(value) + ")";
         return (type.startsWith("o") || type.startsWith("a") ? "an " : "a ") + type;
     }
 
