@@ -22,6 +22,7 @@ import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.intake.IntakeRoutes;
+import org.segmentbridge.mapping.Mappings;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.StateStore;
@@ -41,6 +42,9 @@ public class BridgeConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         BridgeSettings settings = BridgeSettings.from(context);
+
+        // Mapping files are validated before anything starts: a broken file stops the start naming file, entry and problem.
+        context.getRegistry().bind("mappings", Mappings.load(settings.mappingsDir()));
 
         StateStore stateStore = new StateStore(settings.dataDir());
         EmbeddedBroker broker = new EmbeddedBroker(settings.dataDir(), settings.destinations());

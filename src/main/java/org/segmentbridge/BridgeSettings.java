@@ -13,6 +13,7 @@ import org.apache.camel.CamelContext;
  */
 public record BridgeSettings(
         Path dataDir,
+        Path mappingsDir,
         List<String> writeKeys,
         Optional<String> segmentWebhookSecret,
         Optional<String> adminToken,
@@ -33,6 +34,7 @@ public record BridgeSettings(
         SettingsReader reader = new SettingsReader(context.getPropertiesComponent());
         return new BridgeSettings(
                 Path.of(reader.required("bridge.data-dir")),
+                Path.of(reader.required("bridge.mappings-dir")),
                 reader.list("bridge.write-keys"),
                 reader.optional("bridge.webhook.segment-secret"),
                 reader.optional("bridge.admin-token"),

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * One vendor operation (contact upsert, event trigger, list add ...). Routes call it with parameters through
@@ -28,7 +29,20 @@ public interface Action {
      *
      * @throws ActionException when the event lacks what the action needs; the event is dead-lettered with the message
      */
-    List<Item> prepare(JsonNode event, Map<String, String> parameters);
+    List<Item> prepare(Input input);
+
+    /**
+     * What a route hands an action for one event.
+     *
+     * @param event      the event (the exchange body at the {@code deliver:} step)
+     * @param fields     the vendor fields the route's {@code mapping=} produced; empty without a mapping
+     * @param parameters the other parameters of the {@code deliver:} call
+     */
+    record Input(JsonNode event, ObjectNode fields, Map<String, String> parameters) {
+        public String parameter(String name, String fallback) {
+            return parameters.getOrDefault(name, fallback);
+        }
+    }
 
     /** The request for one batch: items share {@link Item#group()} and fit the limits. */
     OutboundRequest request(String group, List<Item> items, DestinationSettings settings);

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Consumer;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
@@ -14,10 +15,13 @@ import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
 import org.apache.camel.support.DefaultEndpoint;
 import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.mapping.Mapping;
+import org.segmentbridge.mapping.Mappings;
 
 /**
  * {@code to: deliver:<destination>:<action>?name=value}: prepares the current event (the exchange body, JSON) for a
- * vendor action with the given parameters. The request itself is batched, paced and sent by the destination's
+ * vendor action with the given parameters; {@code mapping=<name>} first turns the event into vendor fields with
+ * {@code mappings/<name>.yaml}. The request itself is batched, paced and sent by the destination's
  * delivery; the route only says what to send.
  */
 public final class DeliverComponent extends DefaultComponent {
@@ -40,19 +44,32 @@ public final class DeliverComponent extends DefaultComponent {
         Map<String, String> actionParameters = new LinkedHashMap<>();
         parameters.forEach((name, value) -> actionParameters.put(name, String.valueOf(value)));
         parameters.clear();
-        return new DeliverEndpoint(uri, this, destination, action, Map.copyOf(actionParameters));
+        Mapping mapping = null;
+        String mappingName = actionParameters.remove("mapping");
+        if (mappingName != null) {
+            Mappings mappings = getCamelContext().getRegistry().lookupByNameAndType("mappings", Mappings.class);
+            if (mappings == null || !mappings.has(mappingName)) {
+                throw new IllegalArgumentException("deliver:" + remaining + "?mapping=" + mappingName + ": no mapping '" + mappingName
+                        + "' in the mappings folder; the mappings are " + (mappings == null ? "[]" : mappings.names()));
+            }
+            mapping = mappings.get(mappingName);
+        }
+        return new DeliverEndpoint(uri, this, destination, action, mapping, Map.copyOf(actionParameters));
     }
 
     static final class DeliverEndpoint extends DefaultEndpoint {
 
         private final String destination;
         private final Action action;
+        private final Mapping mapping;
         private final Map<String, String> actionParameters;
 
-        DeliverEndpoint(String uri, DeliverComponent component, String destination, Action action, Map<String, String> parameters) {
+        DeliverEndpoint(String uri, DeliverComponent component, String destination, Action action, Mapping mapping,
+                        Map<String, String> parameters) {
             super(uri, component);
             this.destination = destination;
             this.action = action;
+            this.mapping = mapping;
             this.actionParameters = parameters;
         }
 
@@ -81,7 +98,8 @@ public final class DeliverComponent extends DefaultComponent {
                                 + destination + ":" + action.name() + "; each destination's routes deliver to it alone");
                     }
                     JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
-                    List<Action.Item> items = action.prepare(event, actionParameters);
+                    ObjectNode fields = mapping == null ? JSON.createObjectNode() : mapping.apply(event);
+                    List<Action.Item> items = action.prepare(new Action.Input(event, fields, actionParameters));
                     ticket.add(action, items);
                 }
             };

@@ -79,7 +79,8 @@ public final class FakeVendorConnector implements Connector {
         }
 
         @Override
-        public List<Item> prepare(JsonNode event, Map<String, String> parameters) {
+        public List<Item> prepare(Input input) {
+            JsonNode event = input.event();
             String email = event.path("context").path("traits").path("email").asText(null);
             if (!event.hasNonNull("userId") && email == null) {
                 throw new ActionException("userId or an email is required by the fake vendor's single action");
@@ -116,8 +117,12 @@ public final class FakeVendorConnector implements Connector {
         }
 
         @Override
-        public List<Item> prepare(JsonNode event, Map<String, String> parameters) {
-            return List.of(new Item(parameters.getOrDefault("list", "default"), event.path("messageId").asText(), member(event)));
+        public List<Item> prepare(Input input) {
+            ObjectNode member = member(input.event());
+            if (!input.fields().isEmpty()) {
+                member.set("fields", input.fields());
+            }
+            return List.of(new Item(input.parameter("list", "default"), input.event().path("messageId").asText(), member));
         }
 
         @Override
