@@ -53,8 +53,6 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     private static final Logger LOG = LoggerFactory.getLogger(DestinationDelivery.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Room for the envelope around the items (brackets, wrapper object, commas) when cutting by bytes. */
-    private static final int ENVELOPE_BYTES = 512;
     private static final Set<String> RESTRICTED_HEADERS = Set.of("connection", "content-length", "expect", "host", "upgrade");
 
     private final DestinationSettings settings;
@@ -222,14 +220,14 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     /** The item heads its person's lane: it may join a batch. */
     private void ready(DeliveryItem item) {
-        Action.BatchLimits limits = limits(item.action());
-        if (item.bytes() + ENVELOPE_BYTES > limits.maxBytes()) {
+        Action.BatchLimits limits = Batching.limits(item.action(), settings);
+        if (!Batching.fits(0, item.bytes(), limits)) {
             deadLetter(item, 0, "too_large", "the item is " + item.bytes() + " bytes; a request to " + item.action().name()
                     + " may carry at most " + limits.maxBytes() + " bytes");
             return;
         }
         Batcher batcher = batchers.computeIfAbsent(item.batchKey(), key -> new Batcher(item.action(), item.item().group()));
-        if (batcher.bytes + item.bytes() + ENVELOPE_BYTES > limits.maxBytes()) {
+        if (!Batching.fits(batcher.bytes, item.bytes(), limits)) {
             flush(batcher);
         }
         batcher.add(item);
@@ -244,12 +242,6 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
                 }
             });
         }
-    }
-
-    private Action.BatchLimits limits(Action action) {
-        Action.BatchLimits vendor = action.limits();
-        return new Action.BatchLimits(Math.min(vendor.maxItems(), settings.maxBatchItems()),
-                Math.min(vendor.maxBytes(), settings.maxBatchBytes()));
     }
 
     private void flush(Batcher batcher) {

@@ -71,13 +71,37 @@ public final class IdentityStore {
     }
 
     /**
+     * Records what these events say about who is who, in a transaction of its own, committed before the events are
+     * queued: a destination reading an event must find its person already linked, or it would order that event apart
+     * from the person's others. Repeating this for a resent event changes nothing.
+     *
+     * @return persons whose primary key became known (see {@link #observe})
+     */
+    public Set<String> observeAll(List<? extends JsonNode> events, Instant now) throws SQLException {
+        Set<String> newlyKeyed = new LinkedHashSet<>();
+        try (Connection transaction = stateStore.dataSource().getConnection()) {
+            transaction.setAutoCommit(false);
+            try {
+                for (JsonNode event : events) {
+                    newlyKeyed.addAll(observe(transaction, event, now));
+                }
+                transaction.commit();
+            } catch (SQLException | RuntimeException e) {
+                transaction.rollback();
+                throw e;
+            }
+        }
+        return newlyKeyed;
+    }
+
+    /**
      * Links the event's ids (and its key) to one person, merging persons an event shows to be one (an identify with
-     * both ids, an alias). Runs inside the intake's transaction.
+     * both ids, an alias), inside the caller's transaction.
      *
      * @return persons whose primary key became known with this event, by the event's own key or by a merge with a
      *         person who had one (their pending events can now go)
      */
-    public Set<String> observe(Connection transaction, JsonNode event, Instant now) throws SQLException {
+    Set<String> observe(Connection transaction, JsonNode event, Instant now) throws SQLException {
         Map<String, String> ids = new LinkedHashMap<>();
         text(event, "userId").ifPresent(value -> ids.put("user:" + value, null));
         text(event, "anonymousId").ifPresent(value -> ids.put("anonymous:" + value, null));

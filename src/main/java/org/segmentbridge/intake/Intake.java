@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -48,7 +47,7 @@ public class Intake {
 
     Outcome store(List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
         List<QueuedEvent> fresh = new ArrayList<>(events.size());
-        Set<String> newlyKeyed = new LinkedHashSet<>();
+        Set<String> newlyKeyed = identity.observeAll(events, now);
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
             try {
@@ -56,7 +55,6 @@ public class Intake {
                     String messageId = event.get("messageId").asText();
                     if (ledger.claim(transaction, messageId, now)) {
                         fresh.add(new QueuedEvent(event.get("type").asText(), messageId, event.toString()));
-                        newlyKeyed.addAll(identity.observe(transaction, event, now));
                     }
                 }
                 queue.publish(fresh, endpoint);

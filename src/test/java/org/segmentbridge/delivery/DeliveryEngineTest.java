@@ -219,7 +219,9 @@ class DeliveryEngineTest {
         await().atMost(WAIT).until(() -> requestsCarrying(EVENTS, a2).size() == 1);
         List<String> order = harness.idsPerRequest(EVENTS).stream().map(ids -> ids.get(0))
                 .filter(id -> id.equals(a1) || id.equals(a2) || id.equals(b1)).toList();
-        assertThat(order.stream().filter(id -> !id.equals(b1)).toList()).as("person A's requests")
+        assertThat(order.stream().filter(id -> !id.equals(b1)).toList()).as("person A's requests; vendor saw %s",
+                        harness.vendor.getAllServeEvents().stream().map(e -> e.getResponse().getStatus() + " " + e.getRequest().getBodyAsString()
+                                + " stub=" + (e.getStubMapping() == null ? null : e.getStubMapping().getScenarioName())).toList())
                 .containsExactly(a1, a1, a2);
         assertThat(order.indexOf(b1)).as("B goes before A's retry").isLessThan(order.lastIndexOf(a1));
         long firstA1 = requestsCarrying(EVENTS, a1).get(0).getLoggedDate().getTime();
