@@ -20,12 +20,33 @@ public final class Bridge {
     private Bridge() {
     }
 
+    static final String USAGE = """
+            Usage: java -jar segment-bridge.jar [command]
+              (no command)      run the bridge
+              check             validate settings, mappings and routes; exit 1 naming each problem
+              try EVENTS.json   print the vendor requests the events in the file would cause; nothing is sent""";
+
     public static void main(String[] args) throws Exception {
-        if (args.length > 0) {
-            System.err.println("Unknown command '" + args[0] + "'. Usage: java -jar segment-bridge.jar   (runs the bridge)");
-            System.exit(2);
+        if (args.length == 0) {
+            newMain(Map.of()).run();
+            return;
         }
-        newMain(Map.of()).run();
+        int exit = switch (args[0]) {
+            case "check" -> args.length == 1 ? Tools.check(System.out) : usage("check takes no arguments");
+            case "try" -> args.length == 2 ? Tools.tryEvents(java.nio.file.Path.of(args[1]), System.out)
+                    : usage("try takes one file of Segment events");
+            case "help", "--help", "-h" -> usage(null);
+            default -> usage("unknown command '" + args[0] + "'");
+        };
+        System.exit(exit);
+    }
+
+    private static int usage(String problem) {
+        if (problem != null) {
+            System.err.println(problem);
+        }
+        System.err.println(USAGE);
+        return problem == null ? 0 : 2;
     }
 
     /**

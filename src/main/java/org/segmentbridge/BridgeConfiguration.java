@@ -39,24 +39,31 @@ public class BridgeConfiguration implements CamelConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger(BridgeConfiguration.class);
 
+    /**
+     * How the application runs: {@code run} serves and delivers; {@code check} only loads and validates settings,
+     * mappings and routes; {@code try} runs events through the routes with a throwaway state store and sends nothing.
+     * The tools set it; users never need to.
+     */
+    public enum Mode { RUN, CHECK, TRY }
+
+    public static final String MODE_PROPERTY = "bridge.mode";
+
     @Override
     public void configure(CamelContext context) throws Exception {
+        Mode mode = Mode.valueOf(context.getPropertiesComponent().resolveProperty(MODE_PROPERTY).orElse("run")
+                .toUpperCase(java.util.Locale.ROOT));
         BridgeSettings settings = BridgeSettings.from(context);
 
         // Mapping files are validated before anything starts: a broken file stops the start naming file, entry and problem.
         context.getRegistry().bind("mappings", Mappings.load(settings.mappingsDir()));
 
-        StateStore stateStore = new StateStore(settings.dataDir());
+        StateStore stateStore = new StateStore(mode == Mode.TRY
+                ? java.nio.file.Files.createTempDirectory("segment-bridge-try-") : settings.dataDir());
         EmbeddedBroker broker = new EmbeddedBroker(settings.dataDir(), settings.destinations());
-        context.addService(stateStore, true, true);
-        context.addService(broker, true, true);
-        context.getRegistry().bind("connectionFactory", broker.connectionFactory());
+        if (mode != Mode.CHECK) {
+            context.addService(stateStore, true, true);
+        }
         context.getRegistry().bind("stateStore", stateStore);
-        context.getRegistry().bind("eventBroker", broker);
-
-        HealthCheckRegistry health = HealthCheckHelper.getHealthCheckRegistry(context);
-        health.register(new StateStoreHealthCheck(stateStore));
-        health.register(new QueueHealthCheck(broker));
 
         EventQueue queue = new EventQueue(broker.connectionFactory());
         DeadLetters deadLetters = new DeadLetters(stateStore);
@@ -64,20 +71,38 @@ public class BridgeConfiguration implements CamelConfiguration {
         PendingEvents pendingEvents = new PendingEvents(stateStore, identity, queue, deadLetters, settings.pendingTtl(),
                 settings.pendingMaxEvents());
         context.getRegistry().bind("identityStore", identity);
-        context.getRegistry().bind("pendingEvents", pendingEvents);
         context.addComponent("identity", new IdentityComponent(identity, settings.resolvedKeyField()));
-        context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
-
-        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents);
-        context.addRoutes(intake);
 
         EventRoutes eventRoutes = new EventRoutes();
+        context.getRegistry().bind("eventRoutes", eventRoutes);
         context.addComponent("events", new EventsComponent(eventRoutes, settings.destinations()));
         context.addComponent("deliver", new DeliverComponent());
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
                 identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
+
+        if (mode == Mode.RUN) {
+            serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery);
+        }
+    }
+
+    /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */
+    private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EmbeddedBroker broker,
+                              EventQueue queue, IdentityStore identity, PendingEvents pendingEvents, DeliveryService delivery)
+            throws Exception {
+        context.addService(broker, true, true);
+        context.getRegistry().bind("connectionFactory", broker.connectionFactory());
+        context.getRegistry().bind("eventBroker", broker);
+        context.getRegistry().bind("pendingEvents", pendingEvents);
+
+        HealthCheckRegistry health = HealthCheckHelper.getHealthCheckRegistry(context);
+        health.register(new StateStoreHealthCheck(stateStore));
+        health.register(new QueueHealthCheck(broker));
+
+        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents);
+        context.addRoutes(intake);
+        context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {

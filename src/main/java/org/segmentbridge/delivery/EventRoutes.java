@@ -19,6 +19,7 @@ import org.segmentbridge.queue.EventQueue;
 public final class EventRoutes {
 
     private final Map<String, List<DefaultConsumer>> entrances = new ConcurrentHashMap<>();
+    private final Map<String, Integer> declared = new ConcurrentHashMap<>();
 
     void register(String destination, DefaultConsumer consumer) {
         entrances.computeIfAbsent(destination, ignored -> new CopyOnWriteArrayList<>()).add(consumer);
@@ -33,6 +34,15 @@ public final class EventRoutes {
 
     public int count(String destination) {
         return entrances.getOrDefault(destination, List.of()).size();
+    }
+
+    /** Routes written for a destination (from: events:<destination>), started or not. */
+    public int routeCount(String destination) {
+        return declared.getOrDefault(destination, 0);
+    }
+
+    void declared(String destination) {
+        declared.merge(destination, 1, Integer::sum);
     }
 
     /** Runs every route of the ticket's destination on its event, in route order. */

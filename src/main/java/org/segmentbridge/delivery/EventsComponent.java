@@ -59,6 +59,7 @@ public final class EventsComponent extends DefaultComponent {
 
         @Override
         public Consumer createConsumer(Processor processor) throws Exception {
+            routes.declared(destination);
             DefaultConsumer consumer = new DefaultConsumer(this, processor) {
                 @Override
                 protected void doStart() throws Exception {

@@ -11,7 +11,8 @@ import java.util.TreeSet;
 public record OutboundRequest(String method, URI uri, Map<String, String> headers, byte[] body) {
 
     public OutboundRequest {
-        headers = Map.copyOf(headers);
+        // Insertion order kept, so previews and dry-run records read the same every time.
+        headers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     }
 
     public static OutboundRequest json(String method, URI uri, String json) {

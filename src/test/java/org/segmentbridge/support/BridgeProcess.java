@@ -39,10 +39,28 @@ public final class BridgeProcess implements AutoCloseable {
         return new BridgeProcess(builder.start(), output, managementPort);
     }
 
-    /** Java with a bounded heap running the compiled classes on this test's class path. */
-    public static List<String> javaOnTestClassPath() {
-        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge");
+    /** Java with a bounded heap running the compiled classes on this test's class path, with the bridge's arguments. */
+    public static List<String> javaOnTestClassPath(String... arguments) {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge"));
+        command.addAll(List.of(arguments));
+        return command;
+    }
+
+    /** A command that runs to its end (a tool): its exit code and everything it printed. */
+    public record Finished(int exitCode, String output) {
+    }
+
+    public static Finished runToEnd(List<String> command, Path workingDir, Map<String, String> environment) throws IOException {
+        try (BridgeProcess process = launch(command, workingDir, environment, 0)) {
+            if (!process.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the command did not end within 60 s:\n" + process.output());
+            }
+            return new Finished(process.process.exitValue(), process.output());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** @return how long it took until /observe/health answered 200 */

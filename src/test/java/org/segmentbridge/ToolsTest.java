@@ -1,0 +1,208 @@
+package org.segmentbridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.segmentbridge.support.BridgeProcess;
+import org.segmentbridge.support.BridgeProcess.Finished;
+
+/**
+ * {@code check} and {@code try} run as processes, as a user runs them: on the shipped project and samples, and on a
+ * project whose destination uses the test suite's fake vendor connector (configured by environment variables).
+ */
+class ToolsTest {
+
+    private static final Path PROJECT = Path.of("").toAbsolutePath();
+
+    private static final String ROUTES = """
+            - route:
+                id: test-contacts
+                from:
+                  uri: events:test
+                  steps:
+                    - filter:
+                        simple: "${header.eventType} == 'identify'"
+                        steps:
+                          - to: deliver:test:bulk?list=newsletter&mapping=contact
+            - route:
+                id: test-tracks
+                from:
+                  uri: events:test
+                  steps:
+                    - filter:
+                        simple: "${header.eventType} == 'track'"
+                        steps:
+                          - to: identity:require-key
+                          - to: deliver:test:single
+            """;
+    private static final String CONTACT = """
+            fields:
+              - to: 3
+                from: [$.traits.email, $.context.traits.email]
+                transforms: [trim, lowercase]
+                required: true
+              - to: first_name
+                from: $.traits.firstName
+            """;
+
+    private static Path fakeVendorProject(String routes, String mapping) throws IOException {
+        Path folder = Files.createTempDirectory("bridge-tools-");
+        Files.copy(PROJECT.resolve("application.properties"), folder.resolve("application.properties"));
+        Files.createDirectories(folder.resolve("routes/test"));
+        Files.createDirectories(folder.resolve("mappings"));
+        Files.writeString(folder.resolve("routes/test/use-cases.yaml"), routes);
+        Files.writeString(folder.resolve("mappings/contact.yaml"), mapping);
+        return folder;
+    }
+
+    private static Map<String, String> fakeVendor(String... more) {
+        Map<String, String> environment = new HashMap<>(Map.of(
+                "BRIDGE_DESTINATIONS", "test",
+                "BRIDGE_DESTINATION_TEST_CONNECTOR", "org.segmentbridge.delivery.FakeVendorConnector",
+                "BRIDGE_DESTINATION_TEST_BASE_URL", "https://vendor.example/v1"));
+        for (int i = 0; i < more.length; i += 2) {
+            environment.put(more[i], more[i + 1]);
+        }
+        return environment;
+    }
+
+    @Test
+    void checkPassesOnTheShippedProject() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT, Map.of());
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("settings: ok", "destination emarsys: no connector yet", "check passed");
+    }
+
+    @Test
+    void checkReportsTheDestinationsRoutesAndMappings() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), fakeVendorProject(ROUTES, CONTACT), fakeVendor());
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains(
+                "mappings: 1 ok [contact]",
+                "routes: 2 ok [test-contacts, test-tracks]",
+                "destination test: connector FakeVendorConnector, 2 route(s)",
+                "check passed");
+    }
+
+    @Test
+    void checkNamesTheFileAndLineOfABrokenRoute() throws IOException {
+        Path project = fakeVendorProject(ROUTES.replaceFirst("steps:", "stepz:"), CONTACT);
+
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), project, fakeVendor());
+
+        assertThat(check.exitCode()).isEqualTo(1);
+        assertThat(check.output()).contains("check failed:", "Unsupported field: stepz", "routes/test/use-cases.yaml, line 6");
+    }
+
+    @Test
+    void checkNamesAnUnknownAction() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"),
+                fakeVendorProject(ROUTES.replace("deliver:test:single", "deliver:test:singel"), CONTACT), fakeVendor());
+
+        assertThat(check.exitCode()).isEqualTo(1);
+        assertThat(check.output()).contains("the fake vendor has no action 'singel'", "test-tracks");
+    }
+
+    @Test
+    void checkNamesTheFileEntryAndProblemOfABrokenMapping() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"),
+                fakeVendorProject(ROUTES, CONTACT.replace("[trim, lowercase]", "[trim, lowercaze]")), fakeVendor());
+
+        assertThat(check.exitCode()).isEqualTo(1);
+        assertThat(check.output()).contains("mappings/contact.yaml: fields[0] (to: 3): unknown transform 'lowercaze'");
+    }
+
+    @Test
+    void checkNamesABadSetting() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT,
+                Map.of("BRIDGE_DEDUPE_WINDOW", "soon"));
+
+        assertThat(check.exitCode()).isEqualTo(1);
+        assertThat(check.output()).contains("Setting bridge.dedupe.window must be a positive duration such as 24h or 90m, got 'soon'");
+    }
+
+    @Test
+    void tryOnTheShippedSamplesListsEveryEvent() throws IOException {
+        for (String sample : new String[] {"identify.json", "track.json", "order-completed.json", "audience-entered-identify.json",
+                "audience-track.json", "opt-out.json", "delete.json", "journey.json"}) {
+            Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", "samples/" + sample), PROJECT, Map.of());
+
+            assertThat(run.exitCode()).as(sample + ": " + run.output()).isZero();
+            assertThat(run.output()).as(sample).contains("from samples/" + sample + " (nothing is sent)", "event 1: ");
+        }
+    }
+
+    @Test
+    void tryPrintsTheExactRequestsWithIdentityResolvedAndMappingApplied() throws IOException {
+        Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", PROJECT.resolve("samples/journey.json").toString()),
+                fakeVendorProject(ROUTES, CONTACT), fakeVendor());
+
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).contains(
+                "event 1: page, anonymousId anon-d41e27, messageId sample-journey-1\n  test: no route sends this event\n",
+                "event 2: track 'Product Added', anonymousId anon-d41e27, messageId sample-journey-2\n"
+                        + "  test: waits for the person's primary key (route test-tracks: no primary key is known yet for userId (none)"
+                        + " / anonymousId anon-d41e27)\n",
+                "event 3: identify, userId user-2077, anonymousId anon-d41e27, messageId sample-journey-3\n"
+                        + "  test: bulk (newsletter)\n  released event 2: test: single\n",
+                "event 4: track 'Order Completed', userId user-2077, messageId sample-journey-4\n  test: single\n",
+                "== test: 3 request(s) (no credentials: this destination runs in dry-run) ==",
+                """
+                POST https://vendor.example/v1/lists/newsletter/members
+                Content-Type: application/json
+
+                {
+                  "members" : [ {
+                    "id" : "sample-journey-3",
+                    "user" : "user-2077",
+                    "fields" : {
+                      "3" : "sam.ortiz@example.com",
+                      "first_name" : "Sam"
+                    }
+                  } ]
+                }
+                """,
+                """
+                POST https://vendor.example/v1/events
+                """,
+                "Idempotency-Key: sample-journey-2",
+                """
+                {
+                  "id" : "sample-journey-2",
+                  "user" : "anon-d41e27",
+                  "email" : "sam.ortiz@example.com",
+                  "event" : "Product Added"
+                }
+                """);
+        assertThat(run.output().indexOf("\"id\" : \"sample-journey-3\"")).as("the identify's request comes first")
+                .isLessThan(run.output().indexOf("\"id\" : \"sample-journey-2\""));
+    }
+
+    @Test
+    void tryMasksCredentialsInTheRequestsItPrints() throws IOException {
+        Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", PROJECT.resolve("samples/track.json").toString()),
+                fakeVendorProject(ROUTES, CONTACT), fakeVendor("BRIDGE_DESTINATION_TEST_API_KEY", "secret-api-key-123"));
+
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).contains("== test: 1 request(s) ==", "X-Api-Key: ***").doesNotContain("secret-api-key-123");
+    }
+
+    @Test
+    void tryRefusesAFileThatIsNotSegmentEvents() throws IOException {
+        Path file = Files.createTempFile("events-", ".json");
+        Files.writeString(file, "[{\"type\":\"track\",\"userId\":\"u\"}]");
+
+        Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", file.toString()), PROJECT, Map.of());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.output()).contains("is not valid Segment events: [0].event is required for track events");
+    }
+}
