@@ -64,6 +64,8 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.addService(stateStore, true, true);
         }
         context.getRegistry().bind("stateStore", stateStore);
+        // Inert until used, so check can resolve routes that read a queue directly even though no broker runs there.
+        context.getRegistry().bind("connectionFactory", broker.connectionFactory());
 
         EventQueue queue = new EventQueue(broker.connectionFactory());
         DeadLetters deadLetters = new DeadLetters(stateStore);
@@ -92,7 +94,6 @@ public class BridgeConfiguration implements CamelConfiguration {
                               EventQueue queue, IdentityStore identity, PendingEvents pendingEvents, DeliveryService delivery)
             throws Exception {
         context.addService(broker, true, true);
-        context.getRegistry().bind("connectionFactory", broker.connectionFactory());
         context.getRegistry().bind("eventBroker", broker);
         context.getRegistry().bind("pendingEvents", pendingEvents);
 

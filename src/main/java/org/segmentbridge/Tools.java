@@ -37,7 +37,10 @@ final class Tools {
     /** @return the exit code: 0 when everything is valid, 1 with each problem printed */
     static int check(PrintStream out) {
         quietLogs();
-        Main main = Bridge.newMain(toolSettings(BridgeConfiguration.Mode.CHECK));
+        Map<String, String> settings = toolSettings(BridgeConfiguration.Mode.CHECK);
+        // Routes are built (every endpoint and step resolved) but not started: a user's timer or queue route stays idle.
+        settings.put("camel.main.autoStartup", "false");
+        Main main = Bridge.newMain(settings);
         try {
             main.start();
             CamelContext context = main.getCamelContext();

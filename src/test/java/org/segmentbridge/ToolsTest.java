@@ -93,6 +93,32 @@ class ToolsTest {
     }
 
     @Test
+    void checkBuildsRoutesWithoutRunningThem() throws IOException {
+        Path project = fakeVendorProject(ROUTES + """
+                - route:
+                    id: test-queue-reader
+                    from:
+                      uri: jms:queue:segment.events::test
+                      steps:
+                        - to: log:never
+                - route:
+                    id: test-ticker
+                    from:
+                      uri: timer:tick?period=10&delay=0
+                      steps:
+                        - setBody:
+                            constant: ticked
+                        - to: file:ticks?fileName=tick.txt
+                """, CONTACT);
+
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), project, fakeVendor());
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("routes: 4 ok");
+        assertThat(project.resolve("ticks/tick.txt")).as("the timer route ran during check").doesNotExist();
+    }
+
+    @Test
     void checkNamesTheFileAndLineOfABrokenRoute() throws IOException {
         Path project = fakeVendorProject(ROUTES.replaceFirst("steps:", "stepz:"), CONTACT);
 
