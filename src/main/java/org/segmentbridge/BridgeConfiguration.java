@@ -57,8 +57,10 @@ public class BridgeConfiguration implements CamelConfiguration {
         // Mapping files are validated before anything starts: a broken file stops the start naming file, entry and problem.
         context.getRegistry().bind("mappings", Mappings.load(settings.mappingsDir()));
 
-        StateStore stateStore = new StateStore(mode == Mode.TRY
-                ? java.nio.file.Files.createTempDirectory("segment-bridge-try-") : settings.dataDir());
+        StateStore stateStore = mode == Mode.TRY
+                ? new StateStore(java.nio.file.Files.createTempDirectory("segment-bridge-try-"))
+                : new StateStore(settings.stateJdbcUrl().orElse(null), settings.stateUsername(), settings.statePassword(),
+                        settings.dataDir());
         EmbeddedBroker broker = new EmbeddedBroker(settings.dataDir(), settings.destinations());
         if (mode != Mode.CHECK) {
             context.addService(stateStore, true, true);

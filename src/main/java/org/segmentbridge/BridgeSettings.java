@@ -13,6 +13,9 @@ import org.apache.camel.CamelContext;
  */
 public record BridgeSettings(
         Path dataDir,
+        Optional<String> stateJdbcUrl,
+        String stateUsername,
+        String statePassword,
         Path mappingsDir,
         List<String> writeKeys,
         Optional<String> segmentWebhookSecret,
@@ -34,6 +37,9 @@ public record BridgeSettings(
         SettingsReader reader = new SettingsReader(context.getPropertiesComponent());
         return new BridgeSettings(
                 Path.of(reader.required("bridge.data-dir")),
+                reader.optional("bridge.state.jdbc-url"),
+                reader.optional("bridge.state.username").orElse("bridge"),
+                reader.optional("bridge.state.password").orElse(""),
                 Path.of(reader.required("bridge.mappings-dir")),
                 reader.list("bridge.write-keys"),
                 reader.optional("bridge.webhook.segment-secret"),
@@ -55,7 +61,8 @@ public record BridgeSettings(
     /** Secrets are never printed: a settings dump shows only whether they are set. */
     @Override
     public String toString() {
-        return "BridgeSettings[dataDir=" + dataDir + ", writeKeys=" + writeKeys.size() + " set"
+        return "BridgeSettings[dataDir=" + dataDir + ", state=" + stateJdbcUrl.map(url -> url.replaceAll("password=[^;&]*", "password=***"))
+                .orElse("embedded H2") + ", writeKeys=" + writeKeys.size() + " set"
                 + ", segmentWebhookSecret=" + (segmentWebhookSecret.isPresent() ? "set" : "not set")
                 + ", adminToken=" + (adminToken.isPresent() ? "set" : "not set")
                 + ", dedupeWindow=" + dedupeWindow + ", destinations=" + destinations + "]";

@@ -19,7 +19,7 @@ CREATE TABLE pending_event (
     destination VARCHAR(100) NOT NULL,
     person_id   VARCHAR(36)  NOT NULL,
     message_id  VARCHAR(100),
-    event       CLOB         NOT NULL,
+    event       VARCHAR(1000000) NOT NULL,
     parked_at   TIMESTAMP WITH TIME ZONE NOT NULL,
     expires_at  TIMESTAMP WITH TIME ZONE NOT NULL
 );

@@ -253,13 +253,23 @@ public final class IdentityStore {
         }
     }
 
+    /** Plain UPDATE-then-INSERT rather than a dialect's upsert, so another SQL database can hold the store. */
     private static void link(Connection connection, String kind, String value, String person) throws SQLException {
-        try (PreparedStatement merge = connection.prepareStatement(
-                "MERGE INTO person_identifier (kind, identifier, person_id) KEY (kind, identifier) VALUES (?, ?, ?)")) {
-            merge.setString(1, kind);
-            merge.setString(2, value);
-            merge.setString(3, person);
-            merge.executeUpdate();
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE person_identifier SET person_id = ? WHERE kind = ? AND identifier = ?")) {
+            update.setString(1, person);
+            update.setString(2, kind);
+            update.setString(3, value);
+            if (update.executeUpdate() > 0) {
+                return;
+            }
+        }
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO person_identifier (kind, identifier, person_id) VALUES (?, ?, ?)")) {
+            insert.setString(1, kind);
+            insert.setString(2, value);
+            insert.setString(3, person);
+            insert.executeUpdate();
         }
     }
 

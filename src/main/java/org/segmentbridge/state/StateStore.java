@@ -12,26 +12,41 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.flywaydb.core.Flyway;
 
 /**
- * The bridge's relational state (message ledger now; identity, pending and suppression stores later): an embedded
- * H2 database file under the data folder, its schema kept by Flyway migrations in {@code db/migration}.
+ * The bridge's relational state (message ledger, dead letters, identity and pending stores): an embedded H2 database
+ * file under the data folder by default, or any JDBC database by setting, its schema kept by Flyway migrations in
+ * {@code db/migration} (standard SQL).
  */
 public class StateStore extends ServiceSupport {
 
-    private final Path directory;
+    private final String jdbcUrl;
+    private final String username;
+    private final String password;
     private HikariDataSource dataSource;
 
+    /** The embedded H2 file under {@code dataDir/state}. */
     public StateStore(Path dataDir) {
-        this.directory = dataDir.resolve("state").toAbsolutePath();
+        this(null, "bridge", "", dataDir);
+    }
+
+    /**
+     * @param jdbcUrl another database (its JDBC driver on the class path), or null for the embedded H2 file under
+     *                {@code dataDir/state}
+     */
+    public StateStore(String jdbcUrl, String username, String password, Path dataDir) {
+        // AUTO_SERVER off: the file belongs to this process alone; a second bridge on the same data folder fails fast.
+        this.jdbcUrl = jdbcUrl != null ? jdbcUrl
+                : "jdbc:h2:file:" + dataDir.resolve("state").toAbsolutePath().resolve("bridge") + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000";
+        this.username = username;
+        this.password = password;
     }
 
     @Override
     protected void doStart() {
         HikariConfig config = new HikariConfig();
         config.setPoolName("state-store");
-        // AUTO_SERVER off: the file belongs to this process alone; a second bridge on the same data folder fails fast.
-        config.setJdbcUrl("jdbc:h2:file:" + directory.resolve("bridge") + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000");
-        config.setUsername("bridge");
-        config.setPassword("");
+        config.setJdbcUrl(jdbcUrl);
+        config.setUsername(username);
+        config.setPassword(password);
         config.setMaximumPoolSize(16);
         config.setAutoCommit(true);
         dataSource = new HikariDataSource(config);
