@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.segmentbridge.delivery.DeliveryHarness;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.BridgeProcess.Finished;
 
@@ -20,27 +21,8 @@ class ToolsTest {
 
     private static final Path PROJECT = Path.of("").toAbsolutePath();
 
-    private static final String ROUTES = """
-            - route:
-                id: test-contacts
-                from:
-                  uri: events:test
-                  steps:
-                    - filter:
-                        simple: "${header.eventType} == 'identify'"
-                        steps:
-                          - to: deliver:test:bulk?list=newsletter&mapping=contact
-            - route:
-                id: test-tracks
-                from:
-                  uri: events:test
-                  steps:
-                    - filter:
-                        simple: "${header.eventType} == 'track'"
-                        steps:
-                          - to: identity:require-key
-                          - to: deliver:test:single
-            """;
+    private static final String ROUTES = (DeliveryHarness.route("contacts", "identify", "deliver:%1$s:bulk?list=newsletter&mapping=contact")
+            + DeliveryHarness.route("tracks", "track", "identity:require-key", "deliver:%1$s:single")).formatted("test");
     private static final String CONTACT = """
             fields:
               - to: 3

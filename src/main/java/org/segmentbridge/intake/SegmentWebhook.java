@@ -2,11 +2,8 @@ package org.segmentbridge.intake;
 
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.segmentbridge.BridgeSettings;
@@ -45,27 +42,8 @@ final class SegmentWebhook {
         boolean array = startsWithArray(body);
         signature.verify(signatureHeader, array ? EventBodies.firstArrayElement(body) : body);
 
-        JsonNode root = EventBodies.parse(body);
         Instant now = Instant.now();
-        List<ObjectNode> events = new ArrayList<>();
-        if (root instanceof ArrayNode items) {
-            for (int index = 0; index < items.size(); index++) {
-                String path = "[" + index + "]";
-                try {
-                    ObjectNode event = EventBodies.requireObject(items.get(index), path);
-                    EventBodies.checkEventSize(EventBodies.serializedSize(event), maxEventBytes, path);
-                    SpecValidator.validateAndComplete(event, path + ".", SpecValidator.WEBHOOK_TYPES, now);
-                    events.add(event);
-                } catch (IntakeRejected rejected) {
-                    throw rejected.atIndex(index);
-                }
-            }
-        } else {
-            ObjectNode event = EventBodies.requireObject(root, "");
-            EventBodies.checkEventSize(body.length, maxEventBytes, "the event");
-            SpecValidator.validateAndComplete(event, "", SpecValidator.WEBHOOK_TYPES, now);
-            events.add(event);
-        }
+        List<ObjectNode> events = SegmentEvents.from(EventBodies.parse(body), now, maxEventBytes);
         return intake.store(events, ENDPOINT, now);
     }
 

@@ -57,8 +57,7 @@ class DeliveryEngineTest {
     @BeforeEach
     void vendorAcceptsEverything() {
         harness.vendor.resetAll();
-        harness.vendor.stubFor(post(urlEqualTo(EVENTS)).atPriority(10).willReturn(okJson("{\"ok\":true}")));
-        harness.vendor.stubFor(post(urlEqualTo(MEMBERS)).atPriority(10).willReturn(okJson("{\"failed\":[]}")));
+        harness.acceptEverything();
     }
 
     private static List<LoggedRequest> requestsTo(String path) {

@@ -20,7 +20,7 @@ import org.segmentbridge.support.RunningBridge;
  * A bridge whose destinations are served by {@link FakeVendorConnector} and a WireMock fake vendor. Each destination
  * gets two routes: tracks go to the {@code single} action, identifies to {@code bulk?list=newsletter}.
  */
-final class DeliveryHarness implements AutoCloseable {
+public final class DeliveryHarness implements AutoCloseable {
 
     static final String WRITE_KEY = "write-key";
     static final String ADMIN_TOKEN = "admin-secret-token";
@@ -46,27 +46,40 @@ final class DeliveryHarness implements AutoCloseable {
         return start(destinations, dataDir, Map.of(), STANDARD_ROUTES);
     }
 
+    /**
+     * A route file's entry: for events of {@code eventType} at destination {@code %1$s}, the given steps ({@code to:}
+     * URIs, in which {@code %1$s} is the destination too).
+     */
+    public static String route(String id, String eventType, String... steps) {
+        StringBuilder yaml = new StringBuilder("""
+                - route:
+                    id: %1$s-ID
+                    from:
+                      uri: events:%1$s
+                      steps:
+                        - filter:
+                            simple: "${header.eventType} == 'TYPE'"
+                            steps:
+                """.replace("ID", id).replace("TYPE", eventType));
+        for (String step : steps) {
+            yaml.append("                  - to: ").append(step).append('\n');
+        }
+        return yaml.toString();
+    }
+
     /** Tracks to {@code single}, identifies to {@code bulk?list=newsletter}; {@code %1$s} is the destination. */
-    static final String STANDARD_ROUTES = """
-            - route:
-                id: %1$s-tracks
-                from:
-                  uri: events:%1$s
-                  steps:
-                    - filter:
-                        simple: "${header.eventType} == 'track'"
-                        steps:
-                          - to: deliver:%1$s:single
-            - route:
-                id: %1$s-identifies
-                from:
-                  uri: events:%1$s
-                  steps:
-                    - filter:
-                        simple: "${header.eventType} == 'identify'"
-                        steps:
-                          - to: deliver:%1$s:bulk?list=newsletter
-            """;
+    static final String STANDARD_ROUTES = route("tracks", "track", "deliver:%1$s:single")
+            + route("identifies", "identify", "deliver:%1$s:bulk?list=newsletter");
+
+    /** Stubs under which the fake vendor takes every request (tests add more specific stubs on top). */
+    void acceptEverything() {
+        vendor.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
+                com.github.tomakehurst.wiremock.client.WireMock.urlMatching("/.*/events")).atPriority(10)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.okJson("{\"ok\":true}")));
+        vendor.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
+                com.github.tomakehurst.wiremock.client.WireMock.urlMatching("/.*/members")).atPriority(10)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.okJson("{\"failed\":[]}")));
+    }
 
     /**
      * @param bridgeSettings more settings for the whole bridge

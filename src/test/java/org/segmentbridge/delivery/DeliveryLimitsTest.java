@@ -2,11 +2,9 @@ package org.segmentbridge.delivery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
-import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -48,8 +46,7 @@ class DeliveryLimitsTest {
     @BeforeEach
     void vendorAcceptsEverything() {
         harness.vendor.resetAll();
-        harness.vendor.stubFor(post(urlMatching("/.*/events")).atPriority(10).willReturn(okJson("{\"ok\":true}")));
-        harness.vendor.stubFor(post(urlMatching("/.*/members")).atPriority(10).willReturn(okJson("{\"failed\":[]}")));
+        harness.acceptEverything();
     }
 
     @Test

@@ -1,10 +1,7 @@
 package org.segmentbridge.delivery;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
-import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -25,27 +22,8 @@ import org.junit.jupiter.api.Test;
 class IdentityResolutionTest {
 
     /** Tracks need the key; identifies go to the bulk list as in the standard routes. */
-    static final String ROUTES = """
-            - route:
-                id: %1$s-tracks
-                from:
-                  uri: events:%1$s
-                  steps:
-                    - filter:
-                        simple: "${header.eventType} == 'track'"
-                        steps:
-                          - to: identity:require-key
-                          - to: deliver:%1$s:single
-            - route:
-                id: %1$s-identifies
-                from:
-                  uri: events:%1$s
-                  steps:
-                    - filter:
-                        simple: "${header.eventType} == 'identify'"
-                        steps:
-                          - to: deliver:%1$s:bulk?list=newsletter
-            """;
+    static final String ROUTES = DeliveryHarness.route("tracks", "track", "identity:require-key", "deliver:%1$s:single")
+            + DeliveryHarness.route("identifies", "identify", "deliver:%1$s:bulk?list=newsletter");
     private static final String EVENTS = "/keyed/events";
     private static final String MEMBERS = "/keyed/lists/newsletter/members";
     private static final Duration WAIT = Duration.ofSeconds(15);
@@ -66,8 +44,7 @@ class IdentityResolutionTest {
     @BeforeEach
     void vendorAcceptsEverything() {
         harness.vendor.resetAll();
-        harness.vendor.stubFor(post(urlMatching("/.*/events")).willReturn(okJson("{\"ok\":true}")));
-        harness.vendor.stubFor(post(urlMatching("/.*/members")).willReturn(okJson("{\"failed\":[]}")));
+        harness.acceptEverything();
     }
 
     private static double parked() {

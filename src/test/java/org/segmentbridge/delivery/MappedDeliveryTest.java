@@ -22,17 +22,7 @@ import org.junit.jupiter.api.Test;
 /** A route's {@code deliver:...?mapping=} turns events into vendor fields; a mapping failure dead-letters the event. */
 class MappedDeliveryTest {
 
-    private static final String ROUTES = """
-            - route:
-                id: %1$s-contacts
-                from:
-                  uri: events:%1$s
-                  steps:
-                    - filter:
-                        simple: "${header.eventType} == 'identify'"
-                        steps:
-                          - to: deliver:%1$s:bulk?list=contacts&mapping=contact
-            """;
+    private static final String ROUTES = DeliveryHarness.route("contacts", "identify", "deliver:%1$s:bulk?list=contacts&mapping=contact");
     private static final String CONTACT = """
             fields:
               - to: 3
