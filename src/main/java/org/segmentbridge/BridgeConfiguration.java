@@ -17,6 +17,7 @@ import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.EventsComponent;
+import org.segmentbridge.identity.CrossingComponent;
 import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
@@ -76,6 +77,7 @@ public class BridgeConfiguration implements CamelConfiguration {
                 settings.pendingMaxEvents());
         context.getRegistry().bind("identityStore", identity);
         context.addComponent("identity", new IdentityComponent(identity, settings.resolvedKeyField()));
+        context.addComponent("crossing", new CrossingComponent(stateStore, identity));
 
         EventRoutes eventRoutes = new EventRoutes();
         context.getRegistry().bind("eventRoutes", eventRoutes);

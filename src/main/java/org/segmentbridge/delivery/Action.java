@@ -25,6 +25,15 @@ public interface Action {
     }
 
     /**
+     * Checks a route's parameters when the route is built, so a missing or unknown one stops the start (and fails
+     * {@code check}) instead of dead-lettering events later.
+     *
+     * @throws IllegalArgumentException naming the parameter
+     */
+    default void validate(Map<String, String> parameters) {
+    }
+
+    /**
      * Turns one event into the items this action sends (usually one, none when the event does not apply).
      *
      * @throws ActionException when the event lacks what the action needs; the event is dead-lettered with the message
@@ -37,8 +46,9 @@ public interface Action {
      * @param event      the event (the exchange body at the {@code deliver:} step)
      * @param fields     the vendor fields the route's {@code mapping=} produced; empty without a mapping
      * @param parameters the other parameters of the {@code deliver:} call
+     * @param primaryKey the person's primary key when an {@code identity:} step resolved it, else null
      */
-    record Input(JsonNode event, ObjectNode fields, Map<String, String> parameters) {
+    record Input(JsonNode event, ObjectNode fields, Map<String, String> parameters, String primaryKey) {
         public String parameter(String name, String fallback) {
             return parameters.getOrDefault(name, fallback);
         }

@@ -15,6 +15,7 @@ import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
 import org.apache.camel.support.DefaultEndpoint;
 import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.mapping.Mapping;
 import org.segmentbridge.mapping.Mappings;
 
@@ -53,6 +54,11 @@ public final class DeliverComponent extends DefaultComponent {
                         + "' in the mappings folder; the mappings are " + (mappings == null ? "[]" : mappings.names()));
             }
             mapping = mappings.get(mappingName);
+        }
+        try {
+            action.validate(actionParameters);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("deliver:" + remaining + ": " + e.getMessage(), e);
         }
         return new DeliverEndpoint(uri, this, destination, action, mapping, Map.copyOf(actionParameters));
     }
@@ -99,7 +105,8 @@ public final class DeliverComponent extends DefaultComponent {
                     }
                     JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
                     ObjectNode fields = mapping == null ? JSON.createObjectNode() : mapping.apply(event);
-                    List<Action.Item> items = action.prepare(new Action.Input(event, fields, actionParameters));
+                    String primaryKey = exchange.getMessage().getHeader(IdentityComponent.KEY_HEADER, String.class);
+                    List<Action.Item> items = action.prepare(new Action.Input(event, fields, actionParameters, primaryKey));
                     ticket.add(action, items);
                 }
             };

@@ -203,7 +203,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         // Ordered by the resolved person, so a person's anonymous and identified events keep one order.
         String person = identity.find(userId, anonymousId).map(IdentityStore.Person::id)
                 .orElse(firstNonBlank(userId, anonymousId, messageId));
-        return new Ticket(settings.name(), messageId, event.path("type").asText(""), json, person, message);
+        return new Ticket(settings.name(), event, json, person, message);
     }
 
     // ---- lanes and batches (actor thread) ----------------------------------------------------------------------
@@ -294,6 +294,9 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         OutboundRequest request;
         try {
             request = connector.authorize(batch.action.request(batch.group, batch.payloads(), settings), settings);
+        } catch (TemporaryFailure e) {
+            batch.items.forEach(item -> retry(item, Duration.ZERO, 0, e.getMessage()));
+            return;
         } catch (RuntimeException e) {
             batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + e.getMessage()));
             return;

@@ -18,6 +18,9 @@ import org.segmentbridge.queue.EventQueue;
  */
 public final class EventRoutes {
 
+    /** A track's event name, for rule tables in routes ({@code ${header.eventName} == 'Order Completed'}). */
+    public static final String EVENT_NAME_HEADER = "eventName";
+
     private final Map<String, List<DefaultConsumer>> entrances = new ConcurrentHashMap<>();
     private final Map<String, Integer> declared = new ConcurrentHashMap<>();
 
@@ -53,6 +56,7 @@ public final class EventRoutes {
                 exchange.getMessage().setBody(ticket.eventJson());
                 exchange.getMessage().setHeader(EventQueue.MESSAGE_ID_PROPERTY, ticket.messageId());
                 exchange.getMessage().setHeader(EventQueue.TYPE_PROPERTY, ticket.eventType());
+                exchange.getMessage().setHeader(EVENT_NAME_HEADER, ticket.eventName());
                 exchange.setProperty(Ticket.EXCHANGE_PROPERTY, ticket);
                 consumer.getProcessor().process(exchange);
                 if (exchange.getException() != null) {

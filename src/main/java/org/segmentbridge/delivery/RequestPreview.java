@@ -75,8 +75,7 @@ public final class RequestPreview {
         if (routes.count(destination) == 0) {
             return;
         }
-        Ticket ticket = new Ticket(destination, event.path("messageId").asText(), event.path("type").asText(), event.toString(),
-                "", null);
+        Ticket ticket = new Ticket(destination, event, event.toString(), "", null);
         try {
             routes.run(ticket);
         } catch (AwaitingIdentity awaiting) {

@@ -15,16 +15,18 @@ public final class Ticket {
     private final String destination;
     private final String messageId;
     private final String eventType;
+    private final String eventName;
     private final String eventJson;
     private final String personKey;
     private final Object queueMessage;
     private final List<DeliveryItem> items = new ArrayList<>();
     private int outstanding;
 
-    Ticket(String destination, String messageId, String eventType, String eventJson, String personKey, Object queueMessage) {
+    Ticket(String destination, com.fasterxml.jackson.databind.JsonNode event, String eventJson, String personKey, Object queueMessage) {
         this.destination = destination;
-        this.messageId = messageId;
-        this.eventType = eventType;
+        this.messageId = event.path("messageId").asText("");
+        this.eventType = event.path("type").asText("");
+        this.eventName = event.hasNonNull("event") ? event.get("event").asText() : null;
         this.eventJson = eventJson;
         this.personKey = personKey;
         this.queueMessage = queueMessage;
@@ -50,6 +52,11 @@ public final class Ticket {
 
     String eventType() {
         return eventType;
+    }
+
+    /** The track's {@code event}, or null. */
+    String eventName() {
+        return eventName;
     }
 
     String eventJson() {

@@ -1,0 +1,118 @@
+package org.segmentbridge.emarsys;
+
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Connector;
+import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.OutboundRequest;
+
+/**
+ * Emarsys Core API v2: contacts, external events, contact lists and deletion, authenticated by WSSE or OAuth2
+ * (setting {@code bridge.destination.<name>.auth}).
+ */
+public final class EmarsysConnector implements Connector {
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final EmarsysDirectory directory = new EmarsysDirectory(http);
+    private final Map<String, Action> actions = new LinkedHashMap<>();
+    private volatile Optional<EmarsysAuth> auth;
+
+    public EmarsysConnector() {
+        for (Action action : new Action[] {
+                new ContactUpsert(this), new EventTrigger(this),
+                new ListMembership(this, "list-add", ListMembership.Direction.ADD),
+                new ListMembership(this, "list-remove", ListMembership.Direction.REMOVE),
+                new ListMembership(this, "audience", null),
+                new ContactDelete(this)}) {
+            actions.put(action.name(), action);
+        }
+    }
+
+    @Override
+    public Action action(String name) {
+        Action action = actions.get(name);
+        if (action == null) {
+            throw new IllegalArgumentException("Emarsys has no action '" + name + "'; its actions are " + actions.keySet());
+        }
+        return action;
+    }
+
+    @Override
+    public Set<String> actionNames() {
+        return actions.keySet();
+    }
+
+    @Override
+    public boolean hasCredentials(DestinationSettings settings) {
+        return auth(settings).isPresent();
+    }
+
+    @Override
+    public String credentialId(DestinationSettings settings) {
+        return auth(settings).map(EmarsysAuth::credentialId).orElse("emarsys:none");
+    }
+
+    @Override
+    public OutboundRequest authorize(OutboundRequest request, DestinationSettings settings) {
+        OutboundRequest authorized = request;
+        for (Map.Entry<String, String> header : auth(settings).orElseThrow().headers().entrySet()) {
+            authorized = authorized.withHeader(header.getKey(), header.getValue());
+        }
+        return authorized;
+    }
+
+    @Override
+    public Set<String> secretHeaders() {
+        return Set.of("X-WSSE", "Authorization");
+    }
+
+    Optional<EmarsysAuth> auth(DestinationSettings settings) {
+        Optional<EmarsysAuth> known = auth;
+        if (known == null) {
+            synchronized (this) {
+                if (auth == null) {
+                    auth = EmarsysAuth.from(settings, http, Clock.systemUTC());
+                }
+                known = auth;
+            }
+        }
+        return known;
+    }
+
+    EmarsysDirectory directory() {
+        return directory;
+    }
+
+    /** The contact key field: the route's {@code keyField} parameter (a field id or name), else 3, the email. */
+    static String keyField(Action.Input input) {
+        return input.parameter("keyField", "3");
+    }
+
+    /** The contact's key for this event: the resolved primary key, else the key field's mapped value. */
+    static String contactKey(Action.Input input, String action) {
+        if (input.primaryKey() != null) {
+            return input.primaryKey();
+        }
+        com.fasterxml.jackson.databind.JsonNode mapped = input.fields().get(keyField(input));
+        if (mapped != null && !mapped.asText().isBlank()) {
+            return mapped.asText();
+        }
+        throw new org.segmentbridge.delivery.ActionException("emarsys " + action + " needs the contact's key (field "
+                + keyField(input) + "): put identity:require-key before it, or map the key field");
+    }
+
+    /** Splits a batch key made of several parts. */
+    static String[] parts(String group) {
+        return group.split("\u0000", -1);
+    }
+
+    static String group(String... parts) {
+        return String.join("\u0000", parts);
+    }
+}

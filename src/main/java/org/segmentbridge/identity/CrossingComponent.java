@@ -1,0 +1,147 @@
+package org.segmentbridge.identity;
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.jayway.jsonpath.Configuration;
+import com.jayway.jsonpath.InvalidPathException;
+import com.jayway.jsonpath.JsonPath;
+import com.jayway.jsonpath.Option;
+import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
+import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.support.DefaultComponent;
+import org.apache.camel.support.DefaultEndpoint;
+import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.state.StateStore;
+
+/**
+ * {@code crossing:<name>?path=<JSONPath>&atLeast=<number>}: lets an event through only when it takes its person from
+ * below the threshold to at or above it. Later events above it stop the route; an event below it re-arms the
+ * crossing, so the next rise fires again. Used for "once per crossing" rules such as a VIP fast-track.
+ */
+public final class CrossingComponent extends DefaultComponent {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Configuration JSON_PATHS = Configuration.builder()
+            .jsonProvider(new JacksonJsonNodeJsonProvider()).mappingProvider(new JacksonMappingProvider())
+            .options(Option.SUPPRESS_EXCEPTIONS).build();
+
+    private final StateStore stateStore;
+    private final IdentityStore identity;
+
+    public CrossingComponent(StateStore stateStore, IdentityStore identity) {
+        this.stateStore = stateStore;
+        this.identity = identity;
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+        String where = "crossing:" + remaining;
+        Object path = parameters.remove("path");
+        Object atLeast = parameters.remove("atLeast");
+        if (remaining.isBlank() || path == null || atLeast == null) {
+            throw new IllegalArgumentException(where + " needs a name, path and atLeast: crossing:<name>?path=<JSONPath>&atLeast=<number>");
+        }
+        if (!parameters.isEmpty()) {
+            throw new IllegalArgumentException(where + " has unknown parameters " + parameters.keySet());
+        }
+        JsonPath compiled;
+        try {
+            compiled = JsonPath.compile(path.toString());
+        } catch (InvalidPathException | IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": path '" + path + "' is not a JSONPath: " + e.getMessage());
+        }
+        BigDecimal threshold;
+        try {
+            threshold = new BigDecimal(atLeast.toString());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(where + ": atLeast must be a number, got '" + atLeast + "'");
+        }
+        return new DefaultEndpoint(uri, this) {
+            @Override
+            public Producer createProducer() {
+                return new DefaultProducer(this) {
+                    @Override
+                    public void process(Exchange exchange) throws Exception {
+                        if (!crossesUp(remaining, compiled, threshold, JSON.readTree(exchange.getMessage().getBody(String.class)))) {
+                            exchange.setRouteStop(true);
+                        }
+                    }
+                };
+            }
+
+            @Override
+            public Consumer createConsumer(Processor processor) {
+                throw new UnsupportedOperationException(where + " is a step (to:), not a route start");
+            }
+        };
+    }
+
+    private boolean crossesUp(String name, JsonPath path, BigDecimal threshold, JsonNode event) throws SQLException {
+        Optional<BigDecimal> value = number(path.read(event, JSON_PATHS));
+        if (value.isEmpty()) {
+            return false;
+        }
+        String userId = event.path("userId").asText(null);
+        String anonymousId = event.path("anonymousId").asText(null);
+        String person = identity.find(userId, anonymousId).map(IdentityStore.Person::id)
+                .orElse(userId != null ? "user:" + userId : "anonymous:" + anonymousId);
+        boolean above = value.get().compareTo(threshold) >= 0;
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            Optional<Boolean> wasAbove = wasAbove(connection, name, person);
+            if (wasAbove.isPresent() && wasAbove.get() == above) {
+                return false;
+            }
+            remember(connection, name, person, above, wasAbove.isPresent());
+        }
+        return above;
+    }
+
+    private static Optional<BigDecimal> number(Object value) {
+        if (value instanceof JsonNode node && (node.isNumber() || node.isTextual())) {
+            try {
+                return Optional.of(new BigDecimal(node.asText().trim()));
+            } catch (NumberFormatException notANumber) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Boolean> wasAbove(Connection connection, String name, String person) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement("SELECT above FROM threshold_crossing WHERE name = ? AND person = ?")) {
+            query.setString(1, name);
+            query.setString(2, person);
+            try (ResultSet rows = query.executeQuery()) {
+                return rows.next() ? Optional.of(rows.getBoolean(1)) : Optional.empty();
+            }
+        }
+    }
+
+    private static void remember(Connection connection, String name, String person, boolean above, boolean known) throws SQLException {
+        String sql = known
+                ? "UPDATE threshold_crossing SET above = ?, changed_at = ? WHERE name = ? AND person = ?"
+                : "INSERT INTO threshold_crossing (above, changed_at, name, person) VALUES (?, ?, ?, ?)";
+        try (PreparedStatement write = connection.prepareStatement(sql)) {
+            write.setBoolean(1, above);
+            write.setTimestamp(2, Timestamp.from(Instant.now()));
+            write.setString(3, name);
+            write.setString(4, person);
+            write.executeUpdate();
+        }
+    }
+}
