@@ -21,6 +21,8 @@ final class OAuth2Auth implements EmarsysAuth {
 
     static final String HEADER = "Authorization";
 
+    static final String DEFAULT_TOKEN_URL = "https://auth.emarsys.net/oauth2/token";
+
     /** A token is replaced this long before it expires, so a request is never sent with one that lapses in flight. */
     static final Duration REFRESH_MARGIN = Duration.ofSeconds(60);
 

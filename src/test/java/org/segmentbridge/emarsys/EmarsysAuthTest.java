@@ -9,9 +9,13 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMoc
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.io.Reader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,6 +25,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,9 +37,15 @@ import java.util.regex.Pattern;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.segmentbridge.SettingsReader;
+import org.segmentbridge.delivery.DestinationSettings;
 
 class EmarsysAuthTest {
 
@@ -201,6 +213,107 @@ class EmarsysAuthTest {
                     .hasMessageContaining("200")
                     .hasMessageContaining(longBody.substring(0, 300))
                     .message().doesNotContain(longBody.substring(0, 301));
+        }
+    }
+
+    @Nested
+    class FromSettings {
+
+        @RegisterExtension
+        final WireMockExtension tokenServer = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+        private final DefaultCamelContext context = new DefaultCamelContext();
+
+        @AfterEach
+        void closeContext() throws Exception {
+            context.close();
+        }
+
+        /** The shipped delivery defaults, which DestinationSettings requires, plus this destination's own keys. */
+        private DestinationSettings settings(Map<String, String> own) throws IOException {
+            Properties shipped = new Properties();
+            try (Reader reader = Files.newBufferedReader(Path.of("application.properties"), StandardCharsets.UTF_8)) {
+                shipped.load(reader);
+            }
+            Properties properties = new Properties();
+            shipped.stringPropertyNames().stream().filter(key -> key.startsWith("bridge.delivery."))
+                    .forEach(key -> properties.setProperty(key, shipped.getProperty(key)));
+            own.forEach((key, value) -> properties.setProperty("bridge.destination.emarsys." + key, value));
+            context.getPropertiesComponent().setInitialProperties(properties);
+            return new DestinationSettings("emarsys", new SettingsReader(context.getPropertiesComponent()));
+        }
+
+        private Optional<EmarsysAuth> from(Map<String, String> own) throws IOException {
+            return EmarsysAuth.from(settings(own), HTTP, Clock.fixed(CREATED, ZoneOffset.UTC));
+        }
+
+        @Test
+        void wsseIsTheDefault() throws IOException {
+            EmarsysAuth auth = from(Map.of("api-user", "customer001", "api-secret", "customersecret")).orElseThrow();
+
+            assertThat(auth).isInstanceOf(WsseAuth.class);
+            assertThat(auth.credentialId()).isEqualTo("wsse:customer001");
+            assertThat(auth.headers().get("X-WSSE")).contains("Username=\"customer001\"", "Created=\"2014-03-20T12:51:45Z\"");
+        }
+
+        @Test
+        void oauth2IsChosenAndAsksTheConfiguredTokenUrl() throws IOException {
+            tokenServer.stubFor(post("/token").willReturn(aResponse().withBody(
+                    "{\"access_token\":\"token-1\",\"token_type\":\"Bearer\",\"expires_in\":3600}")));
+            EmarsysAuth auth = from(Map.of("auth", "oauth2", "client-id", "client-1", "client-secret", "s3cret",
+                    "token-url", tokenServer.baseUrl() + "/token",
+                    // wsse credentials left over from before the switch must not be chosen
+                    "api-user", "customer001", "api-secret", "customersecret")).orElseThrow();
+
+            assertThat(auth).isInstanceOf(OAuth2Auth.class);
+            assertThat(auth.credentialId()).isEqualTo("oauth2:client-1");
+            assertThat(auth.headers()).containsExactly(Map.entry("Authorization", "Bearer token-1"));
+        }
+
+        @Test
+        void oauth2TokenUrlDefaultsToEmarsys() throws IOException {
+            EmarsysAuth auth = from(Map.of("auth", "oauth2", "client-id", "client-1", "client-secret", "s3cret")).orElseThrow();
+
+            assertThat(((OAuth2Auth) auth).tokenUrl()).isEqualTo(URI.create("https://auth.emarsys.net/oauth2/token"));
+        }
+
+        @Test
+        void noCredentialsMeansNoAuth() throws IOException {
+            assertThat(from(Map.of())).isEmpty();
+            assertThat(from(Map.of("auth", "wsse", "api-user", " "))).isEmpty();
+            assertThat(from(Map.of("auth", "oauth2", "api-user", "customer001", "api-secret", "customersecret"))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @CsvSource(delimiter = '|', value = {
+                "wsse   | api-user      | Setting bridge.destination.emarsys.api-secret is missing or empty: it is needed together with bridge.destination.emarsys.api-user",
+                "wsse   | api-secret    | Setting bridge.destination.emarsys.api-user is missing or empty: it is needed together with bridge.destination.emarsys.api-secret",
+                "oauth2 | client-id     | Setting bridge.destination.emarsys.client-secret is missing or empty: it is needed together with bridge.destination.emarsys.client-id",
+                "oauth2 | client-secret | Setting bridge.destination.emarsys.client-id is missing or empty: it is needed together with bridge.destination.emarsys.client-secret"})
+        void halfACredentialIsRefusedNamingTheMissingKey(String auth, String onlySet, String message) throws IOException {
+            DestinationSettings settings = settings(Map.of("auth", auth, onlySet, "value"));
+
+            assertThatThrownBy(() -> EmarsysAuth.from(settings, HTTP, Clock.systemUTC()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+        }
+
+        @Test
+        void unknownAuthIsRefused() throws IOException {
+            DestinationSettings settings = settings(Map.of("auth", "basic", "api-user", "customer001", "api-secret", "customersecret"));
+
+            assertThatThrownBy(() -> EmarsysAuth.from(settings, HTTP, Clock.systemUTC()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("Setting bridge.destination.emarsys.auth must be wsse or oauth2, got 'basic'");
+        }
+
+        @Test
+        void tokenUrlMustBeAnAbsoluteHttpUrl() throws IOException {
+            DestinationSettings settings = settings(Map.of("auth", "oauth2", "client-id", "client-1", "client-secret", "s3cret",
+                    "token-url", "auth.emarsys.net/oauth2/token"));
+
+            assertThatThrownBy(() -> EmarsysAuth.from(settings, HTTP, Clock.systemUTC()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("Setting bridge.destination.emarsys.token-url must be an absolute http(s) URL, got 'auth.emarsys.net/oauth2/token'");
         }
     }
 
