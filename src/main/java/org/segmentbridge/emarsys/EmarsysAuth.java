@@ -1,0 +1,80 @@
+package org.segmentbridge.emarsys;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.segmentbridge.delivery.DestinationSettings;
+
+/** Authentication for one Emarsys API request attempt. */
+public interface EmarsysAuth {
+
+    /** Headers to add to ONE request attempt; called again for every attempt (a WSSE header expires, a token may be refreshed). */
+    Map<String, String> headers();
+
+    /** Identifies the credential (for rate limiting per API user): "wsse:<user>" or "oauth2:<client id>". Never the secret. */
+    String credentialId();
+
+    /** Names of the headers whose values are secrets (masked when a request is printed). */
+    Set<String> secretHeaders();
+
+    /**
+     * The auth the destination's settings ask for; empty when the credentials it needs are not set (the destination
+     * then runs in dry-run). {@code auth} is {@code wsse} (default, with {@code api-user} and {@code api-secret}) or
+     * {@code oauth2} (with {@code client-id}, {@code client-secret} and optionally {@code token-url}).
+     *
+     * @throws IllegalArgumentException naming the setting when {@code auth} is unknown or a credential is half set
+     */
+    static Optional<EmarsysAuth> from(DestinationSettings settings, HttpClient http, Clock clock) {
+        String auth = settings.value("auth").orElse("wsse");
+        switch (auth.toLowerCase(Locale.ROOT)) {
+            case "wsse":
+                return credentialPair(settings, "api-user", "api-secret")
+                        .map(pair -> new WsseAuth(pair.getKey(), pair.getValue(), clock));
+            case "oauth2":
+                URI tokenUrl = tokenUrl(settings);
+                return credentialPair(settings, "client-id", "client-secret")
+                        .map(pair -> new OAuth2Auth(tokenUrl, pair.getKey(), pair.getValue(), http, clock, settings.requestTimeout()));
+            default:
+                throw new IllegalArgumentException("Setting " + key(settings, "auth") + " must be wsse or oauth2, got '" + auth + "'");
+        }
+    }
+
+    /** Both values, or empty when neither is set; one without the other is a mistake, not a wish for dry-run. */
+    private static Optional<Map.Entry<String, String>> credentialPair(DestinationSettings settings, String idSuffix, String secretSuffix) {
+        Optional<String> id = settings.value(idSuffix);
+        Optional<String> secret = settings.value(secretSuffix);
+        if (id.isEmpty() && secret.isEmpty()) {
+            return Optional.empty();
+        }
+        if (id.isEmpty() || secret.isEmpty()) {
+            String missing = id.isEmpty() ? idSuffix : secretSuffix;
+            String present = id.isEmpty() ? secretSuffix : idSuffix;
+            throw new IllegalArgumentException("Setting " + key(settings, missing) + " is missing or empty: it is needed together with "
+                    + key(settings, present));
+        }
+        return Optional.of(Map.entry(id.get(), secret.get()));
+    }
+
+    private static URI tokenUrl(DestinationSettings settings) {
+        String value = settings.value("token-url").orElse(OAuth2Auth.DEFAULT_TOKEN_URL);
+        try {
+            URI uri = URI.create(value);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (IllegalArgumentException ignored) {
+            // reported below with the key
+        }
+        throw new IllegalArgumentException("Setting " + key(settings, "token-url") + " must be an absolute http(s) URL, got '" + value + "'");
+    }
+
+    private static String key(DestinationSettings settings, String suffix) {
+        return "bridge.destination." + settings.name() + "." + suffix;
+    }
+}
