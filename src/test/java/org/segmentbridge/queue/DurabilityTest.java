@@ -43,7 +43,9 @@ class DurabilityTest {
                 Map.of("BRIDGE_HTTP_PORT", Integer.toString(httpPort),
                         "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort),
                         "BRIDGE_DATA_DIR", dataDir.toString(),
-                        "BRIDGE_WRITE_KEYS", WRITE_KEY),
+                        "BRIDGE_WRITE_KEYS", WRITE_KEY,
+                        // No routes: every destination keeps its copy, so all four queues can be checked after the crash.
+                        "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + Files.createTempDirectory("bridge-no-routes-") + "/*.yaml"),
                 managementPort)) {
             process.awaitHealthy(Duration.ofSeconds(60));
 
