@@ -92,8 +92,7 @@ public final class RequestPreview {
             return;
         }
         for (DeliveryItem item : ticket.items()) {
-            out.println("  " + prefix + destination + ": " + item.action().name()
-                    + (item.item().group().isEmpty() ? "" : " (" + item.item().group() + ")"));
+            out.println("  " + prefix + destination + ": " + item.action().name());
         }
         items.get(destination).addAll(ticket.items());
     }

@@ -43,6 +43,11 @@ final class EmarsysFake implements AutoCloseable {
     final RunningBridge bridge;
 
     EmarsysFake(Map<String, String> moreSettings) {
+        this(baseUrl -> moreSettings);
+    }
+
+    /** @param moreSettings settings given the fake's base URL (for settings that point at it, like a token URL) */
+    EmarsysFake(java.util.function.Function<String, Map<String, String>> moreSettings) {
         emarsys.start();
         accountDefaults();
         Map<String, String> settings = new java.util.HashMap<>(Map.of(
@@ -56,7 +61,7 @@ final class EmarsysFake implements AutoCloseable {
                 "bridge.destination.emarsys.api-secret", API_SECRET,
                 "bridge.destination.emarsys.batch.flush", "300ms",
                 "bridge.destination.emarsys.retry.initial-delay", "200ms"));
-        settings.putAll(moreSettings);
+        settings.putAll(moreSettings.apply(emarsys.baseUrl()));
         bridge = RunningBridge.start(settings);
     }
 

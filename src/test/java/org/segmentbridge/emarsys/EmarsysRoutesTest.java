@@ -100,6 +100,27 @@ class EmarsysRoutesTest {
     }
 
     @Test
+    void batchEmarsysFindsTooLargeIsSplitUntilItIsTaken() {
+        String a = id("split-a") + "@example.com";
+        String b = id("split-b") + "@example.com";
+        String c = id("split-c") + "@example.com";
+        // Emarsys refuses any request carrying all three as too large (replyCode 1000); smaller ones go through.
+        fake.emarsys.stubFor(put(urlEqualTo(UPSERT)).atPriority(1)
+                .withRequestBody(containing(a)).withRequestBody(containing(b)).withRequestBody(containing(c))
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"replyCode\":1000,\"replyText\":\"The request exceeded the maximum batch size 1,000\"}")));
+
+        fake.send(identify(id("m"), id("u"), "{\"email\":\"" + a + "\"}"), identify(id("m"), id("u"), "{\"email\":\"" + b + "\"}"),
+                identify(id("m"), id("u"), "{\"email\":\"" + c + "\"}"));
+
+        await().atMost(WAIT).until(() -> fake.bodies("PUT", UPSERT).size() == 3);
+        assertThat(fake.bodies("PUT", UPSERT)).containsExactlyInAnyOrder(
+                EmarsysFake.json("{\"key_id\":\"3\",\"contacts\":[{\"3\":\"" + a + "\"},{\"3\":\"" + b + "\"},{\"3\":\"" + c + "\"}]}"),
+                EmarsysFake.json("{\"key_id\":\"3\",\"contacts\":[{\"3\":\"" + a + "\"}]}"),
+                EmarsysFake.json("{\"key_id\":\"3\",\"contacts\":[{\"3\":\"" + b + "\"},{\"3\":\"" + c + "\"}]}"));
+    }
+
+    @Test
     void rateLimitedAnswerIsRetriedAfterTheResetEmarsysAnnounces() {
         String email = id("paced") + "@example.com";
         long reset = java.time.Instant.now().getEpochSecond() + 2;
