@@ -27,4 +27,9 @@ public interface Connector {
 
     /** Header names whose values are secrets (masked in dry-run records and logs). */
     Set<String> secretHeaders();
+
+    /** The request as it may be shown (dry-run records, {@code try}): secrets masked, wherever the vendor carries them. */
+    default OutboundRequest masked(OutboundRequest request) {
+        return request.masked(secretHeaders());
+    }
 }

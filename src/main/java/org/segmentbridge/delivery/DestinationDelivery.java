@@ -252,12 +252,17 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         pump();
     }
 
-    /** Sends pending batches while the request limit and the pacers allow; otherwise waits for them. */
+    /**
+     * Sends the pending batches the request limit and their pacers allow, oldest first, and wakes up when the earliest
+     * of the others may go. A batch whose endpoint is paused does not hold up batches for other endpoints; a person
+     * never has two batches pending, so skipping one cannot reorder anyone's events.
+     */
     private void pump() {
-        while (!pending.isEmpty()) {
-            Batch next = pending.peekFirst();
+        Duration earliest = null;
+        for (java.util.Iterator<Batch> it = pending.iterator(); it.hasNext(); ) {
+            Batch next = it.next();
             if (recordOnly) {
-                pending.removeFirst();
+                it.remove();
                 record(next);
                 continue;
             }
@@ -271,18 +276,20 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
                 Duration endpointWait = endpointPacer.waitTime(now);
                 wait = endpointWait.compareTo(wait) > 0 ? endpointWait : wait;
             }
-            if (!wait.isZero() || !destinationPacer.tryTake(now) || (endpointPacer != null && !endpointPacer.tryTake(now))) {
-                if (!pumpScheduled) {
-                    pumpScheduled = true;
-                    schedule(wait.isZero() ? Duration.ofMillis(1) : wait, () -> {
-                        pumpScheduled = false;
-                        pump();
-                    });
-                }
-                return;
+            if (wait.isZero() && destinationPacer.tryTake(now) && (endpointPacer == null || endpointPacer.tryTake(now))) {
+                it.remove();
+                send(next);
+            } else {
+                Duration retryIn = wait.isZero() ? Duration.ofMillis(1) : wait;
+                earliest = earliest == null || retryIn.compareTo(earliest) < 0 ? retryIn : earliest;
             }
-            pending.removeFirst();
-            send(next);
+        }
+        if (earliest != null && !pumpScheduled) {
+            pumpScheduled = true;
+            schedule(earliest, () -> {
+                pumpScheduled = false;
+                pump();
+            });
         }
     }
 
@@ -340,12 +347,14 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     private void answered(Batch batch, VendorAnswer answer) {
         Instant now = Instant.now();
+        // A vendor that limits each endpoint (Sailthru) pauses that endpoint alone; others pause the credential.
+        RequestPacer limited = endpointPacers.getOrDefault(batch.action.name(), destinationPacer);
         if (answer.status() == 429) {
             metrics.rateLimited(batch.action.name());
-            destinationPacer.pauseUntil(now.plus(answer.retryAfter(now).orElse(settings.initialDelay())));
+            limited.pauseUntil(now.plus(answer.retryAfter(now).orElse(settings.initialDelay())));
         }
         if (answer.rateLimitRemaining().filter(remaining -> remaining <= 0).isPresent()) {
-            answer.rateLimitReset(now).ifPresent(destinationPacer::pauseUntil);
+            answer.rateLimitReset(now).ifPresent(limited::pauseUntil);
         }
         List<Verdict> verdicts;
         try {
@@ -395,7 +404,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + e.getMessage()));
             return;
         }
-        OutboundRequest shown = request.masked(connector.secretHeaders());
+        OutboundRequest shown = connector.masked(request);
         dryRun.record(new DryRunRecorder.Recorded(Instant.now(), settings.name(), batch.action.name(), batch.items.size(), shown));
         LOG.info("Destination {} (dry-run): {} {} with {} item(s)", settings.name(), shown.method(), shown.uri(), batch.items.size());
         batch.items.forEach(item -> delivered(item, DeliveryMetrics.Outcome.DRY_RUN));

@@ -11,7 +11,9 @@ import io.github.bucket4j.ConsumptionProbe;
  * Keeps one credential (or one endpoint of it) under its rate: never more than {@code rate.requests} requests in
  * any window of {@code rate.period}. A token bucket with burst {@code b} refilled at {@code (N - b)} per period lets
  * through at most {@code b + (N - b) = N} in any window, so a vendor counting in fixed or sliding windows never sees
- * more than its limit. The vendor's own signals (a 429, or a rate-limit header saying nothing remains) pause it.
+ * more than its limit. The refill runs 5 % slower than the period, so the vendor still sees at most N when requests
+ * arrive a little earlier or later than they were sent. The vendor's own signals (a 429, or a rate-limit header
+ * saying nothing remains) pause it.
  */
 final class RequestPacer {
 
@@ -21,8 +23,9 @@ final class RequestPacer {
     RequestPacer(Rate rate) {
         long burst = Math.max(1, rate.requests() / 10);
         long refill = Math.max(1, rate.requests() - burst);
+        java.time.Duration slowerPeriod = rate.period().plus(rate.period().dividedBy(20));
         this.bucket = Bucket.builder()
-                .addLimit(limit -> limit.capacity(burst).refillGreedy(refill, rate.period()).initialTokens(burst))
+                .addLimit(limit -> limit.capacity(burst).refillGreedy(refill, slowerPeriod).initialTokens(burst))
                 .build();
     }
 

@@ -113,12 +113,13 @@ public final class RequestPreview {
             if (credentials) {
                 request = connector.authorize(request, settings);
             }
-            request = request.masked(connector.secretHeaders());
+            request = connector.masked(request);
             out.println();
             out.println(request.method() + " " + request.uri());
             request.headers().forEach((name, value) -> out.println(name + ": " + value));
             out.println();
-            out.println(pretty(request.bodyText()));
+            out.println("application/x-www-form-urlencoded".equals(request.headers().get("Content-Type"))
+                    ? decodedForm(request.bodyText()) : pretty(request.bodyText()));
         }
     }
 
@@ -133,6 +134,18 @@ public final class RequestPreview {
             }
         }
         return text.toString();
+    }
+
+    /** A form body as one parameter a line, decoded, JSON values pretty-printed: what a person can check. */
+    private static String decodedForm(String body) {
+        StringBuilder text = new StringBuilder();
+        for (String pair : body.split("&")) {
+            int equals = pair.indexOf('=');
+            String name = java.net.URLDecoder.decode(pair.substring(0, equals), java.nio.charset.StandardCharsets.UTF_8);
+            String value = java.net.URLDecoder.decode(pair.substring(equals + 1), java.nio.charset.StandardCharsets.UTF_8);
+            text.append(name).append(" = ").append(value.startsWith("{") || value.startsWith("[") ? pretty(value) : value).append('\n');
+        }
+        return text.toString().stripTrailing();
     }
 
     private static String pretty(String body) {

@@ -1,0 +1,77 @@
+package org.segmentbridge.sailthru;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.OutboundRequest;
+import org.segmentbridge.delivery.Rate;
+import org.segmentbridge.delivery.VendorAnswer;
+import org.segmentbridge.delivery.Verdict;
+
+/**
+ * {@code event[?event=<name>][&allowPii=true]}: {@code POST /event} for Lifecycle Optimizer triggers. The vars are the
+ * route's mapping, else the track's properties, flattened; personal data (email, names, phone, address, IP, birthday)
+ * stays out of the vars unless {@code allowPii=true}.
+ */
+final class CustomEvent implements Action {
+
+    private static final Set<String> PERSONAL = Set.of("email", "phone", "name", "first_name", "firstName", "last_name",
+            "lastName", "address", "ip", "birthday");
+
+    @Override
+    public String name() {
+        return "event";
+    }
+
+    @Override
+    public BatchLimits limits() {
+        return BatchLimits.single(1024 * 1024);
+    }
+
+    @Override
+    public Optional<Rate> endpointRate() {
+        return Optional.of(new Rate(40, Duration.ofSeconds(1)));
+    }
+
+    @Override
+    public void validate(Map<String, String> parameters) {
+        Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
+        unknown.removeAll(Set.of("event", "allowPii"));
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("event takes event and allowPii (and mapping), not " + unknown);
+        }
+    }
+
+    @Override
+    public List<Item> prepare(Input input) {
+        String email = SailthruConnector.requireEmail(input, name());
+        ObjectNode source = input.fields().isEmpty() && input.event().path("properties").isObject()
+                ? ((ObjectNode) input.event().path("properties")).deepCopy() : input.fields().deepCopy();
+        if (!"true".equals(input.parameter("allowPii", "false"))) {
+            source.remove(PERSONAL);
+        }
+        ObjectNode event = SailthruConnector.JSON.createObjectNode()
+                .put("id", email).put("key", "email")
+                .put("event", input.parameter("event", input.event().path("event").asText()));
+        if (!source.isEmpty()) {
+            event.set("vars", SailthruConnector.flatten(source));
+        }
+        return List.of(new Item("", input.event().path("messageId").asText(), event));
+    }
+
+    @Override
+    public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
+        return SailthruRequests.build("POST", "/event", items.get(0).payload(), settings);
+    }
+
+    @Override
+    public List<Verdict> read(VendorAnswer answer, List<Item> items) {
+        return SailthruAnswers.read(answer);
+    }
+}

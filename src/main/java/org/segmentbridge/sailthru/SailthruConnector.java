@@ -1,0 +1,152 @@
+package org.segmentbridge.sailthru;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionException;
+import org.segmentbridge.delivery.Connector;
+import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.OutboundRequest;
+import org.segmentbridge.delivery.TemporaryFailure;
+
+/** Sailthru: users (vars, lists, opt-out), custom events, purchases and deletes, each call signed with the API secret. */
+public final class SailthruConnector implements Connector {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final Map<String, Action> actions = new LinkedHashMap<>();
+
+    public SailthruConnector() {
+        for (Action action : new Action[] {
+                new UserUpdate("user", UserUpdate.Kind.VARS), new UserUpdate("audience", UserUpdate.Kind.AUDIENCE),
+                new UserUpdate("optout", UserUpdate.Kind.OPTOUT), new CustomEvent(),
+                new Purchase(this, false), new Purchase(this, true), new UserDelete()}) {
+            actions.put(action.name(), action);
+        }
+    }
+
+    @Override
+    public Action action(String name) {
+        Action action = actions.get(name);
+        if (action == null) {
+            throw new IllegalArgumentException("Sailthru has no action '" + name + "'; its actions are " + actions.keySet());
+        }
+        return action;
+    }
+
+    @Override
+    public Set<String> actionNames() {
+        return actions.keySet();
+    }
+
+    @Override
+    public boolean hasCredentials(DestinationSettings settings) {
+        return settings.value("api-key").isPresent() && settings.value("api-secret").isPresent();
+    }
+
+    @Override
+    public String credentialId(DestinationSettings settings) {
+        return "sailthru:" + settings.value("api-key").orElse("none");
+    }
+
+    @Override
+    public OutboundRequest authorize(OutboundRequest request, DestinationSettings settings) {
+        return SailthruRequests.sign(request, settings.requiredValue("api-key"), settings.requiredValue("api-secret"));
+    }
+
+    @Override
+    public Set<String> secretHeaders() {
+        return Set.of();
+    }
+
+    /** The api_key travels as a parameter: it is masked there. */
+    @Override
+    public OutboundRequest masked(OutboundRequest request) {
+        Map<String, String> params = SailthruRequests.params(request);
+        if (!params.containsKey("api_key")) {
+            return request;
+        }
+        String shown = request.method().equals("POST") ? request.bodyText() : request.uri().toString();
+        String masked = shown.replaceFirst("api_key=[^&]*", "api_key=***");
+        return request.method().equals("POST")
+                ? new OutboundRequest(request.method(), request.uri(), request.headers(), masked.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                : request.withUri(java.net.URI.create(masked));
+    }
+
+    /** The person's email: the resolved primary key, else the event's own. */
+    static Optional<String> email(Action.Input input) {
+        if (input.primaryKey() != null) {
+            return Optional.of(input.primaryKey());
+        }
+        for (JsonNode candidate : new JsonNode[] {input.event().path("traits").path("email"),
+                input.event().path("context").path("traits").path("email")}) {
+            if (candidate.isTextual() && !candidate.asText().isBlank()) {
+                return Optional.of(candidate.asText().trim());
+            }
+        }
+        return Optional.empty();
+    }
+
+    static String requireEmail(Action.Input input, String action) {
+        return email(input).orElseThrow(() -> new ActionException("sailthru " + action
+                + " needs the person's email: put identity:require-key before it"));
+    }
+
+    /** Sailthru vars are flat: nested objects and arrays become keys joined with '_' (arrays by index). */
+    static ObjectNode flatten(JsonNode value) {
+        ObjectNode flat = JSON.createObjectNode();
+        flattenInto(flat, "", value);
+        return flat;
+    }
+
+    private static void flattenInto(ObjectNode flat, String prefix, JsonNode value) {
+        if (value.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                flattenInto(flat, prefix.isEmpty() ? field.getKey() : prefix + "_" + field.getKey(), field.getValue());
+            }
+        } else if (value.isArray()) {
+            for (int index = 0; index < value.size(); index++) {
+                flattenInto(flat, prefix + "_" + index, value.get(index));
+            }
+        } else if (!value.isNull() && !prefix.isEmpty()) {
+            flat.set(prefix, value);
+        }
+    }
+
+    /** GET /user by extid, for the email of a person the identity store does not know. */
+    String emailOfUser(String userId, DestinationSettings settings) {
+        ObjectNode query = JSON.createObjectNode().put("id", userId).put("key", "extid");
+        query.putObject("fields").put("keys", 1);
+        OutboundRequest lookup = authorize(SailthruRequests.build("GET", "/user", query, settings), settings);
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(lookup.uri()).timeout(settings.requestTimeout()).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 429 || response.statusCode() >= 500) {
+                throw new TemporaryFailure("Sailthru answered GET /user with HTTP " + response.statusCode(), null);
+            }
+            String email = JSON.readTree(response.body()).path("keys").path("email").asText("");
+            if (email.isEmpty()) {
+                throw new IllegalArgumentException("Sailthru knows no email for extid " + userId + " (GET /user)");
+            }
+            return email;
+        } catch (IOException e) {
+            throw new TemporaryFailure("Sailthru could not be asked GET /user: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
