@@ -67,16 +67,8 @@ final class SailthruPostback {
             throw new IntakeRejected(Reason.INVALID, "action", "action '" + action + "' is not one of "
                     + String.join(", ", ACTIONS.stream().sorted().toList()));
         }
-        Instant now = Instant.now();
-        Postback postback = new Postback(params, email, now);
-        List<ObjectNode> events = switch (action) {
-            case "optout" -> optout(postback);
-            case "hardbounce" -> hardbounce(postback);
-            case "update" -> List.of(postback.identify(updatedTraits(postback)));
-            // A verify postback only confirms that Sailthru sent a message; it changes nothing about the person.
-            default -> List.of();
-        };
-        if (events.isEmpty()) {
+        // A verify postback only confirms that Sailthru sent a message; it changes nothing about the person.
+        if ("verify".equals(action)) {
             return new Intake.Outcome(0, 0);
         }
         if (!segmentIsDestination) {
@@ -86,6 +78,14 @@ final class SailthruPostback {
             }
             return new Intake.Outcome(0, 0);
         }
+        Instant now = Instant.now();
+        Postback postback = new Postback(params, email, now);
+        List<ObjectNode> events = switch (action) {
+            case "optout" -> optout(postback);
+            case "hardbounce" -> hardbounce(postback);
+            case "update" -> List.of(postback.identify(updatedTraits(postback)));
+            default -> throw new IllegalStateException("action " + action + " is accepted but not translated");
+        };
         for (ObjectNode event : events) {
             SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
         }
