@@ -19,6 +19,8 @@ public record BridgeSettings(
         Path mappingsDir,
         List<String> writeKeys,
         Optional<String> segmentWebhookSecret,
+        Optional<String> sailthruApiKey,
+        Optional<String> sailthruApiSecret,
         Optional<String> adminToken,
         int dryRunKeep,
         Duration dedupeWindow,
@@ -43,6 +45,8 @@ public record BridgeSettings(
                 Path.of(reader.required("bridge.mappings-dir")),
                 reader.list("bridge.write-keys"),
                 reader.optional("bridge.webhook.segment-secret"),
+                reader.optional("bridge.destination.sailthru.api-key"),
+                reader.optional("bridge.destination.sailthru.api-secret"),
                 reader.optional("bridge.admin-token"),
                 reader.positiveInt("bridge.dry-run.keep"),
                 reader.duration("bridge.dedupe.window"),
@@ -64,6 +68,8 @@ public record BridgeSettings(
         return "BridgeSettings[dataDir=" + dataDir + ", state=" + stateJdbcUrl.map(url -> url.replaceAll("password=[^;&]*", "password=***"))
                 .orElse("embedded H2") + ", writeKeys=" + writeKeys.size() + " set"
                 + ", segmentWebhookSecret=" + (segmentWebhookSecret.isPresent() ? "set" : "not set")
+                + ", sailthruApiKey=" + (sailthruApiKey.isPresent() ? "set" : "not set")
+                + ", sailthruApiSecret=" + (sailthruApiSecret.isPresent() ? "set" : "not set")
                 + ", adminToken=" + (adminToken.isPresent() ? "set" : "not set")
                 + ", dedupeWindow=" + dedupeWindow + ", destinations=" + destinations + "]";
     }

@@ -176,6 +176,26 @@ public final class IdentityStore {
         }
     }
 
+    /**
+     * The userId of the person whose primary key this is, for events that arrive with only the key (a vendor's
+     * postback naming an email). Keys are compared ignoring case, as email systems do; when several persons or
+     * userIds match, the most recently updated person wins.
+     */
+    public Optional<String> userIdForKey(String key) {
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(
+                     "SELECT i.identifier FROM person p JOIN person_identifier i ON i.person_id = p.id"
+                             + " WHERE LOWER(p.primary_key) = LOWER(?) AND i.kind = 'user'"
+                             + " ORDER BY p.updated_at DESC, i.identifier")) {
+            query.setString(1, key.trim());
+            try (ResultSet rows = query.executeQuery()) {
+                return rows.next() ? Optional.of(rows.getString(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("the identity store could not be read: " + e.getMessage(), e);
+        }
+    }
+
     public Optional<String> primaryKey(String personId) {
         try (Connection connection = stateStore.dataSource().getConnection()) {
             return primaryKeyOf(connection, personId);

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.identity.IdentityStore;
@@ -45,7 +46,18 @@ public class Intake {
     public record Outcome(int stored, int duplicates) {
     }
 
+    /** Stores the events for every destination. */
     Outcome store(List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
+        return store(events, endpoint, now, fresh -> queue.publish(fresh, endpoint));
+    }
+
+    /** Stores the events for one destination only, with the same dedupe and durability as {@link #store}. */
+    Outcome storeFor(String destination, List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
+        return store(events, endpoint, now, fresh -> queue.publishTo(destination, fresh, endpoint));
+    }
+
+    private Outcome store(List<ObjectNode> events, String endpoint, Instant now, Consumer<List<QueuedEvent>> publish)
+            throws SQLException {
         List<QueuedEvent> fresh = new ArrayList<>(events.size());
         Set<String> newlyKeyed = identity.observeAll(events, now);
         try (Connection transaction = stateStore.dataSource().getConnection()) {
@@ -57,7 +69,7 @@ public class Intake {
                         fresh.add(new QueuedEvent(event.get("type").asText(), messageId, event.toString()));
                     }
                 }
-                queue.publish(fresh, endpoint);
+                publish.accept(fresh);
             } catch (RuntimeException | SQLException e) {
                 transaction.rollback();
                 throw e;

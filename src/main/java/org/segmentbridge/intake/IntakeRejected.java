@@ -8,7 +8,7 @@ public class IntakeRejected extends RuntimeException {
 
     /** Label for the rejected-requests metric. */
     public enum Reason {
-        UNAUTHORIZED(401), INVALID(400), TOO_LARGE(413), UNSUPPORTED_MEDIA_TYPE(415), NOT_FOUND(404);
+        UNAUTHORIZED(401), FORBIDDEN(403), INVALID(400), TOO_LARGE(413), UNSUPPORTED_MEDIA_TYPE(415), NOT_FOUND(404);
 
         final int status;
 

@@ -1,7 +1,10 @@
 package org.segmentbridge.intake;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +36,7 @@ public class IntakeRoutes extends RouteBuilder {
 
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
+    private SailthruPostback sailthruPostback;
     private Intake intake;
 
     public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue, IdentityStore identity,
@@ -54,19 +58,25 @@ public class IntakeRoutes extends RouteBuilder {
                 queue, new IntakeMetrics(meters));
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
+        sailthruPostback = new SailthruPostback(settings, intake, identity);
 
         from("platform-http:/v1/{call}?httpMethodRestrict=POST")
                 .routeId("intake-tracking-api")
-                .process(exchange -> answer(exchange, TrackingApi.ENDPOINT, () -> trackingApi.receive(
+                .process(exchange -> answer(exchange, TrackingApi.ENDPOINT, Accepts.JSON, () -> trackingApi.receive(
                         exchange.getMessage().getHeader("call", String.class),
                         exchange.getMessage().getHeader("Authorization", String.class),
                         body(exchange))));
 
         from("platform-http:/webhooks/segment?httpMethodRestrict=POST")
                 .routeId("intake-segment-webhook")
-                .process(exchange -> answer(exchange, SegmentWebhook.ENDPOINT, () -> segmentWebhook.receive(
+                .process(exchange -> answer(exchange, SegmentWebhook.ENDPOINT, Accepts.JSON, () -> segmentWebhook.receive(
                         exchange.getMessage().getHeader("X-Signature", String.class),
                         body(exchange))));
+
+        from("platform-http:/webhooks/sailthru?httpMethodRestrict=POST")
+                .routeId("intake-sailthru-postback")
+                .process(exchange -> answer(exchange, SailthruPostback.ENDPOINT, Accepts.FORM,
+                        () -> sailthruPostback.receive(formParams(exchange))));
 
         from("timer:purge-message-ledger?period=10m&delay=1m")
                 .routeId("intake-purge-message-ledger")
@@ -87,6 +97,7 @@ public class IntakeRoutes extends RouteBuilder {
         if (!segmentWebhook.enabled()) {
             disabled.put("/webhooks/segment", "SEGMENT_WEBHOOK_SECRET is not set");
         }
+        sailthruPostback.disabledBecause().ifPresent(why -> disabled.put("/webhooks/sailthru", why));
         return disabled;
     }
 
@@ -95,15 +106,24 @@ public class IntakeRoutes extends RouteBuilder {
         Intake.Outcome receive() throws Exception;
     }
 
-    private void answer(Exchange exchange, String endpoint, Receiver receiver) {
+    /** The body an endpoint takes: Segment's endpoints JSON, Sailthru's postbacks a form. */
+    private enum Accepts {
+        JSON, FORM
+    }
+
+    private void answer(Exchange exchange, String endpoint, Accepts accepts, Receiver receiver) {
         Message message = exchange.getMessage();
         String contentType = message.getHeader(Exchange.CONTENT_TYPE, String.class);
         int status;
         Map<String, Object> reply = new LinkedHashMap<>();
         try {
-            if (isForm(contentType)) {
+            if (accepts == Accepts.JSON && isForm(contentType)) {
                 throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE,
                         "Content-Type " + contentType + " is not accepted; send the events as JSON (application/json)");
+            }
+            if (accepts == Accepts.FORM && !isUrlEncodedForm(contentType)) {
+                throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType
+                        + " is not accepted; post the parameters form-encoded (application/x-www-form-urlencoded)");
             }
             receiver.receive();
             status = 200;
@@ -137,8 +157,30 @@ public class IntakeRoutes extends RouteBuilder {
         return body == null ? new byte[0] : body;
     }
 
+    /**
+     * The posted form parameters. Vert.x parses a form body itself and hands it over as a map (and as headers, mixed
+     * with the HTTP headers, which is why the map is read); a parameter posted more than once arrives as a list.
+     */
+    private static Map<String, List<String>> formParams(Exchange exchange) {
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        if (exchange.getMessage().getBody() instanceof Map<?, ?> form) {
+            form.forEach((name, value) -> {
+                List<String> values = params.computeIfAbsent(String.valueOf(name), any -> new ArrayList<>());
+                if (value instanceof Collection<?> several) {
+                    several.forEach(each -> values.add(String.valueOf(each)));
+                } else if (value != null) {
+                    values.add(String.valueOf(value));
+                }
+            });
+        }
+        return params;
+    }
+
     private static boolean isForm(String contentType) {
-        return contentType != null && (contentType.startsWith("application/x-www-form-urlencoded")
-                || contentType.startsWith("multipart/form-data"));
+        return isUrlEncodedForm(contentType) || (contentType != null && contentType.startsWith("multipart/form-data"));
+    }
+
+    private static boolean isUrlEncodedForm(String contentType) {
+        return contentType != null && contentType.startsWith("application/x-www-form-urlencoded");
     }
 }

@@ -11,7 +11,8 @@ import jakarta.jms.Topic;
 
 /**
  * Publishes accepted events to the durable queue. All events of one call are committed in a single transaction:
- * when {@link #publish} returns they are on disk in every destination's subscription, and when it throws none are.
+ * when {@link #publish} returns they are on disk in every destination's subscription (with {@link #publishTo}, in
+ * the one named), and when it throws none are.
  */
 public class EventQueue {
 
@@ -32,11 +33,24 @@ public class EventQueue {
     }
 
     public void publish(List<QueuedEvent> events, String receivedVia) {
+        send(EmbeddedBroker.EVENTS_ADDRESS, events, receivedVia);
+    }
+
+    /**
+     * Like {@link #publish}, but for one destination's subscription only: events meant for a single destination
+     * (Sailthru's postbacks, bound for Segment) must not reach the others.
+     */
+    public void publishTo(String destination, List<QueuedEvent> events, String receivedVia) {
+        // The subscription is a multicast queue: address it as a topic, by its fully qualified name, to reach it alone.
+        send(EmbeddedBroker.subscription(destination), events, receivedVia);
+    }
+
+    private void send(String topic, List<QueuedEvent> events, String receivedVia) {
         if (events.isEmpty()) {
             return;
         }
         try (JMSContext context = openTransactedContext()) {
-            Topic address = context.createTopic(EmbeddedBroker.EVENTS_ADDRESS);
+            Topic address = context.createTopic(topic);
             JMSProducer producer = context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT);
             try {
                 for (QueuedEvent event : events) {

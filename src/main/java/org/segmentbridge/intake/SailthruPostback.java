@@ -1,0 +1,276 @@
+package org.segmentbridge.intake;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import org.segmentbridge.BridgeSettings;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.intake.IntakeRejected.Reason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sailthru's postbacks to {@code /webhooks/sailthru} (form-encoded, signed with {@code sig}): opt-outs, hard bounces
+ * and profile updates become Segment events, stored for the {@code segment} destination only, so that what changed
+ * in Sailthru flows back to Segment.
+ */
+final class SailthruPostback {
+
+    static final String ENDPOINT = "sailthru-postback";
+    static final String DESTINATION = "segment";
+
+    private static final Logger LOG = LoggerFactory.getLogger(SailthruPostback.class);
+    private static final Set<String> ACTIONS = Set.of("verify", "optout", "hardbounce", "update");
+    /** Profile fields of an {@code update} postback that Segment keeps as traits. */
+    private static final List<String> UPDATE_TRAITS = List.of("vars", "lists", "optout_email");
+
+    private final SailthruSignature signature;
+    private final Intake intake;
+    private final IdentityStore identity;
+    private final boolean segmentIsDestination;
+    private final AtomicBoolean warnedNoSegment = new AtomicBoolean();
+
+    SailthruPostback(BridgeSettings settings, Intake intake, IdentityStore identity) {
+        this.signature = new SailthruSignature(settings.sailthruApiKey(), settings.sailthruApiSecret());
+        this.intake = intake;
+        this.identity = identity;
+        this.segmentIsDestination = settings.destinations().contains(DESTINATION);
+    }
+
+    Optional<String> disabledBecause() {
+        return signature.disabledBecause();
+    }
+
+    /** @param params every posted form parameter, each with its values in the order posted */
+    Intake.Outcome receive(Map<String, List<String>> params) throws SQLException {
+        signature.verify(params);
+        String action = required(params, "action");
+        String email = required(params, "email");
+        if (!ACTIONS.contains(action)) {
+            throw new IntakeRejected(Reason.INVALID, "action", "action '" + action + "' is not one of "
+                    + String.join(", ", ACTIONS.stream().sorted().toList()));
+        }
+        // A verify postback only confirms that Sailthru sent a message; it changes nothing about the person.
+        if ("verify".equals(action)) {
+            return new Intake.Outcome(0, 0);
+        }
+        if (!segmentIsDestination) {
+            if (warnedNoSegment.compareAndSet(false, true)) {
+                LOG.warn("Sailthru postbacks are acknowledged but not kept: '{}' is not in bridge.destinations, so nothing "
+                        + "would send them on to Segment", DESTINATION);
+            }
+            return new Intake.Outcome(0, 0);
+        }
+        Instant now = Instant.now();
+        Postback postback = new Postback(params, email, now);
+        List<ObjectNode> events = switch (action) {
+            case "optout" -> optout(postback);
+            case "hardbounce" -> hardbounce(postback);
+            case "update" -> List.of(postback.identify(updatedTraits(postback)));
+            default -> throw new IllegalStateException("action " + action + " is accepted but not translated");
+        };
+        for (ObjectNode event : events) {
+            SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
+        }
+        return intake.storeFor(DESTINATION, events, ENDPOINT, now);
+    }
+
+    private static List<ObjectNode> optout(Postback postback) {
+        String optout = required(postback.params, "optout");
+        boolean optedOut = switch (optout) {
+            case "1" -> true;
+            case "0" -> false;
+            default -> throw new IntakeRejected(Reason.INVALID, "optout", "optout must be 1 (opted out) or 0 (opted back in), got '" + optout + "'");
+        };
+        ObjectNode traits = postback.traits().put("unsubscribed", optedOut);
+        ObjectNode properties = EventBodies.JSON.createObjectNode();
+        postback.copy("mode", properties, "mode");
+        postback.copy("list", properties, "list_name");
+        postback.copy("blast_id", properties, "blast_id");
+        postback.copy("reason", properties, "reason");
+        return List.of(postback.identify(traits), postback.track(optedOut ? "Unsubscribed" : "Subscribed", properties));
+    }
+
+    private static List<ObjectNode> hardbounce(Postback postback) {
+        ObjectNode properties = EventBodies.JSON.createObjectNode().put("bounce_type", "hard");
+        postback.copy("send_id", properties, "send_id");
+        postback.copy("blast_id", properties, "blast_id");
+        return List.of(postback.track("Email Bounced", properties),
+                postback.identify(postback.traits().put("email_hard_bounced", true)));
+    }
+
+    private static ObjectNode updatedTraits(Postback postback) {
+        ObjectNode traits = postback.traits();
+        ObjectNode posted = FormFields.nest(postback.params);
+        for (String name : UPDATE_TRAITS) {
+            JsonNode value = posted.get(name);
+            if (value != null) {
+                traits.set(name, value);
+            }
+        }
+        return traits;
+    }
+
+    private static String required(Map<String, List<String>> params, String name) {
+        List<String> values = params.get(name);
+        if (values == null || values.isEmpty() || values.get(0).isBlank()) {
+            throw new IntakeRejected(Reason.INVALID, name, "the " + name + " parameter is required");
+        }
+        return values.get(0).trim();
+    }
+
+    /** One postback and what every event made from it shares: the person, the origin marker, the time. */
+    private final class Postback {
+
+        private final Map<String, List<String>> params;
+        private final String email;
+        private final Instant now;
+        private final Optional<String> userId;
+
+        Postback(Map<String, List<String>> params, String email, Instant now) {
+            this.params = params;
+            this.email = email;
+            this.now = now;
+            this.userId = identity.userIdForKey(email);
+        }
+
+        ObjectNode traits() {
+            return EventBodies.JSON.createObjectNode().put("email", email);
+        }
+
+        ObjectNode identify(ObjectNode traits) {
+            ObjectNode event = event("identify", "identify");
+            event.set("traits", traits);
+            return event;
+        }
+
+        ObjectNode track(String name, ObjectNode properties) {
+            ObjectNode event = event("track", name);
+            event.put("event", name);
+            event.set("properties", properties);
+            return event;
+        }
+
+        void copy(String param, ObjectNode target, String field) {
+            List<String> values = params.get(param);
+            if (values != null && !values.isEmpty() && !values.get(0).isBlank()) {
+                target.put(field, values.get(0));
+            }
+        }
+
+        private ObjectNode event(String type, String kind) {
+            ObjectNode event = EventBodies.JSON.createObjectNode().put("type", type).put("messageId", messageId(kind));
+            if (userId.isPresent()) {
+                event.put("userId", userId.get());
+            } else {
+                // The same email always gives the same id, so Segment can stitch this visitor to the person later.
+                event.put("anonymousId", "email:" + sha256Hex(email.toLowerCase(Locale.ROOT)));
+            }
+            ObjectNode context = event.putObject("context");
+            context.putObject("traits").put("email", email);
+            context.putObject("integration").put("name", "sailthru");
+            // The change came from Sailthru: it must not be sent back there.
+            event.putObject("integrations").put("All", true).put("Sailthru", false);
+            event.put("timestamp", now.toString());
+            return event;
+        }
+
+        /**
+         * Derived from everything posted, so a postback Sailthru sends twice is stored once. Sailthru's postbacks
+         * carry no id or time of their own: the same change repeated within the dedupe window is taken for a resend.
+         */
+        private String messageId(String kind) {
+            StringBuilder canonical = new StringBuilder(kind);
+            new TreeMap<>(params).forEach((name, values) -> {
+                if (!SailthruSignature.SIGNATURE_PARAM.equals(name)) {
+                    values.forEach(value -> canonical.append('\n').append(name).append('=').append(value));
+                }
+            });
+            return "sailthru-" + sha256Hex(canonical.toString());
+        }
+    }
+
+    private static String sha256Hex(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+        }
+    }
+
+    /** Sailthru's nested values, posted as bracketed field names ({@code vars[plan]=gold}) or as JSON strings. */
+    static final class FormFields {
+
+        private FormFields() {
+        }
+
+        static ObjectNode nest(Map<String, List<String>> params) {
+            ObjectNode root = EventBodies.JSON.createObjectNode();
+            params.forEach((name, values) -> values.forEach(value -> put(root, path(name), value)));
+            return root;
+        }
+
+        /** {@code vars[address][city]} → [vars, address, city]; {@code lists[]} → [lists, ""] (an array element). */
+        private static List<String> path(String name) {
+            int bracket = name.indexOf('[');
+            if (bracket <= 0 || !name.endsWith("]")) {
+                return List.of(name);
+            }
+            List<String> path = new ArrayList<>();
+            path.add(name.substring(0, bracket));
+            for (String segment : name.substring(bracket + 1, name.length() - 1).split("\\]\\[", -1)) {
+                path.add(segment);
+            }
+            return path;
+        }
+
+        private static void put(ObjectNode root, List<String> path, String value) {
+            ObjectNode parent = root;
+            for (int i = 0; i < path.size() - 1; i++) {
+                String next = path.get(i + 1);
+                if (next.isEmpty()) {
+                    JsonNode existing = parent.get(path.get(i));
+                    ArrayNode array = existing instanceof ArrayNode known ? known : parent.putArray(path.get(i));
+                    array.add(parsed(value));
+                    return;
+                }
+                JsonNode child = parent.get(path.get(i));
+                parent = child instanceof ObjectNode object ? object : parent.putObject(path.get(i));
+            }
+            parent.set(path.get(path.size() - 1), parsed(value));
+        }
+
+        /** A value posted as a JSON object or array (Sailthru's other form for nested fields) is kept as one. */
+        private static JsonNode parsed(String value) {
+            String trimmed = value.trim();
+            if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+                try {
+                    JsonNode node = EventBodies.JSON.readTree(trimmed);
+                    if (node != null && node.isContainerNode()) {
+                        return node;
+                    }
+                } catch (java.io.IOException notJson) {
+                    // kept as the text it is
+                }
+            }
+            return TextNode.valueOf(value);
+        }
+    }
+}
