@@ -61,7 +61,8 @@ class ToolsTest {
         Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT, Map.of());
 
         assertThat(check.exitCode()).as(check.output()).isZero();
-        assertThat(check.output()).contains("settings: ok", "routes: 7 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)", "check passed");
+        assertThat(check.output()).contains("settings: ok", "routes: 14 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)",
+                "destination sailthru: connector SailthruConnector, 7 route(s)", "check passed");
     }
 
     @Test
