@@ -78,6 +78,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind("identityStore", identity);
         context.addComponent("identity", new IdentityComponent(identity, settings.resolvedKeyField()));
         context.addComponent("crossing", new CrossingComponent(stateStore, identity));
+        context.addComponent("once", CrossingComponent.once(stateStore, identity));
 
         EventRoutes eventRoutes = new EventRoutes();
         context.getRegistry().bind("eventRoutes", eventRoutes);

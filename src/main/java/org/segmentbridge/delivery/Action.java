@@ -47,8 +47,10 @@ public interface Action {
      * @param fields     the vendor fields the route's {@code mapping=} produced; empty without a mapping
      * @param parameters the other parameters of the {@code deliver:} call
      * @param primaryKey the person's primary key when an {@code identity:} step resolved it, else null
+     * @param settings   the destination's settings (project type, region ... for vendor-specific rules)
      */
-    record Input(JsonNode event, ObjectNode fields, Map<String, String> parameters, String primaryKey) {
+    record Input(JsonNode event, ObjectNode fields, Map<String, String> parameters, String primaryKey,
+                 DestinationSettings settings) {
         public String parameter(String name, String fallback) {
             return parameters.getOrDefault(name, fallback);
         }

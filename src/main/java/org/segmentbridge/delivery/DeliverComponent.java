@@ -106,7 +106,9 @@ public final class DeliverComponent extends DefaultComponent {
                     JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
                     ObjectNode fields = mapping == null ? JSON.createObjectNode() : mapping.apply(event);
                     String primaryKey = exchange.getMessage().getHeader(IdentityComponent.KEY_HEADER, String.class);
-                    List<Action.Item> items = action.prepare(new Action.Input(event, fields, actionParameters, primaryKey));
+                    DestinationSettings settings = getCamelContext().getRegistry()
+                            .lookupByNameAndType("deliveryService", DeliveryService.class).settingsOf(destination);
+                    List<Action.Item> items = action.prepare(new Action.Input(event, fields, actionParameters, primaryKey, settings));
                     ticket.add(action, items);
                 }
             };

@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.Timer;
 /** Delivery metrics, per destination and action. */
 final class DeliveryMetrics {
 
-    enum Outcome { DELIVERED, RETRIED, DEAD_LETTERED, DRY_RUN }
+    enum Outcome { DELIVERED, RETRIED, DEAD_LETTERED, DRY_RUN, SKIPPED }
 
     private final MeterRegistry registry;
     private final String destination;

@@ -373,6 +373,10 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             Verdict verdict = verdicts.get(index);
             if (verdict instanceof Verdict.Retry retry) {
                 retry(item, retry.notBefore(), answer.status(), retry.reason());
+            } else if (verdict instanceof Verdict.Skipped skipped) {
+                LOG.info("Destination {}: skipped {} for messageId {}: {}", settings.name(), item.action().name(),
+                        item.ticket().messageId(), skipped.reason());
+                delivered(item, DeliveryMetrics.Outcome.SKIPPED);
             } else if (verdict instanceof Verdict.Failed failed) {
                 deadLetter(item, failed.status(), failed.code(), failed.message());
             } else if (verdict instanceof Verdict.SplitBatch split) {

@@ -11,6 +11,13 @@ public sealed interface Verdict {
     record Delivered() implements Verdict {
     }
 
+    /**
+     * The vendor will never take the item and nothing is wrong with it (a user erased under GDPR): it is done,
+     * counted as skipped with the reason, and not dead-lettered.
+     */
+    record Skipped(String reason) implements Verdict {
+    }
+
     /** A passing failure: try again after {@code notBefore} at the earliest (zero: the backoff decides). */
     record Retry(Duration notBefore, String reason) implements Verdict {
     }

@@ -32,6 +32,9 @@ import org.segmentbridge.state.StateStore;
  * {@code crossing:<name>?path=<JSONPath>&atLeast=<number>}: lets an event through only when it takes its person from
  * below the threshold to at or above it. Later events above it stop the route; an event below it re-arms the
  * crossing, so the next rise fires again. Used for "once per crossing" rules such as a VIP fast-track.
+ *
+ * <p>{@code once:<name>} is the degenerate rule: it lets through the first event of each person, and none after
+ * (an onboarding journey started by a person's first identify).
  */
 public final class CrossingComponent extends DefaultComponent {
 
@@ -48,9 +51,25 @@ public final class CrossingComponent extends DefaultComponent {
         this.identity = identity;
     }
 
+    /** {@code once:<name>}: the same store, with every event counted as above a threshold nobody starts above. */
+    public static CrossingComponent once(StateStore stateStore, IdentityStore identity) {
+        CrossingComponent once = new CrossingComponent(stateStore, identity);
+        once.firstOnly = true;
+        return once;
+    }
+
+    private boolean firstOnly;
+
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
-        String where = "crossing:" + remaining;
+        if (firstOnly) {
+            if (remaining.isBlank() || !parameters.isEmpty()) {
+                throw new IllegalArgumentException("once:" + remaining + " takes a name and no parameters: once:<name>");
+            }
+            parameters.put("path", "$.type");
+            parameters.put("atLeast", "0");
+        }
+        String where = (firstOnly ? "once:" : "crossing:") + remaining;
         Object path = parameters.remove("path");
         Object atLeast = parameters.remove("atLeast");
         if (remaining.isBlank() || path == null || atLeast == null) {
@@ -77,7 +96,7 @@ public final class CrossingComponent extends DefaultComponent {
                 return new DefaultProducer(this) {
                     @Override
                     public void process(Exchange exchange) throws Exception {
-                        if (!crossesUp(remaining, compiled, threshold, JSON.readTree(exchange.getMessage().getBody(String.class)))) {
+                        if (!crossesUp(where, compiled, threshold, JSON.readTree(exchange.getMessage().getBody(String.class)))) {
                             exchange.setRouteStop(true);
                         }
                     }
@@ -92,7 +111,7 @@ public final class CrossingComponent extends DefaultComponent {
     }
 
     private boolean crossesUp(String name, JsonPath path, BigDecimal threshold, JsonNode event) throws SQLException {
-        Optional<BigDecimal> value = number(path.read(event, JSON_PATHS));
+        Optional<BigDecimal> value = firstOnly ? Optional.of(BigDecimal.ONE) : number(path.read(event, JSON_PATHS));
         if (value.isEmpty()) {
             return false;
         }

@@ -1,0 +1,233 @@
+package org.segmentbridge.iterable;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionException;
+import org.segmentbridge.delivery.Connector;
+import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.OutboundRequest;
+import org.segmentbridge.delivery.TemporaryFailure;
+
+/**
+ * Iterable: users, events, purchases, carts, lists, unsubscribes and erasure, authenticated with {@code Api-Key}.
+ * The project type (setting {@code project-type}: {@code email}, {@code userId} or {@code hybrid}) decides whether
+ * people are identified by email or userId: exactly one of them is ever sent.
+ */
+public final class IterableConnector implements Connector {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter ITERABLE_DATE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss '+00:00'");
+    /** A date with a time: Iterable only recognises dates in its own format, so these are rewritten. */
+    private static final Pattern DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}.*");
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final Map<String, Action> actions = new LinkedHashMap<>();
+    private final Map<String, Long> lists = new ConcurrentHashMap<>();
+
+    public IterableConnector() {
+        for (Action action : new Action[] {
+                new UserUpdate(false), new UserUpdate(true), new TrackEvent(false), new TrackEvent(true),
+                new Commerce(true), new Commerce(false),
+                new ListMembership(this, "list-subscribe", Boolean.TRUE), new ListMembership(this, "list-unsubscribe", Boolean.FALSE),
+                new ListMembership(this, "audience", null), new Unsubscribe(), new Erase()}) {
+            actions.put(action.name(), action);
+        }
+    }
+
+    @Override
+    public Action action(String name) {
+        Action action = actions.get(name);
+        if (action == null) {
+            throw new IllegalArgumentException("Iterable has no action '" + name + "'; its actions are " + actions.keySet());
+        }
+        return action;
+    }
+
+    @Override
+    public Set<String> actionNames() {
+        return actions.keySet();
+    }
+
+    @Override
+    public boolean hasCredentials(DestinationSettings settings) {
+        return settings.value("api-key").isPresent();
+    }
+
+    @Override
+    public String credentialId(DestinationSettings settings) {
+        String key = settings.value("api-key").orElse("");
+        return "iterable:" + (key.length() > 6 ? key.substring(0, 6) : key);
+    }
+
+    @Override
+    public OutboundRequest authorize(OutboundRequest request, DestinationSettings settings) {
+        return request.withHeader("Api-Key", settings.requiredValue("api-key"));
+    }
+
+    @Override
+    public Set<String> secretHeaders() {
+        return Set.of("Api-Key");
+    }
+
+    // ---- identity and shapes shared by the actions ------------------------------------------------------------
+
+    /** The identifier field for this event under the project type: {"email": ...} or {"userId": ...}, never both. */
+    static ObjectNode identifier(Action.Input input, String action) {
+        String type = input.settings().value("project-type").orElse("email");
+        String userId = input.event().path("userId").asText("");
+        String email = email(input);
+        ObjectNode id = JSON.createObjectNode();
+        switch (type) {
+            case "email" -> id.put("email", require(email, "an email", action));
+            case "userId" -> id.put("userId", require(userId, "a userId", action));
+            case "hybrid" -> {
+                if (!userId.isEmpty()) {
+                    id.put("userId", userId);
+                } else {
+                    id.put("email", require(email, "a userId or an email", action));
+                }
+            }
+            default -> throw new ActionException("Setting bridge.destination." + input.settings().name()
+                    + ".project-type must be email, userId or hybrid, got '" + type + "'");
+        }
+        return id;
+    }
+
+    private static String email(Action.Input input) {
+        if (input.primaryKey() != null) {
+            return input.primaryKey();
+        }
+        for (JsonNode candidate : new JsonNode[] {input.event().path("traits").path("email"),
+                input.event().path("context").path("traits").path("email")}) {
+            if (candidate.isTextual() && !candidate.asText().isBlank()) {
+                return candidate.asText().trim();
+            }
+        }
+        return "";
+    }
+
+    private static String require(String value, String what, String action) {
+        if (value.isEmpty()) {
+            throw new ActionException("iterable " + action + " needs " + what + " for this project type");
+        }
+        return value;
+    }
+
+    /** The identifier an item was sent with, for matching Iterable's per-user failures back to it. */
+    static String identifierOf(JsonNode payload) {
+        JsonNode user = payload.has("user") ? payload.get("user") : payload;
+        return user.hasNonNull("email") ? user.get("email").asText() : user.path("userId").asText();
+    }
+
+    /**
+     * dataFields as Iterable reads them: ISO date-times become {@code yyyy-MM-dd HH:mm:ss +00:00} in UTC (Iterable
+     * recognises dates only in that form); date-only strings and anything that is not a date are left as they are.
+     */
+    static JsonNode withIterableDates(JsonNode value) {
+        if (value.isObject()) {
+            ObjectNode converted = JSON.createObjectNode();
+            for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                converted.set(field.getKey(), withIterableDates(field.getValue()));
+            }
+            return converted;
+        }
+        if (value.isArray()) {
+            com.fasterxml.jackson.databind.node.ArrayNode converted = JSON.createArrayNode();
+            value.forEach(element -> converted.add(withIterableDates(element)));
+            return converted;
+        }
+        if (value.isTextual() && DATE_TIME.matcher(value.asText()).matches()) {
+            try {
+                OffsetDateTime at = value.asText().matches(".*(Z|[+-]\\d{2}:?\\d{2})$")
+                        ? OffsetDateTime.parse(value.asText())
+                        : java.time.LocalDateTime.parse(value.asText()).atOffset(ZoneOffset.UTC);
+                return TextNode.valueOf(ITERABLE_DATE.format(at.withOffsetSameInstant(ZoneOffset.UTC)));
+            } catch (DateTimeParseException notADate) {
+                return value;
+            }
+        }
+        return value;
+    }
+
+    /** The event's time as unix seconds, Iterable's createdAt. */
+    static long createdAt(JsonNode event) {
+        try {
+            return Instant.parse(event.path("timestamp").asText()).getEpochSecond();
+        } catch (DateTimeParseException e) {
+            return Instant.now().getEpochSecond();
+        }
+    }
+
+    // ---- lists --------------------------------------------------------------------------------------------------
+
+    /** The id of the static list with this name: found with GET /api/lists, or created once with POST /api/lists. */
+    String listId(String name, DestinationSettings settings) {
+        if (!hasCredentials(settings)) {
+            return "name:" + name;
+        }
+        Long known = lists.get(name);
+        if (known != null) {
+            return known.toString();
+        }
+        synchronized (lists) {
+            known = lists.get(name);
+            if (known == null) {
+                for (JsonNode list : call("GET", "/api/lists", null, settings).path("lists")) {
+                    lists.put(list.path("name").asText(), list.path("id").asLong());
+                }
+                known = lists.get(name);
+            }
+            if (known == null) {
+                known = call("POST", "/api/lists", JSON.createObjectNode().put("name", name).toString(), settings).path("listId").asLong();
+                lists.put(name, known);
+            }
+            return known.toString();
+        }
+    }
+
+    private JsonNode call(String method, String path, String body, DestinationSettings settings) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(settings.baseUrl() + path)).timeout(settings.requestTimeout())
+                .header("Api-Key", settings.requiredValue("api-key"))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        try {
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 429 || response.statusCode() >= 500) {
+                throw new TemporaryFailure("Iterable answered " + method + " " + path + " with HTTP " + response.statusCode(), null);
+            }
+            if (response.statusCode() / 100 != 2) {
+                throw new IllegalStateException("Iterable answered " + method + " " + path + " with HTTP " + response.statusCode()
+                        + ": " + response.body());
+            }
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new TemporaryFailure("Iterable could not be asked " + method + " " + path + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
