@@ -76,6 +76,11 @@ final class VendorFeedback {
         return intake.storeFor(DESTINATION, events, endpoint, now);
     }
 
+    /** Counts a report acknowledged without any event, e.g. of a kind Segment's spec has no event for. */
+    void ignored(String kind) {
+        intake.ignored(endpoint, kind);
+    }
+
     final class Recipient {
 
         private final String email;
