@@ -21,6 +21,7 @@ public record BridgeSettings(
         Optional<String> segmentWebhookSecret,
         Optional<String> sailthruApiKey,
         Optional<String> sailthruApiSecret,
+        Optional<String> iterableWebhookToken,
         Optional<String> adminToken,
         int dryRunKeep,
         Duration dedupeWindow,
@@ -47,6 +48,7 @@ public record BridgeSettings(
                 reader.optional("bridge.webhook.segment-secret"),
                 reader.optional("bridge.destination.sailthru.api-key"),
                 reader.optional("bridge.destination.sailthru.api-secret"),
+                reader.optional("bridge.iterable.webhook-token"),
                 reader.optional("bridge.admin-token"),
                 reader.positiveInt("bridge.dry-run.keep"),
                 reader.duration("bridge.dedupe.window"),
@@ -70,6 +72,7 @@ public record BridgeSettings(
                 + ", segmentWebhookSecret=" + (segmentWebhookSecret.isPresent() ? "set" : "not set")
                 + ", sailthruApiKey=" + (sailthruApiKey.isPresent() ? "set" : "not set")
                 + ", sailthruApiSecret=" + (sailthruApiSecret.isPresent() ? "set" : "not set")
+                + ", iterableWebhookToken=" + (iterableWebhookToken.isPresent() ? "set" : "not set")
                 + ", adminToken=" + (adminToken.isPresent() ? "set" : "not set")
                 + ", dedupeWindow=" + dedupeWindow + ", destinations=" + destinations + "]";
     }

@@ -102,6 +102,10 @@ public class Intake {
         }
     }
 
+    void ignored(String endpoint, String kind) {
+        metrics.ignored(endpoint, kind);
+    }
+
     void rejected(String endpoint, IntakeRejected rejection) {
         metrics.rejected(endpoint, rejection.reason());
     }

@@ -3,7 +3,10 @@ package org.segmentbridge.intake;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
-/** Counters the intake publishes: events accepted and acknowledged as duplicates per endpoint, requests rejected per reason. */
+/**
+ * Counters the intake publishes: events accepted and acknowledged as duplicates per endpoint, requests rejected per
+ * reason, and requests acknowledged without any event per kind.
+ */
 final class IntakeMetrics {
 
     private final MeterRegistry registry;
@@ -20,6 +23,11 @@ final class IntakeMetrics {
     void duplicates(String endpoint, int events) {
         Counter.builder("bridge.intake.events.duplicate").description("Events acknowledged but not stored again (messageId seen within the dedupe window)")
                 .tag("endpoint", endpoint).register(registry).increment(events);
+    }
+
+    void ignored(String endpoint, String kind) {
+        Counter.builder("bridge.intake.requests.ignored").description("Requests acknowledged but turned into no event, by kind")
+                .tag("endpoint", endpoint).tag("kind", kind).register(registry).increment();
     }
 
     void rejected(String endpoint, IntakeRejected.Reason reason) {

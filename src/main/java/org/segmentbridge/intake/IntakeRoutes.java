@@ -37,6 +37,7 @@ public class IntakeRoutes extends RouteBuilder {
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
     private SailthruPostback sailthruPostback;
+    private IterableWebhook iterableWebhook;
     private Intake intake;
 
     public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue, IdentityStore identity,
@@ -59,6 +60,7 @@ public class IntakeRoutes extends RouteBuilder {
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
         sailthruPostback = new SailthruPostback(settings, intake, identity);
+        iterableWebhook = new IterableWebhook(settings, intake, identity);
 
         from("platform-http:/v1/{call}?httpMethodRestrict=POST")
                 .routeId("intake-tracking-api")
@@ -77,6 +79,12 @@ public class IntakeRoutes extends RouteBuilder {
                 .routeId("intake-sailthru-postback")
                 .process(exchange -> answer(exchange, SailthruPostback.ENDPOINT, Accepts.FORM,
                         () -> sailthruPostback.receive(formParams(exchange))));
+
+        from("platform-http:/webhooks/iterable?httpMethodRestrict=POST")
+                .routeId("intake-iterable-webhook")
+                .process(exchange -> answer(exchange, IterableWebhook.ENDPOINT, Accepts.JSON_ONLY, () -> iterableWebhook.receive(
+                        exchange.getMessage().getHeader("Authorization", String.class),
+                        body(exchange))));
 
         from("timer:purge-message-ledger?period=10m&delay=1m")
                 .routeId("intake-purge-message-ledger")
@@ -98,6 +106,7 @@ public class IntakeRoutes extends RouteBuilder {
             disabled.put("/webhooks/segment", "SEGMENT_WEBHOOK_SECRET is not set");
         }
         sailthruPostback.disabledBecause().ifPresent(why -> disabled.put("/webhooks/sailthru", why));
+        iterableWebhook.disabledBecause().ifPresent(why -> disabled.put("/webhooks/iterable", why));
         return disabled;
     }
 
@@ -106,9 +115,12 @@ public class IntakeRoutes extends RouteBuilder {
         Intake.Outcome receive() throws Exception;
     }
 
-    /** The body an endpoint takes: Segment's endpoints JSON, Sailthru's postbacks a form. */
+    /**
+     * The body an endpoint takes: Segment's endpoints JSON under any non-form type (analytics.js sends it as
+     * text/plain), Iterable's webhooks JSON declared as application/json, Sailthru's postbacks a form.
+     */
     private enum Accepts {
-        JSON, FORM
+        JSON, JSON_ONLY, FORM
     }
 
     private void answer(Exchange exchange, String endpoint, Accepts accepts, Receiver receiver) {
@@ -120,6 +132,10 @@ public class IntakeRoutes extends RouteBuilder {
             if (accepts == Accepts.JSON && isForm(contentType)) {
                 throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE,
                         "Content-Type " + contentType + " is not accepted; send the events as JSON (application/json)");
+            }
+            if (accepts == Accepts.JSON_ONLY && !isJson(contentType)) {
+                throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE,
+                        "Content-Type " + contentType + " is not accepted; send the webhook as JSON (application/json)");
             }
             if (accepts == Accepts.FORM && !isUrlEncodedForm(contentType)) {
                 throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType
@@ -178,6 +194,10 @@ public class IntakeRoutes extends RouteBuilder {
 
     private static boolean isForm(String contentType) {
         return isUrlEncodedForm(contentType) || (contentType != null && contentType.startsWith("multipart/form-data"));
+    }
+
+    private static boolean isJson(String contentType) {
+        return contentType != null && contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json");
     }
 
     private static boolean isUrlEncodedForm(String contentType) {

@@ -1,19 +1,13 @@
 package org.segmentbridge.intake;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,8 +17,6 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.intake.IntakeRejected.Reason;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sailthru's postbacks to {@code /webhooks/sailthru} (form-encoded, signed with {@code sig}): opt-outs, hard bounces
@@ -34,24 +26,17 @@ import org.slf4j.LoggerFactory;
 final class SailthruPostback {
 
     static final String ENDPOINT = "sailthru-postback";
-    static final String DESTINATION = "segment";
 
-    private static final Logger LOG = LoggerFactory.getLogger(SailthruPostback.class);
     private static final Set<String> ACTIONS = Set.of("verify", "optout", "hardbounce", "update");
     /** Profile fields of an {@code update} postback that Segment keeps as traits. */
     private static final List<String> UPDATE_TRAITS = List.of("vars", "lists", "optout_email");
 
     private final SailthruSignature signature;
-    private final Intake intake;
-    private final IdentityStore identity;
-    private final boolean segmentIsDestination;
-    private final AtomicBoolean warnedNoSegment = new AtomicBoolean();
+    private final VendorFeedback feedback;
 
     SailthruPostback(BridgeSettings settings, Intake intake, IdentityStore identity) {
         this.signature = new SailthruSignature(settings.sailthruApiKey(), settings.sailthruApiSecret());
-        this.intake = intake;
-        this.identity = identity;
-        this.segmentIsDestination = settings.destinations().contains(DESTINATION);
+        this.feedback = new VendorFeedback("Sailthru", ENDPOINT, settings, intake, identity);
     }
 
     Optional<String> disabledBecause() {
@@ -68,28 +53,18 @@ final class SailthruPostback {
                     + String.join(", ", ACTIONS.stream().sorted().toList()));
         }
         // A verify postback only confirms that Sailthru sent a message; it changes nothing about the person.
-        if ("verify".equals(action)) {
-            return new Intake.Outcome(0, 0);
-        }
-        if (!segmentIsDestination) {
-            if (warnedNoSegment.compareAndSet(false, true)) {
-                LOG.warn("Sailthru postbacks are acknowledged but not kept: '{}' is not in bridge.destinations, so nothing "
-                        + "would send them on to Segment", DESTINATION);
-            }
+        if ("verify".equals(action) || !feedback.kept()) {
             return new Intake.Outcome(0, 0);
         }
         Instant now = Instant.now();
-        Postback postback = new Postback(params, email, now);
+        Postback postback = new Postback(params, feedback.recipient(email, Optional.empty(), now, kind -> messageId(params, kind)));
         List<ObjectNode> events = switch (action) {
             case "optout" -> optout(postback);
             case "hardbounce" -> hardbounce(postback);
-            case "update" -> List.of(postback.identify(updatedTraits(postback)));
+            case "update" -> List.of(postback.recipient.identify(updatedTraits(postback)));
             default -> throw new IllegalStateException("action " + action + " is accepted but not translated");
         };
-        for (ObjectNode event : events) {
-            SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
-        }
-        return intake.storeFor(DESTINATION, events, ENDPOINT, now);
+        return feedback.store(events, now);
     }
 
     private static List<ObjectNode> optout(Postback postback) {
@@ -99,25 +74,26 @@ final class SailthruPostback {
             case "0" -> false;
             default -> throw new IntakeRejected(Reason.INVALID, "optout", "optout must be 1 (opted out) or 0 (opted back in), got '" + optout + "'");
         };
-        ObjectNode traits = postback.traits().put("unsubscribed", optedOut);
+        ObjectNode traits = postback.recipient.traits().put("unsubscribed", optedOut);
         ObjectNode properties = EventBodies.JSON.createObjectNode();
         postback.copy("mode", properties, "mode");
         postback.copy("list", properties, "list_name");
         postback.copy("blast_id", properties, "blast_id");
         postback.copy("reason", properties, "reason");
-        return List.of(postback.identify(traits), postback.track(optedOut ? "Unsubscribed" : "Subscribed", properties));
+        return List.of(postback.recipient.identify(traits),
+                postback.recipient.track(optedOut ? "Unsubscribed" : "Subscribed", properties));
     }
 
     private static List<ObjectNode> hardbounce(Postback postback) {
         ObjectNode properties = EventBodies.JSON.createObjectNode().put("bounce_type", "hard");
         postback.copy("send_id", properties, "send_id");
         postback.copy("blast_id", properties, "blast_id");
-        return List.of(postback.track("Email Bounced", properties),
-                postback.identify(postback.traits().put("email_hard_bounced", true)));
+        return List.of(postback.recipient.track("Email Bounced", properties),
+                postback.recipient.identify(postback.recipient.traits().put("email_hard_bounced", true)));
     }
 
     private static ObjectNode updatedTraits(Postback postback) {
-        ObjectNode traits = postback.traits();
+        ObjectNode traits = postback.recipient.traits();
         ObjectNode posted = FormFields.nest(postback.params);
         for (String name : UPDATE_TRAITS) {
             JsonNode value = posted.get(name);
@@ -136,82 +112,28 @@ final class SailthruPostback {
         return values.get(0).trim();
     }
 
-    /** One postback and what every event made from it shares: the person, the origin marker, the time. */
-    private final class Postback {
+    /**
+     * Derived from everything posted, so a postback Sailthru sends twice is stored once. Sailthru's postbacks carry
+     * no id or time of their own: the same change repeated within the dedupe window is taken for a resend.
+     */
+    private static String messageId(Map<String, List<String>> params, String kind) {
+        StringBuilder canonical = new StringBuilder(kind);
+        new TreeMap<>(params).forEach((name, values) -> {
+            if (!SailthruSignature.SIGNATURE_PARAM.equals(name)) {
+                values.forEach(value -> canonical.append('\n').append(name).append('=').append(value));
+            }
+        });
+        return "sailthru-" + VendorFeedback.sha256Hex(canonical.toString());
+    }
 
-        private final Map<String, List<String>> params;
-        private final String email;
-        private final Instant now;
-        private final Optional<String> userId;
-
-        Postback(Map<String, List<String>> params, String email, Instant now) {
-            this.params = params;
-            this.email = email;
-            this.now = now;
-            this.userId = identity.userIdForKey(email);
-        }
-
-        ObjectNode traits() {
-            return EventBodies.JSON.createObjectNode().put("email", email);
-        }
-
-        ObjectNode identify(ObjectNode traits) {
-            ObjectNode event = event("identify", "identify");
-            event.set("traits", traits);
-            return event;
-        }
-
-        ObjectNode track(String name, ObjectNode properties) {
-            ObjectNode event = event("track", name);
-            event.put("event", name);
-            event.set("properties", properties);
-            return event;
-        }
+    /** One postback's parameters and the person they are about. */
+    private record Postback(Map<String, List<String>> params, VendorFeedback.Recipient recipient) {
 
         void copy(String param, ObjectNode target, String field) {
             List<String> values = params.get(param);
             if (values != null && !values.isEmpty() && !values.get(0).isBlank()) {
                 target.put(field, values.get(0));
             }
-        }
-
-        private ObjectNode event(String type, String kind) {
-            ObjectNode event = EventBodies.JSON.createObjectNode().put("type", type).put("messageId", messageId(kind));
-            if (userId.isPresent()) {
-                event.put("userId", userId.get());
-            } else {
-                // The same email always gives the same id, so Segment can stitch this visitor to the person later.
-                event.put("anonymousId", "email:" + sha256Hex(email.toLowerCase(Locale.ROOT)));
-            }
-            ObjectNode context = event.putObject("context");
-            context.putObject("traits").put("email", email);
-            context.putObject("integration").put("name", "sailthru");
-            // The change came from Sailthru: it must not be sent back there.
-            event.putObject("integrations").put("All", true).put("Sailthru", false);
-            event.put("timestamp", now.toString());
-            return event;
-        }
-
-        /**
-         * Derived from everything posted, so a postback Sailthru sends twice is stored once. Sailthru's postbacks
-         * carry no id or time of their own: the same change repeated within the dedupe window is taken for a resend.
-         */
-        private String messageId(String kind) {
-            StringBuilder canonical = new StringBuilder(kind);
-            new TreeMap<>(params).forEach((name, values) -> {
-                if (!SailthruSignature.SIGNATURE_PARAM.equals(name)) {
-                    values.forEach(value -> canonical.append('\n').append(name).append('=').append(value));
-                }
-            });
-            return "sailthru-" + sha256Hex(canonical.toString());
-        }
-    }
-
-    private static String sha256Hex(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
         }
     }
 

@@ -1,0 +1,139 @@
+package org.segmentbridge.intake;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.segmentbridge.BridgeSettings;
+import org.segmentbridge.identity.IdentityStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an email platform reports back about a recipient (Sailthru's postbacks, Iterable's system webhooks), as
+ * Segment events stored for the {@code segment} destination only: what changed in the platform flows back to
+ * Segment, and never back into the platform it came from.
+ */
+final class VendorFeedback {
+
+    static final String DESTINATION = "segment";
+
+    private static final Logger LOG = LoggerFactory.getLogger(VendorFeedback.class);
+
+    private final String vendor;
+    private final String endpoint;
+    private final Intake intake;
+    private final IdentityStore identity;
+    private final boolean segmentIsDestination;
+    private final AtomicBoolean warnedNoSegment = new AtomicBoolean();
+
+    /**
+     * @param vendor   the platform as Segment's {@code integrations} object names it, e.g. {@code Sailthru}
+     * @param endpoint the intake endpoint label, also the {@code receivedVia} of the stored events
+     */
+    VendorFeedback(String vendor, String endpoint, BridgeSettings settings, Intake intake, IdentityStore identity) {
+        this.vendor = vendor;
+        this.endpoint = endpoint;
+        this.intake = intake;
+        this.identity = identity;
+        this.segmentIsDestination = settings.destinations().contains(DESTINATION);
+    }
+
+    /** False when nothing would send the events on to Segment; the caller then acknowledges without storing. */
+    boolean kept() {
+        if (!segmentIsDestination && warnedNoSegment.compareAndSet(false, true)) {
+            LOG.warn("{} events on {} are acknowledged but not kept: '{}' is not in bridge.destinations, so nothing "
+                    + "would send them on to Segment", vendor, endpoint, DESTINATION);
+        }
+        return segmentIsDestination;
+    }
+
+    /**
+     * The person the platform reports about: {@code userId} when the platform knows it, else the identity store's
+     * user for this email.
+     *
+     * @param messageIds the event's messageId for each kind of event made from this report ("identify" or the
+     *                   track event's name); derived from the report, so a report sent twice is stored once
+     */
+    Recipient recipient(String email, Optional<String> userId, Instant timestamp, UnaryOperator<String> messageIds) {
+        return new Recipient(email, userId.or(() -> identity.userIdForKey(email)), timestamp, messageIds);
+    }
+
+    Intake.Outcome store(List<ObjectNode> events, Instant now) throws SQLException {
+        for (ObjectNode event : events) {
+            SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
+        }
+        return intake.storeFor(DESTINATION, events, endpoint, now);
+    }
+
+    /** Counts a report acknowledged without any event, e.g. of a kind Segment's spec has no event for. */
+    void ignored(String kind) {
+        intake.ignored(endpoint, kind);
+    }
+
+    final class Recipient {
+
+        private final String email;
+        private final Optional<String> userId;
+        private final Instant timestamp;
+        private final UnaryOperator<String> messageIds;
+
+        private Recipient(String email, Optional<String> userId, Instant timestamp, UnaryOperator<String> messageIds) {
+            this.email = email;
+            this.userId = userId;
+            this.timestamp = timestamp;
+            this.messageIds = messageIds;
+        }
+
+        ObjectNode traits() {
+            return EventBodies.JSON.createObjectNode().put("email", email);
+        }
+
+        ObjectNode identify(ObjectNode traits) {
+            ObjectNode event = event("identify", "identify");
+            event.set("traits", traits);
+            return event;
+        }
+
+        ObjectNode track(String name, ObjectNode properties) {
+            ObjectNode event = event("track", name);
+            event.put("event", name);
+            event.set("properties", properties);
+            return event;
+        }
+
+        private ObjectNode event(String type, String kind) {
+            ObjectNode event = EventBodies.JSON.createObjectNode().put("type", type).put("messageId", messageIds.apply(kind));
+            if (userId.isPresent()) {
+                event.put("userId", userId.get());
+            } else {
+                // The same email always gives the same id, so Segment can stitch this visitor to the person later.
+                event.put("anonymousId", "email:" + sha256Hex(email.toLowerCase(Locale.ROOT)));
+            }
+            ObjectNode context = event.putObject("context");
+            context.putObject("traits").put("email", email);
+            context.putObject("integration").put("name", vendor.toLowerCase(Locale.ROOT));
+            event.putObject("integrations").put("All", true).put(vendor, false);
+            event.put("timestamp", timestamp.toString());
+            return event;
+        }
+    }
+
+    static String sha256Hex(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+        }
+    }
+}
