@@ -61,8 +61,9 @@ class ToolsTest {
         Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT, Map.of());
 
         assertThat(check.exitCode()).as(check.output()).isZero();
-        assertThat(check.output()).contains("settings: ok", "routes: 14 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)",
-                "destination sailthru: connector SailthruConnector, 7 route(s)", "check passed");
+        assertThat(check.output()).contains("settings: ok", "routes: 23 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)",
+                "destination sailthru: connector SailthruConnector, 7 route(s)",
+                "destination iterable: connector IterableConnector, 9 route(s)", "check passed");
     }
 
     @Test
@@ -202,6 +203,15 @@ class ToolsTest {
                 """);
         assertThat(run.output().indexOf("\"id\" : \"sample-journey-3\"")).as("the identify's request comes first")
                 .isLessThan(run.output().indexOf("\"id\" : \"sample-journey-2\""));
+    }
+
+    @Test
+    void tryShowsIterableRequestsOnTheEuHostWhenConfigured() throws IOException {
+        Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", "samples/identify.json"), PROJECT,
+                Map.of("ITERABLE_API_URL", "https://api.eu.iterable.com", "ITERABLE_API_KEY", "eu-key-123"));
+
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).contains("POST https://api.eu.iterable.com/api/users/update", "Api-Key: ***").doesNotContain("eu-key-123");
     }
 
     @Test

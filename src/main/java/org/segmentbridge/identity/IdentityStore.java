@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.jayway.jsonpath.Configuration;
 import com.jayway.jsonpath.InvalidPathException;
 import com.jayway.jsonpath.JsonPath;
@@ -35,6 +36,9 @@ public final class IdentityStore {
     private static final Configuration JSON_PATHS = Configuration.builder()
             .jsonProvider(new JacksonJsonNodeJsonProvider()).mappingProvider(new JacksonMappingProvider())
             .options(Option.SUPPRESS_EXCEPTIONS).build();
+
+    /** Set on an event ({@code context.bridge.previousKey}) that changes its person's primary key, to the old key. */
+    public static final String PREVIOUS_KEY_FIELD = "previousKey";
 
     /** A person as the store knows them. */
     public record Person(String id, Optional<String> primaryKey) {
@@ -129,6 +133,11 @@ public final class IdentityStore {
             link(transaction, kind(id), value(id), survivor);
         }
         if (key.isPresent()) {
+            Optional<String> before = primaryKeyOf(transaction, survivor);
+            if (before.isPresent() && !before.get().equalsIgnoreCase(key.get()) && event instanceof ObjectNode changed) {
+                // The one moment old and new key are both known: vendors keyed by email rename the person with it.
+                changed.with("context").with("bridge").put(PREVIOUS_KEY_FIELD, before.get());
+            }
             setKey(transaction, survivor, key.get(), now);
         }
         boolean hasKey = primaryKeyOf(transaction, survivor).isPresent();

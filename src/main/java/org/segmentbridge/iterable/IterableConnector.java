@@ -46,7 +46,7 @@ public final class IterableConnector implements Connector {
 
     public IterableConnector() {
         for (Action action : new Action[] {
-                new UserUpdate(false), new UserUpdate(true), new TrackEvent(false), new TrackEvent(true),
+                new UpdateEmail(), new UserUpdate(false), new UserUpdate(true), new TrackEvent(false), new TrackEvent(true),
                 new Commerce(true), new Commerce(false),
                 new ListMembership(this, "list-subscribe", Boolean.TRUE), new ListMembership(this, "list-unsubscribe", Boolean.FALSE),
                 new ListMembership(this, "audience", null), new Unsubscribe(), new Erase()}) {

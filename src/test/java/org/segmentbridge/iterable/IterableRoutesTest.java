@@ -76,6 +76,27 @@ class IterableRoutesTest {
     }
 
     @Test
+    void aKnownPersonsNewEmailRenamesTheIterableUserBeforeUpdatingIt() {
+        String user = id("mover");
+        String before = id("old") + "@example.com";
+        String after = id("new") + "@example.com";
+
+        fake.send("{\"type\":\"identify\",\"userId\":\"" + user + "\",\"traits\":{\"email\":\"" + before + "\"}}");
+        await().atMost(WAIT).until(() -> fake.bodies("/api/users/update", before).size() == 1);
+        fake.send("{\"type\":\"identify\",\"userId\":\"" + user + "\",\"traits\":{\"email\":\"" + after + "\"}}",
+                "{\"type\":\"identify\",\"userId\":\"" + user + "\",\"traits\":{\"email\":\"" + after + "\",\"plan\":\"x\"}}");
+
+        await().atMost(WAIT).until(() -> fake.bodies("/api/users/update", after).size() == 2);
+        assertThat(fake.bodies("/api/users/updateEmail", after)).containsExactly(IterableFake.json(
+                "{\"currentEmail\":\"" + before + "\",\"newEmail\":\"" + after + "\"}"));
+        long renamedAt = fake.requests("POST", "/api/users/updateEmail").get(0).getLoggedDate().getTime();
+        long updatedAt = fake.requests("POST", "/api/users/update").stream().filter(r -> r.getBodyAsString().contains(after))
+                .findFirst().orElseThrow().getLoggedDate().getTime();
+        assertThat(renamedAt).as("renamed before the update under the new email").isLessThanOrEqualTo(updatedAt);
+        fake.assertEveryRequestMatchesIterablesApi();
+    }
+
+    @Test
     void trackIsACustomEventWithIdAndUnixCreatedAt() {
         String email = id("ev") + "@example.com";
         String messageId = id("m");
