@@ -10,8 +10,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +33,7 @@ final class IterableFake implements AutoCloseable {
     static final String WRITE_KEY = "iterable-write-key";
     static final String ADMIN = "iterable-admin";
     static final String OK = "{\"msg\":\"\",\"code\":\"Success\",\"params\":{}}";
-    private static final Path SWAGGER = Path.of("..", "shared", "contracts", "iterable-api-swagger.json").toAbsolutePath().normalize();
+    private static final String SWAGGER = "/contracts/iterable-api-swagger.json";
     private static OpenApiInteractionValidator validator;
 
     final WireMockServer iterable = new WireMockServer(options().dynamicPort());
@@ -115,10 +113,10 @@ final class IterableFake implements AutoCloseable {
      */
     private static synchronized OpenApiInteractionValidator validator() {
         if (validator == null) {
-            assertThat(Files.exists(SWAGGER)).as("Iterable's API description at " + SWAGGER).isTrue();
-            try {
+            try (java.io.InputStream file = IterableFake.class.getResourceAsStream(SWAGGER)) {
+                assertThat(file).as("Iterable's API description on the test class path at " + SWAGGER).isNotNull();
                 com.fasterxml.jackson.databind.node.ObjectNode spec = (com.fasterxml.jackson.databind.node.ObjectNode)
-                        RunningBridge.JSON.readTree(SWAGGER.toFile());
+                        RunningBridge.JSON.readTree(file);
                 spec.path("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(operation -> {
                     if (operation.getValue() instanceof com.fasterxml.jackson.databind.node.ObjectNode op && op.has("operationId")) {
                         op.put("operationId", operation.getKey() + path.getKey());
