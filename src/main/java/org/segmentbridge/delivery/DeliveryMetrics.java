@@ -32,6 +32,11 @@ final class DeliveryMetrics {
                 .tag("destination", destination).register(registry).increment();
     }
 
+    void skippedByIntegrations() {
+        Counter.builder("bridge.delivery.events.skipped").description("Events whose integrations flags keep them from the destination")
+                .tag("destination", destination).tag("reason", "integrations").register(registry).increment();
+    }
+
     void parked() {
         Counter.builder("bridge.delivery.events.parked").description("Events set to wait for their person's primary key")
                 .tag("destination", destination).register(registry).increment();

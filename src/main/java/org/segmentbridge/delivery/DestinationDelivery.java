@@ -144,6 +144,11 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             reader.finished(message);
             return;
         }
+        if (disabledByIntegrations(ticket)) {
+            metrics.skippedByIntegrations();
+            reader.finished(message);
+            return;
+        }
         try {
             routes.run(ticket);
         } catch (AwaitingIdentity waiting) {
@@ -191,6 +196,27 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             metrics.parked();
         } catch (IOException | RuntimeException e) {
             deadLetterUnsent(ticket, "identity", "could not wait for the person's key (" + why + "): " + e.getMessage());
+        }
+    }
+
+    /**
+     * Segment's {@code integrations} flags: {@code "<Destination>": false} keeps the event from this destination. It is
+     * also the origin marker of back-flow events, so what a vendor reported never goes back to that vendor.
+     * {@code "All": false} alone does not count: events reach the bridge through Segment's Webhooks destination,
+     * which such flags enable by name.
+     */
+    private boolean disabledByIntegrations(Ticket ticket) {
+        try {
+            JsonNode integrations = JSON.readTree(ticket.eventJson()).path("integrations");
+            for (java.util.Iterator<Map.Entry<String, JsonNode>> it = integrations.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> flag = it.next();
+                if (flag.getKey().equalsIgnoreCase(settings.name()) && flag.getValue().isBoolean() && !flag.getValue().asBoolean()) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -312,6 +312,22 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void anEventWhoseIntegrationsDisableTheDestinationIsNotSentThere() {
+        String kept = DeliveryHarness.newId("flag-kept");
+        String allowed = DeliveryHarness.newId("flag-allowed");
+        double skipped = harness.bridge.metric("bridge_delivery_events_skipped_total", Map.of("destination", "test"));
+
+        harness.send("{\"type\":\"track\",\"event\":\"Clicked\",\"userId\":\"u-flag\",\"messageId\":\"" + kept + "\","
+                        + "\"integrations\":{\"All\":true,\"Test\":false}}",
+                "{\"type\":\"track\",\"event\":\"Clicked\",\"userId\":\"u-flag\",\"messageId\":\"" + allowed + "\","
+                        + "\"integrations\":{\"All\":false,\"Webhooks\":true}}");
+
+        await().atMost(WAIT).until(() -> requestsCarrying(EVENTS, allowed).size() == 1);
+        assertThat(requestsCarrying(EVENTS, kept)).as("integrations.Test = false").isEmpty();
+        assertThat(harness.bridge.metric("bridge_delivery_events_skipped_total", Map.of("destination", "test"))).isEqualTo(skipped + 1);
+    }
+
+    @Test
     void adminEndpointsRefuseMissingOrWrongTokens() {
         assertThat(harness.bridge.get("/admin/dead-letters").statusCode()).isEqualTo(401);
         var wrong = harness.bridge.get("/admin/dead-letters", "Authorization", "Bearer not-the-token");
