@@ -2,12 +2,12 @@ package org.segmentbridge.emarsys;
 
 import java.net.http.HttpClient;
 import java.time.Clock;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
@@ -20,32 +20,22 @@ public final class EmarsysConnector implements Connector {
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final EmarsysDirectory directory = new EmarsysDirectory(http);
-    private final Map<String, Action> actions = new LinkedHashMap<>();
+    private final Actions actions = new Actions("Emarsys",
+            new ContactUpsert(this), new EventTrigger(this),
+            new ListMembership(this, "list-add", ListMembership.Direction.ADD),
+            new ListMembership(this, "list-remove", ListMembership.Direction.REMOVE),
+            new ListMembership(this, "audience", null),
+            new ContactDelete(this));
     private volatile Optional<EmarsysAuth> auth;
-
-    public EmarsysConnector() {
-        for (Action action : new Action[] {
-                new ContactUpsert(this), new EventTrigger(this),
-                new ListMembership(this, "list-add", ListMembership.Direction.ADD),
-                new ListMembership(this, "list-remove", ListMembership.Direction.REMOVE),
-                new ListMembership(this, "audience", null),
-                new ContactDelete(this)}) {
-            actions.put(action.name(), action);
-        }
-    }
 
     @Override
     public Action action(String name) {
-        Action action = actions.get(name);
-        if (action == null) {
-            throw new IllegalArgumentException("Emarsys has no action '" + name + "'; its actions are " + actions.keySet());
-        }
-        return action;
+        return actions.get(name);
     }
 
     @Override
     public Set<String> actionNames() {
-        return actions.keySet();
+        return actions.names();
     }
 
     @Override

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
@@ -70,10 +71,8 @@ final class ListMembership implements Action {
 
     @Override
     public List<Item> prepare(Input input) {
-        JsonNode event = input.event();
-        String audienceKey = event.path("context").path("personas").path("computation_key").asText(
-                event.path("properties").path("audience_key").asText(""));
-        Direction direction = fixed != null ? fixed : audienceDirection(event, audienceKey);
+        String audienceKey = Audiences.key(input.event());
+        Direction direction = fixed != null ? fixed : audienceDirection(input.event());
         if (direction == null) {
             return List.of();
         }
@@ -88,16 +87,9 @@ final class ListMembership implements Action {
     }
 
     /** Add on entry, remove on exit; null when the event says neither. */
-    private static Direction audienceDirection(JsonNode event, String audienceKey) {
-        if ("identify".equals(event.path("type").asText())) {
-            JsonNode member = event.path("traits").path(audienceKey);
-            return member.isBoolean() ? (member.asBoolean() ? Direction.ADD : Direction.REMOVE) : null;
-        }
-        return switch (event.path("event").asText()) {
-            case "Audience Entered" -> Direction.ADD;
-            case "Audience Exited" -> Direction.REMOVE;
-            default -> null;
-        };
+    private static Direction audienceDirection(JsonNode event) {
+        Boolean member = Audiences.membership(event);
+        return member == null ? null : member ? Direction.ADD : Direction.REMOVE;
     }
 
     @Override

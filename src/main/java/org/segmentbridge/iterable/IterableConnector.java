@@ -11,7 +11,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
@@ -41,31 +41,21 @@ public final class IterableConnector implements Connector {
     private static final Pattern DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}.*");
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private final Map<String, Action> actions = new LinkedHashMap<>();
+    private final Actions actions = new Actions("Iterable",
+            new UpdateEmail(), new UserUpdate(false), new UserUpdate(true), new TrackEvent(false), new TrackEvent(true),
+            new Commerce(true), new Commerce(false),
+            new ListMembership(this, "list-subscribe", Boolean.TRUE), new ListMembership(this, "list-unsubscribe", Boolean.FALSE),
+            new ListMembership(this, "audience", null), new Unsubscribe(), new Erase());
     private final Map<String, Long> lists = new ConcurrentHashMap<>();
-
-    public IterableConnector() {
-        for (Action action : new Action[] {
-                new UpdateEmail(), new UserUpdate(false), new UserUpdate(true), new TrackEvent(false), new TrackEvent(true),
-                new Commerce(true), new Commerce(false),
-                new ListMembership(this, "list-subscribe", Boolean.TRUE), new ListMembership(this, "list-unsubscribe", Boolean.FALSE),
-                new ListMembership(this, "audience", null), new Unsubscribe(), new Erase()}) {
-            actions.put(action.name(), action);
-        }
-    }
 
     @Override
     public Action action(String name) {
-        Action action = actions.get(name);
-        if (action == null) {
-            throw new IllegalArgumentException("Iterable has no action '" + name + "'; its actions are " + actions.keySet());
-        }
-        return action;
+        return actions.get(name);
     }
 
     @Override
     public Set<String> actionNames() {
-        return actions.keySet();
+        return actions.names();
     }
 
     @Override

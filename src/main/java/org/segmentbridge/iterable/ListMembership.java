@@ -7,6 +7,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
@@ -51,9 +52,8 @@ final class ListMembership implements Action {
     @Override
     public List<Item> prepare(Input input) {
         JsonNode event = input.event();
-        String audience = event.path("context").path("personas").path("computation_key").asText(
-                event.path("properties").path("audience_key").asText(""));
-        Boolean join = subscribe != null ? subscribe : membership(event, audience);
+        String audience = Audiences.key(event);
+        Boolean join = subscribe != null ? subscribe : Audiences.membership(event);
         if (join == null) {
             return List.of();
         }
@@ -63,18 +63,6 @@ final class ListMembership implements Action {
         }
         ObjectNode subscriber = IterableConnector.identifier(input, name);
         return List.of(new Item((join ? "subscribe:" : "unsubscribe:") + list, event.path("messageId").asText(), subscriber));
-    }
-
-    private static Boolean membership(JsonNode event, String audience) {
-        if ("identify".equals(event.path("type").asText())) {
-            JsonNode member = event.path("traits").path(audience);
-            return member.isBoolean() ? member.asBoolean() : null;
-        }
-        return switch (event.path("event").asText()) {
-            case "Audience Entered" -> true;
-            case "Audience Exited" -> false;
-            default -> null;
-        };
     }
 
     @Override

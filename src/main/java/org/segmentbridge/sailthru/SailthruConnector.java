@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -14,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
@@ -26,29 +26,19 @@ public final class SailthruConnector implements Connector {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private final Map<String, Action> actions = new LinkedHashMap<>();
-
-    public SailthruConnector() {
-        for (Action action : new Action[] {
-                new UserUpdate("user", UserUpdate.Kind.VARS), new UserUpdate("audience", UserUpdate.Kind.AUDIENCE),
-                new UserUpdate("optout", UserUpdate.Kind.OPTOUT), new CustomEvent(),
-                new Purchase(this, false), new Purchase(this, true), new UserDelete()}) {
-            actions.put(action.name(), action);
-        }
-    }
+    private final Actions actions = new Actions("Sailthru",
+            new UserUpdate("user", UserUpdate.Kind.VARS), new UserUpdate("audience", UserUpdate.Kind.AUDIENCE),
+            new UserUpdate("optout", UserUpdate.Kind.OPTOUT), new CustomEvent(),
+            new Purchase(this, false), new Purchase(this, true), new UserDelete());
 
     @Override
     public Action action(String name) {
-        Action action = actions.get(name);
-        if (action == null) {
-            throw new IllegalArgumentException("Sailthru has no action '" + name + "'; its actions are " + actions.keySet());
-        }
-        return action;
+        return actions.get(name);
     }
 
     @Override
     public Set<String> actionNames() {
-        return actions.keySet();
+        return actions.names();
     }
 
     @Override

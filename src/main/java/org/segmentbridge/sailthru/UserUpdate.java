@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.Rate;
@@ -83,10 +83,8 @@ final class UserUpdate implements Action {
                 }
             }
             case AUDIENCE -> {
-                JsonNode event = input.event();
-                String audience = event.path("context").path("personas").path("computation_key").asText(
-                        event.path("properties").path("audience_key").asText(""));
-                Boolean member = membership(event, audience);
+                String audience = Audiences.key(input.event());
+                Boolean member = Audiences.membership(input.event());
                 if (member == null || audience.isEmpty()) {
                     return List.of();
                 }
@@ -95,18 +93,6 @@ final class UserUpdate implements Action {
             case OPTOUT -> user.put("optout_email", input.parameter("value", "all"));
         }
         return List.of(new Item("", input.event().path("messageId").asText(), user));
-    }
-
-    private static Boolean membership(JsonNode event, String audience) {
-        if ("identify".equals(event.path("type").asText())) {
-            JsonNode member = event.path("traits").path(audience);
-            return member.isBoolean() ? member.asBoolean() : null;
-        }
-        return switch (event.path("event").asText()) {
-            case "Audience Entered" -> true;
-            case "Audience Exited" -> false;
-            default -> null;
-        };
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
@@ -24,19 +25,16 @@ import org.segmentbridge.delivery.Verdict;
  */
 public final class SegmentConnector implements Connector {
 
-    private final Action batch = new Batch();
+    private final Actions actions = new Actions("Segment", new Batch());
 
     @Override
     public Action action(String name) {
-        if (!"batch".equals(name)) {
-            throw new IllegalArgumentException("Segment has no action '" + name + "'; its action is batch");
-        }
-        return batch;
+        return actions.get(name);
     }
 
     @Override
     public Set<String> actionNames() {
-        return Set.of("batch");
+        return actions.names();
     }
 
     @Override

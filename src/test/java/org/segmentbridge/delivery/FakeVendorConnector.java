@@ -24,20 +24,16 @@ public final class FakeVendorConnector implements Connector {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Map<String, Action> actions = Map.of("single", new Single(), "bulk", new Bulk());
+    private final Actions actions = new Actions("the fake vendor", new Single(), new Bulk());
 
     @Override
     public Action action(String name) {
-        Action action = actions.get(name);
-        if (action == null) {
-            throw new IllegalArgumentException("the fake vendor has no action '" + name + "'; it has " + actions.keySet());
-        }
-        return action;
+        return actions.get(name);
     }
 
     @Override
     public Set<String> actionNames() {
-        return actions.keySet();
+        return actions.names();
     }
 
     @Override
