@@ -8,10 +8,17 @@ import java.util.Set;
  */
 public interface Connector {
 
-    /** @throws IllegalArgumentException naming the known actions when there is no such action */
-    Action action(String name);
+    /** The connector's actions by name. */
+    Actions actions();
 
-    Set<String> actionNames();
+    /** @throws IllegalArgumentException naming the known actions when there is no such action */
+    default Action action(String name) {
+        return actions().get(name);
+    }
+
+    default Set<String> actionNames() {
+        return actions().names();
+    }
 
     /** Without credentials a destination runs in dry-run: requests are built and recorded, never sent. */
     boolean hasCredentials(DestinationSettings settings);

@@ -190,11 +190,11 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
     /** The event waits, durably, until its person's key is known; then it is queued for this destination again. */
     private void park(Ticket ticket, String why) {
         try {
-            JsonNode event = JSON.readTree(ticket.eventJson());
+            JsonNode event = ticket.event();
             IdentityStore.Person person = identity.findOrCreate(event.path("userId").asText(null), event.path("anonymousId").asText(null));
             pendingEvents.park(settings.name(), person.id(), ticket.messageId(), ticket.eventJson(), why);
             metrics.parked();
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             deadLetterUnsent(ticket, "identity", "could not wait for the person's key (" + why + "): " + e.getMessage());
         }
     }
@@ -206,18 +206,13 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
      * which such flags enable by name.
      */
     private boolean disabledByIntegrations(Ticket ticket) {
-        try {
-            JsonNode integrations = JSON.readTree(ticket.eventJson()).path("integrations");
-            for (java.util.Iterator<Map.Entry<String, JsonNode>> it = integrations.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> flag = it.next();
-                if (flag.getKey().equalsIgnoreCase(settings.name()) && flag.getValue().isBoolean() && !flag.getValue().asBoolean()) {
-                    return true;
-                }
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = ticket.event().path("integrations").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> flag = it.next();
+            if (flag.getKey().equalsIgnoreCase(settings.name()) && flag.getValue().isBoolean() && !flag.getValue().asBoolean()) {
+                return true;
             }
-            return false;
-        } catch (IOException e) {
-            return false;
         }
+        return false;
     }
 
     private Ticket ticketFor(Message message) throws JMSException, IOException {

@@ -17,6 +17,7 @@ public final class Ticket {
     private final String eventType;
     private final String eventName;
     private final String eventJson;
+    private final com.fasterxml.jackson.databind.JsonNode event;
     private final String personKey;
     private final Object queueMessage;
     private final List<DeliveryItem> items = new ArrayList<>();
@@ -27,6 +28,7 @@ public final class Ticket {
         this.messageId = event.path("messageId").asText("");
         this.eventType = event.path("type").asText("");
         this.eventName = event.hasNonNull("event") ? event.get("event").asText() : null;
+        this.event = event;
         this.eventJson = eventJson;
         this.personKey = personKey;
         this.queueMessage = queueMessage;
@@ -57,6 +59,11 @@ public final class Ticket {
     /** The track's {@code event}, or null. */
     String eventName() {
         return eventName;
+    }
+
+    /** The event, parsed once when it was read. */
+    com.fasterxml.jackson.databind.JsonNode event() {
+        return event;
     }
 
     String eventJson() {

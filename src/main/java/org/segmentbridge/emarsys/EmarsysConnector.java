@@ -29,13 +29,8 @@ public final class EmarsysConnector implements Connector {
     private volatile Optional<EmarsysAuth> auth;
 
     @Override
-    public Action action(String name) {
-        return actions.get(name);
-    }
-
-    @Override
-    public Set<String> actionNames() {
-        return actions.names();
+    public Actions actions() {
+        return actions;
     }
 
     @Override

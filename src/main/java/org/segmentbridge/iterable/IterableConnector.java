@@ -49,13 +49,8 @@ public final class IterableConnector implements Connector {
     private final Map<String, Long> lists = new ConcurrentHashMap<>();
 
     @Override
-    public Action action(String name) {
-        return actions.get(name);
-    }
-
-    @Override
-    public Set<String> actionNames() {
-        return actions.names();
+    public Actions actions() {
+        return actions;
     }
 
     @Override

@@ -32,13 +32,8 @@ public final class SailthruConnector implements Connector {
             new Purchase(this, false), new Purchase(this, true), new UserDelete());
 
     @Override
-    public Action action(String name) {
-        return actions.get(name);
-    }
-
-    @Override
-    public Set<String> actionNames() {
-        return actions.names();
+    public Actions actions() {
+        return actions;
     }
 
     @Override

@@ -28,13 +28,8 @@ public final class SegmentConnector implements Connector {
     private final Actions actions = new Actions("Segment", new Batch());
 
     @Override
-    public Action action(String name) {
-        return actions.get(name);
-    }
-
-    @Override
-    public Set<String> actionNames() {
-        return actions.names();
+    public Actions actions() {
+        return actions;
     }
 
     @Override

@@ -3,7 +3,6 @@ package org.segmentbridge.delivery;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,13 +26,8 @@ public final class FakeVendorConnector implements Connector {
     private final Actions actions = new Actions("the fake vendor", new Single(), new Bulk());
 
     @Override
-    public Action action(String name) {
-        return actions.get(name);
-    }
-
-    @Override
-    public Set<String> actionNames() {
-        return actions.names();
+    public Actions actions() {
+        return actions;
     }
 
     @Override
