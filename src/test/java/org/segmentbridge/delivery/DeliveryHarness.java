@@ -140,14 +140,7 @@ public final class DeliveryHarness implements AutoCloseable {
 
     /** Dead letters of a destination for one messageId, as the admin endpoint lists them. */
     List<JsonNode> deadLetters(String destination, String messageId) {
-        JsonNode list = RunningBridge.json(bridge.get("/admin/dead-letters?destination=" + destination + "&limit=1000", admin()));
-        java.util.List<JsonNode> matching = new java.util.ArrayList<>();
-        list.path("deadLetters").forEach(letter -> {
-            if (messageId.equals(letter.path("messageId").asText())) {
-                matching.add(letter);
-            }
-        });
-        return matching;
+        return bridge.deadLetters(destination, messageId, ADMIN_TOKEN);
     }
 
     /** Ids of the members or event carried by each request the fake received on a path, oldest first. */

@@ -120,15 +120,7 @@ final class EmarsysFake implements AutoCloseable {
     }
 
     List<JsonNode> deadLetters(String messageId) {
-        JsonNode list = RunningBridge.json(bridge.get("/admin/dead-letters?destination=emarsys&limit=1000",
-                "Authorization", "Bearer " + ADMIN_TOKEN));
-        List<JsonNode> matching = new java.util.ArrayList<>();
-        list.path("deadLetters").forEach(letter -> {
-            if (messageId.equals(letter.path("messageId").asText())) {
-                matching.add(letter);
-            }
-        });
-        return matching;
+        return bridge.deadLetters("emarsys", messageId, ADMIN_TOKEN);
     }
 
     static JsonNode json(String text) {

@@ -85,14 +85,9 @@ class IterableWebhookIntakeTest {
         return who + "." + UUID.randomUUID() + "@example.com";
     }
 
-    private static List<RunningBridge.QueuedEvent> queuedFor(RunningBridge target, String destination, String email) {
-        return target.queued(destination).stream()
-                .filter(event -> email.equals(event.body().path("context").path("traits").path("email").asText(null)))
-                .toList();
-    }
 
     private static List<JsonNode> storedFor(String email) {
-        return queuedFor(bridge, "segment", email).stream().map(RunningBridge.QueuedEvent::body).toList();
+        return bridge.queuedWithEmail("segment", email).stream().map(RunningBridge.QueuedEvent::body).toList();
     }
 
     private static JsonNode withoutReceivedAt(JsonNode stored) {
@@ -126,12 +121,12 @@ class IterableWebhookIntakeTest {
     }
 
     private static void assertOnlyOnTheSegmentQueue(String email) {
-        assertThat(queuedFor(bridge, "segment", email)).isNotEmpty().allSatisfy(event -> {
+        assertThat(bridge.queuedWithEmail("segment", email)).isNotEmpty().allSatisfy(event -> {
             assertThat(event.properties()).containsEntry("receivedVia", "iterable-webhook");
             assertThat(event.properties()).containsEntry("eventMessageId", event.body().path("messageId").asText());
         });
         for (String other : OTHER_DESTINATIONS) {
-            assertThat(queuedFor(bridge, other, email)).as(other).isEmpty();
+            assertThat(bridge.queuedWithEmail(other, email)).as(other).isEmpty();
         }
     }
 
@@ -340,7 +335,7 @@ class IterableWebhookIntakeTest {
 
             assertThat(response.statusCode()).isEqualTo(401);
             assertThat(RunningBridge.json(response).path("error").asText()).contains("ITERABLE_WEBHOOK_TOKEN");
-            assertThat(queuedFor(unconfigured, "segment", email)).isEmpty();
+            assertThat(unconfigured.queuedWithEmail("segment", email)).isEmpty();
         }
     }
 
@@ -379,7 +374,7 @@ class IterableWebhookIntakeTest {
 
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             for (String destination : List.of("emarsys", "iterable")) {
-                assertThat(queuedFor(withoutSegment, destination, email)).as(destination).isEmpty();
+                assertThat(withoutSegment.queuedWithEmail(destination, email)).as(destination).isEmpty();
             }
         }
     }

@@ -95,15 +95,9 @@ class SailthruPostbackIntakeTest {
         return who + "." + UUID.randomUUID() + "@example.com";
     }
 
-    /** What a destination's queue holds for this email, oldest first. */
-    private static List<RunningBridge.QueuedEvent> queuedFor(RunningBridge target, String destination, String email) {
-        return target.queued(destination).stream()
-                .filter(event -> email.equals(event.body().path("context").path("traits").path("email").asText(null)))
-                .toList();
-    }
 
     private static List<JsonNode> storedFor(String email) {
-        return queuedFor(bridge, "segment", email).stream().map(RunningBridge.QueuedEvent::body).toList();
+        return bridge.queuedWithEmail("segment", email).stream().map(RunningBridge.QueuedEvent::body).toList();
     }
 
     /** The event without what the bridge generates per request, after checking that those are there. */
@@ -162,12 +156,12 @@ class SailthruPostbackIntakeTest {
                 + common(email, anonymous(email)) + ",\"event\":\"Unsubscribed\",\"properties\":{\"mode\":\"all\","
                 + "\"list_name\":\"Weekly Digest\",\"blast_id\":\"4711\",\"reason\":\"too many emails\"}}"));
         assertThat(stored.get(0).path("messageId").asText()).isNotEqualTo(stored.get(1).path("messageId").asText());
-        assertThat(queuedFor(bridge, "segment", email)).allSatisfy(event -> {
+        assertThat(bridge.queuedWithEmail("segment", email)).allSatisfy(event -> {
             assertThat(event.properties()).containsEntry("receivedVia", "sailthru-postback");
             assertThat(event.properties()).containsEntry("eventMessageId", event.body().path("messageId").asText());
         });
         for (String other : OTHER_DESTINATIONS) {
-            assertThat(queuedFor(bridge, other, email)).as(other).isEmpty();
+            assertThat(bridge.queuedWithEmail(other, email)).as(other).isEmpty();
         }
     }
 
@@ -330,7 +324,7 @@ class SailthruPostbackIntakeTest {
 
             assertThat(response.statusCode()).isEqualTo(401);
             assertThat(RunningBridge.json(response).path("error").asText()).contains("SAILTHRU_API_SECRET");
-            assertThat(queuedFor(unconfigured, "segment", email)).isEmpty();
+            assertThat(unconfigured.queuedWithEmail("segment", email)).isEmpty();
         }
     }
 
@@ -344,7 +338,7 @@ class SailthruPostbackIntakeTest {
 
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             for (String destination : List.of("emarsys", "sailthru")) {
-                assertThat(queuedFor(withoutSegment, destination, email)).as(destination).isEmpty();
+                assertThat(withoutSegment.queuedWithEmail(destination, email)).as(destination).isEmpty();
             }
         }
     }

@@ -147,14 +147,7 @@ final class IterableFake implements AutoCloseable {
     }
 
     List<JsonNode> deadLetters(String messageId) {
-        List<JsonNode> matching = new java.util.ArrayList<>();
-        RunningBridge.json(bridge.get("/admin/dead-letters?destination=iterable", "Authorization", "Bearer " + ADMIN))
-                .path("deadLetters").forEach(letter -> {
-                    if (messageId.equals(letter.path("messageId").asText())) {
-                        matching.add(letter);
-                    }
-                });
-        return matching;
+        return bridge.deadLetters("iterable", messageId, ADMIN);
     }
 
     static JsonNode json(String text) {

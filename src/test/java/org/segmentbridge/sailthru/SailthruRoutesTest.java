@@ -126,14 +126,7 @@ class SailthruRoutesTest {
     }
 
     private static List<JsonNode> deadLetters(String messageId) {
-        List<JsonNode> matching = new ArrayList<>();
-        RunningBridge.json(bridge.get("/admin/dead-letters?destination=sailthru", "Authorization", "Bearer " + ADMIN))
-                .path("deadLetters").forEach(letter -> {
-                    if (messageId.equals(letter.path("messageId").asText())) {
-                        matching.add(letter);
-                    }
-                });
-        return matching;
+        return bridge.deadLetters("sailthru", messageId, ADMIN);
     }
 
     @Test

@@ -228,6 +228,25 @@ public final class RunningBridge implements AutoCloseable {
                 .filter(body -> value.equals(body.path(field).asText(null))).toList();
     }
 
+    /** The queued events of one destination that concern this email ({@code context.traits.email}), oldest first. */
+    public List<QueuedEvent> queuedWithEmail(String destination, String email) {
+        return queued(destination).stream()
+                .filter(event -> email.equals(event.body().path("context").path("traits").path("email").asText(null)))
+                .toList();
+    }
+
+    /** Dead letters of a destination for one messageId, as the admin endpoint lists them. */
+    public List<JsonNode> deadLetters(String destination, String messageId, String adminToken) {
+        List<JsonNode> matching = new ArrayList<>();
+        json(get("/admin/dead-letters?destination=" + destination + "&limit=1000", "Authorization", "Bearer " + adminToken))
+                .path("deadLetters").forEach(letter -> {
+                    if (messageId.equals(letter.path("messageId").asText())) {
+                        matching.add(letter);
+                    }
+                });
+        return matching;
+    }
+
     // ---- Lifecycle ----------------------------------------------------------------------------------------------
 
     private void awaitHealthy() {
