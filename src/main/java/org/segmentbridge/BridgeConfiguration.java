@@ -24,6 +24,12 @@ import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.mapping.Mappings;
+import org.segmentbridge.privacy.ConsentComponent;
+import org.segmentbridge.privacy.ErasureSteps;
+import org.segmentbridge.privacy.Privacy;
+import org.segmentbridge.privacy.PrivacyAudit;
+import org.segmentbridge.privacy.PrivacyRoutes;
+import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.StateStore;
@@ -80,23 +86,31 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("crossing", new CrossingComponent(stateStore, identity));
         context.addComponent("once", CrossingComponent.once(stateStore, identity));
 
+        MeterRegistry meters = java.util.Optional.ofNullable(context.getRegistry().findSingleByType(MeterRegistry.class))
+                .orElseGet(io.micrometer.core.instrument.simple.SimpleMeterRegistry::new);
+        Privacy privacy = new Privacy(stateStore, identity, new SuppressionStore(stateStore), new PrivacyAudit(stateStore),
+                settings.resolvedKeyField(), meters);
+        context.addComponent("consent", new ConsentComponent(privacy, meters));
+        context.getRegistry().bind("privacy", privacy);
+
         EventRoutes eventRoutes = new EventRoutes();
         context.getRegistry().bind("eventRoutes", eventRoutes);
         context.addComponent("events", new EventsComponent(eventRoutes, settings.destinations()));
         context.addComponent("deliver", new DeliverComponent());
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
-                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()));
+                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(privacy, meters));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
 
         if (mode == Mode.RUN) {
-            serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery);
+            serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery, privacy);
         }
     }
 
     /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */
     private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EmbeddedBroker broker,
-                              EventQueue queue, IdentityStore identity, PendingEvents pendingEvents, DeliveryService delivery)
+                              EventQueue queue, IdentityStore identity, PendingEvents pendingEvents, DeliveryService delivery,
+                              Privacy privacy)
             throws Exception {
         context.addService(broker, true, true);
         context.getRegistry().bind("eventBroker", broker);
@@ -106,10 +120,11 @@ public class BridgeConfiguration implements CamelConfiguration {
         health.register(new StateStoreHealthCheck(stateStore));
         health.register(new QueueHealthCheck(broker));
 
-        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents);
+        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents, privacy);
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
+        context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy, intake.intake()));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override

@@ -19,6 +19,7 @@ import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.RequestPreview;
 import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.intake.IntakeRejected;
 import org.segmentbridge.intake.SegmentEvents;
 import org.segmentbridge.mapping.MappingFileException;
@@ -92,7 +93,8 @@ final class Tools {
             out.println("try: " + events.size() + " event(s) from " + file + " (nothing is sent)");
             new RequestPreview(context.getRegistry().lookupByNameAndType("deliveryService", DeliveryService.class),
                     context.getRegistry().lookupByNameAndType("eventRoutes", EventRoutes.class),
-                    context.getRegistry().lookupByNameAndType("identityStore", IdentityStore.class)).print(events, out);
+                    context.getRegistry().lookupByNameAndType("identityStore", IdentityStore.class),
+                    context.getRegistry().lookupByNameAndType("privacy", Privacy.class)::screenAlone).print(events, out);
             return 0;
         } catch (Exception e) {
             out.println("try failed:");

@@ -1,16 +1,12 @@
 package org.segmentbridge.admin;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.camel.Exchange;
 import org.apache.camel.Message;
-import org.apache.camel.builder.RouteBuilder;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
@@ -19,17 +15,12 @@ import org.segmentbridge.delivery.DryRunRecorder;
  * Operator endpoints under {@code /admin}, behind {@code Authorization: Bearer <BRIDGE_ADMIN_TOKEN>}: dead letters
  * (list, replay one, replay all or one destination's, discard) and the requests recorded in dry-run.
  */
-public class AdminRoutes extends RouteBuilder {
+public class AdminRoutes extends AdminRouteBuilder {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int DEFAULT_LIMIT = 100;
-    private static final int MAX_LIMIT = 1000;
-
-    private final Optional<byte[]> token;
     private final DeliveryService delivery;
 
     public AdminRoutes(Optional<String> token, DeliveryService delivery) {
-        this.token = token.map(value -> value.getBytes(StandardCharsets.UTF_8));
+        super(token);
         this.delivery = delivery;
     }
 
@@ -110,67 +101,4 @@ public class AdminRoutes extends RouteBuilder {
         return delivery.deadLetters().find(id).orElseThrow(() -> new AdminError(404, "no dead letter with id " + id));
     }
 
-    private static int limit(Message request) {
-        String value = request.getHeader("limit", String.class);
-        if (value == null) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(value);
-            if (limit > 0 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new AdminError(400, "limit must be a whole number from 1 to " + MAX_LIMIT + ", got '" + value + "'");
-    }
-
-    @FunctionalInterface
-    private interface Handler {
-        JsonNode handle() throws Exception;
-    }
-
-    private void answer(Exchange exchange, Handler handler) {
-        Message message = exchange.getMessage();
-        int status = 200;
-        JsonNode reply;
-        try {
-            authorize(message.getHeader("Authorization", String.class));
-            reply = handler.handle();
-        } catch (AdminError error) {
-            status = error.status;
-            reply = JSON.createObjectNode().put("error", error.getMessage());
-        } catch (Exception e) {
-            log.error("Admin request failed", e);
-            status = 500;
-            reply = JSON.createObjectNode().put("error", "the request failed: " + e.getMessage());
-        }
-        message.removeHeaders("*");
-        message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        message.setBody(reply.toString());
-    }
-
-    private void authorize(String authorization) {
-        if (token.isEmpty()) {
-            throw new AdminError(401, "the admin endpoints are disabled: no admin token is configured (set BRIDGE_ADMIN_TOKEN)");
-        }
-        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw new AdminError(401, "missing admin token: send Authorization: Bearer <BRIDGE_ADMIN_TOKEN>");
-        }
-        byte[] presented = authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        if (!MessageDigest.isEqual(token.get(), presented)) {
-            throw new AdminError(401, "invalid admin token");
-        }
-    }
-
-    private static final class AdminError extends RuntimeException {
-        final int status;
-
-        AdminError(int status, String message) {
-            super(message, null, false, false);
-            this.status = status;
-        }
-    }
 }

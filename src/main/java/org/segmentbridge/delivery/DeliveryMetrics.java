@@ -32,9 +32,10 @@ final class DeliveryMetrics {
                 .tag("destination", destination).register(registry).increment();
     }
 
-    void skippedByIntegrations() {
-        Counter.builder("bridge.delivery.events.skipped").description("Events whose integrations flags keep them from the destination")
-                .tag("destination", destination).tag("reason", "integrations").register(registry).increment();
+    /** @param reason {@code integrations} (the event's flags keep it away) or {@code erased} (its person was erased) */
+    void skipped(String reason) {
+        Counter.builder("bridge.delivery.events.skipped").description("Events kept from the destination's routes")
+                .tag("destination", destination).tag("reason", reason).register(registry).increment();
     }
 
     void parked() {

@@ -36,13 +36,14 @@ public final class DeliveryService {
     private final PendingEvents pendingEvents;
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
+    private final DeliveryObserver observer;
     private final Pacers pacers = new Pacers();
     private final Map<String, Prepared> prepared = new LinkedHashMap<>();
     private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
 
     public DeliveryService(CamelContext camel, List<String> destinations, EmbeddedBroker broker, EventQueue queue,
                            EventRoutes routes, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
-                           DryRunRecorder dryRun) {
+                           DryRunRecorder dryRun, DeliveryObserver observer) {
         this.camel = camel;
         this.destinations = destinations;
         this.broker = broker;
@@ -52,6 +53,7 @@ public final class DeliveryService {
         this.pendingEvents = pendingEvents;
         this.deadLetters = deadLetters;
         this.dryRun = dryRun;
+        this.observer = observer;
     }
 
     /**
@@ -121,7 +123,7 @@ public final class DeliveryService {
                 return;
             }
             DestinationDelivery delivery = new DestinationDelivery(ready.settings(), ready.connector(), routes, identity,
-                    pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), pacers, broker.directConnectionFactory());
+                    pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), observer, pacers, broker.directConnectionFactory());
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
             delivery.start();

@@ -63,6 +63,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
     private final DeliveryMetrics metrics;
+    private final DeliveryObserver observer;
     private final RequestPacer destinationPacer;
     private final Map<String, RequestPacer> endpointPacers;
     private final boolean recordOnly;
@@ -81,7 +82,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, IdentityStore identity,
                         PendingEvents pendingEvents, DeadLetters deadLetters, DryRunRecorder dryRun, DeliveryMetrics metrics,
-                        Pacers pacers, ConnectionFactory queueConnections) {
+                        DeliveryObserver observer, Pacers pacers, ConnectionFactory queueConnections) {
         this.settings = settings;
         this.connector = connector;
         this.routes = routes;
@@ -90,6 +91,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         this.deadLetters = deadLetters;
         this.dryRun = dryRun;
         this.metrics = metrics;
+        this.observer = observer;
         this.recordOnly = switch (settings.dryRun()) {
             case TRUE -> true;
             case FALSE -> false;
@@ -145,7 +147,12 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             return;
         }
         if (disabledByIntegrations(ticket)) {
-            metrics.skippedByIntegrations();
+            metrics.skipped("integrations");
+            reader.finished(message);
+            return;
+        }
+        if (!observer.admits(ticket.event())) {
+            metrics.skipped("erased");
             reader.finished(message);
             return;
         }
@@ -168,6 +175,8 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         }
         if (ticket.items().isEmpty()) {
             metrics.eventsWithoutItems();
+            observer.settled(settings.name(), "", ticket.event(), DeliveryObserver.Settlement.NOT_ROUTED, 0,
+                    "no route of " + settings.name() + " made a call for this event");
             reader.finished(message);
             return;
         }
@@ -397,6 +406,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             } else if (verdict instanceof Verdict.Skipped skipped) {
                 LOG.info("Destination {}: skipped {} for messageId {}: {}", settings.name(), item.action().name(),
                         item.ticket().messageId(), skipped.reason());
+                settled(item, DeliveryObserver.Settlement.SKIPPED, answer.status(), skipped.reason());
                 delivered(item, DeliveryMetrics.Outcome.SKIPPED);
             } else if (verdict instanceof Verdict.Failed failed) {
                 deadLetter(item, failed.status(), failed.code(), failed.message());
@@ -407,6 +417,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
                     toSplit.add(item);
                 }
             } else {
+                settled(item, DeliveryObserver.Settlement.DELIVERED, answer.status(), "HTTP " + answer.status());
                 delivered(item, DeliveryMetrics.Outcome.DELIVERED);
             }
         }
@@ -432,7 +443,10 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         OutboundRequest shown = connector.masked(request);
         dryRun.record(new DryRunRecorder.Recorded(Instant.now(), settings.name(), batch.action.name(), batch.items.size(), shown));
         LOG.info("Destination {} (dry-run): {} {} with {} item(s)", settings.name(), shown.method(), shown.uri(), batch.items.size());
-        batch.items.forEach(item -> delivered(item, DeliveryMetrics.Outcome.DRY_RUN));
+        batch.items.forEach(item -> {
+            settled(item, DeliveryObserver.Settlement.RECORDED, 0, "dry-run: the request was recorded, not sent");
+            delivered(item, DeliveryMetrics.Outcome.DRY_RUN);
+        });
     }
 
     private void delivered(DeliveryItem item, DeliveryMetrics.Outcome outcome) {
@@ -449,6 +463,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             return;
         }
         metrics.items(item.action().name(), DeliveryMetrics.Outcome.RETRIED, 1);
+        settled(item, DeliveryObserver.Settlement.RETRYING, status, reason);
         Duration delay = Duration.ofMillis(backoff.apply(item.attempts()));
         if (notBefore.compareTo(delay) > 0) {
             delay = notBefore;
@@ -480,6 +495,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         LOG.warn("Destination {}: dead-lettered {} for messageId {} after {} attempt(s): {}", settings.name(),
                 item.action().name(), item.ticket().messageId(), item.attempts(), reason);
         metrics.items(item.action().name(), DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
+        settled(item, DeliveryObserver.Settlement.DEAD_LETTERED, status, (code == null ? "" : code + ": ") + reason);
         done(item);
     }
 
@@ -489,6 +505,18 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
                 "route_failed", reason);
         LOG.warn("Destination {}: dead-lettered messageId {}: route {} failed: {}", settings.name(), ticket.messageId(), routeId, reason);
         metrics.items("route:" + routeId, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
+        observer.settled(settings.name(), "route:" + routeId, ticket.event(), DeliveryObserver.Settlement.DEAD_LETTERED, 0,
+                "route_failed: " + reason);
+    }
+
+    private void settled(DeliveryItem item, DeliveryObserver.Settlement settlement, int status, String detail) {
+        try {
+            observer.settled(settings.name(), item.action().name(), item.ticket().event(), settlement, status, detail);
+        } catch (RuntimeException e) {
+            // What observes delivery must never stop it; the observer reports its own failures.
+            LOG.error("Destination {}: an observer failed on {} of messageId {}: {}", settings.name(), item.action().name(),
+                    item.ticket().messageId(), e.getMessage());
+        }
     }
 
     /** The item is finished: its person's next item may go, and the event is acknowledged once all its items are. */

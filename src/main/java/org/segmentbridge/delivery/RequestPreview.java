@@ -30,7 +30,16 @@ public final class RequestPreview {
     private final EventRoutes routes;
     private final IdentityStore identity;
 
-    public RequestPreview(DeliveryService delivery, EventRoutes routes, IdentityStore identity) {
+    /** What the intake does to an event before it is queued (consent and erasure marks); try has no intake. */
+    @FunctionalInterface
+    public interface IntakeScreen {
+        void screen(ObjectNode event, Instant now) throws SQLException;
+    }
+
+    private final IntakeScreen intakeScreen;
+
+    public RequestPreview(DeliveryService delivery, EventRoutes routes, IdentityStore identity, IntakeScreen intakeScreen) {
+        this.intakeScreen = intakeScreen;
         this.delivery = delivery;
         this.routes = routes;
         this.identity = identity;
@@ -52,6 +61,7 @@ public final class RequestPreview {
             int number = index + 1;
             out.println("event " + number + ": " + describe(event));
             Set<String> newlyKeyed = identity.observeAll(List.of(event), Instant.now());
+            intakeScreen.screen(event, Instant.now());
             for (String destination : connectors.keySet()) {
                 run(destination, number, event, items, waiting, out, "");
             }

@@ -89,7 +89,8 @@ public final class EmarsysConnector implements Connector {
             return mapped.asText();
         }
         throw new org.segmentbridge.delivery.ActionException("emarsys " + action + " needs the contact's key (field "
-                + keyField(input) + "): put identity:require-key before it, or map the key field");
+                + keyField(input) + "), and neither the event nor the identity store has one: put identity:require-key "
+                + "before it to wait for the key, or map the key field");
     }
 
     /** Splits a batch key made of several parts. */

@@ -6,11 +6,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.queue.EventQueue.QueuedEvent;
 import org.segmentbridge.state.StateStore;
@@ -32,44 +32,73 @@ public class Intake {
     private final MessageLedger ledger;
     private final EventQueue queue;
     private final IntakeMetrics metrics;
+    private final Privacy privacy;
 
     Intake(StateStore stateStore, IdentityStore identity, PendingEvents pendingEvents, MessageLedger ledger, EventQueue queue,
-           IntakeMetrics metrics) {
+           IntakeMetrics metrics, Privacy privacy) {
         this.stateStore = stateStore;
         this.identity = identity;
         this.pendingEvents = pendingEvents;
         this.ledger = ledger;
         this.queue = queue;
         this.metrics = metrics;
+        this.privacy = privacy;
     }
 
     public record Outcome(int stored, int duplicates) {
     }
 
-    /** Stores the events for every destination. */
-    Outcome store(List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
-        return store(events, endpoint, now, fresh -> queue.publish(fresh, endpoint));
+    /** Stores events from Segment (or an operator) for every destination. */
+    public Outcome store(List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
+        return store(events, endpoint, now, (fresh, screening) -> {
+            queue.publish(queued(fresh), endpoint);
+            return fresh.size();
+        });
     }
 
-    /** Stores the events for one destination only, with the same dedupe and durability as {@link #store}. */
-    Outcome storeFor(String destination, List<ObjectNode> events, String endpoint, Instant now) throws SQLException {
-        return store(events, endpoint, now, fresh -> queue.publishTo(destination, fresh, endpoint));
+    /**
+     * Stores what a platform reported about a person. A report that changes the person's consent goes to every
+     * destination (its {@code integrations} flag keeps it from the platform it came from); a report whose consent
+     * signal changes nothing goes nowhere, which is what stops an opt-out from echoing between platforms; anything
+     * else (engagement) goes to Segment alone, when Segment is a destination.
+     */
+    public Outcome storeReport(List<ObjectNode> events, String endpoint, Instant now, boolean toSegment) throws SQLException {
+        return store(events, endpoint, now, (fresh, screening) -> {
+            if (screening.consentChanged()) {
+                queue.publish(queued(fresh), endpoint);
+                return fresh.size();
+            }
+            List<ObjectNode> engagement = fresh.stream().filter(event -> !screening.carriesConsent(event)).toList();
+            if (!toSegment || engagement.isEmpty()) {
+                return 0;
+            }
+            queue.publishTo(VendorFeedback.DESTINATION, queued(engagement), endpoint);
+            return engagement.size();
+        });
     }
 
-    private Outcome store(List<ObjectNode> events, String endpoint, Instant now, Consumer<List<QueuedEvent>> publish)
-            throws SQLException {
-        List<QueuedEvent> fresh = new ArrayList<>(events.size());
+    /** Publishes a request's fresh events once the screening has marked them; answers how many went to a queue. */
+    @FunctionalInterface
+    private interface Publisher {
+        int publish(List<ObjectNode> fresh, Privacy.Screening screening) throws SQLException;
+    }
+
+    private Outcome store(List<ObjectNode> received, String endpoint, Instant now, Publisher publisher) throws SQLException {
+        List<ObjectNode> events = privacy.withoutErased(received, endpoint);
+        List<ObjectNode> fresh = new ArrayList<>(events.size());
         Set<String> newlyKeyed = identity.observeAll(events, now);
+        Privacy.Screening screening;
+        int published;
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
             try {
                 for (ObjectNode event : events) {
-                    String messageId = event.get("messageId").asText();
-                    if (ledger.claim(transaction, messageId, now)) {
-                        fresh.add(new QueuedEvent(event.get("type").asText(), messageId, event.toString()));
+                    if (ledger.claim(transaction, event.get("messageId").asText(), now)) {
+                        fresh.add(event);
                     }
                 }
-                publish.accept(fresh);
+                screening = privacy.screen(transaction, fresh, now);
+                published = publisher.publish(fresh, screening);
             } catch (RuntimeException | SQLException e) {
                 transaction.rollback();
                 throw e;
@@ -77,17 +106,24 @@ public class Intake {
             try {
                 transaction.commit();
             } catch (SQLException e) {
-                // The events are already durable; only the dedupe record is missing, so a resend may be stored twice.
-                LOG.warn("Stored {} events but could not record their messageIds for dedupe: {}", fresh.size(), e.getMessage());
+                // The events are already durable; only their records are missing, so a resend may be stored twice.
+                LOG.warn("Stored {} events but could not record their messageIds for dedupe (nor consent or erasure records): {}",
+                        published, e.getMessage());
             }
         }
+        privacy.committed(screening);
         releaseWaitingEvents(newlyKeyed);
-        Outcome outcome = new Outcome(fresh.size(), events.size() - fresh.size());
+        Outcome outcome = new Outcome(published, events.size() - fresh.size());
         metrics.accepted(endpoint, outcome.stored());
         if (outcome.duplicates() > 0) {
             metrics.duplicates(endpoint, outcome.duplicates());
         }
         return outcome;
+    }
+
+    private static List<QueuedEvent> queued(List<ObjectNode> events) {
+        return events.stream().map(event -> new QueuedEvent(event.get("type").asText(), event.get("messageId").asText(),
+                event.toString())).toList();
     }
 
     /** Events held back for these persons' keys can go now; they follow the event that supplied the key. */

@@ -15,6 +15,7 @@ import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.StateStore;
 import org.slf4j.Logger;
@@ -33,6 +34,7 @@ public class IntakeRoutes extends RouteBuilder {
     private final EventQueue queue;
     private final IdentityStore identity;
     private final PendingEvents pendingEvents;
+    private final Privacy privacy;
 
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
@@ -41,12 +43,18 @@ public class IntakeRoutes extends RouteBuilder {
     private Intake intake;
 
     public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue, IdentityStore identity,
-                        PendingEvents pendingEvents) {
+                        PendingEvents pendingEvents, Privacy privacy) {
         this.settings = settings;
         this.stateStore = stateStore;
         this.queue = queue;
         this.identity = identity;
         this.pendingEvents = pendingEvents;
+        this.privacy = privacy;
+    }
+
+    /** Where operator requests (an erasure, a consent change) enter like any other event; set once configured. */
+    public Intake intake() {
+        return intake;
     }
 
     @Override
@@ -56,7 +64,7 @@ public class IntakeRoutes extends RouteBuilder {
             throw new IllegalStateException("no Micrometer registry: camel.metrics.enabled must be true");
         }
         intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
-                queue, new IntakeMetrics(meters));
+                queue, new IntakeMetrics(meters), privacy);
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
         sailthruPostback = new SailthruPostback(settings, intake, identity);

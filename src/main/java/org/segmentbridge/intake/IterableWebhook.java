@@ -77,9 +77,6 @@ final class IterableWebhook {
             feedback.ignored(eventName);
             return new Intake.Outcome(0, 0);
         }
-        if (!feedback.kept()) {
-            return new Intake.Outcome(0, 0);
-        }
         Instant now = Instant.now();
         VendorFeedback.Recipient recipient = feedback.recipient(email, userId(webhook), createdAt(dataFields, now),
                 kind -> messageId(eventName, email, dataFields, kind));

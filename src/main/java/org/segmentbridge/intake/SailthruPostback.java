@@ -53,7 +53,7 @@ final class SailthruPostback {
                     + String.join(", ", ACTIONS.stream().sorted().toList()));
         }
         // A verify postback only confirms that Sailthru sent a message; it changes nothing about the person.
-        if ("verify".equals(action) || !feedback.kept()) {
+        if ("verify".equals(action)) {
             return new Intake.Outcome(0, 0);
         }
         Instant now = Instant.now();

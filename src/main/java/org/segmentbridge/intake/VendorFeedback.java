@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What an email platform reports back about a recipient (Sailthru's postbacks, Iterable's system webhooks), as
- * Segment events stored for the {@code segment} destination only: what changed in the platform flows back to
- * Segment, and never back into the platform it came from.
+ * Segment events: engagement flows back to Segment; a consent change flows to Segment and to every other platform
+ * (see {@link Intake#storeReport}); nothing goes back into the platform it came from.
  */
 final class VendorFeedback {
 
@@ -49,14 +49,6 @@ final class VendorFeedback {
         this.segmentIsDestination = settings.destinations().contains(DESTINATION);
     }
 
-    /** False when nothing would send the events on to Segment; the caller then acknowledges without storing. */
-    boolean kept() {
-        if (!segmentIsDestination && warnedNoSegment.compareAndSet(false, true)) {
-            LOG.warn("{} events on {} are acknowledged but not kept: '{}' is not in bridge.destinations, so nothing "
-                    + "would send them on to Segment", vendor, endpoint, DESTINATION);
-        }
-        return segmentIsDestination;
-    }
 
     /**
      * The person the platform reports about: {@code userId} when the platform knows it, else the identity store's
@@ -73,7 +65,11 @@ final class VendorFeedback {
         for (ObjectNode event : events) {
             SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
         }
-        return intake.storeFor(DESTINATION, events, endpoint, now);
+        if (!segmentIsDestination && warnedNoSegment.compareAndSet(false, true)) {
+            LOG.warn("{} engagement on {} is acknowledged but not kept: '{}' is not in bridge.destinations, so nothing "
+                    + "would send it on to Segment (consent changes still reach the other platforms)", vendor, endpoint, DESTINATION);
+        }
+        return intake.storeReport(events, endpoint, now, segmentIsDestination);
     }
 
     /** Counts a report acknowledged without any event, e.g. of a kind Segment's spec has no event for. */

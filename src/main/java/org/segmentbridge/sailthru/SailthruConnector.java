@@ -86,7 +86,8 @@ public final class SailthruConnector implements Connector {
 
     static String requireEmail(Action.Input input, String action) {
         return email(input).orElseThrow(() -> new ActionException("sailthru " + action
-                + " needs the person's email: put identity:require-key before it"));
+                + " needs the person's email, and neither the event nor the identity store has one: put identity:require-key "
+                + "before it to wait for the email"));
     }
 
     /** Sailthru vars are flat: nested objects and arrays become keys joined with '_' (arrays by index). */

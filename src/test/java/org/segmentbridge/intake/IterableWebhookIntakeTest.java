@@ -93,6 +93,7 @@ class IterableWebhookIntakeTest {
     private static JsonNode withoutReceivedAt(JsonNode stored) {
         ObjectNode copy = stored.deepCopy();
         assertThat(copy.remove("receivedAt").asText()).endsWith("Z");
+        ((ObjectNode) copy.path("context")).remove("bridge");
         return copy;
     }
 
@@ -127,6 +128,15 @@ class IterableWebhookIntakeTest {
         });
         for (String other : OTHER_DESTINATIONS) {
             assertThat(bridge.queuedWithEmail(other, email)).as(other).isEmpty();
+        }
+    }
+
+    /** A consent change goes to every platform; the integrations flag keeps it from going back to Iterable. */
+    private static void assertOnEveryQueue(String email) {
+        int stored = bridge.queuedWithEmail("segment", email).size();
+        assertThat(stored).isPositive();
+        for (String other : OTHER_DESTINATIONS) {
+            assertThat(bridge.queuedWithEmail(other, email)).as(other).hasSize(stored);
         }
     }
 
@@ -188,7 +198,13 @@ class IterableWebhookIntakeTest {
                 + common(email, anonymous(email), expectedMessageId("emailUnSubscribe", email, messageId, "Unsubscribed"))
                 + ",\"event\":\"Unsubscribed\",\"properties\":{" + CAMPAIGN_PROPERTIES + ",\"email_id\":\"c59667:t93849:" + email
                 + "\",\"message_id\":\"" + messageId + "\",\"list_ids\":[1001,1002],\"channel_ids\":[3420]}}"));
-        assertOnlyOnTheSegmentQueue(email);
+        assertOnEveryQueue(email);
+        assertThat(stored.get(0).path("context").path("bridge").path("consent").path("changed").asBoolean()).isTrue();
+
+        // Iterable reporting the same unsubscribe again changes nothing, and nothing is stored.
+        HttpResponse<String> again = post(webhook("emailUnSubscribe", email, sendFields(email, "msg-" + UUID.randomUUID(), "")));
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(storedFor(email)).hasSize(2);
     }
 
     @Test
@@ -207,7 +223,7 @@ class IterableWebhookIntakeTest {
         assertThat(withoutReceivedAt(stored.get(1))).isEqualTo(json("{\"type\":\"track\","
                 + common(email, anonymous(email), expectedMessageId("emailSubscribe", email, "", "Subscribed"))
                 + ",\"event\":\"Subscribed\",\"properties\":{}}"));
-        assertOnlyOnTheSegmentQueue(email);
+        assertOnEveryQueue(email);
     }
 
     @Test
@@ -365,17 +381,20 @@ class IterableWebhookIntakeTest {
     }
 
     @Test
-    void withoutTheSegmentDestinationWebhooksAreAcknowledgedButNotKept() {
+    void withoutTheSegmentDestinationEngagementIsNotKeptButAConsentChangeStillReachesTheOthers() {
         try (RunningBridge withoutSegment = startWith(Map.of(
                 "bridge.iterable.webhook-token", TOKEN, "bridge.destinations", "emarsys,iterable"))) {
             String email = newEmail("no-segment");
 
-            HttpResponse<String> response = post(withoutSegment, webhook("emailUnSubscribe", email, ""), "Bearer " + TOKEN);
-
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            HttpResponse<String> open = post(withoutSegment, webhook("emailOpen", email, ""), "Bearer " + TOKEN);
+            assertThat(open.statusCode()).as(open.body()).isEqualTo(200);
             for (String destination : List.of("emarsys", "iterable")) {
                 assertThat(withoutSegment.queuedWithEmail(destination, email)).as(destination).isEmpty();
             }
+
+            HttpResponse<String> unsubscribe = post(withoutSegment, webhook("emailUnSubscribe", email, ""), "Bearer " + TOKEN);
+            assertThat(unsubscribe.statusCode()).as(unsubscribe.body()).isEqualTo(200);
+            assertThat(withoutSegment.queuedWithEmail("emarsys", email)).hasSize(2);
         }
     }
 }

@@ -107,7 +107,14 @@ class SailthruPostbackIntakeTest {
         assertThat(copy.remove("receivedAt").asText()).endsWith("Z");
         String messageId = copy.remove("messageId").asText();
         assertThat(messageId).startsWith("sailthru-").hasSizeLessThanOrEqualTo(100);
+        ((ObjectNode) copy.path("context")).remove("bridge");
         return copy;
+    }
+
+    /** The intake's mark of a consent signal: its state, and whether this event is the one that changed it. */
+    private static String consentMark(JsonNode stored) {
+        JsonNode mark = stored.path("context").path("bridge").path("consent");
+        return mark.path("state").asText() + "/" + (mark.path("changed").asBoolean() ? "changed" : "unchanged") + "/" + mark.path("origin").asText();
     }
 
     private static JsonNode json(String text) throws Exception {
@@ -133,7 +140,7 @@ class SailthruPostbackIntakeTest {
     }
 
     @Test
-    void optoutIsStoredForSegmentOnlyAsAnIdentifyAndAnUnsubscribedTrack() throws Exception {
+    void optoutIsAnIdentifyAndAnUnsubscribedTrackForEveryDestination() throws Exception {
         String email = "Opt.Out." + UUID.randomUUID() + "@Example.com";
         Map<String, String> params = new LinkedHashMap<>();
         params.put("action", "optout");
@@ -160,9 +167,16 @@ class SailthruPostbackIntakeTest {
             assertThat(event.properties()).containsEntry("receivedVia", "sailthru-postback");
             assertThat(event.properties()).containsEntry("eventMessageId", event.body().path("messageId").asText());
         });
+        assertThat(stored).extracting(SailthruPostbackIntakeTest::consentMark)
+                .containsExactly("unsubscribed/changed/sailthru", "unsubscribed/unchanged/sailthru");
+        // A consent change reaches every platform; the integrations flag keeps it from going back to Sailthru.
         for (String other : OTHER_DESTINATIONS) {
-            assertThat(bridge.queuedWithEmail(other, email)).as(other).isEmpty();
+            assertThat(bridge.queuedWithEmail(other, email)).as(other).hasSize(2);
         }
+
+        HttpResponse<String> again = postback(signed(Map.of("action", "optout", "email", email, "optout", "1", "mode", "basic")));
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(storedFor(email)).as("a repeated opt-out changes nothing and goes nowhere").hasSize(2);
     }
 
     @Test
@@ -178,6 +192,7 @@ class SailthruPostbackIntakeTest {
                 + common(email, anonymous(email)) + ",\"traits\":{\"email\":\"" + email + "\",\"unsubscribed\":false}}"));
         assertThat(withoutGenerated(stored.get(1))).isEqualTo(json("{\"type\":\"track\","
                 + common(email, anonymous(email)) + ",\"event\":\"Subscribed\",\"properties\":{\"mode\":\"basic\"}}"));
+        assertThat(consentMark(stored.get(1))).isEqualTo("subscribed/changed/sailthru");
     }
 
     @Test
@@ -329,17 +344,20 @@ class SailthruPostbackIntakeTest {
     }
 
     @Test
-    void withoutTheSegmentDestinationPostbacksAreAcknowledgedButNotKept() throws Exception {
+    void withoutTheSegmentDestinationEngagementIsNotKeptButAConsentChangeStillReachesTheOthers() throws Exception {
         try (RunningBridge withoutSegment = startWith(Map.of(
                 "bridge.destination.sailthru.api-secret", SECRET, "bridge.destinations", "emarsys,sailthru"))) {
             String email = newEmail("no-segment");
 
-            HttpResponse<String> response = postback(withoutSegment, signed(Map.of("action", "optout", "email", email, "optout", "1")));
-
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            HttpResponse<String> bounce = postback(withoutSegment, signed(Map.of("action", "hardbounce", "email", email, "send_id", "s-1")));
+            assertThat(bounce.statusCode()).as(bounce.body()).isEqualTo(200);
             for (String destination : List.of("emarsys", "sailthru")) {
                 assertThat(withoutSegment.queuedWithEmail(destination, email)).as(destination).isEmpty();
             }
+
+            HttpResponse<String> optout = postback(withoutSegment, signed(Map.of("action", "optout", "email", email, "optout", "1")));
+            assertThat(optout.statusCode()).as(optout.body()).isEqualTo(200);
+            assertThat(withoutSegment.queuedWithEmail("emarsys", email)).hasSize(2);
         }
     }
 }

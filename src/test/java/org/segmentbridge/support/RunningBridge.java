@@ -235,12 +235,12 @@ public final class RunningBridge implements AutoCloseable {
                 .toList();
     }
 
-    /** Dead letters of a destination for one messageId, as the admin endpoint lists them. */
+    /** Dead letters of a destination for one messageId (null: all of them), as the admin endpoint lists them. */
     public List<JsonNode> deadLetters(String destination, String messageId, String adminToken) {
         List<JsonNode> matching = new ArrayList<>();
         json(get("/admin/dead-letters?destination=" + destination + "&limit=1000", "Authorization", "Bearer " + adminToken))
                 .path("deadLetters").forEach(letter -> {
-                    if (messageId.equals(letter.path("messageId").asText())) {
+                    if (messageId == null || messageId.equals(letter.path("messageId").asText())) {
                         matching.add(letter);
                     }
                 });

@@ -1,0 +1,98 @@
+package org.segmentbridge.admin;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * What every operator endpoint under {@code /admin} shares: the bearer token ({@code BRIDGE_ADMIN_TOKEN}), JSON
+ * answers, errors as {@code {"error": ...}} with their status, and the {@code limit} parameter.
+ */
+public abstract class AdminRouteBuilder extends RouteBuilder {
+
+    protected static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DEFAULT_LIMIT = 100;
+    private static final int MAX_LIMIT = 1000;
+
+    private final Optional<byte[]> token;
+
+    protected AdminRouteBuilder(Optional<String> token) {
+        this.token = token.map(value -> value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    protected static int limit(Message request) {
+        String value = request.getHeader("limit", String.class);
+        if (value == null) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(value);
+            if (limit > 0 && limit <= MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new AdminError(400, "limit must be a whole number from 1 to " + MAX_LIMIT + ", got '" + value + "'");
+    }
+
+    @FunctionalInterface
+    protected interface Handler {
+        JsonNode handle() throws Exception;
+    }
+
+    protected void answer(Exchange exchange, Handler handler) {
+        answer(exchange, 200, handler);
+    }
+
+    /** @param success the status of a request that succeeded, e.g. 202 for one whose work goes on afterwards */
+    protected void answer(Exchange exchange, int success, Handler handler) {
+        Message message = exchange.getMessage();
+        int status = success;
+        JsonNode reply;
+        try {
+            authorize(message.getHeader("Authorization", String.class));
+            reply = handler.handle();
+        } catch (AdminError error) {
+            status = error.status;
+            reply = JSON.createObjectNode().put("error", error.getMessage());
+        } catch (Exception e) {
+            log.error("Admin request failed", e);
+            status = 500;
+            reply = JSON.createObjectNode().put("error", "the request failed: " + e.getMessage());
+        }
+        message.removeHeaders("*");
+        message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        message.setBody(reply.toString());
+    }
+
+    private void authorize(String authorization) {
+        if (token.isEmpty()) {
+            throw new AdminError(401, "the admin endpoints are disabled: no admin token is configured (set BRIDGE_ADMIN_TOKEN)");
+        }
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new AdminError(401, "missing admin token: send Authorization: Bearer <BRIDGE_ADMIN_TOKEN>");
+        }
+        byte[] presented = authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(token.get(), presented)) {
+            throw new AdminError(401, "invalid admin token");
+        }
+    }
+
+    /** Answered with its status and message as {@code {"error": ...}}. */
+    protected static final class AdminError extends RuntimeException {
+        final int status;
+
+        public AdminError(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package org.segmentbridge.privacy;
+
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.support.DefaultComponent;
+import org.apache.camel.support.DefaultEndpoint;
+import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.privacy.SuppressionStore.Consent;
+import org.segmentbridge.privacy.SuppressionStore.State;
+
+/**
+ * {@code consent:require?channel=email}: the send guard. A route that markets to people puts it before its vendor
+ * call; the route stops (and the event is counted) for a person who opted out of the channel or was erased. Routes
+ * that only keep a profile up to date leave it out, so an opted-out person's profile still follows Segment.
+ * It reads the store when the event is delivered, so an opt-out that arrived meanwhile already counts.
+ */
+public final class ConsentComponent extends DefaultComponent {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Privacy privacy;
+    private final MeterRegistry meters;
+
+    public ConsentComponent(Privacy privacy, MeterRegistry meters) {
+        this.privacy = privacy;
+        this.meters = meters;
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+        if (!"require".equals(remaining)) {
+            throw new IllegalArgumentException("consent:" + remaining + " is not a consent step; use consent:require?channel=email");
+        }
+        Object channelParameter = parameters.remove("channel");
+        String channel = channelParameter == null ? Privacy.EMAIL : channelParameter.toString();
+        if (!Privacy.EMAIL.equals(channel)) {
+            throw new IllegalArgumentException("consent:require: channel '" + channel + "' is not known; the bridge tracks consent for: "
+                    + Privacy.EMAIL);
+        }
+        if (!parameters.isEmpty()) {
+            throw new IllegalArgumentException("consent:require has unknown parameters " + parameters.keySet() + "; it takes channel");
+        }
+        return new DefaultEndpoint(uri, this) {
+            @Override
+            public Producer createProducer() {
+                return new DefaultProducer(this) {
+                    @Override
+                    public void process(Exchange exchange) throws Exception {
+                        JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
+                        Optional<String> suppressed = suppressedBecause(event, channel);
+                        if (suppressed.isPresent()) {
+                            Counter.builder("bridge.consent.suppressed")
+                                    .description("Events a send guard stopped, by route and reason")
+                                    .tag("route", exchange.getFromRouteId() == null ? "" : exchange.getFromRouteId())
+                                    .tag("reason", suppressed.get()).register(meters).increment();
+                            exchange.setRouteStop(true);
+                        }
+                    }
+                };
+            }
+
+            @Override
+            public Consumer createConsumer(Processor processor) {
+                throw new UnsupportedOperationException("consent:require is a step (to:), not a route start");
+            }
+        };
+    }
+
+    private Optional<String> suppressedBecause(JsonNode event, String channel) {
+        if (privacy.suppressions().erased(privacy.identifierHashes(event))) {
+            return Optional.of("erased");
+        }
+        Optional<Consent> consent = privacy.suppressions().current(privacy.subjectOf(event), channel);
+        return consent.filter(known -> known.state() == State.UNSUBSCRIBED).map(known -> "unsubscribed");
+    }
+}

@@ -1,0 +1,70 @@
+package org.segmentbridge.privacy;
+
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.segmentbridge.delivery.DeliveryObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows erasures through delivery: every platform's delete call writes its outcome to the audit log, a failure is
+ * logged and counted (an alert can fire on {@code bridge_privacy_erasure_steps_total{result="failed"}}), and events
+ * of erased persons still in a queue are kept from every route, so nothing re-creates them at a vendor.
+ */
+public final class ErasureSteps implements DeliveryObserver {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ErasureSteps.class);
+
+    private final Privacy privacy;
+    private final MeterRegistry meters;
+
+    public ErasureSteps(Privacy privacy, MeterRegistry meters) {
+        this.privacy = privacy;
+        this.meters = meters;
+    }
+
+    @Override
+    public boolean admits(JsonNode event) {
+        return Privacy.erasureMark(event).isPresent() || !privacy.suppressions().erased(privacy.identifierHashes(event));
+    }
+
+    @Override
+    public void settled(String destination, String action, JsonNode event, Settlement settlement, int status, String detail) {
+        Optional<JsonNode> erasure = Privacy.erasureMark(event);
+        if (erasure.isEmpty()) {
+            return;
+        }
+        PrivacyAudit.Result result = switch (settlement) {
+            case DELIVERED -> PrivacyAudit.Result.DONE;
+            case SKIPPED, NOT_ROUTED -> PrivacyAudit.Result.SKIPPED;
+            case RECORDED -> PrivacyAudit.Result.RECORDED;
+            case RETRYING -> PrivacyAudit.Result.RETRYING;
+            case DEAD_LETTERED -> PrivacyAudit.Result.FAILED;
+        };
+        String request = erasure.get().path("request").asText();
+        String reference = redacted(status > 0 && !detail.startsWith("HTTP ") ? "HTTP " + status + ": " + detail : detail, event);
+        privacy.audit().add(request, erasure.get().path("subject").asText(), destination, action.isEmpty() ? "-" : action,
+                result, reference);
+        Counter.builder("bridge.privacy.erasure.steps").description("Erasure steps at each platform, by result")
+                .tag("platform", destination).tag("result", result.label()).register(meters).increment();
+        if (result == PrivacyAudit.Result.RETRYING) {
+            LOG.warn("Erasure {} at {} failed for now and will be retried: {}", request, destination, reference);
+        } else if (result == PrivacyAudit.Result.FAILED) {
+            LOG.error("Erasure {} at {} FAILED and is dead-lettered; replay it once the cause is fixed: {}", request, destination, reference);
+        }
+    }
+
+    /** A vendor's message may quote the person it is about; the audit log names them only by hash. */
+    private String redacted(String text, JsonNode event) {
+        String redacted = text;
+        for (String value : new String[] {privacy.keyOf(event), Privacy.text(event, "userId"), Privacy.text(event, "anonymousId")}) {
+            if (value != null && !value.isBlank()) {
+                redacted = redacted.replaceAll("(?i)" + java.util.regex.Pattern.quote(value), "[redacted]");
+            }
+        }
+        return redacted;
+    }
+}

@@ -1,0 +1,168 @@
+package org.segmentbridge.privacy;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.Message;
+import org.segmentbridge.admin.AdminRouteBuilder;
+import org.segmentbridge.intake.Intake;
+
+/**
+ * Operator endpoints for privacy, behind the admin token:
+ * <ul>
+ *   <li>{@code POST /admin/privacy/delete} {@code {"userId": ...}} or {@code {"email": ...}}: erase a person
+ *       everywhere (202, with the request id to follow in the audit log);</li>
+ *   <li>{@code GET /admin/privacy/audit?request=|email=|userId=}: the erasure steps and their results;</li>
+ *   <li>{@code GET /admin/privacy/consent?email=}: a person's consent as the bridge knows it;</li>
+ *   <li>{@code POST /admin/privacy/consent} {@code {"email": ..., "state": "unsubscribed"|"subscribed"}}: an
+ *       operator's consent change, sent to every platform and to Segment like any other change.</li>
+ * </ul>
+ */
+public class PrivacyRoutes extends AdminRouteBuilder {
+
+    static final String ENDPOINT = "admin-privacy";
+
+    private final Privacy privacy;
+    private final Intake intake;
+
+    public PrivacyRoutes(Optional<String> token, Privacy privacy, Intake intake) {
+        super(token);
+        this.privacy = privacy;
+        this.intake = intake;
+    }
+
+    @Override
+    public void configure() {
+        from("platform-http:/admin/privacy/delete?httpMethodRestrict=POST").routeId("admin-privacy-delete")
+                .process(exchange -> answer(exchange, 202, () -> erase(body(exchange.getMessage()))));
+        from("platform-http:/admin/privacy/audit?httpMethodRestrict=GET").routeId("admin-privacy-audit")
+                .process(exchange -> answer(exchange, () -> audit(exchange.getMessage())));
+        from("platform-http:/admin/privacy/consent?httpMethodRestrict=GET").routeId("admin-privacy-consent")
+                .process(exchange -> answer(exchange, () -> consent(exchange.getMessage())));
+        from("platform-http:/admin/privacy/consent?httpMethodRestrict=POST").routeId("admin-privacy-consent-change")
+                .process(exchange -> answer(exchange, 202, () -> changeConsent(body(exchange.getMessage()))));
+    }
+
+    private JsonNode erase(ObjectNode request) throws Exception {
+        Optional<String> userId = optionalText(request, "userId");
+        Optional<String> email = optionalText(request, "email");
+        if (userId.isEmpty() && email.isEmpty()) {
+            throw new AdminError(400, "userId or email is required (a non-empty string) to say whom to erase");
+        }
+        email.ifPresent(PrivacyRoutes::requireEmail);
+        String requestId = "erasure-" + UUID.randomUUID();
+        Instant now = Instant.now();
+        ObjectNode event = JSON.createObjectNode().put("type", "delete").put("messageId", requestId);
+        userId.ifPresent(value -> event.put("userId", value));
+        email.ifPresent(value -> event.with("context").with("traits").put("email", value));
+        event.put("timestamp", now.toString()).put("receivedAt", now.toString());
+        intake.store(List.of(event), ENDPOINT, now);
+        String subject = event.path("context").path("bridge").path(Privacy.ERASURE_MARK).path("subject").asText();
+        return JSON.createObjectNode().put("request", requestId).put("subject", subject)
+                .put("audit", "/admin/privacy/audit?request=" + requestId);
+    }
+
+    private JsonNode audit(Message query) {
+        String request = query.getHeader("request", String.class);
+        String email = query.getHeader("email", String.class);
+        String userId = query.getHeader("userId", String.class);
+        String subject = email != null ? Privacy.hash("key", email) : userId != null ? Privacy.hash("user", userId) : null;
+        ArrayNode entries = JSON.createArrayNode();
+        for (PrivacyAudit.Entry entry : privacy.audit().list(new PrivacyAudit.Filter(request, subject), limit(query))) {
+            entries.addObject()
+                    .put("at", entry.at().toString())
+                    .put("request", entry.requestId())
+                    .put("subject", entry.subjectHash())
+                    .put("platform", entry.platform())
+                    .put("step", entry.step())
+                    .put("result", entry.result())
+                    .put("reference", entry.reference());
+        }
+        ObjectNode reply = JSON.createObjectNode().put("count", entries.size());
+        reply.set("entries", entries);
+        return reply;
+    }
+
+    private JsonNode consent(Message query) {
+        String email = query.getHeader("email", String.class);
+        if (email == null || email.isBlank()) {
+            throw new AdminError(400, "the email parameter is required: /admin/privacy/consent?email=...");
+        }
+        SuppressionStore.Consent consent = privacy.suppressions().current(SuppressionStore.subject(email), Privacy.EMAIL)
+                .orElseThrow(() -> new AdminError(404, "the bridge has no consent record for this email"));
+        return JSON.createObjectNode().put("channel", Privacy.EMAIL).put("state", consent.state().column())
+                .put("origin", consent.origin()).put("changedAt", consent.changedAt().toString());
+    }
+
+    private JsonNode changeConsent(ObjectNode request) throws Exception {
+        String email = optionalText(request, "email")
+                .orElseThrow(() -> new AdminError(400, "email is required (a non-empty string)"));
+        requireEmail(email);
+        String state = optionalText(request, "state").orElse("");
+        boolean unsubscribe = switch (state) {
+            case "unsubscribed" -> true;
+            case "subscribed" -> false;
+            default -> throw new AdminError(400, "state must be 'unsubscribed' or 'subscribed', got '" + state + "'");
+        };
+        Instant now = Instant.now();
+        String change = "operator-" + UUID.randomUUID();
+        Optional<String> userId = privacy.userIdForKey(email);
+        ObjectNode identify = operatorEvent("identify", change + "-identify", email, userId, now);
+        identify.with("traits").put("email", email).put("unsubscribed", unsubscribe);
+        ObjectNode track = operatorEvent("track", change + "-track", email, userId, now);
+        track.put("event", unsubscribe ? ConsentSignal.UNSUBSCRIBED_EVENT : ConsentSignal.SUBSCRIBED_EVENT);
+        track.putObject("properties").put("source", "operator");
+        Intake.Outcome outcome = intake.storeReport(List.of(identify, track), ENDPOINT, now, true);
+        return JSON.createObjectNode().put("changed", outcome.stored() > 0).put("state", state);
+    }
+
+    /** Like a platform's report: named by its origin, so the change also reaches Segment. */
+    private static ObjectNode operatorEvent(String type, String messageId, String email, Optional<String> userId, Instant now) {
+        ObjectNode event = JSON.createObjectNode().put("type", type).put("messageId", messageId);
+        if (userId.isPresent()) {
+            event.put("userId", userId.get());
+        } else {
+            event.put("anonymousId", "email:" + Privacy.hash("key", email));
+        }
+        event.with("context").with("traits").put("email", email);
+        event.with("context").with("integration").put("name", "operator");
+        event.put("timestamp", now.toString()).put("receivedAt", now.toString());
+        return event;
+    }
+
+    private static ObjectNode body(Message message) {
+        String text = message.getBody(String.class);
+        try {
+            JsonNode body = text == null || text.isBlank() ? null : JSON.readTree(text);
+            if (body instanceof ObjectNode object) {
+                return object;
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AdminError(400, "the body is not JSON: " + e.getOriginalMessage());
+        }
+        throw new AdminError(400, "the body must be a JSON object");
+    }
+
+    private static Optional<String> optionalText(ObjectNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return Optional.empty();
+        }
+        if (!value.isTextual() || value.asText().isBlank()) {
+            throw new AdminError(400, field + " must be a non-empty string");
+        }
+        return Optional.of(value.asText().trim());
+    }
+
+    private static void requireEmail(String email) {
+        int at = email.indexOf('@');
+        if (at <= 0 || at == email.length() - 1) {
+            throw new AdminError(400, "email must be an email address");
+        }
+    }
+}
