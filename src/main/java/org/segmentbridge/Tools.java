@@ -123,6 +123,8 @@ final class Tools {
             return 2;
         }
         quietLogs();
+        // The broker's own start-up warnings would interleave with the progress lines.
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.activemq")).setLevel(ch.qos.logback.classic.Level.OFF);
         Map<String, String> settings = toolSettings(BridgeConfiguration.Mode.BACKFILL);
         // The scheduled route is built but not started: this process runs the range it was given, nothing else.
         settings.put("camel.main.autoStartup", "false");
@@ -135,6 +137,10 @@ final class Tools {
             Runtime.getRuntime().addShutdownHook(shutdown);
             EngagementBackfill backfill = main.getCamelContext().getRegistry()
                     .lookupByNameAndType(EngagementBackfill.BEAN, EngagementBackfill.class);
+            if (backfill.disabledBecause().isPresent()) {
+                out.println("backfill: cannot run: " + backfill.disabledBecause().get());
+                return 1;
+            }
             EngagementBackfill.Summary summary = backfill.runRange(range.from(), range.to(), new BackfillProgress(out, backfill));
             out.printf("backfill done: %d window(s) of %d read in this run, %d records, %d events queued for segment "
                             + "(%d duplicates, %d contacts without an email) in %s; the bridge sends them when it next runs%n",
