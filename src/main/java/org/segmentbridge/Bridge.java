@@ -24,7 +24,12 @@ public final class Bridge {
             Usage: java -jar segment-bridge.jar [command]
               (no command)      run the bridge
               check             validate settings, mappings and routes; exit 1 naming each problem
-              try EVENTS.json   print the vendor requests the events in the file would cause; nothing is sent""";
+              try EVENTS.json   print the vendor requests the events in the file would cause; nothing is sent
+              backfill emarsys --from DATE --to DATE
+                                read Emarsys' opens, clicks, bounces and unsubscribes of the range (dates
+                                yyyy-MM-dd in UTC, --to exclusive, or ISO-8601 instants) and queue them for
+                                Segment; a second run of the range resumes where the first stopped. Needs the
+                                data folder: stop the bridge first; it sends the events when it next runs""";
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
@@ -35,6 +40,7 @@ public final class Bridge {
             case "check" -> args.length == 1 ? Tools.check(System.out) : usage("check takes no arguments");
             case "try" -> args.length == 2 ? Tools.tryEvents(java.nio.file.Path.of(args[1]), System.out)
                     : usage("try takes one file of Segment events");
+            case "backfill" -> Tools.backfill(java.util.List.of(args).subList(1, args.length), System.out, Map.of(), Map.of());
             case "help", "--help", "-h" -> usage(null);
             default -> usage("unknown command '" + args[0] + "'");
         };

@@ -1,6 +1,7 @@
 package org.segmentbridge;
 
 import java.util.Map;
+import java.util.Optional;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,6 +13,8 @@ import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.admin.AdminRoutes;
 import org.segmentbridge.deadletters.DeadLetters;
+import org.segmentbridge.emarsys.BackfillClock;
+import org.segmentbridge.emarsys.EngagementBackfill;
 import org.segmentbridge.delivery.DeliverComponent;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
@@ -23,6 +26,7 @@ import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.intake.IntakeRoutes;
+import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.mapping.Mappings;
 import org.segmentbridge.privacy.ConsentComponent;
 import org.segmentbridge.privacy.ErasureSteps;
@@ -32,6 +36,7 @@ import org.segmentbridge.privacy.PrivacyRoutes;
 import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.state.DataDirLock;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.state.StateStoreHealthCheck;
 import org.segmentbridge.queue.QueueHealthCheck;
@@ -48,10 +53,11 @@ public class BridgeConfiguration implements CamelConfiguration {
 
     /**
      * How the application runs: {@code run} serves and delivers; {@code check} only loads and validates settings,
-     * mappings and routes; {@code try} runs events through the routes with a throwaway state store and sends nothing.
-     * The tools set it; users never need to.
+     * mappings and routes; {@code try} runs events through the routes with a throwaway state store and sends nothing;
+     * {@code backfill} opens the data folder's queue and state store to queue a backfill's events, and serves and
+     * delivers nothing. The tools set it; users never need to.
      */
-    public enum Mode { RUN, CHECK, TRY }
+    public enum Mode { RUN, CHECK, TRY, BACKFILL }
 
     public static final String MODE_PROPERTY = "bridge.mode";
 
@@ -69,6 +75,11 @@ public class BridgeConfiguration implements CamelConfiguration {
                 : new StateStore(settings.stateJdbcUrl().orElse(null), settings.stateUsername(), settings.statePassword(),
                         settings.dataDir());
         EmbeddedBroker broker = new EmbeddedBroker(settings.dataDir(), settings.destinations());
+        boolean ownsDataDir = mode == Mode.RUN || mode == Mode.BACKFILL;
+        if (ownsDataDir) {
+            // First of all services: a second process on the same folder stops here, before touching its files.
+            context.addService(new DataDirLock(settings.dataDir()), true, true);
+        }
         if (mode != Mode.CHECK) {
             context.addService(stateStore, true, true);
         }
@@ -76,7 +87,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         // Inert until used, so check can resolve routes that read a queue directly even though no broker runs there.
         context.getRegistry().bind("connectionFactory", broker.connectionFactory());
 
-        EventQueue queue = new EventQueue(broker.connectionFactory());
+        EventQueue queue = new EventQueue(broker.connectionFactory(), broker.directConnectionFactory());
         DeadLetters deadLetters = new DeadLetters(stateStore);
         IdentityStore identity = new IdentityStore(stateStore, settings.identityKeyPaths());
         PendingEvents pendingEvents = new PendingEvents(stateStore, identity, queue, deadLetters, settings.pendingTtl(),
@@ -102,9 +113,31 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
 
+        if (mode == Mode.BACKFILL) {
+            context.addService(broker, true, true);
+            context.getRegistry().bind("eventBroker", broker);
+        }
+        EngagementBackfill backfill = EngagementBackfill.create(ownsDataDir, new SettingsReader(context.getPropertiesComponent()),
+                delivery.connectors(), stateStore,
+                () -> VendorReports.create("Emarsys", EngagementBackfill.ENDPOINT, settings, stateStore, identity, pendingEvents,
+                        queue, meters(context), privacy),
+                Optional.ofNullable(context.getRegistry().lookupByNameAndType(EngagementBackfill.CLOCK_BEAN, BackfillClock.class))
+                        .orElse(BackfillClock.SYSTEM));
+        context.getRegistry().bind(EngagementBackfill.BEAN, backfill);
+
         if (mode == Mode.RUN) {
             serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery, privacy);
         }
+        if (ownsDataDir) {
+            // After the broker and the state store, so it stops before them and a run it interrupts can still finish cleanly.
+            context.addService(backfill, true, true);
+        }
+    }
+
+    /** The bridge's metrics registry; the backfill command publishes none, so its counts go to a throwaway one. */
+    private static MeterRegistry meters(CamelContext context) {
+        MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
+        return meters != null ? meters : new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     }
 
     /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */

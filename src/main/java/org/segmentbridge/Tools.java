@@ -18,17 +18,20 @@ import org.apache.camel.main.Main;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.RequestPreview;
+import org.segmentbridge.emarsys.EngagementBackfill;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.intake.IntakeRejected;
 import org.segmentbridge.intake.SegmentEvents;
 import org.segmentbridge.mapping.MappingFileException;
 import org.segmentbridge.mapping.Mappings;
+import org.segmentbridge.state.DataDirLock;
 import org.slf4j.LoggerFactory;
 
 /**
  * The command-line tools: {@code check} validates settings, mappings and routes; {@code try EVENTS.json} prints the
- * requests events would cause. Both load the same configuration as the bridge, start no server and send nothing.
+ * requests events would cause; {@code backfill emarsys} queues a date range of Emarsys engagement. All load the same
+ * configuration as the bridge and start no server; only backfill touches the data folder, and it writes to no vendor.
  */
 final class Tools {
 
@@ -102,6 +105,166 @@ final class Tools {
             return 1;
         } finally {
             stopQuietly(main);
+        }
+    }
+
+    /**
+     * {@code backfill emarsys --from DATE --to DATE}: queues the range's engagement for the segment destination in the
+     * data folder, which no running bridge may hold at the same time.
+     *
+     * @param overrides settings over application.properties; {@code beans} bound by name (tests give a clock)
+     * @return 0 when the range is queued, 1 when it stopped (a second run resumes), 2 for a bad command line
+     */
+    static int backfill(List<String> args, PrintStream out, Map<String, String> overrides, Map<String, Object> beans) {
+        BackfillArguments range;
+        try {
+            range = BackfillArguments.parse(args);
+        } catch (IllegalArgumentException e) {
+            out.println("backfill: " + e.getMessage());
+            out.println("usage: java -jar segment-bridge.jar backfill emarsys --from 2026-01-01 --to 2026-02-01");
+            return 2;
+        }
+        quietLogs();
+        // The broker's own start-up warnings would interleave with the progress lines.
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.activemq")).setLevel(ch.qos.logback.classic.Level.OFF);
+        Map<String, String> settings = toolSettings(BridgeConfiguration.Mode.BACKFILL);
+        // The scheduled route is built but not started: this process runs the range it was given, nothing else.
+        settings.put("camel.main.autoStartup", "false");
+        settings.putAll(overrides);
+        Main main = Bridge.newMain(settings);
+        beans.forEach(main::bind);
+        Thread shutdown = new Thread(() -> stopQuietly(main), "backfill-shutdown");
+        try {
+            main.start();
+            Runtime.getRuntime().addShutdownHook(shutdown);
+            EngagementBackfill backfill = main.getCamelContext().getRegistry()
+                    .lookupByNameAndType(EngagementBackfill.BEAN, EngagementBackfill.class);
+            if (backfill.disabledBecause().isPresent()) {
+                out.println("backfill: cannot run: " + backfill.disabledBecause().get());
+                return 1;
+            }
+            EngagementBackfill.Summary summary = backfill.runRange(range.from(), range.to(), new BackfillProgress(out, backfill));
+            out.printf("backfill done: %d window(s) of %d read in this run, %d records, %d events queued for segment "
+                            + "(%d duplicates, %d contacts without an email) in %s; the bridge sends them when it next runs%n",
+                    summary.windowsRun(), summary.windows(), summary.records(), summary.queued(), summary.duplicates(),
+                    summary.withoutEmail(), BackfillProgress.human(summary.elapsed()));
+            return 0;
+        } catch (EngagementBackfill.BackfillException e) {
+            out.println("backfill stopped: " + e.getMessage());
+            out.println("run the same command again to resume at the first window not queued");
+            return 1;
+        } catch (Exception e) {
+            out.println("backfill failed:");
+            problems(e).forEach(problem -> out.println("  " + problem));
+            if (problems(e).stream().anyMatch(problem -> problem.contains(DataDirLock.FILE))) {
+                out.println("  stop the bridge and run the command again, or let its scheduled backfill "
+                        + "(routes/emarsys/engagement-backfill.yaml) catch up");
+            }
+            return 1;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdown);
+            } catch (IllegalStateException | IllegalArgumentException alreadyShuttingDownOrNeverAdded) {
+                // the hook stops the bridge itself
+            }
+            stopQuietly(main);
+        }
+    }
+
+    /** The backfill command's arguments: the vendor, and the range as instants. */
+    record BackfillArguments(Instant from, Instant to) {
+
+        static BackfillArguments parse(List<String> args) {
+            if (args.isEmpty()) {
+                throw new IllegalArgumentException("name the vendor to backfill: emarsys");
+            }
+            if (!"emarsys".equals(args.get(0))) {
+                throw new IllegalArgumentException("cannot backfill '" + args.get(0) + "': only emarsys is pulled (Sailthru "
+                        + "and Iterable push their engagement to /webhooks/*)");
+            }
+            Map<String, String> flags = new LinkedHashMap<>();
+            for (int i = 1; i < args.size(); i++) {
+                String arg = args.get(i);
+                String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+                if (!name.equals("--from") && !name.equals("--to")) {
+                    throw new IllegalArgumentException("unknown option '" + name + "': backfill emarsys takes --from and --to");
+                }
+                String value;
+                if (arg.contains("=")) {
+                    value = arg.substring(arg.indexOf('=') + 1);
+                } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    value = args.get(++i);
+                } else {
+                    value = "";
+                }
+                if (value.isBlank()) {
+                    throw new IllegalArgumentException(name + " needs a date (yyyy-MM-dd, UTC) or an ISO-8601 instant");
+                }
+                if (flags.put(name, value) != null) {
+                    throw new IllegalArgumentException(name + " is given twice");
+                }
+            }
+            for (String required : List.of("--from", "--to")) {
+                if (!flags.containsKey(required)) {
+                    throw new IllegalArgumentException(required + " is missing: give the range as --from 2026-01-01 --to 2026-02-01");
+                }
+            }
+            Instant from = instant("--from", flags.get("--from"));
+            Instant to = instant("--to", flags.get("--to"));
+            if (!from.isBefore(to)) {
+                throw new IllegalArgumentException("--from " + flags.get("--from") + " must be before --to " + flags.get("--to"));
+            }
+            return new BackfillArguments(from, to);
+        }
+
+        private static Instant instant(String flag, String value) {
+            try {
+                return java.time.LocalDate.parse(value).atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+            } catch (java.time.format.DateTimeParseException notADate) {
+                try {
+                    return java.time.OffsetDateTime.parse(value).toInstant();
+                } catch (java.time.format.DateTimeParseException notAnInstant) {
+                    throw new IllegalArgumentException(flag + " '" + value + "' is not a date (yyyy-MM-dd, UTC) or an "
+                            + "ISO-8601 instant with a zone (2026-01-01T00:00:00Z)");
+                }
+            }
+        }
+    }
+
+    /** One line per window: what it held, and the run's figures so far with the rate and the time left. */
+    private record BackfillProgress(PrintStream out, EngagementBackfill backfill) implements EngagementBackfill.Progress {
+
+        @Override
+        public void started(Instant from, Instant to, EngagementBackfill.Totals totals, int typesPerWindow) {
+            int left = totals.windows() - totals.windowsDone();
+            out.printf("backfill emarsys %s .. %s: %d window(s) of %s, %d already queued by an earlier run; %d left, "
+                            + "%d query(ies) each at one a minute (at least %s)%n",
+                    from, to, totals.windows(), human(backfill.window()), totals.windowsDone(), left, typesPerWindow,
+                    human(java.time.Duration.ofMinutes((long) left * typesPerWindow)));
+        }
+
+        @Override
+        public void windowDone(EngagementBackfill.Window window, EngagementBackfill.WindowResult result,
+                               EngagementBackfill.Totals totals, java.time.Duration elapsed,
+                               java.util.Optional<java.time.Duration> eta) {
+            double minutes = Math.max(elapsed.toMillis(), 1) / 60_000.0;
+            out.printf("window %d/%d %s: %d records, %d events queued (%d duplicates, %d without an email) | "
+                            + "so far %d records, %d queued, %.1f records/min, ETA %s%n",
+                    totals.windowsDone(), totals.windows(), window, result.records(), result.queued(), result.duplicates(),
+                    result.withoutEmail(), totals.records(), totals.queued(), totals.records() / minutes,
+                    eta.map(BackfillProgress::human).orElse("unknown"));
+        }
+
+        static String human(java.time.Duration duration) {
+            long seconds = duration.toSeconds();
+            if (seconds > 0 && seconds % 86_400 == 0) {
+                return seconds / 86_400 + "d";
+            }
+            if (seconds < 60) {
+                return seconds + "s";
+            }
+            long minutes = seconds / 60;
+            return minutes < 60 ? minutes + "m " + seconds % 60 + "s" : minutes / 60 + "h " + minutes % 60 + "m";
         }
     }
 

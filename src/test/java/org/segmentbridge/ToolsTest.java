@@ -61,7 +61,7 @@ class ToolsTest {
         Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT, Map.of());
 
         assertThat(check.exitCode()).as(check.output()).isZero();
-        assertThat(check.output()).contains("settings: ok", "routes: 24 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)",
+        assertThat(check.output()).contains("settings: ok", "routes: 25 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)",
                 "destination sailthru: connector SailthruConnector, 7 route(s)",
                 "destination iterable: connector IterableConnector, 9 route(s)",
                 "destination segment: connector SegmentConnector, 1 route(s)", "check passed");

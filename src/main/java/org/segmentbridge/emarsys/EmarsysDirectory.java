@@ -1,11 +1,7 @@
 package org.segmentbridge.emarsys;
 
-import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,7 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.segmentbridge.delivery.DestinationSettings;
-import org.segmentbridge.delivery.TemporaryFailure;
 
 /**
  * Emarsys ids behind the names routes and mappings use: fields ({@code GET /field}, read once), external events
@@ -29,14 +24,14 @@ final class EmarsysDirectory {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient http;
+    private final EmarsysHttp calls;
     private final Map<String, String> fields = new ConcurrentHashMap<>();
     private final Map<String, String> events = new ConcurrentHashMap<>();
     private final Map<String, String> lists = new ConcurrentHashMap<>();
     private volatile boolean fieldsLoaded;
 
     EmarsysDirectory(HttpClient http) {
-        this.http = http;
+        this.calls = new EmarsysHttp(http);
     }
 
     /** A field id for a mapping target: ids pass through, names resolve via the account's fields. */
@@ -134,34 +129,7 @@ final class EmarsysDirectory {
     }
 
     private JsonNode send(String method, String path, String body, DestinationSettings settings, EmarsysAuth auth) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(settings.baseUrl() + path))
-                .timeout(settings.requestTimeout())
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        auth.headers().forEach(request::header);
-        try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            JsonNode answer = JSON.readTree(response.body());
-            if (response.statusCode() == 429 || response.statusCode() >= 500) {
-                throw new TemporaryFailure("Emarsys answered " + method + " " + path + " with HTTP " + response.statusCode(), null);
-            }
-            if (response.statusCode() / 100 != 2 || answer.path("replyCode").asInt(-1) != 0) {
-                throw new IllegalStateException("Emarsys answered " + method + " " + path + " with HTTP " + response.statusCode()
-                        + ": " + abbreviate(response.body()));
-            }
-            return answer;
-        } catch (IOException e) {
-            throw new TemporaryFailure("Emarsys could not be asked " + method + " " + path + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+        return calls.send(method, path, body, settings, auth);
     }
 
 }

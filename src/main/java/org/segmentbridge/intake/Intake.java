@@ -57,23 +57,21 @@ public class Intake {
     }
 
     /**
-     * Stores what a platform reported about a person. A report that changes the person's consent goes to every
-     * destination (its {@code integrations} flag keeps it from the platform it came from); a report whose consent
-     * signal changes nothing goes nowhere, which is what stops an opt-out from echoing between platforms; anything
-     * else (engagement) goes to Segment alone, when Segment is a destination.
+     * Stores what a platform reported. The events of a consent change (the identify and the track that carry it) go
+     * to every destination (their {@code integrations} flag keeps them from the platform they came from); a consent
+     * signal that changes nothing goes nowhere, which is what stops an opt-out from echoing between platforms;
+     * anything else (engagement) goes to Segment alone, when Segment is a destination.
      */
     public Outcome storeReport(List<ObjectNode> events, String endpoint, Instant now, boolean toSegment) throws SQLException {
         return store(events, endpoint, now, (fresh, screening) -> {
-            if (screening.consentChanged()) {
-                queue.publish(queued(fresh), endpoint);
-                return fresh.size();
-            }
-            List<ObjectNode> engagement = fresh.stream().filter(event -> !screening.carriesConsent(event)).toList();
-            if (!toSegment || engagement.isEmpty()) {
-                return 0;
-            }
+            List<ObjectNode> consentChanges = fresh.stream().filter(screening::changesConsent).toList();
+            List<ObjectNode> engagement = toSegment
+                    ? fresh.stream().filter(event -> !screening.carriesConsent(event)).toList() : List.of();
+            // Two transactions, engagement first: if the second fails the request fails and is retried whole, and
+            // the engagement stored twice carries the same messageIds, which Segment drops.
             queue.publishTo(VendorFeedback.DESTINATION, queued(engagement), endpoint);
-            return engagement.size();
+            queue.publish(queued(consentChanges), endpoint);
+            return engagement.size() + consentChanges.size();
         });
     }
 

@@ -50,6 +50,11 @@ final class VendorFeedback {
     }
 
 
+    /** True when {@code segment} is a destination, so engagement is sent on to Segment. */
+    boolean toSegment() {
+        return segmentIsDestination;
+    }
+
     /**
      * The person the platform reports about: {@code userId} when the platform knows it, else the identity store's
      * user for this email.

@@ -11,9 +11,11 @@ import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -104,19 +106,24 @@ public final class Privacy {
 
     /** What {@link #screen} found in one request's fresh events. */
     public static final class Screening {
-        private final List<ObjectNode> consentEvents = new ArrayList<>();
+        /** The consent subject of each event that carries a signal (by identity: events are compared as objects). */
+        private final Map<ObjectNode, String> consentSubjects = new IdentityHashMap<>();
+        private final Set<String> changedSubjects = new LinkedHashSet<>();
         private final Set<String> tombstones = new LinkedHashSet<>();
-        private boolean consentChanged;
         private int erasures;
 
-        /** True when at least one event changed someone's consent. */
-        public boolean consentChanged() {
-            return consentChanged;
+        /** True for an event that carries a consent signal, changed or not. */
+        public boolean carriesConsent(ObjectNode event) {
+            return consentSubjects.containsKey(event);
         }
 
-        /** True for an event that carries a consent signal (changed or not). */
-        public boolean carriesConsent(ObjectNode event) {
-            return consentEvents.contains(event);
+        /**
+         * True for an event that carries a consent signal of a person whose consent this screening changed: the
+         * change and its companions (a report's identify and track) travel together.
+         */
+        public boolean changesConsent(ObjectNode event) {
+            String subject = consentSubjects.get(event);
+            return subject != null && changedSubjects.contains(subject);
         }
     }
 
@@ -133,8 +140,11 @@ public final class Privacy {
             }
             Optional<ConsentSignal> signal = ConsentSignal.in(event);
             if (signal.isPresent()) {
-                screening.consentEvents.add(event);
-                screening.consentChanged |= weigh(transaction, event, signal.get(), now);
+                String subject = subjectOf(event);
+                screening.consentSubjects.put(event, subject);
+                if (weigh(transaction, event, subject, signal.get(), now)) {
+                    screening.changedSubjects.add(subject);
+                }
             }
         }
         return screening;
@@ -159,8 +169,8 @@ public final class Privacy {
         }
     }
 
-    private boolean weigh(Connection transaction, ObjectNode event, ConsentSignal signal, Instant now) throws SQLException {
-        String subject = subjectOf(event);
+    private boolean weigh(Connection transaction, ObjectNode event, String subject, ConsentSignal signal, Instant now)
+            throws SQLException {
         String origin = originOf(event);
         Instant at = timestampOf(event, now);
         Optional<Consent> current = suppressions.current(transaction, subject, signal.channel());

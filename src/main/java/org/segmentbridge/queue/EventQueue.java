@@ -24,16 +24,27 @@ public class EventQueue {
     public static final String REPLAY_ACTION_PROPERTY = "replayAction";
 
     private final ConnectionFactory connectionFactory;
+    private final ConnectionFactory oneDestinationConnections;
 
-    public EventQueue(ConnectionFactory connectionFactory) {
+    /**
+     * @param connectionFactory         pooled connections, for events for every destination
+     * @param oneDestinationConnections unpooled connections, for events for one destination. Artemis keeps the
+     *                                  routing of a session's last send and reuses it for the next send to the same
+     *                                  address; a fully qualified queue name shares the address, so a pooled session
+     *                                  that had sent to every queue sent the next one-destination event to every
+     *                                  queue too (and the reverse). A session of its own for each such send keeps
+     *                                  the two apart.
+     */
+    public EventQueue(ConnectionFactory connectionFactory, ConnectionFactory oneDestinationConnections) {
         this.connectionFactory = connectionFactory;
+        this.oneDestinationConnections = oneDestinationConnections;
     }
 
     public record QueuedEvent(String type, String messageId, String json) {
     }
 
     public void publish(List<QueuedEvent> events, String receivedVia) {
-        send(EmbeddedBroker.EVENTS_ADDRESS, events, receivedVia);
+        send(connectionFactory, EmbeddedBroker.EVENTS_ADDRESS, events, receivedVia);
     }
 
     /**
@@ -42,14 +53,14 @@ public class EventQueue {
      */
     public void publishTo(String destination, List<QueuedEvent> events, String receivedVia) {
         // The subscription is a multicast queue: address it as a topic, by its fully qualified name, to reach it alone.
-        send(EmbeddedBroker.subscription(destination), events, receivedVia);
+        send(oneDestinationConnections, EmbeddedBroker.subscription(destination), events, receivedVia);
     }
 
-    private void send(String topic, List<QueuedEvent> events, String receivedVia) {
+    private void send(ConnectionFactory connections, String topic, List<QueuedEvent> events, String receivedVia) {
         if (events.isEmpty()) {
             return;
         }
-        try (JMSContext context = openTransactedContext()) {
+        try (JMSContext context = openTransactedContext(connections)) {
             Topic address = context.createTopic(topic);
             JMSProducer producer = context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT);
             try {
@@ -74,7 +85,7 @@ public class EventQueue {
      * @param onlyAction the action to run again, or null to run every route of the destination
      */
     public void republish(String destination, QueuedEvent event, String onlyAction) {
-        try (JMSContext context = openTransactedContext()) {
+        try (JMSContext context = openTransactedContext(oneDestinationConnections)) {
             try {
                 TextMessage message = context.createTextMessage(event.json());
                 message.setStringProperty(TYPE_PROPERTY, event.type());
@@ -94,10 +105,10 @@ public class EventQueue {
         }
     }
 
-    private JMSContext openTransactedContext() {
+    private static JMSContext openTransactedContext(ConnectionFactory connections) {
         JMSContext context;
         try {
-            context = connectionFactory.createContext(JMSContext.SESSION_TRANSACTED);
+            context = connections.createContext(JMSContext.SESSION_TRANSACTED);
         } catch (jakarta.jms.JMSRuntimeException e) {
             throw new QueueUnavailableException(e);
         }

@@ -1,0 +1,87 @@
+package org.segmentbridge.intake;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.segmentbridge.BridgeSettings;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.privacy.Privacy;
+import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.state.StateStore;
+
+/**
+ * The way into {@link VendorFeedback} for engagement that does not arrive over HTTP (the scheduled Emarsys backfill
+ * pulls it): the same recipient identity, event shape, origin marker, dedupe and durable store as Sailthru's
+ * postbacks and Iterable's system webhooks (engagement for Segment, a consent change for every platform), so
+ * whatever {@code VendorFeedback.store} does with those events it does with these too.
+ */
+public final class VendorReports {
+
+    private final VendorFeedback feedback;
+
+    private VendorReports(VendorFeedback feedback) {
+        this.feedback = feedback;
+    }
+
+    /**
+     * @param vendor   the platform as Segment's {@code integrations} object names it, e.g. {@code Emarsys}
+     * @param endpoint the label the stored events carry as {@code receivedVia} and in the intake metrics
+     */
+    public static VendorReports create(String vendor, String endpoint, BridgeSettings settings, StateStore stateStore,
+                                       IdentityStore identity, PendingEvents pendingEvents, EventQueue queue,
+                                       MeterRegistry meters, Privacy privacy) {
+        // Its own Intake over the same ledger table and queue: dedupe is by the ledger's rows, not by the instance.
+        Intake intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
+                queue, new IntakeMetrics(meters), privacy);
+        return new VendorReports(new VendorFeedback(vendor, endpoint, settings, intake, identity));
+    }
+
+    /** False when nothing would send the events on to Segment ({@code segment} is not a destination). */
+    public boolean kept() {
+        return feedback.toSegment();
+    }
+
+    /**
+     * The person a report is about: the identity store's user for this email, else an anonymous id derived from it.
+     *
+     * @param messageIds the messageId for each track event name made from this report, derived from the report
+     */
+    public Recipient recipient(String email, Instant timestamp, java.util.function.UnaryOperator<String> messageIds) {
+        return new Recipient(feedback.recipient(email, Optional.empty(), timestamp, messageIds));
+    }
+
+    /** Stores the events in one transaction (see {@link Intake#storeReport}); returns only once they are durable. */
+    public Intake.Outcome store(List<ObjectNode> events, Instant now) throws SQLException {
+        return feedback.store(events, now);
+    }
+
+    /** A deterministic messageId: {@code <vendor>-} and the sha256 of the parts, so the same record always gives the same id. */
+    public static String messageId(String vendor, String... parts) {
+        return vendor + "-" + VendorFeedback.sha256Hex(String.join("\n", parts));
+    }
+
+    public static final class Recipient {
+
+        private final VendorFeedback.Recipient recipient;
+
+        private Recipient(VendorFeedback.Recipient recipient) {
+            this.recipient = recipient;
+        }
+
+        public ObjectNode track(String name, ObjectNode properties) {
+            return recipient.track(name, properties);
+        }
+
+        /** An identify with the person's email and these traits besides. */
+        public ObjectNode identify(java.util.Map<String, Boolean> traits) {
+            ObjectNode all = recipient.traits();
+            traits.forEach(all::put);
+            return recipient.identify(all);
+        }
+    }
+}
