@@ -7,7 +7,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -266,7 +265,7 @@ class EmarsysRoutesTest {
         await().atMost(WAIT).until(() -> !upsertsCarrying(deletedByWebhook).isEmpty());
 
         String notice = "{\"type\":\"delete\",\"userId\":\"" + webhookUser + "\",\"timestamp\":\"2026-11-22T12:30:08.276Z\"}";
-        String signature = WebhookSignatures.sign(EmarsysFake.WEBHOOK_SECRET, notice);
+        String signature = org.segmentbridge.support.Signed.segmentSignature(notice, EmarsysFake.WEBHOOK_SECRET);
         assertThat(fake.bridge.post("/webhooks/segment", notice, "Content-Type", "application/json", "X-Signature", signature)
                 .statusCode()).isEqualTo(200);
         fake.send(track(id("m"), id("u"), deletedByTrack, "User Deleted", "{}"));
@@ -279,12 +278,4 @@ class EmarsysRoutesTest {
         }).toList()).containsExactlyInAnyOrder(deletedByWebhook, deletedByTrack);
     }
 
-    /** Segment's X-Signature, for the deletion notification. */
-    static final class WebhookSignatures {
-        static String sign(String secret, String body) throws Exception {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
-            mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
-            return java.util.HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-        }
-    }
 }

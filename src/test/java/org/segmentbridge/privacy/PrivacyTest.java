@@ -18,20 +18,14 @@ import static org.awaitility.Awaitility.await;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Supplier;
-
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -42,6 +36,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.Signed;
 
 /**
  * Consent and erasure across all four platforms, end to end: the shipped routes, a bridge delivering live to fakes of
@@ -346,28 +341,14 @@ class PrivacyTest {
     }
 
     private static void segmentWebhook(String body) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA1");
-            mac.init(new SecretKeySpec(WEBHOOK_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
-            String signature = HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-            var response = bridge.post("/webhooks/segment", body, "Content-Type", "application/json", "X-Signature", signature);
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        var response = bridge.post("/webhooks/segment", body, "Content-Type", "application/json",
+                "X-Signature", Signed.segmentSignature(body, WEBHOOK_SECRET));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     }
 
-    private static void sailthruPostback(Map<String, String> params) throws Exception {
-        Map<String, String> signed = new TreeMap<>(params);
-        signed.put("api_key", SAILTHRU_KEY);
-        List<String> values = new ArrayList<>(signed.values());
-        java.util.Collections.sort(values);
-        signed.put("sig", HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
-                .digest((SAILTHRU_SECRET + String.join("", values)).getBytes(StandardCharsets.UTF_8))));
-        StringBuilder form = new StringBuilder();
-        signed.forEach((name, value) -> form.append(form.length() == 0 ? "" : "&").append(name).append('=')
-                .append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
-        var response = bridge.post("/webhooks/sailthru", form.toString(), "Content-Type", "application/x-www-form-urlencoded");
+    private static void sailthruPostback(Map<String, String> params) {
+        var response = bridge.post("/webhooks/sailthru", Signed.sailthruPostback(params, SAILTHRU_KEY, SAILTHRU_SECRET),
+                "Content-Type", "application/x-www-form-urlencoded");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     }
 

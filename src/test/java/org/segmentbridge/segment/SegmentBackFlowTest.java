@@ -9,16 +9,12 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -29,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.Signed;
 
 /** Engagement reported by a vendor reaches Segment's HTTP API; what came from Segment is never sent back to it. */
 class SegmentBackFlowTest {
@@ -68,17 +65,9 @@ class SegmentBackFlowTest {
         segment.stubFor(post(urlEqualTo("/v1/batch")).atPriority(10).willReturn(okJson("{\"success\":true}")));
     }
 
-    private static void postback(Map<String, String> params) throws Exception {
-        Map<String, String> signed = new TreeMap<>(params);
-        signed.put("api_key", SAILTHRU_KEY);
-        List<String> values = new ArrayList<>(signed.values());
-        java.util.Collections.sort(values);
-        signed.put("sig", HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
-                .digest((SAILTHRU_SECRET + String.join("", values)).getBytes(StandardCharsets.UTF_8))));
-        StringBuilder form = new StringBuilder();
-        signed.forEach((name, value) -> form.append(form.length() == 0 ? "" : "&").append(name).append('=')
-                .append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
-        var response = bridge.post("/webhooks/sailthru", form.toString(), "Content-Type", "application/x-www-form-urlencoded");
+    private static void postback(Map<String, String> params) {
+        var response = bridge.post("/webhooks/sailthru", Signed.sailthruPostback(params, SAILTHRU_KEY, SAILTHRU_SECRET),
+                "Content-Type", "application/x-www-form-urlencoded");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     }
 
