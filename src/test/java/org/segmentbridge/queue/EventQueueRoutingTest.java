@@ -24,7 +24,8 @@ class EventQueueRoutingTest {
 
     @BeforeAll
     static void start() {
-        bridge = RunningBridge.start(Map.of("bridge.destinations", "emarsys,segment"));
+        // Nothing reads the queues, so they hold exactly what was published.
+        bridge = RunningBridge.start(Map.of("bridge.destinations", "emarsys,segment", "bridge.delivery.enabled", "false"));
         EmbeddedBroker broker = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("eventBroker", EmbeddedBroker.class);
         queue = new EventQueue(broker.connectionFactory(), broker.directConnectionFactory());
     }
