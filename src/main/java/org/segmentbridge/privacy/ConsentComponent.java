@@ -77,7 +77,7 @@ public final class ConsentComponent extends DefaultComponent {
     }
 
     private Optional<String> suppressedBecause(JsonNode event, String channel) {
-        if (privacy.suppressions().erased(privacy.identifierHashes(event))) {
+        if (privacy.aboutErased(event)) {
             return Optional.of("erased");
         }
         Optional<Consent> consent = privacy.suppressions().current(privacy.subjectOf(event), channel);

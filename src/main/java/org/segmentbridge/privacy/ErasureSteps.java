@@ -28,7 +28,7 @@ public final class ErasureSteps implements DeliveryObserver {
 
     @Override
     public boolean admits(JsonNode event) {
-        return Privacy.erasureMark(event).isPresent() || !privacy.suppressions().erased(privacy.identifierHashes(event));
+        return !privacy.aboutErased(event);
     }
 
     @Override

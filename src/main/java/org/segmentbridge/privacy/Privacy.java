@@ -88,6 +88,9 @@ public final class Privacy {
      * which may always be repeated.
      */
     public List<ObjectNode> withoutErased(List<ObjectNode> events, String endpoint) {
+        if (!suppressions.anyErased()) {
+            return events;
+        }
         List<ObjectNode> kept = new ArrayList<>(events.size());
         for (ObjectNode event : events) {
             if (!isErasure(event) && suppressions.erased(identifierHashes(event))) {
@@ -275,6 +278,12 @@ public final class Privacy {
     /** The person's primary key as the event carries it, or null. */
     String keyOf(JsonNode event) {
         return identity.keyIn(event).orElse(null);
+    }
+
+    /** True when the event is about a person who was erased (and is not itself an erasure request). */
+    boolean aboutErased(JsonNode event) {
+        return suppressions.anyErased() && erasureMark(event).isEmpty() && !isErasure(event)
+                && suppressions.erased(identifierHashes(event));
     }
 
     /** The hashes under which an event's person would be tombstoned. */

@@ -111,6 +111,9 @@ public final class SuppressionStore {
     /** True when any of these identifier hashes belongs to an erased person. */
     public boolean erased(Collection<String> identifierHashes) {
         loadTombstones();
+        if (tombstones.isEmpty()) {
+            return false;
+        }
         for (String hash : identifierHashes) {
             if (tombstones.contains(hash)) {
                 return true;
@@ -143,6 +146,12 @@ public final class SuppressionStore {
     /** Called once the transaction that wrote these tombstones has committed. */
     void remember(Collection<String> identifierHashes) {
         tombstones.addAll(identifierHashes);
+    }
+
+    /** False while nobody was ever erased: then no event needs its identifiers hashed to be checked. */
+    boolean anyErased() {
+        loadTombstones();
+        return !tombstones.isEmpty();
     }
 
     private void loadTombstones() {
