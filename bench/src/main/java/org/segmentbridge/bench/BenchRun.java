@@ -386,7 +386,7 @@ public final class BenchRun {
             stopBridge(drainer);
             out.bridgeLogProblems.put("drain-" + group, logProblems(drainer.dir().resolve("bridge.log")));
         }
-        out.foreignCores = monitor.foreignCores();
+        out.cores = monitor.cores();
     }
 
     private void collectDeliveryMetrics(Bridge bridge) {

@@ -147,6 +147,7 @@ final class Processes {
     final class Monitor implements AutoCloseable {
         private static final double TICKS_PER_SECOND = 100;
         private final Map<String, Long> maxRss = new ConcurrentHashMap<>();
+        /** Per phase: seconds of CPU used by other processes, by the watched bridge, by the whole machine; seconds elapsed. */
         private final Map<String, double[]> foreign = new ConcurrentHashMap<>();
         private final Map<Long, Long> lastTicks = new java.util.HashMap<>();
 
@@ -226,6 +227,9 @@ final class Processes {
         private void sample() {
             foreignTicks();
             long lastNanos = System.nanoTime();
+            long lastBusy = busyTicks();
+            long lastPid = -1;
+            long lastBridge = -1;
             while (running) {
                 try {
                     Thread.sleep(250);
@@ -241,12 +245,23 @@ final class Processes {
                     }
                 }
                 long others = foreignTicks();
+                long busy = busyTicks();
+                long bridge = current > 0 ? bridgeTicks(current) : -1;
                 long now = System.nanoTime();
                 if (!label.isEmpty()) {
-                    double[] totals = foreign.computeIfAbsent(label, any -> new double[2]);
+                    double[] totals = foreign.computeIfAbsent(label, any -> new double[4]);
                     totals[0] += others / TICKS_PER_SECOND;
                     totals[1] += (now - lastNanos) / 1e9;
+                    if (current == lastPid && bridge >= 0 && lastBridge >= 0) {
+                        totals[2] += (bridge - lastBridge) / TICKS_PER_SECOND;
+                    }
+                    if (busy >= 0 && lastBusy >= 0) {
+                        totals[3] += (busy - lastBusy) / TICKS_PER_SECOND;
+                    }
                 }
+                lastBusy = busy;
+                lastPid = current;
+                lastBridge = bridge;
                 lastNanos = now;
             }
         }
@@ -264,11 +279,38 @@ final class Processes {
             return maxRss.getOrDefault(phase, -1L);
         }
 
-        /** CPU used by other processes during the phase, in cores (0 to the number of cores). */
-        Map<String, Double> foreignCores() {
-            Map<String, Double> cores = new java.util.LinkedHashMap<>();
-            foreign.forEach((label, totals) -> cores.put(label, totals[1] == 0 ? 0 : totals[0] / totals[1]));
+        /** Per phase, in cores (0 to the number of cores): {other processes, the bridge, the whole machine busy}. */
+        Map<String, double[]> cores() {
+            Map<String, double[]> cores = new java.util.LinkedHashMap<>();
+            foreign.forEach((label, totals) -> cores.put(label, totals[1] == 0 ? new double[3]
+                    : new double[] {totals[0] / totals[1], totals[2] / totals[1], totals[3] / totals[1]}));
             return cores;
+        }
+
+        private long bridgeTicks(long pid) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        /** Clock ticks all CPUs were busy (user, nice, system, irq, softirq, steal). */
+        private long busyTicks() {
+            try {
+                String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                long busy = 0;
+                for (int i = 1; i <= 8 && i < cpu.length; i++) {
+                    if (i != 4 && i != 5) {
+                        busy += Long.parseLong(cpu[i]);
+                    }
+                }
+                return busy;
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
         }
 
         @Override

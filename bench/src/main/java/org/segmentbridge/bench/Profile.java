@@ -54,7 +54,8 @@ final class Profile {
 
     record Summary(long samples, List<Share> subsystems, List<Share> inclusive, List<Share> selfMethods,
                    List<Share> bridgeMethods, List<Share> threads, long fileForces, Duration fileForceTime,
-                   Map<String, Long> fileForcesByFolder, List<Wait> waits, Duration recorded) {
+                   Map<String, Long> fileForcesByFolder, List<Wait> waits, Duration recorded, double jvmUser,
+                   double jvmSystem, double machineTotal) {
     }
 
     /** Time working threads spent parked or blocked at one place (jdk.ThreadPark, jdk.JavaMonitorEnter over 20 ms). */
@@ -97,12 +98,20 @@ final class Profile {
         Duration forceTime = Duration.ZERO;
         Map<String, Long> forcesByFolder = new java.util.TreeMap<>();
         Map<String, Wait> waits = new HashMap<>();
+        double[] load = new double[4];
         java.time.Instant first = null;
         java.time.Instant last = null;
         for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
             first = first == null || event.getStartTime().isBefore(first) ? event.getStartTime() : first;
             last = last == null || event.getEndTime().isAfter(last) ? event.getEndTime() : last;
             String type = event.getEventType().getName();
+            if (type.equals("jdk.CPULoad")) {
+                load[0] += event.getFloat("jvmUser");
+                load[1] += event.getFloat("jvmSystem");
+                load[2] += event.getFloat("machineTotal");
+                load[3]++;
+                continue;
+            }
             if (type.equals("jdk.FileForce")) {
                 forces++;
                 forceTime = forceTime.plus(event.getDuration());
@@ -170,7 +179,8 @@ final class Profile {
         Duration recorded = first == null ? Duration.ZERO : Duration.between(first, last);
         List<Wait> topWaits = waits.values().stream().sorted(Comparator.comparing(Wait::total).reversed()).limit(6).toList();
         return new Summary(samples, top(subsystem, samples, 12), top(inclusive, samples, 12), top(self, samples, 12),
-                top(bridge, samples, 10), top(threads, samples, 8), forces, forceTime, forcesByFolder, topWaits, recorded);
+                top(bridge, samples, 10), top(threads, samples, 8), forces, forceTime, forcesByFolder, topWaits, recorded,
+                load[3] == 0 ? 0 : load[0] / load[3], load[3] == 0 ? 0 : load[1] / load[3], load[3] == 0 ? 0 : load[2] / load[3]);
     }
 
     private static String subsystemOf(String type) {

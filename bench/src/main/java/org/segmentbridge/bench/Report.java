@@ -45,7 +45,7 @@ final class Report {
     double bridgeRateLimited;
     final Map<String, String> bridgeLogProblems = new LinkedHashMap<>();
     double intakeProfileRate;
-    Map<String, Double> foreignCores = new LinkedHashMap<>();
+    Map<String, double[]> cores = new LinkedHashMap<>();
     String deliveryOverrides = "";
 
     /** Adds the 429s the fakes answered since their last reset to the run's totals. */
@@ -211,10 +211,10 @@ final class Report {
             md.append(String.format("| %s | %s | %.2f s | %s | %s |%n", name, data, timeToHealthy.get(name).toMillis() / 1000.0,
                     idleRss.containsKey(name) ? mib(idleRss.get(name)) : "", loadedRss.containsKey(phase) ? mib(loadedRss.get(phase)) : ""));
         }
-        md.append("\nCPU used by other processes on the machine during each phase (not this run's; the machine may be shared): ");
-        List<String> foreign = new ArrayList<>();
-        foreignCores.forEach((phase, cores) -> foreign.add(String.format("%s %.2f cores", phase, cores)));
-        md.append(foreign.isEmpty() ? "not measured" : String.join(", ", foreign)).append(".\n\n");
+        md.append("\n### CPU during each phase (cores of ").append(Runtime.getRuntime().availableProcessors())
+                .append(")\n\n| phase | machine busy | the bridge | other processes (not this run's) |\n|---|---|---|---|\n");
+        cores.forEach((phase, used) -> md.append(String.format("| %s | %.2f | %.2f | %.2f |%n", phase, used[2], used[1], used[0])));
+        md.append("\nThe rest of \"machine busy\" is this run's load generator and fakes, and the kernel's work for all of them.\n\n");
     }
 
     private static void profile(StringBuilder md, String title, Profile.Summary summary) {
@@ -222,8 +222,10 @@ final class Report {
             return;
         }
         md.append("### ").append(title).append("\n\n");
-        md.append(String.format("%,d execution samples over %.1f s; %,d forced writes to disk (`jdk.FileForce`) taking %.1f s in all.%n%n",
-                summary.samples(), summary.recorded().toMillis() / 1000.0, summary.fileForces(), summary.fileForceTime().toMillis() / 1000.0));
+        md.append(String.format("%,d execution samples over %.1f s; %,d forced writes to disk (`jdk.FileForce`) taking %.1f s in all. "
+                        + "JFR's CPU load (`jdk.CPULoad`, share of the whole machine): the bridge's JVM %.0f %% user + %.0f %% system, the machine %.0f %%.%n%n",
+                summary.samples(), summary.recorded().toMillis() / 1000.0, summary.fileForces(), summary.fileForceTime().toMillis() / 1000.0,
+                summary.jvmUser() * 100, summary.jvmSystem() * 100, summary.machineTotal() * 100));
         md.append("| by subsystem (first non-JDK frame from the top) | share | | stack contains | share |\n|---|---|---|---|---|\n");
         int rows = Math.max(summary.subsystems().size(), summary.inclusive().size());
         for (int i = 0; i < Math.min(rows, 10); i++) {
