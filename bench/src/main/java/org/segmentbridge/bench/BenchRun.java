@@ -1,0 +1,457 @@
+package org.segmentbridge.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What bench/run runs: the whole benchmark, one phase after another, then the report.
+ *
+ * <ol>
+ *   <li>Bridge A (delivery disabled, so only the intake works): time to healthy, idle RSS; then the intake matrix,
+ *       /v1/track and /v1/batch (100 events) at 16 and 64 connections, each right after the same load against the
+ *       bare Vert.x handler; JFR profile of /v1/track at 64 connections.</li>
+ *   <li>Bridge B (all destinations live against the fake vendors): time to healthy; intake-to-vendor latency at
+ *       500 events/s; then delivery against the fakes' rate limits, one group of identifies and one of tracks.</li>
+ * </ol>
+ *
+ * Usage: {@code BenchRun <repo> <bridge jar> <work dir> <report file> <started epoch ms> [--smoke] [--no-wrk]}
+ */
+public final class BenchRun {
+
+    static final String WRITE_KEY = "bench-write-key";
+    static final String EMARSYS_USER = "bench-emarsys-user";
+    static final String SAILTHRU_KEY = "bench-sailthru-key";
+    static final String ITERABLE_KEY = "itsingle-bench-key";
+    static final String ITERABLE_BULK_KEY = "itbulk-bench-key";
+
+    /** Vendor limits the fakes enforce and the bridge paces to (Emarsys' 1000/min as 16/s, see docs/benchmarks.md). */
+    static final FakeVendors.Limits LIMITS = new FakeVendors.Limits(16, 300, 40, 500, 2000, 5, 10);
+    static final int EMARSYS_BATCH = 20;
+    static final int ITERABLE_BULK_BATCH = 50;
+    /** The bridge's pacer lets (N - N/10) through per 1.05 periods once its burst is spent. */
+    static final double PACER_STEADY = 0.9 / 1.05;
+
+    private final Path repo;
+    private final Path jar;
+    private final Path work;
+    private final Path report;
+    private final long startedMs;
+    private final boolean smoke;
+    private final boolean useWrk;
+    private final Processes processes;
+    private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    private final Events events;
+    private final Report out = new Report();
+    private final Processes.Monitor monitor;
+    private FakeVendors fakes;
+
+    private BenchRun(String[] args) throws IOException {
+        repo = Path.of(args[0]).toAbsolutePath();
+        jar = Path.of(args[1]).toAbsolutePath();
+        work = Path.of(args[2]).toAbsolutePath();
+        report = Path.of(args[3]).toAbsolutePath();
+        startedMs = Long.parseLong(args[4]);
+        List<String> flags = List.of(args).subList(5, args.length);
+        smoke = flags.contains("--smoke");
+        useWrk = !flags.contains("--no-wrk");
+        processes = new Processes(work.resolve("pids"));
+        monitor = processes.new Monitor();
+        events = new Events(repo.resolve("samples"));
+    }
+
+    public static void main(String[] args) throws Exception {
+        BenchRun run = new BenchRun(args);
+        int status = 0;
+        try {
+            run.run();
+        } catch (Exception | Error e) {
+            e.printStackTrace();
+            status = 1;
+        } finally {
+            run.processes.stopAll();
+            run.monitor.close();
+            run.vertx.close();
+        }
+        System.exit(status);
+    }
+
+    private double seconds(double full, double smokeValue) {
+        return smoke ? smokeValue : full;
+    }
+
+    private void run() throws Exception {
+        out.mode = smoke ? "smoke (tiny durations: the figures mean nothing)" : "full";
+        out.machine = Machine.describe(useWrk);
+        log("machine: " + out.machine);
+        fakes = new FakeVendors(vertx, LIMITS);
+        fakes.start();
+        intakePhase();
+        deliveryPhase();
+        out.wallTime = Duration.ofMillis(System.currentTimeMillis() - startedMs);
+        out.write(report, smoke);
+        log("report written to " + report + " (wall time so far " + Report.duration(out.wallTime) + ")");
+    }
+
+    // ---- bridge instances ---------------------------------------------------------------------------------------
+
+    record Bridge(Process process, int httpPort, int managementPort, Path dir) {
+        String metrics() {
+            return Processes.get("http://127.0.0.1:" + managementPort + "/observe/metrics");
+        }
+    }
+
+    interface RoutesHook {
+        void addTo(Path routes) throws IOException;
+    }
+
+    private Bridge startBridge(String name, String overrides, Map<String, String> extraEnv, RoutesHook extraRoutes) throws Exception {
+        return startBridge(name, work.resolve(name).resolve("data"), overrides, extraEnv, extraRoutes);
+    }
+
+    /** A bridge launched from its own folder (routes, application.properties, log) on {@code dataDir}. */
+    private Bridge startBridge(String name, Path dataDir, String overrides, Map<String, String> extraEnv, RoutesHook extraRoutes)
+            throws Exception {
+        Path dir = work.resolve(name);
+        Files.createDirectories(dir);
+        copyTree(repo.resolve("routes"), dir.resolve("routes"));
+        if (extraRoutes != null) {
+            extraRoutes.addTo(dir.resolve("routes"));
+        }
+        Files.writeString(dir.resolve("application.properties"),
+                Files.readString(repo.resolve("application.properties"))
+                        + "\n# ---- bench/run overrides (a later key wins) ----\n" + overrides);
+        int http = Processes.freePort();
+        int management = Processes.freePort();
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("BRIDGE_HTTP_PORT", String.valueOf(http));
+        env.put("BRIDGE_MANAGEMENT_PORT", String.valueOf(management));
+        env.put("BRIDGE_DATA_DIR", dataDir.toString());
+        env.put("BRIDGE_MAPPINGS_DIR", repo.resolve("mappings").toString());
+        env.put("BRIDGE_WRITE_KEYS", WRITE_KEY);
+        env.put("BRIDGE_ADMIN_TOKEN", "bench-admin-token");
+        env.putAll(extraEnv);
+        List<String> command = List.of(javaBinary(), "-Xmx256m", "-jar", jar.toString());
+        long launched = System.nanoTime();
+        Process process = processes.start(command, env, dir, dir.resolve("bridge.log"));
+        Duration healthy = Processes.waitFor200("http://127.0.0.1:" + management + "/observe/health", launched,
+                Duration.ofSeconds(60), process);
+        if (healthy == null) {
+            throw new IllegalStateException("bridge " + name + " did not become healthy; see " + dir.resolve("bridge.log"));
+        }
+        out.timeToHealthy.put(name, healthy);
+        log("bridge " + name + " (pid " + process.pid() + ") healthy after " + healthy.toMillis() + " ms");
+        return new Bridge(process, http, management, dir);
+    }
+
+    private void stopBridge(Bridge bridge) {
+        monitor.pause();
+        Processes.stop(bridge.process(), Duration.ofSeconds(20));
+    }
+
+    static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path path : paths.toList()) {
+                Path target = to.resolve(from.relativize(path).toString());
+                if (Files.isDirectory(path)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(path, target);
+                }
+            }
+        }
+    }
+
+    private String authorization() {
+        return "Basic " + Base64.getEncoder().encodeToString((WRITE_KEY + ":").getBytes());
+    }
+
+    // ---- intake -------------------------------------------------------------------------------------------------
+
+    /**
+     * Each of the four bridge runs (endpoint × connections) gets a fresh bridge with delivery disabled, so every run
+     * starts from an empty queue (a queue past the bridge's 32 MB address limit pages to disk, which would make the
+     * order of the runs matter); the bare handler's run comes right before it.
+     */
+    private void intakePhase() throws Exception {
+        int barePort = Processes.freePort();
+        Path bareLog = work.resolve("bare.log");
+        Process bare = processes.start(List.of(javaBinary(), "-Xmx256m", "-cp", benchClassPath(), BareServer.class.getName(),
+                String.valueOf(barePort)), Map.of(), work, bareLog);
+        if (Processes.waitFor200("http://127.0.0.1:" + barePort + "/", System.nanoTime(), Duration.ofSeconds(30), bare) == null) {
+            throw new IllegalStateException("the bare server did not start; see " + bareLog);
+        }
+
+        // Bodies: the track sample without a messageId (the intake makes one, so every request is a new event to store),
+        // for a pool of people; each bridge sees them all once before it is measured, so the runs see returning
+        // people, as most traffic is (and no two requests race to create the same person).
+        List<ObjectNode> singles = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            singles.add(events.track("in-s-" + i, null));
+        }
+        List<ObjectNode> batched = new ArrayList<>();
+        for (int i = 0; i < 4000; i++) {
+            batched.add(events.track("in-b-" + i, null));
+        }
+        Path singleFile = work.resolve("bodies-track.jsonl");
+        Path batchFile = work.resolve("bodies-batch.jsonl");
+        Files.write(singleFile, singles.stream().map(Object::toString).toList());
+        List<Buffer> batchBodies = Events.batches(batched, 100);
+        Files.write(batchFile, batchBodies.stream().map(Buffer::toString).toList());
+
+        double warm = seconds(3, 1);
+        double measure = seconds(10, 1.5);
+        boolean first = true;
+        for (String endpoint : List.of("track", "batch")) {
+            Path bodies = endpoint.equals("track") ? singleFile : batchFile;
+            int perRequest = endpoint.equals("track") ? 1 : 100;
+            List<Buffer> javaBodies = Files.readAllLines(bodies).stream().map(Buffer::buffer).toList();
+            Intake.run(this, barePort, endpoint, bodies, javaBodies, 64, warm);
+            for (int connections : List.of(16, 64)) {
+                Intake.Result bareResult = Intake.run(this, barePort, endpoint, bodies, javaBodies, connections, measure);
+
+                String name = "intake-" + endpoint + "-" + connections;
+                Bridge bridge = startBridge(name, "bridge.delivery.enabled = false\n", Map.of(), null);
+                if (first) {
+                    Thread.sleep((long) (seconds(5, 1) * 1000));
+                    out.idleRss.put(name, Processes.rssKib(bridge.process().pid()));
+                    first = false;
+                }
+                monitor.watch(bridge.process().pid(), "intake");
+                Load seeder = new Load(vertx, bridge.httpPort(), authorization(), 1);
+                seeder.push("/v1/batch", endpoint.equals("track") ? Events.batches(singles, 100) : batchBodies, 1);
+                seeder.close();
+                Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, warm);
+                Intake.Result bridgeResult = Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, measure);
+                out.intake.add(new Report.IntakeRow("/v1/" + endpoint, perRequest, connections, bareResult, bridgeResult));
+                out.intakeAccepted += Processes.metric(bridge.metrics(), "bridge_intake_events_accepted_total");
+                log(String.format("intake /v1/%s c=%d: bare %.0f req/s, bridge %.0f req/s (%.0f events/s), p50 %.1f ms p99 %.1f ms, non-200 %d",
+                        endpoint, connections, bareResult.perSecond(), bridgeResult.perSecond(), bridgeResult.perSecond() * perRequest,
+                        bridgeResult.p50Micros() / 1000.0, bridgeResult.p99Micros() / 1000.0, bridgeResult.non200()));
+                if (endpoint.equals("track") && connections == 64) {
+                    // The profile: one more run like the measured one, under JFR, not part of the figures.
+                    monitor.watch(bridge.process().pid(), "intake profile");
+                    Path recording = work.resolve("intake-track-64.jfr");
+                    jfrStart(bridge, recording);
+                    Intake.Result profiled = Intake.run(this, bridge.httpPort(), "track", singleFile, javaBodies, 64, seconds(10, 1.5));
+                    jfrStop(bridge);
+                    out.intakeProfile = Profile.summarise(recording);
+                    out.intakeProfileRate = profiled.perSecond();
+                }
+                out.loadedRss.merge("intake", monitor.maxRss("intake"), Math::max);
+                out.bridgeLogProblems.put(name, logProblems(bridge.dir().resolve("bridge.log")));
+                stopBridge(bridge);
+            }
+        }
+        Processes.stop(bare, Duration.ofSeconds(5));
+    }
+
+    String benchClassPath() {
+        return System.getProperty("java.class.path");
+    }
+
+    boolean useWrk() {
+        return useWrk;
+    }
+
+    Vertx vertx() {
+        return vertx;
+    }
+
+    Processes processes() {
+        return processes;
+    }
+
+    Path work() {
+        return work;
+    }
+
+    Path repo() {
+        return repo;
+    }
+
+    private void jfrStart(Bridge bridge, Path recording) throws Exception {
+        Path settings = Profile.settingsFile(work);
+        jcmd(bridge, "JFR.start", "name=bench", "settings=" + settings, "filename=" + recording);
+    }
+
+    private void jfrStop(Bridge bridge) throws Exception {
+        jcmd(bridge, "JFR.stop", "name=bench");
+    }
+
+    private void jcmd(Bridge bridge, String... command) throws Exception {
+        List<String> line = new ArrayList<>();
+        line.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+        line.add(String.valueOf(bridge.process().pid()));
+        line.addAll(List.of(command));
+        Process jcmd = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(work.resolve("jcmd.log").toFile()).start();
+        jcmd.waitFor();
+    }
+
+    // ---- delivery and latency -----------------------------------------------------------------------------------
+
+    private String deliveryOverrides() {
+        return String.join("\n",
+                "bridge.destination.emarsys.rate.requests = " + LIMITS.emarsysPerUser(),
+                "bridge.destination.emarsys.rate.period = 1s",
+                "bridge.destination.emarsys.batch.max-items = " + EMARSYS_BATCH,
+                "bridge.destination.iterablebulk.connector = org.segmentbridge.iterable.IterableConnector",
+                "bridge.destination.iterablebulk.base-url = http://127.0.0.1:" + fakes.iterablePort,
+                "bridge.destination.iterablebulk.api-key = " + ITERABLE_BULK_KEY,
+                "bridge.destination.iterablebulk.rate.requests = 2000",
+                "bridge.destination.iterablebulk.rate.period = 1s",
+                "bridge.destination.iterablebulk.batch.max-items = " + ITERABLE_BULK_BATCH,
+                "");
+    }
+
+    private Map<String, String> vendorEnv() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("BRIDGE_DESTINATIONS", "emarsys,sailthru,iterable,segment,iterablebulk");
+        env.put("EMARSYS_API_URL", "http://127.0.0.1:" + fakes.emarsysPort + "/api/v2");
+        env.put("EMARSYS_API_USER", EMARSYS_USER);
+        env.put("EMARSYS_API_SECRET", "bench-emarsys-secret");
+        env.put("SAILTHRU_API_URL", "http://127.0.0.1:" + fakes.sailthruPort);
+        env.put("SAILTHRU_API_KEY", SAILTHRU_KEY);
+        env.put("SAILTHRU_API_SECRET", "bench-sailthru-secret");
+        env.put("ITERABLE_API_URL", "http://127.0.0.1:" + fakes.iterablePort);
+        env.put("ITERABLE_API_KEY", ITERABLE_KEY);
+        return env;
+    }
+
+    private void deliveryPhase() throws Exception {
+        String overrides = deliveryOverrides();
+        Map<String, String> env = vendorEnv();
+        out.deliveryOverrides = overrides.replace(String.valueOf(fakes.iterablePort), "<fake>");
+
+        // Latency: a fresh bridge delivering live, loaded at a fixed rate.
+        Bridge bridge = startBridge("latency", overrides, env, this::addBulkRoutes);
+        Thread.sleep((long) (seconds(5, 1) * 1000));
+        out.idleRss.put("latency", Processes.rssKib(bridge.process().pid()));
+        Load load = new Load(vertx, bridge.httpPort(), authorization(), 16);
+        monitor.watch(bridge.process().pid(), "latency");
+        Latency.run(this, load, 10, seconds(5, 1), smoke ? new double[][] {{500, 1}, {100, 1}}
+                : new double[][] {{500, 10}, {250, 15}, {100, 15}}, smoke ? 15 : 60);
+        out.loadedRss.put("latency", monitor.maxRss("latency"));
+        load.close();
+        collectDeliveryMetrics(bridge);
+        stopBridge(bridge);
+        out.bridgeLogProblems.put("latency", logProblems(bridge.dir().resolve("bridge.log")));
+
+        // Delivery: each group's backlog is queued by a bridge with delivery disabled, then drained by a bridge with
+        // delivery enabled on the same data folder, so what is measured is delivery alone, from a full queue.
+        Delivery delivery = new Delivery(this);
+        Path data = work.resolve("delivery-data");
+        for (String group : List.of("identify", "track")) {
+            Bridge loader = startBridge("load-" + group, data, overrides + "bridge.delivery.enabled = false\n", env, this::addBulkRoutes);
+            Load pusher = new Load(vertx, loader.httpPort(), authorization(), 4);
+            delivery.load(group, pusher, seconds(10, 1.5));
+            pusher.close();
+            stopBridge(loader);
+            fakes().reset();
+            Path recording = work.resolve("delivery-" + group + ".jfr");
+            Bridge drainer = startBridge("drain-" + group, data, overrides, env, this::addBulkRoutes);
+            monitor.watch(drainer.process().pid(), "drain " + group);
+            boolean profile = group.equals("track");
+            if (profile) {
+                jfrStart(drainer, recording);
+            }
+            delivery.drain(group);
+            if (profile) {
+                jfrStop(drainer);
+                out.deliveryProfile = Profile.summarise(recording);
+            }
+            out.loadedRss.put("drain " + group, monitor.maxRss("drain " + group));
+            collectDeliveryMetrics(drainer);
+            stopBridge(drainer);
+            out.bridgeLogProblems.put("drain-" + group, logProblems(drainer.dir().resolve("bridge.log")));
+        }
+        out.cores = monitor.cores();
+    }
+
+    private void collectDeliveryMetrics(Bridge bridge) {
+        String metrics = bridge.metrics();
+        out.bridgeRetried += Processes.metric(metrics, "bridge_delivery_items_total", "outcome=\"retried\"");
+        out.bridgeDeadLettered += Processes.metric(metrics, "bridge_delivery_items_total", "outcome=\"dead_lettered\"");
+        out.bridgeRateLimited += Processes.metric(metrics, "bridge_delivery_rate_limited_total");
+    }
+
+    /** Iterable's shipped user-update and custom-events routes with their bulk actions, for the iterablebulk destination. */
+    private void addBulkRoutes(Path routes) throws IOException {
+        Path bulk = routes.resolve("iterablebulk");
+        Files.createDirectories(bulk);
+        for (String file : List.of("user-update.yaml", "custom-events.yaml")) {
+            String route = Files.readString(repo.resolve("routes/iterable/" + file))
+                    .replace("events:iterable", "events:iterablebulk")
+                    .replace("id: iterable-", "id: iterablebulk-")
+                    .replace("startupOrder: 13", "startupOrder: 33")
+                    .replace("deliver:iterable:user-update", "deliver:iterablebulk:user-bulk-update")
+                    .replace("deliver:iterable:event", "deliver:iterablebulk:event-bulk");
+            Files.writeString(bulk.resolve(file), "# bench/run: routes/iterable/" + file
+                    + " with the bulk action, for the iterablebulk destination\n" + route);
+        }
+    }
+
+    private static String logProblems(Path log) throws IOException {
+        Map<String, Long> counts = Files.readAllLines(log).stream()
+                .filter(line -> line.contains(" ERROR ") || (line.contains(" WARN ") && line.contains("dead-lettered")))
+                .map(line -> line.replaceAll("^\\S+ ", "").replaceAll("messageId \\S+", "messageId …"))
+                .map(line -> line.length() > 160 ? line.substring(0, 160) + "…" : line)
+                .collect(Collectors.groupingBy(line -> line, LinkedHashMap::new, Collectors.counting()));
+        return counts.isEmpty() ? "none" : counts.entrySet().stream().limit(5)
+                .map(entry -> entry.getValue() + " × " + entry.getKey()).collect(Collectors.joining("; "));
+    }
+
+    FakeVendors fakes() {
+        return fakes;
+    }
+
+    Events events() {
+        return events;
+    }
+
+    Report out() {
+        return out;
+    }
+
+    boolean smoke() {
+        return smoke;
+    }
+
+    static void log(String message) {
+        System.out.println("[bench " + Instant.now().toString().substring(11, 19) + "] " + message);
+        System.out.flush();
+    }
+
+    static Histogram histogram() {
+        return new Histogram(3_600_000_000L, 3);
+    }
+
+    static JsonNode json(String text) throws IOException {
+        return Events.JSON.readTree(text);
+    }
+
+    static Set<String> only(String destination) {
+        return Set.of(destination);
+    }
+}

@@ -1,0 +1,147 @@
+package org.segmentbridge.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * Delivery against the fake vendors' limits. A group queues {@link #MAX_EVENTS} events of one kind through /v1/batch of
+ * a bridge whose delivery is disabled; every destination gets every event, except that an endpoint whose ceiling would
+ * not send that many in about {@code drainSeconds} gets only every k-th (Segment's integrations flag
+ * {@code "<Destination>": false} on the others). A bridge with delivery enabled then drains the queues, every
+ * destination at once as in production, until the fakes have received every item.
+ * An endpoint's figure is its steady rate: the items that arrived between the moment 20 % and the moment 95 % of them
+ * had arrived, over that time, so neither the pacer's first burst nor the last partial batch counts.
+ */
+final class Delivery {
+
+    /** {@code every}: the destination gets one event in this many. */
+    record Target(String destination, String endpoint, String label, int limitPerSecond, int batch, long events,
+                  boolean measured, int every) {
+        double ceiling() {
+            return (double) limitPerSecond * batch;
+        }
+    }
+
+    record Row(String group, Target target, long items, long requests, long rejected429, double steadyRate, double span) {
+        double ratio() {
+            return steadyRate / target.ceiling();
+        }
+    }
+
+    record Push(String group, long events, double seconds, int retries) {
+    }
+
+    static final long MAX_EVENTS = 3000;
+
+    private final BenchRun bench;
+    private final java.util.Map<String, List<Target>> queued = new java.util.HashMap<>();
+
+    Delivery(BenchRun bench) {
+        this.bench = bench;
+    }
+
+    private static String emarsys(String path) {
+        return "emarsys " + path + " [" + BenchRun.EMARSYS_USER + "]";
+    }
+
+    private static String sailthru(String path) {
+        return "sailthru " + path + " [" + BenchRun.SAILTHRU_KEY + "]";
+    }
+
+    private static String iterable(String path, String key) {
+        return "iterable " + path + " [" + key + "]";
+    }
+
+    private long total() {
+        return bench.smoke() ? 200 : MAX_EVENTS;
+    }
+
+    /** One in how many events a destination gets, so its backlog lasts about {@code drainSeconds} at its ceiling. */
+    private int every(double ceiling, double drainSeconds) {
+        long wanted = Math.max(20, Math.round(ceiling * BenchRun.PACER_STEADY * drainSeconds));
+        return (int) Math.max(1, total() / wanted);
+    }
+
+    private Target target(String destination, String endpoint, String label, int limit, int batch, double drain, boolean measured) {
+        int every = every((double) limit * batch, drain);
+        return new Target(destination, endpoint, label, limit, batch, (total() + every - 1) / every, measured, every);
+    }
+
+    private List<Target> targets(String group, double drain) {
+        FakeVendors.Limits limits = BenchRun.LIMITS;
+        int eb = BenchRun.EMARSYS_BATCH;
+        int ib = BenchRun.ITERABLE_BULK_BATCH;
+        List<Target> targets = new ArrayList<>();
+        if (group.equals("identify")) {
+            Target users = target("iterable", "POST /api/users/update (single)", iterable("POST /api/users/update", BenchRun.ITERABLE_KEY),
+                    limits.iterableUserUpdate(), 1, drain, true);
+            targets.add(target("emarsys", "PUT /contact (contact upsert, bulk)", emarsys("PUT /contact/"),
+                    limits.emarsysPerUser(), eb, drain, true));
+            targets.add(target("sailthru", "POST /user (single)", sailthru("POST /user"), limits.sailthruUser(), 1, drain, true));
+            targets.add(users);
+            targets.add(new Target("iterable", "POST /api/events/track (the onboarding event each new person's identify also sends)",
+                    iterable("POST /api/events/track", BenchRun.ITERABLE_KEY), limits.iterableTrack(), 1, users.events(), false, users.every()));
+            targets.add(target("iterablebulk", "POST /api/users/bulkUpdate (bulk)", iterable("POST /api/users/bulkUpdate", BenchRun.ITERABLE_BULK_KEY),
+                    limits.iterableBulkUpdate(), ib, drain, true));
+        } else {
+            targets.add(target("emarsys", "POST /event/{id}/trigger (event trigger, bulk)", emarsys("POST /event/{id}/trigger"),
+                    limits.emarsysPerUser(), eb, drain, true));
+            targets.add(target("sailthru", "POST /event (single)", sailthru("POST /event"), limits.sailthruEvent(), 1, drain, true));
+            targets.add(target("iterable", "POST /api/events/track (single)", iterable("POST /api/events/track", BenchRun.ITERABLE_KEY),
+                    limits.iterableTrack(), 1, drain, true));
+            targets.add(target("iterablebulk", "POST /api/events/trackBulk (bulk)", iterable("POST /api/events/trackBulk", BenchRun.ITERABLE_BULK_KEY),
+                    limits.iterableTrackBulk(), ib, drain, true));
+        }
+        return targets;
+    }
+
+    /** Queues the group's backlogs (the bridge behind {@code pusher} has delivery disabled). */
+    void load(String group, Load pusher, double drainSeconds) throws Exception {
+        List<Target> targets = targets(group, drainSeconds);
+        queued.put(group, targets);
+        List<ObjectNode> events = new ArrayList<>();
+        for (long i = 0; i < total(); i++) {
+            String person = group + "-" + i;
+            ObjectNode event = group.equals("identify")
+                    ? bench.events().identify(person, "d-" + person)
+                    : bench.events().track(person, "d-" + person);
+            Set<String> gets = new java.util.HashSet<>();
+            for (Target target : targets) {
+                if (i % target.every() == 0) {
+                    gets.add(target.destination());
+                }
+            }
+            events.add(gets.size() == Events.VENDOR_DESTINATIONS.size() ? event : Events.onlyFor(event, gets));
+        }
+        List<Buffer> bodies = Events.batches(events, 100);
+        Load.PushResult pushed = pusher.push("/v1/batch", bodies, 4);
+        bench.out().pushes.add(new Push(group, events.size(), pushed.seconds(), pushed.retries()));
+        BenchRun.log(String.format("delivery %s: queued %d events in %.1f s (%d requests sent again)", group, events.size(),
+                pushed.seconds(), pushed.retries()));
+    }
+
+    /** Waits until the fakes received every item of the group (the draining bridge is running), then records. */
+    void drain(String group) throws Exception {
+        FakeVendors fakes = bench.fakes();
+        List<Target> targets = queued.get(group);
+        long deadline = System.nanoTime() + (bench.smoke() ? 30 : 120) * 1_000_000_000L;
+        while (System.nanoTime() < deadline && !targets.stream().allMatch(t -> fakes.endpoint(t.label()).items() >= t.events())) {
+            Thread.sleep(250);
+        }
+        for (Target target : targets) {
+            FakeVendors.Endpoint endpoint = fakes.endpoint(target.label());
+            Row row = new Row(group, target, endpoint.items(), endpoint.requests(), endpoint.rejected429(),
+                    endpoint.steadyRate(0.2, 0.95), endpoint.span());
+            bench.out().delivery.add(row);
+            BenchRun.log(String.format("  %s %s: %d/%d items in %d requests, steady %.1f items/s, ceiling %.0f (%.2f), 429s %d",
+                    target.destination(), target.endpoint(), row.items(), target.events(), row.requests(), row.steadyRate(),
+                    target.ceiling(), row.ratio(), row.rejected429()));
+        }
+        bench.out().collect429s(fakes);
+        fakes.reset();
+    }
+}

@@ -1,0 +1,382 @@
+package org.segmentbridge.bench;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Fake Emarsys, Sailthru and Iterable APIs on loopback. Each enforces its rate limits the strict way (at most N
+ * requests in <em>any</em> window of the period, counted when a request arrives; over that it answers 429) and
+ * records, per endpoint and credential, when each accepted request arrived, how many items (contacts, users, events)
+ * it carried, the 429s it answered, and the intake-to-here latency of every item stamped with {@code bench_sent_us}.
+ * Each vendor is one HttpServer, so one event-loop thread owns its limiter state.
+ */
+final class FakeVendors {
+
+    static final String STAMP = "bench_sent_us";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Emarsys' external events the shipped routes name, with the ids GET /event answers. */
+    static final Map<String, Integer> EMARSYS_EVENTS = Map.of("signed_up", 1001, "checkout_started", 1002,
+            "premium_product_viewed", 1003, "order_completed", 1004, "vip_entered", 1005);
+
+    /** Limits, per second: Emarsys per API user (all calls), Sailthru and Iterable per credential and endpoint. */
+    record Limits(int emarsysPerUser, int sailthruUser, int sailthruEvent, int iterableUserUpdate, int iterableTrack,
+                  int iterableBulkUpdate, int iterableTrackBulk) {
+        Map<String, Integer> asMap() {
+            Map<String, Integer> limits = new LinkedHashMap<>();
+            limits.put("emarsys (any call, per API user)", emarsysPerUser);
+            limits.put("sailthru POST /user", sailthruUser);
+            limits.put("sailthru POST /event", sailthruEvent);
+            limits.put("iterable POST /api/users/update", iterableUserUpdate);
+            limits.put("iterable POST /api/events/track", iterableTrack);
+            limits.put("iterable POST /api/users/bulkUpdate", iterableBulkUpdate);
+            limits.put("iterable POST /api/events/trackBulk", iterableTrackBulk);
+            return limits;
+        }
+    }
+
+    private final Vertx vertx;
+    private final Limits limits;
+    private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    private final Map<String, Window> windows = new ConcurrentHashMap<>();
+    int emarsysPort;
+    int sailthruPort;
+    int iterablePort;
+
+    FakeVendors(Vertx vertx, Limits limits) {
+        this.vertx = vertx;
+        this.limits = limits;
+    }
+
+    void start() throws Exception {
+        emarsysPort = listen(this::emarsys);
+        sailthruPort = listen(this::sailthru);
+        iterablePort = listen(this::iterable);
+    }
+
+    private int listen(Consumer<HttpServerRequest> handler) throws Exception {
+        HttpServer server = vertx.createHttpServer().requestHandler(handler::accept)
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get();
+        return server.actualPort();
+    }
+
+    /** Forgets what was recorded (not the limiters' windows: the vendor's clock does not reset). */
+    void reset() {
+        endpoints.clear();
+    }
+
+    Map<String, Endpoint> endpoints() {
+        return endpoints;
+    }
+
+    Endpoint endpoint(String name) {
+        return endpoints.computeIfAbsent(name, Endpoint::new);
+    }
+
+    // ---- Emarsys Core API v2 ------------------------------------------------------------------------------------
+
+    private void emarsys(HttpServerRequest request) {
+        request.body().onSuccess(body -> {
+            String wsse = request.getHeader("X-WSSE");
+            if (wsse == null || !wsse.contains("PasswordDigest=")) {
+                reply(request, 401, "{\"replyCode\":1,\"replyText\":\"Unauthorized\"}");
+                return;
+            }
+            String user = between(wsse, "Username=\"", "\"");
+            String path = request.path().replaceFirst("^/api/v2", "");
+            String name = "emarsys " + request.method() + " " + (path.matches("/event/\\d+/trigger") ? "/event/{id}/trigger" : path);
+            if (!allowed("emarsys:" + user, limits.emarsysPerUser(), name + " [" + user + "]")) {
+                reply(request, 429, "{\"replyCode\":429,\"replyText\":\"Too Many Requests\"}");
+                return;
+            }
+            JsonNode json = parse(body);
+            String label = name + " [" + user + "]";
+            switch (name) {
+                case "emarsys GET /field" -> reply(request, 200, "{\"replyCode\":0,\"replyText\":\"OK\",\"data\":"
+                        + "[{\"id\":1,\"name\":\"First Name\"},{\"id\":2,\"name\":\"Last Name\"},{\"id\":3,\"name\":\"Email\"}]}");
+                case "emarsys GET /event" -> {
+                    StringBuilder data = new StringBuilder();
+                    EMARSYS_EVENTS.forEach((event, id) -> data.append(data.length() == 0 ? "" : ",")
+                            .append("{\"id\":").append(id).append(",\"name\":\"").append(event).append("\"}"));
+                    reply(request, 200, "{\"replyCode\":0,\"replyText\":\"OK\",\"data\":[" + data + "]}");
+                }
+                case "emarsys PUT /contact/" -> {
+                    JsonNode contacts = json.path("contacts");
+                    record(label, contacts.size(), contacts, item -> item.path(STAMP));
+                    reply(request, 200, "{\"replyCode\":0,\"replyText\":\"OK\",\"data\":{\"ids\":[]}}");
+                }
+                case "emarsys POST /event/{id}/trigger" -> {
+                    JsonNode contacts = json.has("contacts") ? json.get("contacts") : JSON.createArrayNode().add(json);
+                    record(label, contacts.size(), contacts, item -> item.path("data").path("global").path(STAMP));
+                    reply(request, 200, "{\"replyCode\":0,\"replyText\":\"OK\",\"data\":{}}");
+                }
+                default -> {
+                    record(label, 1, null, null);
+                    reply(request, 200, "{\"replyCode\":0,\"replyText\":\"OK\",\"data\":{}}");
+                }
+            }
+        });
+    }
+
+    // ---- Sailthru -----------------------------------------------------------------------------------------------
+
+    private void sailthru(HttpServerRequest request) {
+        request.body().onSuccess(body -> {
+            Map<String, String> params = form(request.method().name().equals("POST") ? body.toString() : request.query());
+            String key = params.getOrDefault("api_key", "");
+            if (key.isEmpty() || !params.containsKey("sig")) {
+                reply(request, 401, "{\"error\":5,\"errormsg\":\"Authentication failed\"}");
+                return;
+            }
+            String name = "sailthru " + request.method() + " " + request.path();
+            int limit = switch (name) {
+                case "sailthru POST /user" -> limits.sailthruUser();
+                case "sailthru POST /event" -> limits.sailthruEvent();
+                default -> 40;
+            };
+            String label = name + " [" + key + "]";
+            if (!allowed("sailthru:" + key + ":" + name, limit, label)) {
+                reply(request, 429, "{\"error\":43,\"errormsg\":\"Too many requests\"}");
+                return;
+            }
+            JsonNode json = parse(Buffer.buffer(params.getOrDefault("json", "{}")));
+            record(label, 1, JSON.createArrayNode().add(json), item -> item.path("vars").path(STAMP));
+            reply(request, 200, "{\"ok\":true}");
+        });
+    }
+
+    // ---- Iterable -----------------------------------------------------------------------------------------------
+
+    private void iterable(HttpServerRequest request) {
+        request.body().onSuccess(body -> {
+            String key = request.getHeader("Api-Key");
+            if (key == null || key.isEmpty()) {
+                reply(request, 401, "{\"msg\":\"Invalid API key\",\"code\":\"BadApiKey\",\"params\":null}");
+                return;
+            }
+            String name = "iterable " + request.method() + " " + request.path();
+            int limit = switch (name) {
+                case "iterable POST /api/users/update" -> limits.iterableUserUpdate();
+                case "iterable POST /api/events/track" -> limits.iterableTrack();
+                case "iterable POST /api/users/bulkUpdate" -> limits.iterableBulkUpdate();
+                case "iterable POST /api/events/trackBulk" -> limits.iterableTrackBulk();
+                default -> 100;
+            };
+            String label = name + " [" + key + "]";
+            if (!allowed("iterable:" + key + ":" + name, limit, label)) {
+                reply(request, 429, "{\"msg\":\"Rate limit exceeded\",\"code\":\"RateLimitExceeded\",\"params\":null}");
+                return;
+            }
+            JsonNode json = parse(body);
+            switch (name) {
+                case "iterable POST /api/users/bulkUpdate" -> {
+                    record(label, json.path("users").size(), json.path("users"), item -> item.path("dataFields").path(STAMP));
+                    reply(request, 200, "{\"successCount\":" + json.path("users").size()
+                            + ",\"failCount\":0,\"invalidEmails\":[],\"invalidUserIds\":[],\"failedUpdates\":{}}");
+                }
+                case "iterable POST /api/events/trackBulk" -> {
+                    record(label, json.path("events").size(), json.path("events"), item -> item.path("dataFields").path(STAMP));
+                    reply(request, 200, "{\"successCount\":" + json.path("events").size()
+                            + ",\"failCount\":0,\"invalidEmails\":[],\"invalidUserIds\":[],\"disallowedEventNames\":[],\"failedUpdates\":{}}");
+                }
+                default -> {
+                    record(label, 1, JSON.createArrayNode().add(json), item -> item.path("dataFields").path(STAMP));
+                    reply(request, 200, "{\"msg\":\"\",\"code\":\"Success\",\"params\":null}");
+                }
+            }
+        });
+    }
+
+    // ---- shared -------------------------------------------------------------------------------------------------
+
+    private boolean allowed(String scope, int perSecond, String label) {
+        Window window = windows.computeIfAbsent(scope, any -> new Window(perSecond, 1_000_000_000L));
+        if (window.tryAcquire(System.nanoTime())) {
+            return true;
+        }
+        endpoint(label).rejected();
+        return false;
+    }
+
+    private void record(String label, int items, JsonNode list, java.util.function.Function<JsonNode, JsonNode> stampOf) {
+        long nowMicros = epochMicros();
+        List<Long> latencies = new ArrayList<>();
+        if (list != null && stampOf != null) {
+            for (JsonNode item : list) {
+                JsonNode stamp = stampOf.apply(item);
+                if (stamp.canConvertToLong()) {
+                    latencies.add(nowMicros - stamp.asLong());
+                }
+            }
+        }
+        endpoint(label).accepted(System.nanoTime(), items, latencies);
+    }
+
+    static long epochMicros() {
+        Instant now = Instant.now();
+        return ChronoUnit.MICROS.between(Instant.EPOCH, now);
+    }
+
+    private static void reply(HttpServerRequest request, int status, String body) {
+        request.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
+    }
+
+    private static JsonNode parse(Buffer body) {
+        try {
+            return body.length() == 0 ? JSON.createObjectNode() : JSON.readTree(body.getBytes());
+        } catch (Exception e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    private static Map<String, String> form(String encoded) {
+        Map<String, String> params = new LinkedHashMap<>();
+        if (encoded == null || encoded.isEmpty()) {
+            return params;
+        }
+        for (String pair : encoded.split("&")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0) {
+                params.put(URLDecoder.decode(pair.substring(0, equals), StandardCharsets.UTF_8),
+                        URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return params;
+    }
+
+    private static String between(String text, String start, String end) {
+        int from = text.indexOf(start);
+        if (from < 0) {
+            return "";
+        }
+        from += start.length();
+        int to = text.indexOf(end, from);
+        return to < 0 ? "" : text.substring(from, to);
+    }
+
+    /** At most {@code limit} accepted requests in any window of {@code periodNanos}, by arrival time. */
+    static final class Window {
+        private final int limit;
+        private final long periodNanos;
+        private final ArrayDeque<Long> accepted = new ArrayDeque<>();
+
+        Window(int limit, long periodNanos) {
+            this.limit = limit;
+            this.periodNanos = periodNanos;
+        }
+
+        synchronized boolean tryAcquire(long now) {
+            while (!accepted.isEmpty() && now - accepted.peekFirst() >= periodNanos) {
+                accepted.pollFirst();
+            }
+            if (accepted.size() >= limit) {
+                return false;
+            }
+            accepted.addLast(now);
+            return true;
+        }
+    }
+
+    /** What one endpoint (and credential) received. */
+    static final class Endpoint {
+        final String name;
+        private long[] times = new long[1024];
+        private int[] items = new int[1024];
+        private int requests;
+        private long itemTotal;
+        private long rejected;
+        private final Histogram latencyMicros = new Histogram(3_600_000_000L, 3);
+
+        Endpoint(String name) {
+            this.name = name;
+        }
+
+        synchronized void accepted(long nanoTime, int count, List<Long> latencies) {
+            if (requests == times.length) {
+                times = Arrays.copyOf(times, requests * 2);
+                items = Arrays.copyOf(items, requests * 2);
+            }
+            times[requests] = nanoTime;
+            items[requests] = count;
+            requests++;
+            itemTotal += count;
+            latencies.forEach(latency -> latencyMicros.recordValue(Math.max(0, Math.min(latency, 3_600_000_000L))));
+        }
+
+        synchronized void rejected() {
+            rejected++;
+        }
+
+        synchronized int requests() {
+            return requests;
+        }
+
+        synchronized long items() {
+            return itemTotal;
+        }
+
+        synchronized long rejected429() {
+            return rejected;
+        }
+
+        synchronized Histogram latency() {
+            return latencyMicros.copy();
+        }
+
+        /**
+         * The steady delivery rate in items per second: items received between the moment {@code from} of all items
+         * had arrived and the moment {@code to} had (fractions), over the time between, so the start (a pacer's
+         * initial burst) and the tail (a last partial batch) do not count. NaN with too few requests.
+         */
+        synchronized double steadyRate(double from, double to) {
+            if (requests < 3 || itemTotal == 0) {
+                return Double.NaN;
+            }
+            long lowItems = (long) Math.ceil(itemTotal * from);
+            long highItems = (long) Math.floor(itemTotal * to);
+            long cumulative = 0;
+            long lowAt = -1;
+            long lowCount = 0;
+            long highAt = -1;
+            long highCount = 0;
+            for (int i = 0; i < requests; i++) {
+                cumulative += items[i];
+                if (lowAt < 0 && cumulative >= lowItems) {
+                    lowAt = times[i];
+                    lowCount = cumulative;
+                }
+                if (highAt < 0 && cumulative >= highItems) {
+                    highAt = times[i];
+                    highCount = cumulative;
+                }
+            }
+            if (highAt <= lowAt) {
+                return Double.NaN;
+            }
+            return (highCount - lowCount) / ((highAt - lowAt) / 1e9);
+        }
+
+        /** Seconds from the first to the last accepted request. */
+        synchronized double span() {
+            return requests < 2 ? 0 : (times[requests - 1] - times[0]) / 1e9;
+        }
+    }
+}
