@@ -82,6 +82,22 @@ public final class IdentityStore {
      * @return persons whose primary key became known (see {@link #observe})
      */
     public Set<String> observeAll(List<? extends JsonNode> events, Instant now) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return observeAllOnce(events, now);
+            } catch (SQLException e) {
+                // Two requests about the same new person both create them; the second loses on the unique key.
+                // Read again, the first one's person is there to link to.
+                if (attempt >= MAX_ATTEMPTS || e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static final int MAX_ATTEMPTS = 3;
+
+    private Set<String> observeAllOnce(List<? extends JsonNode> events, Instant now) throws SQLException {
         Set<String> newlyKeyed = new LinkedHashSet<>();
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);

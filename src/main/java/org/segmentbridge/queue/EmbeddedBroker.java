@@ -113,15 +113,17 @@ public class EmbeddedBroker extends ServiceSupport {
     }
 
     public boolean isHealthy() {
-        return embedded != null && embedded.getActiveMQServer().isActive();
+        // Until the broker has started there is no server yet: not healthy, rather than a failed health check.
+        ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
+        return server != null && server.isActive();
     }
 
     /** Events waiting in one destination's subscription (delivered but unacknowledged ones included). */
     public long depth(String destination) {
-        if (embedded == null) {
+        ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
+        if (server == null) {
             return 0;
         }
-        ActiveMQServer server = embedded.getActiveMQServer();
         Queue queue = server.locateQueue(SimpleString.of(destination));
         return queue == null ? 0 : queue.getMessageCount();
     }

@@ -357,4 +357,38 @@ class TrackingApiIntakeTest {
                 .isEqualTo(unauthorized + 1);
         assertThat(bridge.metric("bridge_queue_depth{destination=\"iterable\"}")).isEqualTo(bridge.queued("iterable").size());
     }
+
+    @Test
+    void concurrentFirstEventsOfOneNewPersonAreAllStored() throws Exception {
+        // Each round, several requests are the first the bridge sees of one new person: all create that person at
+        // once, and only one can. Every request must still be stored.
+        int rounds = 25;
+        int concurrent = 8;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(concurrent);
+        List<String> userIds = new java.util.ArrayList<>();
+        try {
+            for (int round = 0; round < rounds; round++) {
+                String userId = "racer-" + java.util.UUID.randomUUID();
+                userIds.add(userId);
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(concurrent);
+                List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+                for (int i = 0; i < concurrent; i++) {
+                    int n = i;
+                    answers.add(pool.submit(() -> {
+                        together.await();
+                        return bridge.postTracking("/v1/track", WRITE_KEY, "{\"userId\":\"" + userId + "\",\"event\":\"Raced\","
+                                + "\"messageId\":\"" + userId + "-" + n + "\"}").statusCode();
+                    }));
+                }
+                for (java.util.concurrent.Future<Integer> answer : answers) {
+                    assertThat(answer.get()).as("round %d", round).isEqualTo(200);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (String userId : userIds) {
+            assertThat(bridge.queuedWhere("emarsys", "userId", userId)).hasSize(concurrent);
+        }
+    }
 }
