@@ -138,24 +138,28 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     @Override
     public void onMessage(Message message) {
-        Ticket ticket;
+        String json;
+        JsonNode event;
         try {
-            ticket = ticketFor(message);
+            json = ((TextMessage) message).getText();
+            event = JSON.readTree(json);
         } catch (JMSException | IOException e) {
             LOG.error("Destination {}: a queued message could not be read: {}", settings.name(), e.getMessage());
             reader.finished(message);
             return;
         }
-        if (disabledByIntegrations(ticket)) {
+        // Checked before the person is looked up: an event this destination skips costs no query.
+        if (disabledByIntegrations(event)) {
             metrics.skipped("integrations");
             reader.finished(message);
             return;
         }
-        if (!observer.admits(ticket.event())) {
+        if (!observer.admits(event)) {
             metrics.skipped("erased");
             reader.finished(message);
             return;
         }
+        Ticket ticket = ticketFor(message, json, event);
         try {
             routes.run(ticket);
         } catch (AwaitingIdentity waiting) {
@@ -214,8 +218,8 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
      * {@code "All": false} alone does not count: events reach the bridge through Segment's Webhooks destination,
      * which such flags enable by name.
      */
-    private boolean disabledByIntegrations(Ticket ticket) {
-        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = ticket.event().path("integrations").fields(); it.hasNext(); ) {
+    private boolean disabledByIntegrations(JsonNode event) {
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = event.path("integrations").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> flag = it.next();
             if (flag.getKey().equalsIgnoreCase(settings.name()) && flag.getValue().isBoolean() && !flag.getValue().asBoolean()) {
                 return true;
@@ -224,9 +228,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         return false;
     }
 
-    private Ticket ticketFor(Message message) throws JMSException, IOException {
-        String json = ((TextMessage) message).getText();
-        JsonNode event = JSON.readTree(json);
+    private Ticket ticketFor(Message message, String json, JsonNode event) {
         String messageId = event.path("messageId").asText("");
         String userId = event.path("userId").asText(null);
         String anonymousId = event.path("anonymousId").asText(null);
