@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
@@ -208,7 +209,9 @@ public final class Privacy {
             if (!signal.explicit()) {
                 return Optional.of("a trait never re-subscribes; only an explicit Subscribed event does");
             }
-            if (current.isPresent() && at.isBefore(current.get().changedAt())) {
+            // By the millisecond: the database keeps fewer digits than Instant.now() has, so an opt-in stamped in
+            // the same instant as the opt-out could otherwise read back as older than it.
+            if (current.isPresent() && at.truncatedTo(ChronoUnit.MILLIS).isBefore(current.get().changedAt().truncatedTo(ChronoUnit.MILLIS))) {
                 return Optional.of("older than the opt-out it would lift");
             }
         }
