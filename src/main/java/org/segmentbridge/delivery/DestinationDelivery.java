@@ -233,7 +233,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         String userId = event.path("userId").asText(null);
         String anonymousId = event.path("anonymousId").asText(null);
         // Ordered by the resolved person, so a person's anonymous and identified events keep one order.
-        String person = identity.find(userId, anonymousId).map(IdentityStore.Person::id)
+        String person = identity.personIdOf(userId, anonymousId)
                 .orElse(firstNonBlank(userId, anonymousId, messageId));
         return new Ticket(settings.name(), event, json, person, message);
     }

@@ -117,7 +117,7 @@ public final class CrossingComponent extends DefaultComponent {
         }
         String userId = event.path("userId").asText(null);
         String anonymousId = event.path("anonymousId").asText(null);
-        String person = identity.find(userId, anonymousId).map(IdentityStore.Person::id)
+        String person = identity.personIdOf(userId, anonymousId)
                 .orElse(userId != null ? "user:" + userId : "anonymous:" + anonymousId);
         boolean above = value.get().compareTo(threshold) >= 0;
         try (Connection connection = stateStore.dataSource().getConnection()) {

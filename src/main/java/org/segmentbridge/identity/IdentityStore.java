@@ -46,6 +46,21 @@ public final class IdentityStore {
 
     private final StateStore stateStore;
     private final List<JsonPath> keyPaths;
+    /**
+     * Which person an identifier belongs to, as last read: delivery asks for every event at every destination. An
+     * identifier only changes person when persons merge, an identifier is moved, or a person is erased; each of
+     * those forgets everything remembered (also once their transaction has committed, so nothing read in between
+     * stays).
+     */
+    private final Map<String, String> rememberedPersons = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(1024, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > REMEMBERED_PERSONS;
+                }
+            });
+    private static final int REMEMBERED_PERSONS = 20_000;
+    private final java.util.concurrent.atomic.AtomicLong relinks = new java.util.concurrent.atomic.AtomicLong();
 
     /** @param keyPaths JSONPaths read in order for the primary key, e.g. {@code $.traits.email} */
     public IdentityStore(StateStore stateStore, List<String> keyPaths) {
@@ -98,6 +113,22 @@ public final class IdentityStore {
     private static final int MAX_ATTEMPTS = 3;
 
     private Set<String> observeAllOnce(List<? extends JsonNode> events, Instant now) throws SQLException {
+        long relinksBefore = relinks.get();
+        try {
+            return observeAllInOneTransaction(events, now);
+        } finally {
+            if (relinks.get() != relinksBefore) {
+                forgetRemembered();
+            }
+        }
+    }
+
+    /** Forgets which person each identifier belongs to; the next question reads the store. */
+    public void forgetRemembered() {
+        rememberedPersons.clear();
+    }
+
+    private Set<String> observeAllInOneTransaction(List<? extends JsonNode> events, Instant now) throws SQLException {
         Set<String> newlyKeyed = new LinkedHashSet<>();
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
@@ -158,6 +189,39 @@ public final class IdentityStore {
         }
         boolean hasKey = primaryKeyOf(transaction, survivor).isPresent();
         return hasKey && (!hadKey || merged) ? Set.of(survivor) : Set.of();
+    }
+
+    /**
+     * The id of the person behind an event's ids (userId first, as {@link #find}), remembered: delivery orders every
+     * event of every destination by it.
+     */
+    public Optional<String> personIdOf(String userId, String anonymousId) {
+        try {
+            Optional<String> person = Optional.empty();
+            if (userId != null && !userId.isBlank()) {
+                person = remembered("user", userId);
+            }
+            if (person.isEmpty() && anonymousId != null && !anonymousId.isBlank()) {
+                person = remembered("anonymous", anonymousId);
+            }
+            return person;
+        } catch (SQLException e) {
+            throw new IllegalStateException("the identity store could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    private Optional<String> remembered(String kind, String identifier) throws SQLException {
+        String cacheKey = kind + ":" + identifier;
+        String known = rememberedPersons.get(cacheKey);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        Optional<String> person;
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            person = personOf(connection, kind, identifier);
+        }
+        person.ifPresent(found -> rememberedPersons.put(cacheKey, found));
+        return person;
     }
 
     /** The person behind an event's ids, if any of them is known. */
@@ -278,7 +342,9 @@ public final class IdentityStore {
         return persons.iterator().next();
     }
 
-    private static void merge(Connection connection, String from, String into, Instant now) throws SQLException {
+    private void merge(Connection connection, String from, String into, Instant now) throws SQLException {
+        relinks.incrementAndGet();
+        forgetRemembered();
         Optional<String> fromKey = primaryKeyOf(connection, from);
         if (fromKey.isPresent() && primaryKeyOf(connection, into).isEmpty()) {
             setKey(connection, into, fromKey.get(), now);
@@ -299,15 +365,21 @@ public final class IdentityStore {
     }
 
     /** Plain UPDATE-then-INSERT rather than a dialect's upsert, so another SQL database can hold the store. */
-    private static void link(Connection connection, String kind, String value, String person) throws SQLException {
+    private void link(Connection connection, String kind, String value, String person) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement(
-                "UPDATE person_identifier SET person_id = ? WHERE kind = ? AND identifier = ?")) {
+                "UPDATE person_identifier SET person_id = ? WHERE kind = ? AND identifier = ? AND person_id <> ?")) {
             update.setString(1, person);
             update.setString(2, kind);
             update.setString(3, value);
+            update.setString(4, person);
             if (update.executeUpdate() > 0) {
+                relinks.incrementAndGet();
+                forgetRemembered();
                 return;
             }
+        }
+        if (personOf(connection, kind, value).isPresent()) {
+            return;
         }
         try (PreparedStatement insert = connection.prepareStatement(
                 "INSERT INTO person_identifier (kind, identifier, person_id) VALUES (?, ?, ?)")) {

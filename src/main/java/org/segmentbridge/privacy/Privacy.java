@@ -168,6 +168,8 @@ public final class Privacy {
     public void committed(Screening screening) {
         suppressions.remember(screening.tombstones);
         if (screening.erasures > 0) {
+            // The erasure deleted identity rows directly.
+            identity.forgetRemembered();
             Counter.builder("bridge.privacy.erasures").description("Erasure requests taken in")
                     .register(meters).increment(screening.erasures);
         }
