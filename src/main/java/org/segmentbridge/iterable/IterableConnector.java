@@ -45,7 +45,7 @@ public final class IterableConnector implements Connector {
             new UpdateEmail(), new UserUpdate(false), new UserUpdate(true), new TrackEvent(false), new TrackEvent(true),
             new Commerce(true), new Commerce(false),
             new ListMembership(this, "list-subscribe", Boolean.TRUE), new ListMembership(this, "list-unsubscribe", Boolean.FALSE),
-            new ListMembership(this, "audience", null), new Unsubscribe(), new Erase());
+            new ListMembership(this, "audience", null), new Subscriptions(false), new Subscriptions(true), new Erase());
     private final Map<String, Long> lists = new ConcurrentHashMap<>();
 
     @Override

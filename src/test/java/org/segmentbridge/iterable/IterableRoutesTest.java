@@ -163,6 +163,23 @@ class IterableRoutesTest {
     }
 
     @Test
+    void anExplicitResubscriptionSubscribesToTheSameMessageTypesAgain() {
+        String email = id("resubscribe") + "@example.com";
+        java.util.function.Function<String, String> path = type -> "/api/subscriptions/messageType/" + type + "/user/"
+                + email.replace("@", "%40");
+
+        fake.send(track(id("out"), email, "Unsubscribed", "{}"));
+        await().atMost(WAIT).until(() -> fake.requests("DELETE", path.apply("102")).size() == 1);
+        fake.send("{\"type\":\"identify\",\"userId\":\"" + id("u") + "\",\"traits\":{\"email\":\"" + email + "\",\"unsubscribed\":false}}",
+                track(id("in"), email, "Subscribed", "{}"));
+
+        await().atMost(WAIT).until(() -> fake.requests("PATCH", path.apply("101")).size() == 1
+                && fake.requests("PATCH", path.apply("102")).size() == 1);
+        assertThat(fake.requests("PATCH", path.apply("101")).get(0).getBodyAsString()).isEmpty();
+        fake.assertEveryRequestMatchesIterablesApi();
+    }
+
+    @Test
     void deletionForgetsTheUserAndChurnFiresOncePerCrossing() {
         String email = id("gone") + "@example.com";
         String churner = id("churn") + "@example.com";

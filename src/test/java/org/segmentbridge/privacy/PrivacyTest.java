@@ -216,11 +216,13 @@ class PrivacyTest {
         Thread.sleep(QUIET.toMillis());
         assertThat(emarsysConsent(email, "1")).isZero();
         assertThat(sailthruOptOuts(email, "none")).isZero();
+        assertThat(iterableSubscribes(email)).isZero();
         assertConsent(email, "unsubscribed", "segment");
 
         send(track("u-stale", email, "Subscribed"));
         assertExactlyOnce(() -> emarsysConsent(email, "1"), "Emarsys opt-in");
         assertExactlyOnce(() -> sailthruOptOuts(email, "none"), "Sailthru opt-in");
+        assertExactlyOnce(() -> iterableSubscribes(email), "Iterable re-subscription");
         assertConsent(email, "subscribed", "segment");
     }
 
@@ -394,9 +396,18 @@ class PrivacyTest {
 
     /** Iterable unsubscribes of this person (one DELETE per message type). */
     private static int iterableUnsubscribes(String email) {
+        return iterableSubscriptionCalls("DELETE", email);
+    }
+
+    /** Iterable re-subscriptions of this person (one PATCH per message type). */
+    private static int iterableSubscribes(String email) {
+        return iterableSubscriptionCalls("PATCH", email);
+    }
+
+    private static int iterableSubscriptionCalls(String method, String email) {
         String user = "/user/" + URLEncoder.encode(email, StandardCharsets.UTF_8);
         return (int) iterable.findAll(anyRequestedFor(urlMatching("/api/subscriptions/.*"))).stream()
-                .filter(request -> request.getMethod().getName().equals("DELETE") && request.getUrl().endsWith(user))
+                .filter(request -> request.getMethod().getName().equals(method) && request.getUrl().endsWith(user))
                 .count();
     }
 

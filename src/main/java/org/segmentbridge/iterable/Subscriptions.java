@@ -21,12 +21,20 @@ import org.segmentbridge.delivery.Verdict;
  * {@code DELETE /api/subscriptions/{messageType|messageChannel}/{id}/user/{email}} (or {@code /byUserId/{userId}}),
  * one call per message type and, only when channels are configured, per channel. Unlike
  * {@code users/updateSubscriptions}, these calls do not overwrite the person's other subscriptions.
+ * {@code subscribe} is its inverse for an explicit re-subscription: {@code PATCH} on the same paths.
  */
-final class Unsubscribe implements Action {
+final class Subscriptions implements Action {
+
+    private final boolean subscribe;
+
+    /** @param subscribe true for {@code subscribe} (PATCH), false for {@code unsubscribe} (DELETE) */
+    Subscriptions(boolean subscribe) {
+        this.subscribe = subscribe;
+    }
 
     @Override
     public String name() {
-        return "unsubscribe";
+        return subscribe ? "subscribe" : "unsubscribe";
     }
 
     @Override
@@ -39,7 +47,7 @@ final class Unsubscribe implements Action {
         java.util.Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
         unknown.removeAll(java.util.Set.of("messageTypes", "channels"));
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unsubscribe takes messageTypes and channels, not " + unknown);
+            throw new IllegalArgumentException(name() + " takes messageTypes and channels, not " + unknown);
         }
     }
 
@@ -58,7 +66,7 @@ final class Unsubscribe implements Action {
             items.add(new Item("messageChannel/" + id, input.event().path("messageId").asText() + "/channel/" + id, who));
         }
         if (items.isEmpty()) {
-            throw new ActionException("iterable unsubscribe has no message types to unsubscribe from: set "
+            throw new ActionException("iterable " + name() + " has no message types: set "
                     + "bridge.iterable.unsubscribe-message-types (or bridge.iterable.unsubscribe-channels) and replay this dead letter");
         }
         return items;
@@ -70,7 +78,7 @@ final class Unsubscribe implements Action {
         String user = who.has("email")
                 ? "/user/" + URLEncoder.encode(who.get("email").asText(), StandardCharsets.UTF_8)
                 : "/byUserId/" + URLEncoder.encode(who.get("userId").asText(), StandardCharsets.UTF_8);
-        return new OutboundRequest("DELETE", URI.create(settings.baseUrl() + "/api/subscriptions/" + group + user), Map.of(), new byte[0]);
+        return new OutboundRequest(subscribe ? "PATCH" : "DELETE", URI.create(settings.baseUrl() + "/api/subscriptions/" + group + user), Map.of(), new byte[0]);
     }
 
     @Override
