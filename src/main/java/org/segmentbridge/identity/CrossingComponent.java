@@ -18,14 +18,9 @@ import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.Option;
 import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
 import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
-import org.apache.camel.Consumer;
 import org.apache.camel.Endpoint;
-import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
-import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
-import org.apache.camel.support.DefaultEndpoint;
-import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.delivery.StepEndpoint;
 import org.segmentbridge.state.StateStore;
 
 /**
@@ -90,24 +85,11 @@ public final class CrossingComponent extends DefaultComponent {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(where + ": atLeast must be a number, got '" + atLeast + "'");
         }
-        return new DefaultEndpoint(uri, this) {
-            @Override
-            public Producer createProducer() {
-                return new DefaultProducer(this) {
-                    @Override
-                    public void process(Exchange exchange) throws Exception {
-                        if (!crossesUp(where, compiled, threshold, JSON.readTree(exchange.getMessage().getBody(String.class)))) {
-                            exchange.setRouteStop(true);
-                        }
-                    }
-                };
+        return new StepEndpoint(uri, this, where, exchange -> {
+            if (!crossesUp(where, compiled, threshold, JSON.readTree(exchange.getMessage().getBody(String.class)))) {
+                exchange.setRouteStop(true);
             }
-
-            @Override
-            public Consumer createConsumer(Processor processor) {
-                throw new UnsupportedOperationException(where + " is a step (to:), not a route start");
-            }
-        };
+        });
     }
 
     private boolean crossesUp(String name, JsonPath path, BigDecimal threshold, JsonNode event) throws SQLException {

@@ -6,14 +6,10 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.camel.Consumer;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
-import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
-import org.apache.camel.support.DefaultEndpoint;
-import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.delivery.StepEndpoint;
 
 /**
  * Route steps that give an event its person's primary key:
@@ -51,22 +47,7 @@ public final class IdentityComponent extends DefaultComponent {
         if (!parameters.isEmpty()) {
             throw new IllegalArgumentException("identity:" + remaining + " takes no parameters, got " + parameters.keySet());
         }
-        return new DefaultEndpoint(uri, this) {
-            @Override
-            public Producer createProducer() {
-                return new DefaultProducer(this) {
-                    @Override
-                    public void process(Exchange exchange) throws Exception {
-                        resolve(exchange, require);
-                    }
-                };
-            }
-
-            @Override
-            public Consumer createConsumer(Processor processor) {
-                throw new UnsupportedOperationException("identity:" + remaining + " is a step (to:), not a route start");
-            }
-        };
+        return new StepEndpoint(uri, this, "identity:" + remaining, exchange -> resolve(exchange, require));
     }
 
     private void resolve(Exchange exchange, boolean require) throws Exception {

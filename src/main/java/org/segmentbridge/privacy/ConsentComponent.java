@@ -7,14 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.camel.Consumer;
 import org.apache.camel.Endpoint;
-import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
-import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
-import org.apache.camel.support.DefaultEndpoint;
-import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.delivery.StepEndpoint;
 import org.segmentbridge.privacy.SuppressionStore.Consent;
 import org.segmentbridge.privacy.SuppressionStore.State;
 
@@ -50,30 +45,17 @@ public final class ConsentComponent extends DefaultComponent {
         if (!parameters.isEmpty()) {
             throw new IllegalArgumentException("consent:require has unknown parameters " + parameters.keySet() + "; it takes channel");
         }
-        return new DefaultEndpoint(uri, this) {
-            @Override
-            public Producer createProducer() {
-                return new DefaultProducer(this) {
-                    @Override
-                    public void process(Exchange exchange) throws Exception {
-                        JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
-                        Optional<String> suppressed = suppressedBecause(event, channel);
-                        if (suppressed.isPresent()) {
-                            Counter.builder("bridge.consent.suppressed")
-                                    .description("Events a send guard stopped, by route and reason")
-                                    .tag("route", exchange.getFromRouteId() == null ? "" : exchange.getFromRouteId())
-                                    .tag("reason", suppressed.get()).register(meters).increment();
-                            exchange.setRouteStop(true);
-                        }
-                    }
-                };
+        return new StepEndpoint(uri, this, "consent:require", exchange -> {
+            JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
+            Optional<String> suppressed = suppressedBecause(event, channel);
+            if (suppressed.isPresent()) {
+                Counter.builder("bridge.consent.suppressed")
+                        .description("Events a send guard stopped, by route and reason")
+                        .tag("route", exchange.getFromRouteId() == null ? "" : exchange.getFromRouteId())
+                        .tag("reason", suppressed.get()).register(meters).increment();
+                exchange.setRouteStop(true);
             }
-
-            @Override
-            public Consumer createConsumer(Processor processor) {
-                throw new UnsupportedOperationException("consent:require is a step (to:), not a route start");
-            }
-        };
+        });
     }
 
     private Optional<String> suppressedBecause(JsonNode event, String channel) {
