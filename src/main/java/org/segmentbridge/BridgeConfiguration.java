@@ -97,8 +97,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("crossing", new CrossingComponent(stateStore, identity));
         context.addComponent("once", CrossingComponent.once(stateStore, identity));
 
-        MeterRegistry meters = java.util.Optional.ofNullable(context.getRegistry().findSingleByType(MeterRegistry.class))
-                .orElseGet(io.micrometer.core.instrument.simple.SimpleMeterRegistry::new);
+        MeterRegistry meters = meters(context);
         Privacy privacy = new Privacy(stateStore, identity, new SuppressionStore(stateStore), new PrivacyAudit(stateStore),
                 settings.resolvedKeyField(), meters);
         context.addComponent("consent", new ConsentComponent(privacy, meters));
@@ -120,7 +119,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         EngagementBackfill backfill = EngagementBackfill.create(ownsDataDir, new SettingsReader(context.getPropertiesComponent()),
                 delivery.connectors(), stateStore,
                 () -> VendorReports.create("Emarsys", EngagementBackfill.ENDPOINT, settings, stateStore, identity, pendingEvents,
-                        queue, meters(context), privacy),
+                        queue, meters, privacy),
                 Optional.ofNullable(context.getRegistry().lookupByNameAndType(EngagementBackfill.CLOCK_BEAN, BackfillClock.class))
                         .orElse(BackfillClock.SYSTEM));
         context.getRegistry().bind(EngagementBackfill.BEAN, backfill);
@@ -134,7 +133,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         }
     }
 
-    /** The bridge's metrics registry; the backfill command publishes none, so its counts go to a throwaway one. */
+    /** The bridge's metrics registry; the tools and the backfill command publish none, so their counts go to a throwaway one. */
     private static MeterRegistry meters(CamelContext context) {
         MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
         return meters != null ? meters : new io.micrometer.core.instrument.simple.SimpleMeterRegistry();

@@ -97,31 +97,27 @@ public final class IdentityStore {
      * @return persons whose primary key became known (see {@link #observe})
      */
     public Set<String> observeAll(List<? extends JsonNode> events, Instant now) throws SQLException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return observeAllOnce(events, now);
-            } catch (SQLException e) {
-                // Two requests about the same new person both create them; the second loses on the unique key.
-                // Read again, the first one's person is there to link to.
-                if (attempt >= MAX_ATTEMPTS || e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private static final int MAX_ATTEMPTS = 3;
-
-    private Set<String> observeAllOnce(List<? extends JsonNode> events, Instant now) throws SQLException {
         long relinksBefore = relinks.get();
         try {
-            return observeAllInOneTransaction(events, now);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return observeAllInOneTransaction(events, now);
+                } catch (SQLException e) {
+                    // Two requests about the same new person both create them; the second loses on the unique key.
+                    // Read again, the first one's person is there to link to.
+                    if (attempt >= MAX_ATTEMPTS || e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+                        throw e;
+                    }
+                }
+            }
         } finally {
             if (relinks.get() != relinksBefore) {
                 forgetRemembered();
             }
         }
     }
+
+    private static final int MAX_ATTEMPTS = 3;
 
     /** Forgets which person each identifier belongs to; the next question reads the store. */
     public void forgetRemembered() {
