@@ -156,7 +156,8 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
-        context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy, intake.intake()));
+        context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy, intake.intake(),
+                intake.reportsFrom(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT)));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override

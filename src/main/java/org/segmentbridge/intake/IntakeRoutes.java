@@ -57,6 +57,14 @@ public class IntakeRoutes extends RouteBuilder {
         return intake;
     }
 
+    /**
+     * Reports about people from another origin than a platform's webhook (an operator), stored exactly as
+     * Sailthru's postbacks are; set once configured.
+     */
+    public VendorReports reportsFrom(String origin, String endpoint) {
+        return new VendorReports(new VendorFeedback(origin, endpoint, settings, intake, identity));
+    }
+
     @Override
     public void configure() {
         MeterRegistry meters = getCamelContext().getRegistry().findSingleByType(MeterRegistry.class);

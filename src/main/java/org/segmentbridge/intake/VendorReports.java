@@ -24,7 +24,7 @@ public final class VendorReports {
 
     private final VendorFeedback feedback;
 
-    private VendorReports(VendorFeedback feedback) {
+    VendorReports(VendorFeedback feedback) {
         this.feedback = feedback;
     }
 

@@ -276,10 +276,6 @@ public final class Privacy {
         return userId != null ? "user:" + userId : "anonymous:" + anonymousId;
     }
 
-    public Optional<String> userIdForKey(String key) {
-        return identity.userIdForKey(key);
-    }
-
     /** The person's primary key as the event carries it, or null. */
     String keyOf(JsonNode event) {
         return identity.keyIn(event).orElse(null);

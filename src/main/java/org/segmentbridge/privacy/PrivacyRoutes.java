@@ -2,6 +2,7 @@ package org.segmentbridge.privacy;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -11,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Message;
 import org.segmentbridge.admin.AdminRouteBuilder;
 import org.segmentbridge.intake.Intake;
+import org.segmentbridge.intake.VendorReports;
 
 /**
  * Operator endpoints for privacy, behind the admin token:
@@ -25,15 +27,19 @@ import org.segmentbridge.intake.Intake;
  */
 public class PrivacyRoutes extends AdminRouteBuilder {
 
-    static final String ENDPOINT = "admin-privacy";
+    public static final String ENDPOINT = "admin-privacy";
+    /** How an operator's consent change names its origin, as a platform's report names the platform. */
+    public static final String OPERATOR = "Operator";
 
     private final Privacy privacy;
     private final Intake intake;
+    private final VendorReports operatorReports;
 
-    public PrivacyRoutes(Optional<String> token, Privacy privacy, Intake intake) {
+    public PrivacyRoutes(Optional<String> token, Privacy privacy, Intake intake, VendorReports operatorReports) {
         super(token);
         this.privacy = privacy;
         this.intake = intake;
+        this.operatorReports = operatorReports;
     }
 
     @Override
@@ -111,28 +117,12 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         };
         Instant now = Instant.now();
         String change = "operator-" + UUID.randomUUID();
-        Optional<String> userId = privacy.userIdForKey(email);
-        ObjectNode identify = operatorEvent("identify", change + "-identify", email, userId, now);
-        identify.with("traits").put("email", email).put("unsubscribed", unsubscribe);
-        ObjectNode track = operatorEvent("track", change + "-track", email, userId, now);
-        track.put("event", unsubscribe ? ConsentSignal.UNSUBSCRIBED_EVENT : ConsentSignal.SUBSCRIBED_EVENT);
-        track.putObject("properties").put("source", "operator");
-        Intake.Outcome outcome = intake.storeReport(List.of(identify, track), ENDPOINT, now, true);
+        VendorReports.Recipient recipient = operatorReports.recipient(email, now, kind -> change + "-" + kind);
+        ObjectNode properties = JSON.createObjectNode().put("source", "operator");
+        Intake.Outcome outcome = operatorReports.store(List.of(
+                recipient.identify(Map.of("unsubscribed", unsubscribe)),
+                recipient.track(unsubscribe ? ConsentSignal.UNSUBSCRIBED_EVENT : ConsentSignal.SUBSCRIBED_EVENT, properties)), now);
         return JSON.createObjectNode().put("changed", outcome.stored() > 0).put("state", state);
-    }
-
-    /** Like a platform's report: named by its origin, so the change also reaches Segment. */
-    private static ObjectNode operatorEvent(String type, String messageId, String email, Optional<String> userId, Instant now) {
-        ObjectNode event = JSON.createObjectNode().put("type", type).put("messageId", messageId);
-        if (userId.isPresent()) {
-            event.put("userId", userId.get());
-        } else {
-            event.put("anonymousId", "email:" + Privacy.hash("key", email));
-        }
-        event.with("context").with("traits").put("email", email);
-        event.with("context").with("integration").put("name", "operator");
-        event.put("timestamp", now.toString()).put("receivedAt", now.toString());
-        return event;
     }
 
     private static ObjectNode body(Message message) {
