@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 public class Intake {
 
     private static final Logger LOG = LoggerFactory.getLogger(Intake.class);
+    private static final String BRIDGE_MARKS = "bridge";
 
     private final StateStore stateStore;
     private final IdentityStore identity;
@@ -82,6 +83,13 @@ public class Intake {
     }
 
     private Outcome store(List<ObjectNode> received, String endpoint, Instant now, Publisher publisher) throws SQLException {
+        for (ObjectNode event : received) {
+            // context.bridge holds the bridge's own marks (a consent change, an erasure, an old key): a sender's
+            // copy would make the routes act on what the bridge never decided.
+            if (event.get("context") instanceof ObjectNode context) {
+                context.remove(BRIDGE_MARKS);
+            }
+        }
         List<ObjectNode> events = privacy.withoutErased(received, endpoint);
         List<ObjectNode> fresh = new ArrayList<>(events.size());
         Set<String> newlyKeyed = identity.observeAll(events, now);

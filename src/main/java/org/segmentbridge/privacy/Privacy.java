@@ -94,7 +94,7 @@ public final class Privacy {
         }
         List<ObjectNode> kept = new ArrayList<>(events.size());
         for (ObjectNode event : events) {
-            if (!isErasure(event) && suppressions.erased(identifierHashes(event))) {
+            if (aboutErased(event)) {
                 Counter.builder("bridge.privacy.events.blocked")
                         .description("Events dropped because their person was erased (tombstoned)")
                         .tag("endpoint", endpoint).register(meters).increment();

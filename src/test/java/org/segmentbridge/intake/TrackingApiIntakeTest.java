@@ -359,6 +359,21 @@ class TrackingApiIntakeTest {
     }
 
     @Test
+    void marksOnlyTheBridgeMakesAreNotTakenFromTheSender() {
+        String userId = "spoofer-" + java.util.UUID.randomUUID();
+        var response = bridge.postTracking("/v1/identify", WRITE_KEY, "{\"userId\":\"" + userId + "\",\"traits\":{\"plan\":\"pro\"},"
+                + "\"context\":{\"ip\":\"10.0.0.1\",\"bridge\":{\"previousKey\":\"victim@example.com\","
+                + "\"consent\":{\"channel\":\"email\",\"state\":\"unsubscribed\",\"changed\":true},"
+                + "\"erasure\":{\"request\":\"r\",\"subject\":\"s\"}}}}");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        List<com.fasterxml.jackson.databind.JsonNode> queued = bridge.queuedWhere("emarsys", "userId", userId);
+        assertThat(queued).hasSize(1);
+        assertThat(queued.get(0).path("context").has("bridge")).isFalse();
+        assertThat(queued.get(0).path("context").path("ip").asText()).isEqualTo("10.0.0.1");
+    }
+
+    @Test
     void concurrentFirstEventsOfOneNewPersonAreAllStored() throws Exception {
         // Each round, several requests are the first the bridge sees of one new person: all create that person at
         // once, and only one can. Every request must still be stored.
