@@ -205,7 +205,8 @@ class EmarsysRoutesTest {
         await().atMost(WAIT).until(() -> upsertsCarrying("\"31\"").stream().anyMatch(body -> body.toString().contains(email)));
         fake.send(identify(id("m"), user, "{\"email\":\"" + email + "\",\"newsletter\":true,\"email_opt_in\":true}"));
         await().atMost(WAIT).until(() -> upsertsCarrying(email).size() == 3);
-        fake.send(track(id("m"), user, email, "Subscribed", "{}"));
+        // Stamped now: a re-subscription older than the opt-out it would lift does not lift it.
+        fake.send(track(id("m"), user, email, "Subscribed", "{}").replace("2026-11-22T10:05:00.000Z", java.time.Instant.now().toString()));
 
         await().atMost(WAIT).until(() -> upsertsCarrying(email).stream().filter(body -> body.toString().contains("\"31\"")).count() == 2);
         List<JsonNode> consent = upsertsCarrying(email).stream().filter(body -> body.toString().contains("\"31\"")).toList();
