@@ -148,6 +148,10 @@ public class Intake {
         metrics.ignored(endpoint, kind);
     }
 
+    void storeFailed(String endpoint) {
+        metrics.storeFailed(endpoint);
+    }
+
     void rejected(String endpoint, IntakeRejected rejection) {
         metrics.rejected(endpoint, rejection.reason());
     }

@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Counters the intake publishes: events accepted and acknowledged as duplicates per endpoint, requests rejected per
- * reason, and requests acknowledged without any event per kind.
+ * reason, requests the store failed, and requests acknowledged without any event per kind.
  */
 final class IntakeMetrics {
 
@@ -28,6 +28,12 @@ final class IntakeMetrics {
     void ignored(String endpoint, String kind) {
         Counter.builder("bridge.intake.requests.ignored").description("Requests acknowledged but turned into no event, by kind")
                 .tag("endpoint", endpoint).tag("kind", kind).register(registry).increment();
+    }
+
+    void storeFailed(String endpoint) {
+        Counter.builder("bridge.intake.requests.store.failed")
+                .description("Requests answered 503 because the state database or the queue could not store them")
+                .tag("endpoint", endpoint).register(registry).increment();
     }
 
     void rejected(String endpoint, IntakeRejected.Reason reason) {

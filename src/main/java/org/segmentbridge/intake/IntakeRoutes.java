@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public class IntakeRoutes extends RouteBuilder {
 
     private static final Logger LOG = LoggerFactory.getLogger(IntakeRoutes.class);
+    /** A failed store is retried by the store itself (a reopened database, a restarted queue) within seconds. */
+    private static final int STORE_RETRY_AFTER_SECONDS = 5;
 
     private final BridgeSettings settings;
     private final StateStore stateStore;
@@ -173,12 +175,17 @@ public class IntakeRoutes extends RouteBuilder {
             }
         } catch (Exception e) {
             LOG.error("Could not store events received on {}", endpoint, e);
+            intake.storeFailed(endpoint);
             status = 503;
             reply.put("success", false);
             reply.put("error", "the events could not be stored (" + e.getClass().getSimpleName() + "); nothing was kept, retry later");
         }
         // Request headers (Authorization, X-Signature, ...) would otherwise be echoed back as response headers.
         message.removeHeaders("*");
+        if (status == 503) {
+            // Segment's libraries and its Webhooks destination retry a 5xx; this says when it is worth it.
+            message.setHeader("Retry-After", STORE_RETRY_AFTER_SECONDS);
+        }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
         message.setBody(EventBodies.JSON.valueToTree(reply).toString());

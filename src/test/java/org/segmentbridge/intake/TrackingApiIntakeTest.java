@@ -219,6 +219,42 @@ class TrackingApiIntakeTest {
     }
 
     @Test
+    void deeplyNestedArraysAreRefusedNamingTheNestingLimit() {
+        String nested = "[".repeat(10_000) + "]".repeat(10_000);
+        HttpResponse<String> response = bridge.postTracking("/v1/batch", WRITE_KEY, "{\"batch\":" + nested + "}");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText())
+                .isEqualTo("the request body is refused: it nests deeper than 64 levels of arrays and objects");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"n\":1e400}}"
+                    + "|the request body holds a number too large for a double",
+            "{\"userId\":\"u\",\"event\":\"E\",\"userId\":\"v\"}|the request body is not valid JSON: Duplicate field 'userId'",
+            "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"n\":1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123}}"
+                    + "|the request body is refused: a number is longer than 100 characters"})
+    void numbersAndKeysThatCannotBeStoredFaithfullyAreRefused(String body, String error) {
+        long before = depth();
+        HttpResponse<String> response = bridge.postTracking("/v1/track", WRITE_KEY, body);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText()).startsWith(error);
+        assertThat(depth()).isEqualTo(before);
+    }
+
+    @Test
+    void invalidUtf8IsRefusedAsInvalidJson() {
+        byte[] body = "{\"userId\":\"u\",\"event\":\"E\u00ff\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        HttpResponse<String> response = bridge.postBytes("/v1/track", body, "Content-Type", "application/json",
+                "Authorization", RunningBridge.basic(WRITE_KEY));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText()).startsWith("the request body is not valid JSON: Invalid UTF-8");
+    }
+
+    @Test
     void formEncodedBodyIsRefusedAsUnsupportedMediaType() {
         HttpResponse<String> response = bridge.post("/v1/track", "userId=u&event=E",
                 "Content-Type", "application/x-www-form-urlencoded", "Authorization", RunningBridge.basic(WRITE_KEY));
@@ -328,6 +364,7 @@ class TrackingApiIntakeTest {
         }
 
         assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
         assertThat(RunningBridge.json(refused).path("error").asText()).contains("nothing was kept, retry later");
         assertThat(bridge.postTracking("/v1/track", WRITE_KEY, event).statusCode())
                 .as("the failed attempt must not have marked the messageId as seen").isEqualTo(200);

@@ -116,9 +116,14 @@ public final class RunningBridge implements AutoCloseable {
     // ---- HTTP ---------------------------------------------------------------------------------------------------
 
     public HttpResponse<String> post(String path, String body, String... headers) {
+        return postBytes(path, body.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    /** POST of exact bytes, for bodies that are not valid UTF-8 text. */
+    public HttpResponse<String> postBytes(String path, byte[] body, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path))
                 .timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (headers.length > 0) {
             request.headers(headers);
         }
