@@ -3,7 +3,6 @@ package org.segmentbridge;
 import java.util.Map;
 import java.util.Optional;
 
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -25,6 +24,7 @@ import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.intake.IntakeAdmission;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.mapping.Mappings;
@@ -39,6 +39,8 @@ import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.DataDirLock;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.state.StateStoreHealthCheck;
+import org.segmentbridge.queue.QueueCapacity;
+import org.segmentbridge.queue.QueueCapacityHealthCheck;
 import org.segmentbridge.queue.QueueHealthCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +76,12 @@ public class BridgeConfiguration implements CamelConfiguration {
                 ? new StateStore(java.nio.file.Files.createTempDirectory("segment-bridge-try-"))
                 : new StateStore(settings.stateJdbcUrl().orElse(null), settings.stateUsername(), settings.statePassword(),
                         settings.dataDir());
-        EmbeddedBroker broker = new EmbeddedBroker(settings.dataDir(), settings.destinations());
+        SettingsReader reader = new SettingsReader(context.getPropertiesComponent());
+        QueueCapacity.Limits queueLimits = QueueCapacity.Limits.from(reader);
+        IntakeAdmission.Limits intakeLimits = IntakeAdmission.Limits.from(reader, Runtime.getRuntime().maxMemory(),
+                settings.maxBatchBytes(), settings.maxWebhookBytes());
+        // Artemis' own disk block is the last line, at half the reserve below which the intake refuses.
+        EmbeddedBroker broker = new EmbeddedBroker(settings.dataDir(), settings.destinations(), queueLimits.minFreeBytes() / 2);
         boolean ownsDataDir = mode == Mode.RUN || mode == Mode.BACKFILL;
         if (ownsDataDir) {
             // First of all services: a second process on the same folder stops here, before touching its files.
@@ -116,7 +123,7 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.addService(broker, true, true);
             context.getRegistry().bind("eventBroker", broker);
         }
-        EngagementBackfill backfill = EngagementBackfill.create(ownsDataDir, new SettingsReader(context.getPropertiesComponent()),
+        EngagementBackfill backfill = EngagementBackfill.create(ownsDataDir, reader,
                 delivery.connectors(), stateStore,
                 () -> VendorReports.create("Emarsys", EngagementBackfill.ENDPOINT, settings, stateStore, identity, pendingEvents,
                         queue, meters, privacy),
@@ -125,7 +132,8 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind(EngagementBackfill.BEAN, backfill);
 
         if (mode == Mode.RUN) {
-            serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery, privacy);
+            serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery, privacy, intakeLimits,
+                    new QueueCapacity(settings.dataDir(), queueLimits, broker));
         }
         if (ownsDataDir) {
             // After the broker and the state store, so it stops before them and a run it interrupts can still finish cleanly.
@@ -142,7 +150,7 @@ public class BridgeConfiguration implements CamelConfiguration {
     /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */
     private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EmbeddedBroker broker,
                               EventQueue queue, IdentityStore identity, PendingEvents pendingEvents, DeliveryService delivery,
-                              Privacy privacy)
+                              Privacy privacy, IntakeAdmission.Limits intakeLimits, QueueCapacity capacity)
             throws Exception {
         context.addService(broker, true, true);
         context.getRegistry().bind("eventBroker", broker);
@@ -151,8 +159,10 @@ public class BridgeConfiguration implements CamelConfiguration {
         HealthCheckRegistry health = HealthCheckHelper.getHealthCheckRegistry(context);
         health.register(new StateStoreHealthCheck(stateStore));
         health.register(new QueueHealthCheck(broker));
+        health.register(new QueueCapacityHealthCheck(capacity));
+        capacity.publishMetrics(meters(context));
 
-        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents, privacy);
+        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents, privacy, intakeLimits, capacity);
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
@@ -163,7 +173,6 @@ public class BridgeConfiguration implements CamelConfiguration {
             @Override
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
-                    publishQueueDepth(context, broker);
                     reportDisabledEndpoints(intake.disabledEndpoints(), settings.adminToken().isEmpty());
                     // Only now are all routes up: an event read earlier would find no route to handle it.
                     delivery.start();
@@ -172,16 +181,6 @@ public class BridgeConfiguration implements CamelConfiguration {
                 }
             }
         });
-    }
-
-    private static void publishQueueDepth(CamelContext context, EmbeddedBroker broker) {
-        MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
-        for (String destination : broker.destinations()) {
-            Gauge.builder("bridge.queue.depth", () -> broker.depth(destination))
-                    .description("Events waiting in a destination's subscription")
-                    .tag("destination", destination)
-                    .register(meters);
-        }
     }
 
     private static void reportDisabledEndpoints(Map<String, String> disabled, boolean noAdminToken) {

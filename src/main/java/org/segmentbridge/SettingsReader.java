@@ -78,6 +78,59 @@ public final class SettingsReader {
         };
     }
 
+    /** A positive whole number, or one of {@code words} (e.g. {@code auto}, {@code none}), answered as empty. */
+    public java.util.OptionalLong count(String key, String... words) {
+        String value = required(key).trim();
+        for (String word : words) {
+            if (word.equalsIgnoreCase(value)) {
+                return java.util.OptionalLong.empty();
+            }
+        }
+        try {
+            long parsed = Long.parseLong(value);
+            if (parsed > 0) {
+                return java.util.OptionalLong.of(parsed);
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below with the key
+        }
+        throw new IllegalArgumentException("Setting " + key + " must be a positive whole number"
+                + (words.length == 0 ? "" : " or " + String.join(" or ", words)) + ", got '" + value + "'");
+    }
+
+    /**
+     * A size in bytes: a whole number, or one with a binary unit (KB, MB, GB: 1024-based), e.g. {@code 512MB}.
+     * {@code words} are accepted as they are (e.g. {@code auto}, {@code none}) and answered as empty.
+     */
+    public java.util.OptionalLong bytes(String key, String... words) {
+        String value = required(key).trim();
+        for (String word : words) {
+            if (word.equalsIgnoreCase(value)) {
+                return java.util.OptionalLong.empty();
+            }
+        }
+        java.util.regex.Matcher size = java.util.regex.Pattern.compile("(?i)(\\d+)\\s*(B|KB|MB|GB)?").matcher(value);
+        if (size.matches()) {
+            try {
+                long number = Long.parseLong(size.group(1));
+                String unit = size.group(2) == null ? "B" : size.group(2).toUpperCase(java.util.Locale.ROOT);
+                long bytes = Math.multiplyExact(number, switch (unit) {
+                    case "KB" -> 1024L;
+                    case "MB" -> 1024L * 1024;
+                    case "GB" -> 1024L * 1024 * 1024;
+                    default -> 1L;
+                });
+                if (bytes > 0) {
+                    return java.util.OptionalLong.of(bytes);
+                }
+            } catch (ArithmeticException | NumberFormatException ignored) {
+                // reported below with the key
+            }
+        }
+        throw new IllegalArgumentException("Setting " + key + " must be a positive size such as 64MB or 512KB"
+                + (words.length == 0 ? "" : ", or " + String.join(" or ", words)) + ", got '" + value + "'");
+    }
+
     public Duration duration(String key) {
         String value = required(key);
         try {

@@ -34,9 +34,10 @@ public class Intake {
     private final EventQueue queue;
     private final IntakeMetrics metrics;
     private final Privacy privacy;
+    private final EventBudget budget;
 
     Intake(StateStore stateStore, IdentityStore identity, PendingEvents pendingEvents, MessageLedger ledger, EventQueue queue,
-           IntakeMetrics metrics, Privacy privacy) {
+           IntakeMetrics metrics, Privacy privacy, EventBudget budget) {
         this.stateStore = stateStore;
         this.identity = identity;
         this.pendingEvents = pendingEvents;
@@ -44,6 +45,7 @@ public class Intake {
         this.queue = queue;
         this.metrics = metrics;
         this.privacy = privacy;
+        this.budget = budget;
     }
 
     public record Outcome(int stored, int duplicates) {
@@ -83,6 +85,12 @@ public class Intake {
     }
 
     private Outcome store(List<ObjectNode> received, String endpoint, Instant now, Publisher publisher) throws SQLException {
+        try (EventBudget.Reservation room = budget.admit(received.size())) {
+            return storeAdmitted(received, endpoint, now, publisher);
+        }
+    }
+
+    private Outcome storeAdmitted(List<ObjectNode> received, String endpoint, Instant now, Publisher publisher) throws SQLException {
         for (ObjectNode event : received) {
             // context.bridge holds the bridge's own marks (a consent change, an erasure, an old key): a sender's
             // copy would make the routes act on what the bridge never decided.

@@ -11,12 +11,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.queue.QueueCapacity;
 import org.segmentbridge.state.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +40,8 @@ public class IntakeRoutes extends RouteBuilder {
     private final IdentityStore identity;
     private final PendingEvents pendingEvents;
     private final Privacy privacy;
+    private final IntakeAdmission.Limits limits;
+    private final QueueCapacity capacity;
 
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
@@ -45,13 +50,15 @@ public class IntakeRoutes extends RouteBuilder {
     private Intake intake;
 
     public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue, IdentityStore identity,
-                        PendingEvents pendingEvents, Privacy privacy) {
+                        PendingEvents pendingEvents, Privacy privacy, IntakeAdmission.Limits limits, QueueCapacity capacity) {
         this.settings = settings;
         this.stateStore = stateStore;
         this.queue = queue;
         this.identity = identity;
         this.pendingEvents = pendingEvents;
         this.privacy = privacy;
+        this.limits = limits;
+        this.capacity = capacity;
     }
 
     /** Where operator requests (an erasure, a consent change) enter like any other event; set once configured. */
@@ -74,7 +81,17 @@ public class IntakeRoutes extends RouteBuilder {
             throw new IllegalStateException("no Micrometer registry: camel.metrics.enabled must be true");
         }
         intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
-                queue, new IntakeMetrics(meters), privacy);
+                queue, new IntakeMetrics(meters), privacy, new EventBudget(limits.maxEvents(), meters));
+        IntakeAdmission admission = new IntakeAdmission(limits, capacity::full, meters);
+        // The HTTP server's router exists once the server has started, which is before the routes start.
+        getCamelContext().getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
+            @Override
+            public void notify(CamelEvent event) {
+                if (event instanceof CamelEvent.CamelContextRoutesStartingEvent starting) {
+                    admission.installOn(starting.getContext());
+                }
+            }
+        });
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
         sailthruPostback = new SailthruPostback(settings, intake, identity);
@@ -145,6 +162,7 @@ public class IntakeRoutes extends RouteBuilder {
         Message message = exchange.getMessage();
         String contentType = message.getHeader(Exchange.CONTENT_TYPE, String.class);
         int status;
+        int retryAfter = STORE_RETRY_AFTER_SECONDS;
         Map<String, Object> reply = new LinkedHashMap<>();
         try {
             if (accepts == Accepts.JSON && isForm(contentType)) {
@@ -162,6 +180,11 @@ public class IntakeRoutes extends RouteBuilder {
             receiver.receive();
             status = 200;
             reply.put("success", true);
+        } catch (IntakeOverloaded overloaded) {
+            status = 503;
+            retryAfter = overloaded.retryAfterSeconds();
+            reply.put("success", false);
+            reply.put("error", overloaded.getMessage());
         } catch (IntakeRejected rejected) {
             intake.rejected(endpoint, rejected);
             status = rejected.status();
@@ -184,7 +207,7 @@ public class IntakeRoutes extends RouteBuilder {
         message.removeHeaders("*");
         if (status == 503) {
             // Segment's libraries and its Webhooks destination retry a 5xx; this says when it is worth it.
-            message.setHeader("Retry-After", STORE_RETRY_AFTER_SECONDS);
+            message.setHeader("Retry-After", retryAfter);
         }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");

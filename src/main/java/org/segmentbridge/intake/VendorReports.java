@@ -37,7 +37,7 @@ public final class VendorReports {
                                        MeterRegistry meters, Privacy privacy) {
         // Its own Intake over the same ledger table and queue: dedupe is by the ledger's rows, not by the instance.
         Intake intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
-                queue, new IntakeMetrics(meters), privacy);
+                queue, new IntakeMetrics(meters), privacy, EventBudget.unlimited(meters));
         return new VendorReports(new VendorFeedback(vendor, endpoint, settings, intake, identity));
     }
 

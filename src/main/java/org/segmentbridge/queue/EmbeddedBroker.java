@@ -30,6 +30,12 @@ import jakarta.jms.ConnectionFactory;
 public class EmbeddedBroker extends ServiceSupport {
 
     public static final String EVENTS_ADDRESS = "segment.events";
+    /**
+     * Where Artemis would move a message it gives up on or that expires. Neither happens (delivery attempts are
+     * unlimited and events carry no expiry: delivery dead-letters by its own rules, into the state database), but
+     * naming the addresses says so deliberately, and keeps Artemis from warning about their absence at every start.
+     */
+    static final String UNDELIVERABLE_ADDRESS = "segment.events.undeliverable";
     /** In-VM server ids are global to the JVM: each broker takes its own, so two bridges can share a JVM (tests). */
     private static final java.util.concurrent.atomic.AtomicInteger NEXT_IN_VM_ID = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -39,12 +45,19 @@ public class EmbeddedBroker extends ServiceSupport {
     private final JmsPoolConnectionFactory connectionFactory = new JmsPoolConnectionFactory();
     private EmbeddedActiveMQ embedded;
 
-    public EmbeddedBroker(Path dataDir, List<String> destinations) {
+    private final long minDiskFreeBytes;
+
+    /**
+     * @param minDiskFreeBytes Artemis blocks producers below this much free disk; the intake refuses requests well
+     *                         before (see {@link QueueCapacity}), so this is only the last line
+     */
+    public EmbeddedBroker(Path dataDir, List<String> destinations, long minDiskFreeBytes) {
         if (destinations.isEmpty()) {
             throw new IllegalArgumentException("Setting bridge.destinations is empty: name at least one destination");
         }
         this.directory = dataDir.resolve("queue").toAbsolutePath();
         this.destinations = List.copyOf(destinations);
+        this.minDiskFreeBytes = minDiskFreeBytes;
         connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(inVmUrl));
     }
 
@@ -80,12 +93,18 @@ public class EmbeddedBroker extends ServiceSupport {
         // Transactions are synced to disk before commit returns: that sync is what "stored before 200" rests on.
         config.setJournalSyncTransactional(true);
         config.setJournalSyncNonTransactional(true);
+        // An absolute reserve instead of the default 90 % of the disk, which on a large disk blocks with gigabytes free
+        // and on a small one too late.
+        config.setMaxDiskUsage(-1);
+        config.setMinDiskFree(minDiskFreeBytes);
         // A stalled destination pages its backlog to disk instead of filling the heap.
         config.addAddressSetting(EVENTS_ADDRESS, new AddressSettings()
                 .setMaxSizeBytes(32L * 1024 * 1024)
                 .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
                 // Delivery gives up by its own rules, into its own dead letters; the broker must never drop an event.
                 .setMaxDeliveryAttempts(-1)
+                .setDeadLetterAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
+                .setExpiryAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
                 .setAutoCreateQueues(false)
                 .setAutoDeleteQueues(false));
         for (String destination : destinations) {
@@ -116,6 +135,20 @@ public class EmbeddedBroker extends ServiceSupport {
         // Until the broker has started there is no server yet: not healthy, rather than a failed health check.
         ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
         return server != null && server.isActive();
+    }
+
+    /**
+     * How long the oldest event still waiting in a destination's subscription has waited, in milliseconds; 0 when
+     * none waits. Events that delivery holds (batching, retrying) are not counted: they are in its own metrics.
+     */
+    public long oldestAgeMillis(String destination) {
+        ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
+        Queue queue = server == null ? null : server.locateQueue(SimpleString.of(destination));
+        org.apache.activemq.artemis.core.server.MessageReference first = queue == null ? null : queue.peekFirstMessage();
+        if (first == null) {
+            return 0;
+        }
+        return Math.max(0, System.currentTimeMillis() - first.getMessage().getTimestamp());
     }
 
     /** Events waiting in one destination's subscription (delivered but unacknowledged ones included). */

@@ -1,0 +1,193 @@
+package org.segmentbridge.intake;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.segmentbridge.SettingsReader;
+import org.segmentbridge.queue.QueueCapacity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Admission control in front of the intake and webhook endpoints, on Vert.x's event loop before any body is
+ * buffered. A request is admitted only while the bodies and events in flight stay within a memory budget and the
+ * queue can take more; otherwise it is answered 503 with {@code Retry-After} at once (Segment's libraries and its
+ * Webhooks destination retry a 5xx), and its body is read and dropped, never held. A body that has not fully arrived
+ * within the body timeout is answered 408, so a slow sender cannot hold a share of the budget.
+ */
+public final class IntakeAdmission implements Handler<RoutingContext> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IntakeAdmission.class);
+    /** Memory frees as soon as the requests in flight are stored: a second is usually enough. */
+    static final int MEMORY_RETRY_AFTER_SECONDS = 1;
+    private static final String TRACKING_API = "/v1/";
+    private static final String WEBHOOKS = "/webhooks/";
+
+    /**
+     * @param maxBytes     body bytes of admitted requests in flight; a body without Content-Length counts as the
+     *                     largest one an endpoint takes
+     * @param maxEvents    events parsed from admitted requests and not yet stored
+     * @param bodyTimeout  how long a body may take to arrive in full
+     * @param largestTrackingBody the largest body {@code /v1/*} takes, what a body without Content-Length reserves there
+     * @param largestWebhookBody  likewise for {@code /webhooks/*}
+     */
+    public record Limits(long maxBytes, long maxEvents, Duration bodyTimeout, long largestTrackingBody, long largestWebhookBody) {
+
+        /** Read from the {@code bridge.intake.*} settings; {@code auto} budgets are fractions of the maximum heap. */
+        public static Limits from(SettingsReader settings, long maxHeapBytes, long largestTrackingBody, long largestWebhookBody) {
+            long bytes = settings.bytes("bridge.intake.max-in-flight-bytes", "auto")
+                    .orElse(Math.max(1024 * 1024, maxHeapBytes / HEAP_SHARE_FOR_BODIES));
+            long events = settings.count("bridge.intake.max-in-flight-events", "auto")
+                    .orElse(Math.max(1000, maxHeapBytes / HEAP_BYTES_PER_EVENT));
+            return new Limits(bytes, events, settings.duration("bridge.intake.body-timeout"), largestTrackingBody, largestWebhookBody);
+        }
+    }
+
+    /**
+     * One request's body expands about tenfold in the heap while it is parsed, checked and stored (a JSON tree, the
+     * database transaction, the queue's messages); a 32nd of the heap for raw bodies keeps all of that within a
+     * third of it, as the overload test measures with {@code -Xmx256m}.
+     */
+    static final long HEAP_SHARE_FOR_BODIES = 32;
+    /** What one small event costs while it is being stored: its tree, its ledger and identity rows, its message. */
+    static final long HEAP_BYTES_PER_EVENT = 8 * 1024;
+
+    private final Limits limits;
+    private final Supplier<Optional<QueueCapacity.Full>> queueFull;
+    private final AtomicLong bytesInFlight = new AtomicLong();
+    private final MeterRegistry meters;
+    private Vertx vertx;
+
+    public IntakeAdmission(Limits limits, Supplier<Optional<QueueCapacity.Full>> queueFull, MeterRegistry meters) {
+        this.limits = limits;
+        this.queueFull = queueFull;
+        this.meters = meters;
+        Gauge.builder("bridge.intake.in.flight.bytes", bytesInFlight, AtomicLong::get)
+                .description("Body bytes of admitted intake requests not yet answered").register(meters);
+        Gauge.builder("bridge.intake.in.flight.bytes.limit", limits, Limits::maxBytes)
+                .description("The memory budget for intake bodies in flight (bridge.intake.max-in-flight-bytes)").register(meters);
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    /** Puts this handler in front of every route of the bridge's HTTP server (not the management server). */
+    public void installOn(CamelContext context) {
+        int port = context.getPropertiesComponent().resolveProperty("camel.server.port").map(Integer::parseInt).orElse(8080);
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context, VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        if (router == null) {
+            throw new IllegalStateException("the platform-http server's router is not available; intake admission cannot be installed");
+        }
+        vertx = router.vertx();
+        router.route().order(Integer.MIN_VALUE).handler(this);
+        LOG.info("Intake admits {} body bytes and {} events in flight; a body must arrive within {} s",
+                limits.maxBytes(), limits.maxEvents(), limits.bodyTimeout().toSeconds());
+    }
+
+    @Override
+    public void handle(RoutingContext routing) {
+        HttpServerRequest request = routing.request();
+        String path = request.path();
+        long largestBody = path == null ? 0 : path.startsWith(TRACKING_API) ? limits.largestTrackingBody()
+                : path.startsWith(WEBHOOKS) ? limits.largestWebhookBody() : 0;
+        if (largestBody == 0) {
+            routing.next();
+            return;
+        }
+        Optional<QueueCapacity.Full> full = queueFull.get();
+        if (full.isPresent()) {
+            refuse(routing, full.get().reason(), full.get().retryAfterSeconds(), full.get().message());
+            return;
+        }
+        long cost = declaredLength(request, largestBody);
+        if (!reserve(bytesInFlight, cost, limits.maxBytes())) {
+            refuse(routing, "memory", MEMORY_RETRY_AFTER_SECONDS, "the bridge is at its memory budget for requests in flight ("
+                    + limits.maxBytes() + " bytes, setting bridge.intake.max-in-flight-bytes); nothing was kept, retry later");
+            return;
+        }
+        long timer = vertx.setTimer(limits.bodyTimeout().toMillis(), fired -> {
+            if (!request.isEnded() && !routing.response().ended()) {
+                refused(meters, "timeout");
+                answer(routing.response().putHeader(HttpHeaders.CONNECTION, "close"), 408,
+                        "the request body did not arrive within " + limits.bodyTimeout().toSeconds()
+                                + " s (setting bridge.intake.body-timeout); nothing was kept");
+                request.connection().close();
+            }
+        });
+        routing.addEndHandler(ended -> {
+            vertx.cancelTimer(timer);
+            bytesInFlight.addAndGet(-cost);
+        });
+        routing.next();
+    }
+
+    /**
+     * Takes {@code cost} from a budget unless that would pass {@code limit}; a request larger than the whole budget
+     * is admitted alone, so a small budget still takes the largest request the endpoints allow.
+     */
+    static boolean reserve(AtomicLong inFlight, long cost, long limit) {
+        while (true) {
+            long now = inFlight.get();
+            if (now > 0 && now + cost > limit) {
+                return false;
+            }
+            if (inFlight.compareAndSet(now, now + cost)) {
+                return true;
+            }
+        }
+    }
+
+    /** What a body reserves: its declared length, at most the largest the endpoint takes (larger ones get 413). */
+    private static long declaredLength(HttpServerRequest request, long largestBody) {
+        String header = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (header != null) {
+            try {
+                long declared = Long.parseLong(header.trim());
+                if (declared >= 0) {
+                    return Math.min(declared, largestBody);
+                }
+            } catch (NumberFormatException ignored) {
+                // Vert.x refuses a malformed Content-Length itself; count it as the largest body meanwhile
+            }
+        }
+        return largestBody;
+    }
+
+    /** Answers at once and reads the rest of the body into nothing, so the sender sees the answer and no memory is held. */
+    private void refuse(RoutingContext routing, String reason, int retryAfterSeconds, String message) {
+        refused(meters, reason);
+        HttpServerRequest request = routing.request();
+        if (!request.isEnded()) {
+            request.handler(ignored -> { });
+            request.resume();
+        }
+        answer(routing.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds)), 503, message);
+    }
+
+    static void refused(MeterRegistry meters, String reason) {
+        Counter.builder("bridge.intake.requests.refused")
+                .description("Requests answered 503 (or 408) by admission control before their body was buffered, by reason")
+                .tag("reason", reason).register(meters).increment();
+    }
+
+    private static void answer(HttpServerResponse response, int status, String error) {
+        response.setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(new JsonObject().put("success", false).put("error", error).encode());
+    }
+}
