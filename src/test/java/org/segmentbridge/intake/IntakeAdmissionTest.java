@@ -1,0 +1,136 @@
+package org.segmentbridge.intake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.segmentbridge.support.RunningBridge;
+
+/**
+ * Admission control over real HTTP: past the memory budget a request is answered 503 with Retry-After before its
+ * body has arrived, and a body that does not arrive in time is answered 408; nothing of either is stored.
+ */
+class IntakeAdmissionTest {
+
+    private static final String WRITE_KEY = "admission-write-key";
+    /** One large batch fits, a second one does not. */
+    private static final long BUDGET = 400_000;
+
+    private static RunningBridge bridge;
+
+    @BeforeAll
+    static void startBridge() {
+        bridge = RunningBridge.start(Map.of("bridge.write-keys", WRITE_KEY,
+                "bridge.intake.max-in-flight-bytes", Long.toString(BUDGET),
+                "bridge.intake.body-timeout", "2s"));
+    }
+
+    @AfterAll
+    static void stopBridge() {
+        bridge.close();
+    }
+
+    @Test
+    void requestPastTheMemoryBudgetIsRefusedAtOnceWhileAnotherBodyIsStillArriving() throws Exception {
+        String held = batch(1_300);
+        assertThat(held.length()).isBetween(300_000, (int) BUDGET);
+        try (Socket slow = new Socket("localhost", port())) {
+            OutputStream out = slow.getOutputStream();
+            byte[] body = held.getBytes(StandardCharsets.UTF_8);
+            out.write(headers("/v1/batch", body.length).getBytes(StandardCharsets.US_ASCII));
+            out.write(body, 0, 1_000);
+            out.flush();
+            awaitMetric("bridge_intake_in_flight_bytes", body.length);
+
+            long start = System.nanoTime();
+            HttpResponse<String> refused = bridge.postTracking("/v1/batch", WRITE_KEY, batch(200));
+            Duration answeredIn = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(RunningBridge.json(refused).path("error").asText())
+                    .contains("memory budget", "bridge.intake.max-in-flight-bytes", "nothing was kept");
+            assertThat(answeredIn).isLessThan(Duration.ofSeconds(1));
+
+            out.write(body, 1_000, body.length - 1_000);
+            out.flush();
+            assertThat(statusLine(slow.getInputStream())).isEqualTo("HTTP/1.1 200 OK");
+        }
+        assertThat(bridge.metric("bridge_intake_requests_refused_total", Map.of("reason", "memory"))).isEqualTo(1);
+        awaitMetric("bridge_intake_in_flight_bytes", 0);
+        assertThat(bridge.postTracking("/v1/batch", WRITE_KEY, batch(200)).statusCode())
+                .as("the budget is free again once the held request is answered").isEqualTo(200);
+    }
+
+    @Test
+    void bodyThatDoesNotArriveInTimeIsAnswered408AndItsRoomGivenBack() throws Exception {
+        String messageId = UUID.randomUUID().toString();
+        byte[] body = ("{\"userId\":\"u-slow\",\"event\":\"Slow\",\"messageId\":\"" + messageId + "\"}").getBytes(StandardCharsets.UTF_8);
+        long start = System.nanoTime();
+        try (Socket slow = new Socket("localhost", port())) {
+            slow.setSoTimeout(10_000);
+            OutputStream out = slow.getOutputStream();
+            out.write(headers("/v1/track", body.length).getBytes(StandardCharsets.US_ASCII));
+            out.write(body, 0, 10);
+            out.flush();
+
+            InputStream in = slow.getInputStream();
+            assertThat(statusLine(in)).isEqualTo("HTTP/1.1 408 Request Timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1_900), Duration.ofSeconds(5));
+            String rest = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(rest).contains("bridge.intake.body-timeout");
+        }
+        assertThat(bridge.queuedWhere("iterable", "messageId", messageId)).isEmpty();
+        awaitMetric("bridge_intake_in_flight_bytes", 0);
+    }
+
+    private static void awaitMetric(String name, double value) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (bridge.metric(name) != value && System.nanoTime() < deadline) {
+            RunningBridge.sleep(20);
+        }
+        assertThat(bridge.metric(name)).as(name).isEqualTo(value);
+    }
+
+    private static int port() {
+        return Integer.parseInt(bridge.baseUrl().substring(bridge.baseUrl().lastIndexOf(':') + 1));
+    }
+
+    private static String headers(String path, int length) {
+        return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: "
+                + RunningBridge.basic(WRITE_KEY) + "\r\nContent-Length: " + length + "\r\n\r\n";
+    }
+
+    private static String statusLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.US_ASCII);
+    }
+
+    private static String batch(int events) {
+        StringBuilder body = new StringBuilder("{\"batch\":[");
+        for (int i = 0; i < events; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"type\":\"track\",\"event\":\"Budget Tested\",\"userId\":\"u-")
+                    .append(i).append("\",\"messageId\":\"").append(UUID.randomUUID())
+                    .append("\",\"properties\":{\"padding\":\"").append("x".repeat(150)).append("\"}}");
+        }
+        return body.append("]}").toString();
+    }
+}
