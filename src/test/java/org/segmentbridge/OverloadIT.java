@@ -70,8 +70,19 @@ class OverloadIT {
         try (BridgeProcess bridge = BridgeProcess.launch(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-jar", Path.of("target", "segment-bridge.jar").toAbsolutePath().toString()), project, environment,
                 managementPort)) {
+            try {
+                floodAndCheck(bridge, iterable, "http://localhost:" + httpPort);
+            } finally {
+                keepLog(bridge);
+            }
+        } finally {
+            iterable.stop();
+        }
+    }
+
+    private void floodAndCheck(BridgeProcess bridge, WireMockServer iterable, String intake) throws Exception {
+        {
             bridge.awaitHealthy(Duration.ofSeconds(60));
-            String intake = "http://localhost:" + httpPort;
 
             Set<String> acknowledged = ConcurrentHashMap.newKeySet();
             Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
@@ -129,10 +140,14 @@ class OverloadIT {
             assertThat(delivered.keySet().stream().filter(id -> !acknowledged.contains(id) && !id.equals(freshId)).limit(5).toList())
                     .as("events delivered though refused (first 5)").isEmpty();
             assertThat(bridge.output()).doesNotContain("OutOfMemoryError");
-        } finally {
-            iterable.stop();
         }
     }
+
+    private void keepLog(BridgeProcess bridge) throws java.io.IOException {
+        // The bridge's own log, for reading after a failed run (CI keeps target/).
+        Files.writeString(Path.of("target", "overload-bridge.log"), bridge.output());
+    }
+
 
     /** Deliveries per event id, once every expected event has arrived (or the time is up). */
     private static Map<String, Integer> awaitDelivered(WireMockServer iterable, int expected, Duration timeout) throws Exception {
