@@ -2,11 +2,16 @@ package org.segmentbridge;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import org.assertj.core.api.ThrowableAssert;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.segmentbridge.delivery.DeliveryHarness;
 import org.segmentbridge.support.RunningBridge;
 
 /** A bad setting stops the start with a message naming the setting and the value's problem. */
@@ -21,5 +26,18 @@ class BridgeSettingsTest {
         ThrowableAssert.ThrowingCallable start = () -> RunningBridge.start(Map.of(key, value)).close();
 
         assertThatThrownBy(start).hasRootCauseMessage(message);
+    }
+
+    @Test
+    void anActionsEmptyRequiredParameterStopsTheStartNamingIt() throws IOException {
+        Path routes = Files.createTempDirectory("bridge-user-routes-");
+        Files.writeString(routes.resolve("mine.yaml"),
+                DeliveryHarness.route("mine", "track", "deliver:%1$s:unsubscribe?messageTypes=").formatted("iterable"));
+        ThrowableAssert.ThrowingCallable start = () -> RunningBridge.start(Map.of(
+                "camel.main.routesIncludePattern", "file:" + routes.toAbsolutePath() + "/*.yaml",
+                "bridge.destination.iterable.api-key", "live-key")).close();
+
+        assertThatThrownBy(start).hasRootCauseMessage("deliver:iterable:unsubscribe: unsubscribe needs messageTypes=<ids> or "
+                + "channels=<ids> (comma-separated Iterable ids), and both are empty");
     }
 }

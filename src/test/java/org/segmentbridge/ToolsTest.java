@@ -142,6 +142,33 @@ class ToolsTest {
         assertThat(check.output()).contains("Setting bridge.dedupe.window must be a positive duration such as 24h or 90m, got 'soon'");
     }
 
+    /** A project whose Iterable route unsubscribes from nothing: the action's required parameters are empty. */
+    private static Path projectUnsubscribingFromNothing() throws IOException {
+        return fakeVendorProject(DeliveryHarness.route("unsubscribe", "track", "deliver:%1$s:unsubscribe?messageTypes=&channels=")
+                .formatted("iterable"), CONTACT);
+    }
+
+    @Test
+    void checkRefusesAnActionWhoseRequiredParameterIsEmptyNamingIt() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), projectUnsubscribingFromNothing(),
+                Map.of("BRIDGE_DESTINATIONS", "iterable", "ITERABLE_API_KEY", "live-key-123"));
+
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("iterable-unsubscribe", "deliver:iterable:unsubscribe: unsubscribe needs "
+                + "messageTypes=<ids> or channels=<ids> (comma-separated Iterable ids), and both are empty");
+    }
+
+    @Test
+    void checkOnlyWarnsAboutAnEmptyRequiredParameterWhileTheDestinationRunsInDryRun() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), projectUnsubscribingFromNothing(),
+                Map.of("BRIDGE_DESTINATIONS", "iterable"));
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("warning: route iterable-unsubscribe: deliver:iterable:unsubscribe: "
+                + "unsubscribe needs messageTypes=<ids> or channels=<ids> (comma-separated Iterable ids), and both are empty (only a "
+                + "warning while destination iterable runs in dry-run; once it sends, the bridge refuses to start)", "check passed");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "identify.json                  | PUT https://api.emarsys.net/api/v2/contact/?create_if_not_exists=1 | \"3\" : \"ann.lee@example.com\"",
@@ -209,7 +236,8 @@ class ToolsTest {
     @Test
     void tryShowsIterableRequestsOnTheEuHostWhenConfigured() throws IOException {
         Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", "samples/identify.json"), PROJECT,
-                Map.of("ITERABLE_API_URL", "https://api.eu.iterable.com", "ITERABLE_API_KEY", "eu-key-123"));
+                Map.of("ITERABLE_API_URL", "https://api.eu.iterable.com", "ITERABLE_API_KEY", "eu-key-123",
+                        "BRIDGE_ITERABLE_UNSUBSCRIBE_MESSAGE_TYPES", "101"));
 
         assertThat(run.exitCode()).as(run.output()).isZero();
         assertThat(run.output()).contains("POST https://api.eu.iterable.com/api/users/update", "Api-Key: ***").doesNotContain("eu-key-123");
