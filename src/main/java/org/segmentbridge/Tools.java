@@ -288,6 +288,8 @@ final class Tools {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof MappingFileException mappingProblems) {
                 problems.addAll(mappingProblems.problems());
+            } else if (cause instanceof RouteSettingsCheck.Refused routeProblems) {
+                problems.addAll(routeProblems.problems());
             } else if (cause.getMessage() != null) {
                 problems.add(cause.getMessage().strip());
             }
