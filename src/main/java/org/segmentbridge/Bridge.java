@@ -64,6 +64,8 @@ public final class Bridge {
         main.setPropertyPlaceholderLocations(PROPERTY_LOCATIONS);
         overrides.forEach(main::addOverrideProperty);
         main.configure().addConfiguration(BridgeConfiguration.class);
+        // Once the route files are loaded and before any route is built: each setting they read must have a value.
+        main.addMainListener(new RouteSettingsCheck());
         return main;
     }
 }

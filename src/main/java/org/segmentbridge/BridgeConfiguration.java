@@ -19,6 +19,7 @@ import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.EventsComponent;
+import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.identity.CrossingComponent;
 import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.identity.IdentityRoutes;
@@ -114,6 +115,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind("eventRoutes", eventRoutes);
         context.addComponent("events", new EventsComponent(eventRoutes, settings.destinations()));
         context.addComponent("deliver", new DeliverComponent());
+        context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
                 identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(privacy, meters));
         context.getRegistry().bind("deliveryService", delivery);

@@ -18,6 +18,7 @@ import org.apache.camel.main.Main;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.RequestPreview;
+import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.emarsys.EngagementBackfill;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.Privacy;
@@ -62,6 +63,8 @@ final class Tools {
                                 + routes.routeCount(destination) + " route(s)"
                         : "no connector yet (its events stay queued)"));
             }
+            context.getRegistry().lookupByNameAndType(RouteWarnings.BEAN, RouteWarnings.class).all()
+                    .forEach(warning -> out.println("warning: " + warning));
             out.println("check passed");
             return 0;
         } catch (Exception e) {
@@ -285,6 +288,8 @@ final class Tools {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof MappingFileException mappingProblems) {
                 problems.addAll(mappingProblems.problems());
+            } else if (cause instanceof RouteSettingsCheck.Refused routeProblems) {
+                problems.addAll(routeProblems.problems());
             } else if (cause.getMessage() != null) {
                 problems.add(cause.getMessage().strip());
             }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -142,6 +144,121 @@ class ToolsTest {
         assertThat(check.output()).contains("Setting bridge.dedupe.window must be a positive duration such as 24h or 90m, got 'soon'");
     }
 
+    /** What check and the start say about the shipped Iterable opt-out route when its message types are not set. */
+    static final String OPT_OUT_WITHOUT_MESSAGE_TYPES = "{{bridge.iterable.unsubscribe-message-types}} has no value: set "
+            + "bridge.iterable.unsubscribe-message-types (environment BRIDGE_ITERABLE_UNSUBSCRIBE_MESSAGE_TYPES), or delete "
+            + "the route file if you do not use this use case";
+
+    /** "routes/iterable/opt-out.yaml, lines 21 and 25": where the shipped route reads its message types. */
+    static String whereTheOptOutReadsItsMessageTypes() throws IOException {
+        List<String> lines = Files.readAllLines(PROJECT.resolve("routes/iterable/opt-out.yaml"));
+        List<Integer> numbers = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (!lines.get(i).strip().startsWith("#") && lines.get(i).contains("{{bridge.iterable.unsubscribe-message-types}}")) {
+                numbers.add(i + 1);
+            }
+        }
+        assertThat(numbers).as("the subscribe and unsubscribe steps").hasSize(2);
+        return "routes/iterable/opt-out.yaml, lines " + numbers.get(0) + " and " + numbers.get(1);
+    }
+
+    @Test
+    void checkRefusesTheIterableOptOutWithoutMessageTypesOnceIterableHasCredentials() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT,
+                Map.of("ITERABLE_API_KEY", "live-key-123"));
+
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("check failed:\n  " + whereTheOptOutReadsItsMessageTypes() + ": " + OPT_OUT_WITHOUT_MESSAGE_TYPES + "\n")
+                .doesNotContain("check passed").doesNotContain("live-key-123");
+    }
+
+    @Test
+    void checkOnlyWarnsAboutTheIterableOptOutWithoutMessageTypesWhileIterableRunsInDryRun() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT, Map.of());
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("warning: " + whereTheOptOutReadsItsMessageTypes() + ": " + OPT_OUT_WITHOUT_MESSAGE_TYPES
+                + " (only a warning while destination iterable runs in dry-run; once it sends, the bridge refuses to start)\n"
+                + "check passed");
+        assertThat(check.output().lines().filter(line -> line.startsWith("warning:")))
+                .as("the steps' empty messageTypes have the same cause: one warning").hasSize(1);
+    }
+
+    @Test
+    void checkPassesWithIterableCredentialsOnceTheMessageTypesAreSet() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT,
+                Map.of("ITERABLE_API_KEY", "live-key-123", "BRIDGE_ITERABLE_UNSUBSCRIBE_MESSAGE_TYPES", "101,102"));
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("check passed").doesNotContain("warning:");
+    }
+
+    /** A route for the test destination whose list is the setting {@code placeholder}, on line 9 of the file. */
+    private static Path projectWithListFrom(String placeholder) throws IOException {
+        String route = DeliveryHarness.route("listed", "identify", "deliver:%1$s:bulk?list=" + placeholder).formatted("test");
+        assertThat(route.lines().toList().get(8)).contains(placeholder);
+        Path project = fakeVendorProject(route, CONTACT);
+        Files.writeString(project.resolve("application.properties"), "\nmy.custom.key = {{env:MY_CUSTOM_KEY:}}\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        return project;
+    }
+
+    @Test
+    void checkRefusesAUserRouteWhoseSettingHasNoValueNamingFileLineAndKey() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), projectWithListFrom("{{my.custom.key}}"),
+                fakeVendor("BRIDGE_DESTINATION_TEST_API_KEY", "secret-api-key-123"));
+
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("routes/test/use-cases.yaml, line 9: {{my.custom.key}} has no value: set my.custom.key "
+                + "(environment MY_CUSTOM_KEY), or delete the route file if you do not use this use case");
+    }
+
+    @Test
+    void checkPassesAUserRouteWhoseSettingIsMarkedOptional() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), projectWithListFrom("{{my.custom.key:}}"),
+                fakeVendor("BRIDGE_DESTINATION_TEST_API_KEY", "secret-api-key-123"));
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("check passed").doesNotContain("warning:");
+    }
+
+    @Test
+    void checkNamesTheFileAndLineOfASettingThatDoesNotExist() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), projectWithListFrom("{{my.custom.kee}}"),
+                fakeVendor());
+
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("routes/test/use-cases.yaml, line 9: {{my.custom.kee}} names no setting: add my.custom.kee "
+                + "to application.properties, or delete the route file if you do not use this use case");
+    }
+
+    /** A project whose Iterable route unsubscribes from nothing: the action's required parameters are empty. */
+    private static Path projectUnsubscribingFromNothing() throws IOException {
+        return fakeVendorProject(DeliveryHarness.route("unsubscribe", "track", "deliver:%1$s:unsubscribe?messageTypes=&channels=")
+                .formatted("iterable"), CONTACT);
+    }
+
+    @Test
+    void checkRefusesAnActionWhoseRequiredParameterIsEmptyNamingIt() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), projectUnsubscribingFromNothing(),
+                Map.of("BRIDGE_DESTINATIONS", "iterable", "ITERABLE_API_KEY", "live-key-123"));
+
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("iterable-unsubscribe", "deliver:iterable:unsubscribe: unsubscribe needs "
+                + "messageTypes=<ids> or channels=<ids> (comma-separated Iterable ids), and both are empty");
+    }
+
+    @Test
+    void checkOnlyWarnsAboutAnEmptyRequiredParameterWhileTheDestinationRunsInDryRun() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), projectUnsubscribingFromNothing(),
+                Map.of("BRIDGE_DESTINATIONS", "iterable"));
+
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("warning: routes/test/use-cases.yaml, route iterable-unsubscribe: deliver:iterable:unsubscribe: "
+                + "unsubscribe needs messageTypes=<ids> or channels=<ids> (comma-separated Iterable ids), and both are empty (only a "
+                + "warning while destination iterable runs in dry-run; once it sends, the bridge refuses to start)", "check passed");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "identify.json                  | PUT https://api.emarsys.net/api/v2/contact/?create_if_not_exists=1 | \"3\" : \"ann.lee@example.com\"",
@@ -209,7 +326,8 @@ class ToolsTest {
     @Test
     void tryShowsIterableRequestsOnTheEuHostWhenConfigured() throws IOException {
         Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", "samples/identify.json"), PROJECT,
-                Map.of("ITERABLE_API_URL", "https://api.eu.iterable.com", "ITERABLE_API_KEY", "eu-key-123"));
+                Map.of("ITERABLE_API_URL", "https://api.eu.iterable.com", "ITERABLE_API_KEY", "eu-key-123",
+                        "BRIDGE_ITERABLE_UNSUBSCRIBE_MESSAGE_TYPES", "101"));
 
         assertThat(run.exitCode()).as(run.output()).isZero();
         assertThat(run.output()).contains("POST https://api.eu.iterable.com/api/users/update", "Api-Key: ***").doesNotContain("eu-key-123");

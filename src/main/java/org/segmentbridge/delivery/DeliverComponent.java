@@ -3,6 +3,7 @@ package org.segmentbridge.delivery;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -57,6 +58,16 @@ public final class DeliverComponent extends DefaultComponent {
         }
         try {
             action.validate(actionParameters);
+        } catch (MissingParameter missing) {
+            // Refused when the destination sends; while it sends nothing, a warning keeps the quick start running.
+            DeliveryService delivery = getCamelContext().getRegistry().lookupByNameAndType("deliveryService", DeliveryService.class);
+            RouteWarnings warnings = getCamelContext().getRegistry().lookupByNameAndType(RouteWarnings.BEAN, RouteWarnings.class);
+            Optional<String> idle = delivery == null || warnings == null ? Optional.empty() : delivery.idleBecause(destination);
+            String problem = "deliver:" + remaining + ": " + missing.getMessage();
+            if (idle.isEmpty()) {
+                throw new MissingParameter(problem);
+            }
+            warnings.step(getCamelContext().getCamelContextExtension().getCreateRoute(), problem + RouteWarnings.onlyWhile(idle.get()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("deliver:" + remaining + ": " + e.getMessage(), e);
         }

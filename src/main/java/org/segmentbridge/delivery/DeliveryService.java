@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Gauge;
@@ -106,6 +107,24 @@ public final class DeliveryService {
 
     public DestinationSettings settingsOf(String destination) {
         return prepared.get(destination).settings();
+    }
+
+    /**
+     * Why a destination sends nothing to its vendor, or empty when it sends: a route setting it lacks then stops the
+     * start, where for an idle destination it only warns.
+     */
+    public Optional<String> idleBecause(String destination) {
+        Prepared ready = prepared.get(destination);
+        if (ready == null) {
+            return Optional.of("destination " + destination + " has no connector");
+        }
+        if (!ready.settings().enabled()) {
+            return Optional.of("destination " + destination + " is disabled");
+        }
+        if (ready.settings().recordsOnly(ready.connector())) {
+            return Optional.of("destination " + destination + " runs in dry-run");
+        }
+        return Optional.empty();
     }
 
     /** Starts delivery for every prepared destination that has routes; called once all routes are started. */

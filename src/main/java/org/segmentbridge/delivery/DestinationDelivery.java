@@ -92,11 +92,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         this.dryRun = dryRun;
         this.metrics = metrics;
         this.observer = observer;
-        this.recordOnly = switch (settings.dryRun()) {
-            case TRUE -> true;
-            case FALSE -> false;
-            case AUTO -> !connector.hasCredentials(settings);
-        };
+        this.recordOnly = settings.recordsOnly(connector);
         String credential = recordOnly ? "dry-run:" + settings.name() : connector.credentialId(settings);
         this.destinationPacer = pacers.pacer(credential, settings.rate());
         this.endpointPacers = new HashMap<>();

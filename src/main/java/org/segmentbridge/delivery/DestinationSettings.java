@@ -104,6 +104,15 @@ public final class DestinationSettings {
         return dryRun;
     }
 
+    /** Whether requests are only built and recorded: dry-run set, or auto and the connector finds no credentials. */
+    public boolean recordsOnly(Connector connector) {
+        return switch (dryRun) {
+            case TRUE -> true;
+            case FALSE -> false;
+            case AUTO -> !connector.hasCredentials(this);
+        };
+    }
+
     public Rate rate() {
         return rate;
     }

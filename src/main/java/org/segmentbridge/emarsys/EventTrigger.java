@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
@@ -46,7 +47,7 @@ final class EventTrigger implements Action {
     @Override
     public void validate(Map<String, String> parameters) {
         if (!parameters.containsKey("event") || parameters.get("event").isBlank()) {
-            throw new IllegalArgumentException("trigger needs event=<Emarsys external event name or id>");
+            throw new MissingParameter("trigger needs event=<Emarsys external event name or id>");
         }
         Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
         unknown.removeAll(Set.of("event", "keyField", "sections"));

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
@@ -60,7 +61,7 @@ final class ListMembership implements Action {
     @Override
     public void validate(Map<String, String> parameters) {
         if (fixed != null && (!parameters.containsKey("list") || parameters.get("list").isBlank())) {
-            throw new IllegalArgumentException(name + " needs list=<contact list name>");
+            throw new MissingParameter(name + " needs list=<contact list name>");
         }
         Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
         unknown.removeAll(Set.of("list", "keyField"));

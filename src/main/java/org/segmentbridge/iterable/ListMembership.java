@@ -10,6 +10,7 @@ import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
@@ -45,7 +46,7 @@ final class ListMembership implements Action {
     @Override
     public void validate(Map<String, String> parameters) {
         if (subscribe != null && (!parameters.containsKey("list") || parameters.get("list").isBlank())) {
-            throw new IllegalArgumentException(name + " needs list=<Iterable list name>");
+            throw new MissingParameter(name + " needs list=<Iterable list name>");
         }
     }
 

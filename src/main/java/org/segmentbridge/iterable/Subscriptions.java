@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
@@ -48,6 +49,10 @@ final class Subscriptions implements Action {
         unknown.removeAll(java.util.Set.of("messageTypes", "channels"));
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(name() + " takes messageTypes and channels, not " + unknown);
+        }
+        if (ids(parameters.get("messageTypes")).isEmpty() && ids(parameters.get("channels")).isEmpty()) {
+            throw new MissingParameter(name() + " needs messageTypes=<ids> or channels=<ids> (comma-separated Iterable ids), "
+                    + "and both are empty");
         }
     }
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.Rate;
 import org.segmentbridge.delivery.VendorAnswer;
@@ -61,6 +62,9 @@ final class UserUpdate implements Action {
         unknown.removeAll(allowed);
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(name + " takes " + (allowed.isEmpty() ? "only a mapping" : allowed) + ", not " + unknown);
+        }
+        if (kind == Kind.OPTOUT && parameters.getOrDefault("value", "").isBlank()) {
+            throw new MissingParameter("optout needs value=none|basic|blast|all");
         }
         if (kind == Kind.OPTOUT && !OPTOUT_VALUES.contains(parameters.getOrDefault("value", ""))) {
             throw new IllegalArgumentException("optout needs value=none|basic|blast|all, got '" + parameters.getOrDefault("value", "") + "'");
