@@ -81,66 +81,63 @@ class OverloadIT {
     }
 
     private void floodAndCheck(BridgeProcess bridge, WireMockServer iterable, String intake) throws Exception {
-        {
-            bridge.awaitHealthy(Duration.ofSeconds(60));
-
-            Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-            Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
-            List<String> wrongAnswers = new ArrayList<>();
-            ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-            long floodStart = System.nanoTime();
-            List<Future<?>> running = new ArrayList<>();
-            for (int client = 0; client < CLIENTS; client++) {
-                int clientId = client;
-                running.add(clients.submit(() -> {
-                    for (int round = 0; round < ROUNDS; round++) {
-                        List<String> ids = new ArrayList<>(EVENTS_PER_BATCH);
-                        String body = batch("c" + clientId + "r" + round, ids);
-                        HttpResponse<String> response = post(intake + "/v1/batch", body);
-                        answers.computeIfAbsent(response.statusCode(), any -> new AtomicInteger()).incrementAndGet();
-                        if (response.statusCode() == 200) {
-                            acknowledged.addAll(ids);
-                        } else if (response.statusCode() != 503 || response.headers().firstValue("Retry-After").isEmpty()) {
-                            synchronized (wrongAnswers) {
-                                wrongAnswers.add(response.statusCode() + " " + response.headers().map() + " " + response.body());
-                            }
+        bridge.awaitHealthy(Duration.ofSeconds(60));
+        Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
+        List<String> wrongAnswers = new ArrayList<>();
+        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+        long floodStart = System.nanoTime();
+        List<Future<?>> running = new ArrayList<>();
+        for (int client = 0; client < CLIENTS; client++) {
+            int clientId = client;
+            running.add(clients.submit(() -> {
+                for (int round = 0; round < ROUNDS; round++) {
+                    List<String> ids = new ArrayList<>(EVENTS_PER_BATCH);
+                    String body = batch("c" + clientId + "r" + round, ids);
+                    HttpResponse<String> response = post(intake + "/v1/batch", body);
+                    answers.computeIfAbsent(response.statusCode(), any -> new AtomicInteger()).incrementAndGet();
+                    if (response.statusCode() == 200) {
+                        acknowledged.addAll(ids);
+                    } else if (response.statusCode() != 503 || response.headers().firstValue("Retry-After").isEmpty()) {
+                        synchronized (wrongAnswers) {
+                            wrongAnswers.add(response.statusCode() + " " + response.headers().map() + " " + response.body());
                         }
                     }
-                    return null;
-                }));
-            }
-            for (Future<?> client : running) {
-                client.get(5, TimeUnit.MINUTES);
-            }
-            clients.shutdown();
-            Duration flood = Duration.ofNanos(System.nanoTime() - floodStart);
-
-            // Right after the flood a new event is accepted and delivered within 10 s.
-            long afterFlood = System.nanoTime();
-            List<String> fresh = new ArrayList<>();
-            HttpResponse<String> single = awaitAccepted(intake, batch("after", fresh, 1), Duration.ofSeconds(10));
-            String freshId = fresh.get(0);
-            Duration accepted = Duration.ofNanos(System.nanoTime() - afterFlood);
-
-            long drainStart = System.nanoTime();
-            Map<String, Integer> delivered = awaitDelivered(iterable, acknowledged.size() + 1, Duration.ofMinutes(6));
-            Duration drain = Duration.ofNanos(System.nanoTime() - drainStart);
-            System.out.printf("overload: %d requests in %d ms, answers %s, %d events acknowledged, new event accepted after %d ms,"
-                            + " %d delivered in %d s after the flood, bridge peak RSS %d MB%n", CLIENTS * ROUNDS, flood.toMillis(), answers,
-                    acknowledged.size(), accepted.toMillis(), delivered.size(), drain.toSeconds(), peakRssMegabytes(bridge.pid()));
-
-            assertThat(wrongAnswers).as("answers other than 200 or 503 with Retry-After").isEmpty();
-            assertThat(answers.getOrDefault(200, new AtomicInteger()).get()).as("some batches were stored").isPositive();
-            assertThat(single.statusCode()).as("a new event within 10 s of the flood").isEqualTo(200);
-            assertThat(delivered.containsKey(freshId)).as("the event sent after the flood was delivered").isTrue();
-            assertThat(acknowledged.stream().filter(id -> !delivered.containsKey(id)).limit(5).toList())
-                    .as("acknowledged events that never reached Iterable (first 5)").isEmpty();
-            assertThat(delivered.entrySet().stream().filter(entry -> entry.getValue() > 1).map(Map.Entry::getKey).limit(5).toList())
-                    .as("events delivered more than once (first 5)").isEmpty();
-            assertThat(delivered.keySet().stream().filter(id -> !acknowledged.contains(id) && !id.equals(freshId)).limit(5).toList())
-                    .as("events delivered though refused (first 5)").isEmpty();
-            assertThat(bridge.output()).doesNotContain("OutOfMemoryError");
+                }
+                return null;
+            }));
         }
+        for (Future<?> client : running) {
+            client.get(5, TimeUnit.MINUTES);
+        }
+        clients.shutdown();
+        Duration flood = Duration.ofNanos(System.nanoTime() - floodStart);
+
+        // Right after the flood a new event is accepted and delivered within 10 s.
+        long afterFlood = System.nanoTime();
+        List<String> fresh = new ArrayList<>();
+        HttpResponse<String> single = awaitAccepted(intake, batch("after", fresh, 1), Duration.ofSeconds(10));
+        String freshId = fresh.get(0);
+        Duration accepted = Duration.ofNanos(System.nanoTime() - afterFlood);
+
+        long drainStart = System.nanoTime();
+        Map<String, Integer> delivered = awaitDelivered(iterable, acknowledged.size() + 1, Duration.ofMinutes(6));
+        Duration drain = Duration.ofNanos(System.nanoTime() - drainStart);
+        System.out.printf("overload: %d requests in %d ms, answers %s, %d events acknowledged, new event accepted after %d ms,"
+                        + " %d delivered in %d s after the flood, bridge peak RSS %d MB%n", CLIENTS * ROUNDS, flood.toMillis(), answers,
+                acknowledged.size(), accepted.toMillis(), delivered.size(), drain.toSeconds(), peakRssMegabytes(bridge.pid()));
+
+        assertThat(wrongAnswers).as("answers other than 200 or 503 with Retry-After").isEmpty();
+        assertThat(answers.getOrDefault(200, new AtomicInteger()).get()).as("some batches were stored").isPositive();
+        assertThat(single.statusCode()).as("a new event within 10 s of the flood").isEqualTo(200);
+        assertThat(delivered.containsKey(freshId)).as("the event sent after the flood was delivered").isTrue();
+        assertThat(acknowledged.stream().filter(id -> !delivered.containsKey(id)).limit(5).toList())
+                .as("acknowledged events that never reached Iterable (first 5)").isEmpty();
+        assertThat(delivered.entrySet().stream().filter(entry -> entry.getValue() > 1).map(Map.Entry::getKey).limit(5).toList())
+                .as("events delivered more than once (first 5)").isEmpty();
+        assertThat(delivered.keySet().stream().filter(id -> !acknowledged.contains(id) && !id.equals(freshId)).limit(5).toList())
+                .as("events delivered though refused (first 5)").isEmpty();
+        assertThat(bridge.output()).doesNotContain("OutOfMemoryError");
     }
 
     private void keepLog(BridgeProcess bridge) throws java.io.IOException {
