@@ -67,7 +67,7 @@ final class IterableWebhook {
         token.authenticate(authorization);
         ObjectNode webhook = EventBodies.requireObject(EventBodies.parse(body), "");
         String eventName = requiredText(webhook, "eventName");
-        String email = requiredText(webhook, "email");
+        String email = storable("email", requiredText(webhook, "email"));
         ObjectNode dataFields = webhook.hasNonNull("dataFields")
                 ? EventBodies.requireObject(webhook.get("dataFields"), "dataFields")
                 : EventBodies.JSON.createObjectNode();
@@ -122,7 +122,16 @@ final class IterableWebhook {
         if (userId == null || !(userId.isTextual() || userId.isIntegralNumber()) || userId.asText().isBlank()) {
             return Optional.empty();
         }
-        return Optional.of(userId.asText().trim());
+        return Optional.of(storable("userId", userId.asText().trim()));
+    }
+
+    /** An id the identity store can keep (it links the person by it), else the webhook is refused naming the field. */
+    private static String storable(String field, String value) {
+        if (value.length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
+            throw new IntakeRejected(Reason.INVALID, field, field + " is " + value.length()
+                    + " characters long; the bridge keeps ids and emails of at most " + IdentityStore.MAX_IDENTIFIER_LENGTH);
+        }
+        return value;
     }
 
     /** When it happened in Iterable; a webhook without a readable time is taken as happening now. */

@@ -48,6 +48,10 @@ final class SailthruPostback {
         signature.verify(params);
         String action = required(params, "action");
         String email = required(params, "email");
+        if (email.length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
+            throw new IntakeRejected(Reason.INVALID, "email", "email is " + email.length()
+                    + " characters long; the bridge keeps emails of at most " + IdentityStore.MAX_IDENTIFIER_LENGTH);
+        }
         if (!ACTIONS.contains(action)) {
             throw new IntakeRejected(Reason.INVALID, "action", "action '" + action + "' is not one of "
                     + String.join(", ", ACTIONS.stream().sorted().toList()));

@@ -370,6 +370,20 @@ class IterableWebhookIntakeTest {
     }
 
     @Test
+    void anEmailOrUserIdLongerThanTheIdentityStoreKeepsIsInvalid() {
+        String longEmail = "x".repeat(500) + "@example.com";
+        HttpResponse<String> email = post(webhook("emailOpen", longEmail, "\"campaignId\":1"));
+        HttpResponse<String> userId = post("{\"email\":\"" + newEmail("long-user") + "\",\"eventName\":\"emailOpen\",\"userId\":\""
+                + "u".repeat(501) + "\",\"dataFields\":{}}");
+
+        assertThat(email.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(email).path("field").asText()).isEqualTo("email");
+        assertThat(RunningBridge.json(email).path("error").asText()).isEqualTo("email is 512 characters long; the bridge keeps ids and emails of at most 500");
+        assertThat(userId.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(userId).path("field").asText()).isEqualTo("userId");
+    }
+
+    @Test
     void onlyJsonIsAccepted() {
         for (String contentType : List.of("application/x-www-form-urlencoded", "text/plain")) {
             HttpResponse<String> response = bridge.post("/webhooks/iterable", webhook("emailOpen", newEmail("form"), ""),

@@ -305,6 +305,18 @@ class SailthruPostbackIntakeTest {
     }
 
     @Test
+    void anEmailLongerThanTheIdentityStoreKeepsIsInvalid() throws Exception {
+        String email = "x".repeat(500) + "@example.com";
+
+        HttpResponse<String> response = postback(signed(Map.of("action", "optout", "email", email, "optout", "1")));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("field").asText()).isEqualTo("email");
+        assertThat(RunningBridge.json(response).path("error").asText()).isEqualTo("email is 512 characters long; the bridge keeps emails of at most 500");
+        assertThat(storedFor(email)).isEmpty();
+    }
+
+    @Test
     void jsonBodyIsUnsupported() {
         HttpResponse<String> response = bridge.post("/webhooks/sailthru", "{\"action\":\"optout\"}", "Content-Type", "application/json");
 

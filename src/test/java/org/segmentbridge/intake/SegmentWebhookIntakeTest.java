@@ -179,6 +179,22 @@ class SegmentWebhookIntakeTest {
     }
 
     @Test
+    void anIdLongerThanTheIdentityStoreKeepsIsInvalidNamingItsIndexAndStoresNothing() {
+        String first = "{\"type\":\"track\",\"event\":\"Fine\",\"userId\":\"u1\"}";
+        String second = "{\"type\":\"identify\",\"userId\":\"" + "u".repeat(600) + "\"}";
+        long before = depth();
+
+        HttpResponse<String> response = deliver("[" + first + "," + second + "]", sign(first));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        JsonNode error = RunningBridge.json(response);
+        assertThat(error.path("field").asText()).isEqualTo("[1].userId");
+        assertThat(error.path("index").asInt()).isEqualTo(1);
+        assertThat(error.path("error").asText()).isEqualTo("[1].userId is 600 characters long; the bridge keeps ids and keys of at most 500");
+        assertThat(depth()).isEqualTo(before);
+    }
+
+    @Test
     void resentDeliveryIsAcknowledgedButStoredOnce() {
         String messageId = UUID.randomUUID().toString();
         String body = "{\"type\":\"track\",\"event\":\"Retried\",\"userId\":\"u1\",\"messageId\":\"" + messageId + "\"}";

@@ -192,6 +192,34 @@ class TrackingApiIntakeTest {
         assertThat(depth()).as("the valid first event must not be stored either").isEqualTo(before);
     }
 
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> idsTheIdentityStoreCannotKeep() {
+        String tooLong = "x".repeat(501);
+        return java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("/v1/identify", "{\"userId\":\"" + tooLong + "\"}",
+                        "userId", null, "userId is 501 characters long; the bridge keeps ids and keys of at most 500"),
+                org.junit.jupiter.params.provider.Arguments.of("/v1/alias", "{\"userId\":\"u\",\"previousId\":\"" + tooLong + "\"}",
+                        "previousId", null, "previousId is 501 characters long"),
+                org.junit.jupiter.params.provider.Arguments.of("/v1/batch", "{\"batch\":[{\"type\":\"identify\",\"anonymousId\":\"a\","
+                                + "\"traits\":{\"email\":\"" + tooLong + "\"}}]}",
+                        "batch[0].traits.email", 0, "batch[0].traits.email (the person's key, bridge.identity.key-paths) is 501 characters long"));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("idsTheIdentityStoreCannotKeep")
+    void idsAndKeysLongerThanTheIdentityStoreKeepsAreRefusedNamingTheField(String path, String body, String field,
+                                                                          Integer index, String error) {
+        long before = depth();
+
+        HttpResponse<String> response = bridge.postTracking(path, WRITE_KEY, body);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        JsonNode answer = RunningBridge.json(response);
+        assertThat(answer.path("field").asText()).isEqualTo(field);
+        assertThat(answer.path("error").asText()).startsWith(error);
+        assertThat(answer.has("index") ? answer.path("index").asInt() : null).isEqualTo(index);
+        assertThat(depth()).isEqualTo(before);
+    }
+
     @Test
     void singleEventViolationNamesTheField() {
         HttpResponse<String> response = bridge.postTracking("/v1/track", WRITE_KEY, "{\"anonymousId\":\"a-1\"}");
