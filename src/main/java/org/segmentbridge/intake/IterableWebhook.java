@@ -141,7 +141,11 @@ final class IterableWebhook {
             return now;
         }
         try {
-            return OffsetDateTime.parse(createdAt.trim(), CREATED_AT).toInstant();
+            Instant time = OffsetDateTime.parse(createdAt.trim(), CREATED_AT).toInstant();
+            // A time in a year that Segment's timestamps (RFC 3339, in UTC here) cannot be written with is no readable
+            // time either.
+            int year = time.atOffset(java.time.ZoneOffset.UTC).getYear();
+            return year >= 0 && year <= 9999 ? time : now;
         } catch (DateTimeException e) {
             LOG.debug("Iterable webhook createdAt '{}' is not 'yyyy-MM-dd HH:mm:ss +00:00'; using the time received", createdAt);
             return now;

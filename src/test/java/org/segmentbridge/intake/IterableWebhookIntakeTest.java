@@ -384,6 +384,18 @@ class IterableWebhookIntakeTest {
     }
 
     @Test
+    void aCreatedAtPastTheYear9999InUtcIsTakenAsTheTimeReceived() {
+        String email = newEmail("far-created-at");
+        Instant before = Instant.now().minusSeconds(1);
+
+        HttpResponse<String> response = post(webhook("emailOpen", email, "\"createdAt\":\"9999-12-31 23:59:59 -18:00\""));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(storedFor(email)).singleElement().satisfies(event ->
+                assertThat(Instant.parse(event.path("timestamp").asText())).isBetween(before, Instant.now().plusSeconds(1)));
+    }
+
+    @Test
     void onlyJsonIsAccepted() {
         for (String contentType : List.of("application/x-www-form-urlencoded", "text/plain")) {
             HttpResponse<String> response = bridge.post("/webhooks/iterable", webhook("emailOpen", newEmail("form"), ""),

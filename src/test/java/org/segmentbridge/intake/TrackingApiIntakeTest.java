@@ -174,6 +174,8 @@ class TrackingApiIntakeTest {
             "long messageId      | {\"type\":\"page\",\"userId\":\"u\",\"messageId\":\"LONG\"}    | batch[1].messageId   | batch[1].messageId is 101 characters long; the limit is 100",
             "bad timestamp       | {\"type\":\"page\",\"userId\":\"u\",\"timestamp\":\"yesterday\"} | batch[1].timestamp | batch[1].timestamp must be an ISO-8601 date-time",
             "timestamp no zone   | {\"type\":\"page\",\"userId\":\"u\",\"sentAt\":\"2026-01-01T10:00:00\"} | batch[1].sentAt | batch[1].sentAt must be an ISO-8601 date-time",
+            "sentAt past 9999    | {\"type\":\"page\",\"userId\":\"u\",\"sentAt\":\"+999999999-01-01T00:00:00Z\",\"originalTimestamp\":\"2026-01-01T00:00:00Z\"} | batch[1].sentAt | batch[1].sentAt must be a date-time between the years 0000 and 9999",
+            "timestamp before 0  | {\"type\":\"page\",\"userId\":\"u\",\"timestamp\":\"-0001-01-01T00:00:00Z\"} | batch[1].timestamp | batch[1].timestamp must be a date-time between the years 0000 and 9999",
             "traits not object   | {\"type\":\"identify\",\"userId\":\"u\",\"traits\":[1]}       | batch[1].traits      | batch[1].traits must be a JSON object, got an array",
             "userId an object    | {\"type\":\"identify\",\"userId\":{\"a\":1},\"anonymousId\":\"x\"} | batch[1].userId | batch[1].userId must be a string, got an object"})
     void specViolationInABatchIsRefusedNamingFieldAndIndexAndStoresNothing(String name, String invalid, String field, String message) {
