@@ -264,7 +264,9 @@ class TrackingApiIntakeTest {
                     + "|the request body holds a number too large for a double",
             "{\"userId\":\"u\",\"event\":\"E\",\"userId\":\"v\"}|the request body is not valid JSON: Duplicate field 'userId'",
             "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"n\":1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123}}"
-                    + "|the request body is refused: a number is longer than 100 characters"})
+                    + "|the request body is refused: a number is longer than 100 characters",
+            "{\"userId\":\"u\",\"event\":\"E\"} {\"userId\":\"v\",\"event\":\"F\"}"
+                    + "|the request body is not valid JSON: more follows the first JSON value"})
     void numbersAndKeysThatCannotBeStoredFaithfullyAreRefused(String body, String error) {
         long before = depth();
         HttpResponse<String> response = bridge.postTracking("/v1/track", WRITE_KEY, body);
@@ -274,14 +276,25 @@ class TrackingApiIntakeTest {
         assertThat(depth()).isEqualTo(before);
     }
 
-    @Test
-    void invalidUtf8IsRefusedAsInvalidJson() {
-        byte[] body = "{\"userId\":\"u\",\"event\":\"E\u00ff\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    /** An invalid start byte, an encoded surrogate, an overlong '/', a code point past U+10FFFF, a cut sequence. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ff", "eda080", "c0af", "f4908080", "e282"})
+    void invalidUtf8IsRefusedAsInvalidJson(String bytes) {
+        byte[] bad = java.util.HexFormat.of().parseHex(bytes);
+        byte[] before = "{\"userId\":\"u\",\"event\":\"E".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] after = "\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = new byte[before.length + bad.length + after.length];
+        System.arraycopy(before, 0, body, 0, before.length);
+        System.arraycopy(bad, 0, body, before.length, bad.length);
+        System.arraycopy(after, 0, body, before.length + bad.length, after.length);
+        long stored = depth();
+
         HttpResponse<String> response = bridge.postBytes("/v1/track", body, "Content-Type", "application/json",
                 "Authorization", RunningBridge.basic(WRITE_KEY));
 
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(RunningBridge.json(response).path("error").asText()).startsWith("the request body is not valid JSON: Invalid UTF-8");
+        assertThat(depth()).isEqualTo(stored);
     }
 
     @Test
