@@ -317,6 +317,17 @@ class SailthruPostbackIntakeTest {
     }
 
     @Test
+    void theFormMediaTypeIsTakenInAnyCase() throws Exception {
+        String email = newEmail("upper-case");
+
+        HttpResponse<String> response = bridge.post("/webhooks/sailthru", form(signed(Map.of("action", "hardbounce", "email", email))),
+                "Content-Type", "APPLICATION/X-WWW-FORM-URLENCODED");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(storedFor(email)).hasSize(2);
+    }
+
+    @Test
     void jsonBodyIsUnsupported() {
         HttpResponse<String> response = bridge.post("/webhooks/sailthru", "{\"action\":\"optout\"}", "Content-Type", "application/json");
 

@@ -297,10 +297,11 @@ class TrackingApiIntakeTest {
         assertThat(depth()).isEqualTo(stored);
     }
 
-    @Test
-    void formEncodedBodyIsRefusedAsUnsupportedMediaType() {
+    @ParameterizedTest
+    @ValueSource(strings = {"application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded"})
+    void formEncodedBodyIsRefusedAsUnsupportedMediaTypeWhateverTheCase(String contentType) {
         HttpResponse<String> response = bridge.post("/v1/track", "userId=u&event=E",
-                "Content-Type", "application/x-www-form-urlencoded", "Authorization", RunningBridge.basic(WRITE_KEY));
+                "Content-Type", contentType, "Authorization", RunningBridge.basic(WRITE_KEY));
 
         assertThat(response.statusCode()).isEqualTo(415);
         assertThat(RunningBridge.json(response).path("error").asText()).contains("application/json");
