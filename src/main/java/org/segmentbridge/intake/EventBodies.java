@@ -174,6 +174,31 @@ final class EventBodies {
         }
     }
 
+    /**
+     * Refuses an event built in memory (from a form, a vendor's report) that nests deeper than a parsed body may: it
+     * must meet the limits of the events the intake parses, and nothing may recurse over it before it has been measured
+     * (Jackson's own writer gives up at 1,000 levels). Walks the tree without recursion.
+     */
+    static void requireNestingWithinLimit(JsonNode event, String what) {
+        java.util.ArrayDeque<JsonNode> nodes = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<Integer> depths = new java.util.ArrayDeque<>();
+        nodes.push(event);
+        depths.push(1);
+        while (!nodes.isEmpty()) {
+            JsonNode node = nodes.pop();
+            int depth = depths.pop();
+            if (depth > MAX_NESTING_DEPTH) {
+                throw new IntakeRejected(Reason.INVALID, what + " nests deeper than " + MAX_NESTING_DEPTH + " levels of arrays and objects");
+            }
+            for (JsonNode child : node) {
+                if (child.isContainerNode()) {
+                    nodes.push(child);
+                    depths.push(depth + 1);
+                }
+            }
+        }
+    }
+
     static int serializedSize(JsonNode event) {
         try {
             return JSON.writeValueAsBytes(event).length;

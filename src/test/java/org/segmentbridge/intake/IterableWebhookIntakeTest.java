@@ -384,6 +384,18 @@ class IterableWebhookIntakeTest {
     }
 
     @Test
+    void anEventLargerThanAnyEventMayBeIsTooLargeAndNothingIsStored() {
+        String email = newEmail("large");
+
+        HttpResponse<String> response = post(webhook("emailOpen", email, "\"emailSubject\":\"" + "s".repeat(40_000) + "\""));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(RunningBridge.json(response).path("error").asText())
+                .matches("the event made from this report is \\d+ bytes; the limit per event is 32768 bytes");
+        assertThat(storedFor(email)).isEmpty();
+    }
+
+    @Test
     void aCreatedAtPastTheYear9999InUtcIsTakenAsTheTimeReceived() {
         String email = newEmail("far-created-at");
         Instant before = Instant.now().minusSeconds(1);

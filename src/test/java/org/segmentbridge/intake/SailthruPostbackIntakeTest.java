@@ -317,6 +317,37 @@ class SailthruPostbackIntakeTest {
     }
 
     @Test
+    void varsNestedDeeperThanAnEventMayBeAreInvalidNamingTheParameter() throws Exception {
+        String email = newEmail("deep");
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("action", "update");
+        params.put("email", email);
+        params.put("vars" + "[a]".repeat(1000), "deep");
+
+        HttpResponse<String> response = postback(signed(params));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("field").asText()).isEqualTo("vars");
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("nests 1000 levels of brackets");
+        assertThat(storedFor(email)).isEmpty();
+    }
+
+    @Test
+    void aValueInJsonTheIntakeWouldRefuseIsKeptAsText() throws Exception {
+        String email = newEmail("json-vars");
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("action", "update");
+        params.put("email", email);
+        params.put("vars", "{\"n\":1e400}");
+
+        HttpResponse<String> response = postback(signed(params));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(storedFor(email)).singleElement()
+                .satisfies(stored -> assertThat(stored.path("traits").path("vars").asText()).isEqualTo("{\"n\":1e400}"));
+    }
+
+    @Test
     void theFormMediaTypeIsTakenInAnyCase() throws Exception {
         String email = newEmail("upper-case");
 
