@@ -195,6 +195,18 @@ class SegmentWebhookIntakeTest {
     }
 
     @Test
+    void xmlDeclaredButDeeplyNestedJsonIsInvalidNotAStoreFailure() {
+        String body = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\",\"properties\":" + "{\"a\":".repeat(10_000) + "{}"
+                + "}".repeat(10_000) + "}";
+
+        HttpResponse<String> response = bridge.post("/webhooks/segment", body, "Content-Type", "application/xml", "X-Signature", sign(body));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText())
+                .isEqualTo("the request body is refused: it nests deeper than 64 levels of arrays and objects");
+    }
+
+    @Test
     void resentDeliveryIsAcknowledgedButStoredOnce() {
         String messageId = UUID.randomUUID().toString();
         String body = "{\"type\":\"track\",\"event\":\"Retried\",\"userId\":\"u1\",\"messageId\":\"" + messageId + "\"}";
