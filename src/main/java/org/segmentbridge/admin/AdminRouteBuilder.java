@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import org.segmentbridge.intake.IntakeRejected;
 
 /**
  * What every operator endpoint under {@code /admin} shares: the bearer token ({@code BRIDGE_ADMIN_TOKEN}), JSON
@@ -62,6 +63,10 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
         } catch (AdminError error) {
             status = error.status;
             reply = JSON.createObjectNode().put("error", error.getMessage());
+        } catch (IntakeRejected rejected) {
+            // An operator's request stored through the intake is held to the intake's rules.
+            status = rejected.status();
+            reply = JSON.createObjectNode().put("error", rejected.getMessage());
         } catch (Exception e) {
             log.error("Admin request failed", e);
             status = 500;

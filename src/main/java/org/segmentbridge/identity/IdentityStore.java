@@ -40,12 +40,36 @@ public final class IdentityStore {
     /** Set on an event ({@code context.bridge.previousKey}) that changes its person's primary key, to the old key. */
     public static final String PREVIOUS_KEY_FIELD = "previousKey";
 
+    /**
+     * The longest userId, anonymousId, alias previousId or primary key the store keeps. Its columns hold 512
+     * characters, and the consent and threshold stores write an id behind its kind ({@code anonymous:...}); no real id
+     * or email comes near this.
+     */
+    public static final int MAX_IDENTIFIER_LENGTH = 500;
+
     /** A person as the store knows them. */
     public record Person(String id, Optional<String> primaryKey) {
     }
 
+    /** An id or key longer than the store keeps; {@link #field()} names it as a path into the event. */
+    public static final class TooLongIdentifier extends IllegalArgumentException {
+        private final String field;
+
+        TooLongIdentifier(String field, String what, int length) {
+            super(field + what + " is " + length + " characters long; the bridge keeps ids and keys of at most "
+                    + MAX_IDENTIFIER_LENGTH, null);
+            this.field = field;
+        }
+
+        public String field() {
+            return field;
+        }
+    }
+
     private final StateStore stateStore;
     private final List<JsonPath> keyPaths;
+    /** The key paths as the event's fields, e.g. {@code traits.email}, to name them in errors. */
+    private final List<String> keyFields = new ArrayList<>();
     /**
      * Which person an identifier belongs to, as last read: delivery asks for every event at every destination. An
      * identifier only changes person when persons merge, an identifier is moved, or a person is erased; each of
@@ -69,6 +93,7 @@ public final class IdentityStore {
         for (String path : keyPaths) {
             try {
                 this.keyPaths.add(JsonPath.compile(path));
+                this.keyFields.add(path.trim().replaceFirst("^\\$\\.?", ""));
             } catch (InvalidPathException | IllegalArgumentException e) {
                 throw new IllegalArgumentException("Setting bridge.identity.key-paths: '" + path + "' is not a JSONPath: " + e.getMessage());
             }
@@ -80,13 +105,44 @@ public final class IdentityStore {
 
     /** The event's own primary key, if it carries one. */
     public Optional<String> keyIn(JsonNode event) {
-        for (JsonPath path : keyPaths) {
-            Object value = path.read(event, JSON_PATHS);
+        int path = keyPathIn(event);
+        return path < 0 ? Optional.empty() : Optional.of(keyAt(event, path));
+    }
+
+    /** Which of the key paths gives the event's key, or -1. */
+    private int keyPathIn(JsonNode event) {
+        for (int i = 0; i < keyPaths.size(); i++) {
+            Object value = keyPaths.get(i).read(event, JSON_PATHS);
             if (value instanceof JsonNode node && node.isValueNode() && !node.isNull() && !node.asText().isBlank()) {
-                return Optional.of(node.asText().trim());
+                return i;
             }
         }
-        return Optional.empty();
+        return -1;
+    }
+
+    private String keyAt(JsonNode event, int path) {
+        return ((JsonNode) keyPaths.get(path).read(event, JSON_PATHS)).asText().trim();
+    }
+
+    /**
+     * Checks that the store can keep what {@link #observe} would record of this event: its ids and its key.
+     *
+     * @throws TooLongIdentifier naming the first that is too long
+     */
+    public void requireStorable(JsonNode event) {
+        List<String> ids = "alias".equals(event.path("type").asText()) ? List.of("userId", "anonymousId", "previousId")
+                : List.of("userId", "anonymousId");
+        for (String field : ids) {
+            Optional<String> value = text(event, field);
+            if (value.isPresent() && value.get().length() > MAX_IDENTIFIER_LENGTH) {
+                throw new TooLongIdentifier(field, "", value.get().length());
+            }
+        }
+        int path = keyPathIn(event);
+        int keyLength = path < 0 ? 0 : keyAt(event, path).length();
+        if (keyLength > MAX_IDENTIFIER_LENGTH) {
+            throw new TooLongIdentifier(keyFields.get(path), " (the person's key, bridge.identity.key-paths)", keyLength);
+        }
     }
 
     /**

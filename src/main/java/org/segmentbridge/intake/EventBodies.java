@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -32,7 +33,8 @@ final class EventBodies {
     /**
      * The intake's parser, with its limits set deliberately rather than left to Jackson's defaults: duplicate keys are
      * refused (two readers of one event must not see two different values), numbers that overflow a double are
-     * refused (they would be written back as the non-JSON token {@code Infinity}).
+     * refused (they would be written back as the non-JSON token {@code Infinity}), and a body is one JSON value
+     * (Jackson would otherwise read the first and drop whatever follows, a second event included, unseen).
      */
     static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder()
@@ -42,6 +44,7 @@ final class EventBodies {
                             .build())
                     .build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .nodeFactory(new FiniteNumbers())
             .build();
 
@@ -52,6 +55,7 @@ final class EventBodies {
         if (body.length == 0) {
             throw new IntakeRejected(Reason.INVALID, "the request body is empty; send a JSON event");
         }
+        requireUtf8(body);
         try {
             JsonNode parsed = JSON.readTree(body);
             if (parsed == null || parsed.isMissingNode()) {
@@ -65,8 +69,70 @@ final class EventBodies {
         }
     }
 
+    /**
+     * Refuses bytes that are not well-formed UTF-8 (RFC 3629), which JSON between systems must be. Jackson's decoder
+     * refuses most ill-formed bytes itself, but takes an encoded surrogate ({@code ED A0 80}), an overlong encoding
+     * ({@code C0 AF}) and code points past U+10FFFF as characters, which would then be stored as text that no UTF-8
+     * writer can write back.
+     */
+    static void requireUtf8(byte[] body) {
+        int i = 0;
+        while (i < body.length) {
+            int b = body[i] & 0xff;
+            if (b < 0x80) {
+                i++;
+                continue;
+            }
+            int length;
+            int min;
+            int max = 0xbf;
+            if (b >= 0xc2 && b <= 0xdf) {
+                length = 2;
+                min = 0x80;
+            } else if (b >= 0xe0 && b <= 0xef) {
+                length = 3;
+                // E0 must not encode fewer than 12 bits (overlong); ED must not encode a surrogate.
+                min = b == 0xe0 ? 0xa0 : 0x80;
+                max = b == 0xed ? 0x9f : 0xbf;
+            } else if (b >= 0xf0 && b <= 0xf4) {
+                length = 4;
+                // F0 must not be overlong; F4 must not go past U+10FFFF.
+                min = b == 0xf0 ? 0x90 : 0x80;
+                max = b == 0xf4 ? 0x8f : 0xbf;
+            } else {
+                throw invalidUtf8(b, i);
+            }
+            if (i + length > body.length) {
+                throw invalidUtf8(b, i);
+            }
+            int second = body[i + 1] & 0xff;
+            if (second < min || second > max) {
+                throw invalidUtf8(b, i);
+            }
+            for (int k = 2; k < length; k++) {
+                int next = body[i + k] & 0xff;
+                if (next < 0x80 || next > 0xbf) {
+                    throw invalidUtf8(b, i);
+                }
+            }
+            i += length;
+        }
+    }
+
+    private static IntakeRejected invalidUtf8(int b, int offset) {
+        return new IntakeRejected(Reason.INVALID, String.format(
+                "the request body is not valid JSON: Invalid UTF-8: the byte 0x%02X at byte offset %d does not start a"
+                        + " well-formed character (send JSON encoded as UTF-8)", b, offset));
+    }
+
     /** The parser's complaint in words a sender can act on: what is wrong and where, when Jackson knows where. */
     static String describe(IOException e) {
+        if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException mismatch
+                && String.valueOf(mismatch.getOriginalMessage()).startsWith("Trailing token")) {
+            JsonLocation location = mismatch.getLocation();
+            return "more follows the first JSON value" + (location == null ? "" : " at " + location.offsetDescription())
+                    + "; send one JSON value";
+        }
         if (e instanceof JsonProcessingException processing) {
             JsonLocation location = processing.getLocation();
             String problem = String.valueOf(processing.getOriginalMessage()).lines().findFirst().orElse("");
@@ -105,6 +171,31 @@ final class EventBodies {
                 throw new IntakeRejected(Reason.INVALID, "the request body holds a number too large for a float");
             }
             return super.numberNode(value);
+        }
+    }
+
+    /**
+     * Refuses an event built in memory (from a form, a vendor's report) that nests deeper than a parsed body may: it
+     * must meet the limits of the events the intake parses, and nothing may recurse over it before it has been measured
+     * (Jackson's own writer gives up at 1,000 levels). Walks the tree without recursion.
+     */
+    static void requireNestingWithinLimit(JsonNode event, String what) {
+        java.util.ArrayDeque<JsonNode> nodes = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<Integer> depths = new java.util.ArrayDeque<>();
+        nodes.push(event);
+        depths.push(1);
+        while (!nodes.isEmpty()) {
+            JsonNode node = nodes.pop();
+            int depth = depths.pop();
+            if (depth > MAX_NESTING_DEPTH) {
+                throw new IntakeRejected(Reason.INVALID, what + " nests deeper than " + MAX_NESTING_DEPTH + " levels of arrays and objects");
+            }
+            for (JsonNode child : node) {
+                if (child.isContainerNode()) {
+                    nodes.push(child);
+                    depths.push(depth + 1);
+                }
+            }
         }
     }
 

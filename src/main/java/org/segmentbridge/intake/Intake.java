@@ -97,6 +97,8 @@ public class Intake {
             if (event.get("context") instanceof ObjectNode context) {
                 context.remove(BRIDGE_MARKS);
             }
+            // The endpoints check this as they validate each event; this guards the others (operators, reports).
+            requireStorable(event, "");
         }
         List<ObjectNode> events = privacy.withoutErased(received, endpoint);
         List<ObjectNode> fresh = new ArrayList<>(events.size());
@@ -133,6 +135,20 @@ public class Intake {
             metrics.duplicates(endpoint, outcome.duplicates());
         }
         return outcome;
+    }
+
+    /**
+     * Refuses an event whose ids or person's key are longer than the identity store keeps: before anything is written,
+     * rather than failing the store's transaction with a 503 that no retry could cure.
+     *
+     * @param path how the body names this event, e.g. "" for a single event or "batch[3]." in a batch
+     */
+    void requireStorable(ObjectNode event, String path) {
+        try {
+            identity.requireStorable(event);
+        } catch (IdentityStore.TooLongIdentifier tooLong) {
+            throw new IntakeRejected(IntakeRejected.Reason.INVALID, path + tooLong.field(), path + tooLong.getMessage());
+        }
     }
 
     private static List<QueuedEvent> queued(List<ObjectNode> events) {

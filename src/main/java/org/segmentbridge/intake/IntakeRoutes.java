@@ -238,15 +238,21 @@ public class IntakeRoutes extends RouteBuilder {
         return params;
     }
 
+    // Media types are case-insensitive (RFC 9110), and Vert.x decodes a form whatever the case it is named in.
+
     private static boolean isForm(String contentType) {
-        return isUrlEncodedForm(contentType) || (contentType != null && contentType.startsWith("multipart/form-data"));
+        return isUrlEncodedForm(contentType) || hasMediaType(contentType, "multipart/form-data");
     }
 
     private static boolean isJson(String contentType) {
-        return contentType != null && contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json");
+        return hasMediaType(contentType, "application/json");
     }
 
     private static boolean isUrlEncodedForm(String contentType) {
-        return contentType != null && contentType.startsWith("application/x-www-form-urlencoded");
+        return hasMediaType(contentType, "application/x-www-form-urlencoded");
+    }
+
+    private static boolean hasMediaType(String contentType, String mediaType) {
+        return contentType != null && contentType.regionMatches(true, 0, mediaType, 0, mediaType.length());
     }
 }

@@ -67,7 +67,7 @@ final class IterableWebhook {
         token.authenticate(authorization);
         ObjectNode webhook = EventBodies.requireObject(EventBodies.parse(body), "");
         String eventName = requiredText(webhook, "eventName");
-        String email = requiredText(webhook, "email");
+        String email = storable("email", requiredText(webhook, "email"));
         ObjectNode dataFields = webhook.hasNonNull("dataFields")
                 ? EventBodies.requireObject(webhook.get("dataFields"), "dataFields")
                 : EventBodies.JSON.createObjectNode();
@@ -122,7 +122,16 @@ final class IterableWebhook {
         if (userId == null || !(userId.isTextual() || userId.isIntegralNumber()) || userId.asText().isBlank()) {
             return Optional.empty();
         }
-        return Optional.of(userId.asText().trim());
+        return Optional.of(storable("userId", userId.asText().trim()));
+    }
+
+    /** An id the identity store can keep (it links the person by it), else the webhook is refused naming the field. */
+    private static String storable(String field, String value) {
+        if (value.length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
+            throw new IntakeRejected(Reason.INVALID, field, field + " is " + value.length()
+                    + " characters long; the bridge keeps ids and emails of at most " + IdentityStore.MAX_IDENTIFIER_LENGTH);
+        }
+        return value;
     }
 
     /** When it happened in Iterable; a webhook without a readable time is taken as happening now. */
@@ -132,7 +141,11 @@ final class IterableWebhook {
             return now;
         }
         try {
-            return OffsetDateTime.parse(createdAt.trim(), CREATED_AT).toInstant();
+            Instant time = OffsetDateTime.parse(createdAt.trim(), CREATED_AT).toInstant();
+            // A time in a year that Segment's timestamps (RFC 3339, in UTC here) cannot be written with is no readable
+            // time either.
+            int year = time.atOffset(java.time.ZoneOffset.UTC).getYear();
+            return year >= 0 && year <= 9999 ? time : now;
         } catch (DateTimeException e) {
             LOG.debug("Iterable webhook createdAt '{}' is not 'yyyy-MM-dd HH:mm:ss +00:00'; using the time received", createdAt);
             return now;

@@ -48,6 +48,10 @@ final class SailthruPostback {
         signature.verify(params);
         String action = required(params, "action");
         String email = required(params, "email");
+        if (email.length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
+            throw new IntakeRejected(Reason.INVALID, "email", "email is " + email.length()
+                    + " characters long; the bridge keeps emails of at most " + IdentityStore.MAX_IDENTIFIER_LENGTH);
+        }
         if (!ACTIONS.contains(action)) {
             throw new IntakeRejected(Reason.INVALID, "action", "action '" + action + "' is not one of "
                     + String.join(", ", ACTIONS.stream().sorted().toList()));
@@ -160,7 +164,16 @@ final class SailthruPostback {
             for (String segment : name.substring(bracket + 1, name.length() - 1).split("\\]\\[", -1)) {
                 path.add(segment);
             }
+            // Each bracket is a level of the event's traits: no deeper than a parsed event may nest.
+            if (path.size() > EventBodies.MAX_NESTING_DEPTH) {
+                throw new IntakeRejected(Reason.INVALID, path.get(0), "the parameter " + abbreviate(name) + " nests "
+                        + (path.size() - 1) + " levels of brackets; an event nests no deeper than " + EventBodies.MAX_NESTING_DEPTH + " levels");
+            }
             return path;
+        }
+
+        private static String abbreviate(String name) {
+            return name.length() <= 40 ? name : name.substring(0, 40) + "…";
         }
 
         private static void put(ObjectNode root, List<String> path, String value) {
@@ -188,8 +201,8 @@ final class SailthruPostback {
                     if (node != null && node.isContainerNode()) {
                         return node;
                     }
-                } catch (java.io.IOException notJson) {
-                    // kept as the text it is
+                } catch (java.io.IOException | IntakeRejected notJsonWithinLimits) {
+                    // kept as the text it is (also JSON the intake would refuse, e.g. a number too large for a double)
                 }
             }
             return TextNode.valueOf(value);

@@ -43,7 +43,7 @@ final class SegmentWebhook {
         signature.verify(signatureHeader, array ? EventBodies.firstArrayElement(body) : body);
 
         Instant now = Instant.now();
-        List<ObjectNode> events = SegmentEvents.from(EventBodies.parse(body), now, maxEventBytes);
+        List<ObjectNode> events = SegmentEvents.from(EventBodies.parse(body), now, maxEventBytes, intake::requireStorable);
         return intake.store(events, ENDPOINT, now);
     }
 

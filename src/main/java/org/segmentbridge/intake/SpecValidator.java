@@ -25,6 +25,9 @@ final class SpecValidator {
     static final Set<String> WEBHOOK_TYPES = Set.of("identify", "track", "page", "screen", "group", "alias", "delete");
 
     static final int MAX_MESSAGE_ID_LENGTH = 100;
+    /** The years a timestamp may name: those RFC 3339 (and so every vendor's date format) can write. */
+    private static final int MIN_YEAR = 0;
+    private static final int MAX_YEAR = 9999;
 
     private static final Map<String, String> REQUIRED_BY_TYPE = Map.of(
             "track", "event",
@@ -116,11 +119,18 @@ final class SpecValidator {
             throw new IntakeRejected(Reason.INVALID, path + field,
                     path + field + " must be an ISO-8601 date-time string, got " + kind(value));
         }
+        OffsetDateTime time;
         try {
-            Instant.from(parse(value.asText()));
+            time = OffsetDateTime.parse(value.asText(), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         } catch (java.time.DateTimeException e) {
             throw new IntakeRejected(Reason.INVALID, path + field, path + field
                     + " must be an ISO-8601 date-time with a time zone (e.g. 2026-11-22T10:15:30.000Z), got '"
+                    + abbreviate(value.asText()) + "'");
+        }
+        // ISO-8601 also writes years of up to nine digits and before year 0; no date a vendor takes does (RFC 3339
+        // stops at 9999), and the clock-skew correction's arithmetic stays within range only for these.
+        if (time.getYear() < MIN_YEAR || time.getYear() > MAX_YEAR) {
+            throw new IntakeRejected(Reason.INVALID, path + field, path + field + " must be a date-time between the years 0000 and 9999, got '"
                     + abbreviate(value.asText()) + "'");
         }
     }

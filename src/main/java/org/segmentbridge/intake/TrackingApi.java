@@ -76,6 +76,7 @@ final class TrackingApi {
         // Segment stamps receivedAt on arrival, whatever the client sent.
         event.put("receivedAt", now.toString());
         SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
+        intake.requireStorable(event, "");
         return event;
     }
 
@@ -106,6 +107,7 @@ final class TrackingApi {
                 mergeShared(event, "integrations", sharedIntegrations);
                 event.put("receivedAt", now.toString());
                 SpecValidator.validateAndComplete(event, path + ".", SpecValidator.SPEC_TYPES, now);
+                intake.requireStorable(event, path + ".");
                 events.add(event);
             } catch (IntakeRejected rejected) {
                 throw rejected.atIndex(index);

@@ -35,6 +35,7 @@ final class VendorFeedback {
     private final Intake intake;
     private final IdentityStore identity;
     private final boolean segmentIsDestination;
+    private final int maxEventBytes;
     private final AtomicBoolean warnedNoSegment = new AtomicBoolean();
 
     /**
@@ -47,6 +48,7 @@ final class VendorFeedback {
         this.intake = intake;
         this.identity = identity;
         this.segmentIsDestination = settings.destinations().contains(DESTINATION);
+        this.maxEventBytes = settings.maxEventBytes();
     }
 
 
@@ -68,7 +70,10 @@ final class VendorFeedback {
 
     Intake.Outcome store(List<ObjectNode> events, Instant now) throws SQLException {
         for (ObjectNode event : events) {
+            // Made from a report rather than parsed, so measured here: the same limits as every event the intake takes.
+            EventBodies.requireNestingWithinLimit(event, "the event made from this report");
             SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
+            EventBodies.checkEventSize(EventBodies.serializedSize(event), maxEventBytes, "the event made from this report");
         }
         if (!segmentIsDestination && warnedNoSegment.compareAndSet(false, true)) {
             LOG.warn("{} engagement on {} is acknowledged but not kept: '{}' is not in bridge.destinations, so nothing "

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Message;
 import org.segmentbridge.admin.AdminRouteBuilder;
+import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.intake.Intake;
 import org.segmentbridge.intake.VendorReports;
 
@@ -55,8 +56,8 @@ public class PrivacyRoutes extends AdminRouteBuilder {
     }
 
     private JsonNode erase(ObjectNode request) throws Exception {
-        Optional<String> userId = optionalText(request, "userId");
-        Optional<String> email = optionalText(request, "email");
+        Optional<String> userId = identifier(request, "userId");
+        Optional<String> email = identifier(request, "email");
         if (userId.isEmpty() && email.isEmpty()) {
             throw new AdminError(400, "userId or email is required (a non-empty string) to say whom to erase");
         }
@@ -106,7 +107,7 @@ public class PrivacyRoutes extends AdminRouteBuilder {
     }
 
     private JsonNode changeConsent(ObjectNode request) throws Exception {
-        String email = optionalText(request, "email")
+        String email = identifier(request, "email")
                 .orElseThrow(() -> new AdminError(400, "email is required (a non-empty string)"));
         requireEmail(email);
         String state = optionalText(request, "state").orElse("");
@@ -147,6 +148,16 @@ public class PrivacyRoutes extends AdminRouteBuilder {
             throw new AdminError(400, field + " must be a non-empty string");
         }
         return Optional.of(value.asText().trim());
+    }
+
+    /** A userId or email naming a person, which the identity store looks up and records. */
+    private static Optional<String> identifier(ObjectNode body, String field) {
+        Optional<String> text = optionalText(body, field);
+        if (text.isPresent() && text.get().length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
+            throw new AdminError(400, field + " is " + text.get().length() + " characters long; the bridge keeps ids and emails of at most "
+                    + IdentityStore.MAX_IDENTIFIER_LENGTH);
+        }
+        return text;
     }
 
     private static void requireEmail(String email) {

@@ -370,6 +370,44 @@ class IterableWebhookIntakeTest {
     }
 
     @Test
+    void anEmailOrUserIdLongerThanTheIdentityStoreKeepsIsInvalid() {
+        String longEmail = "x".repeat(500) + "@example.com";
+        HttpResponse<String> email = post(webhook("emailOpen", longEmail, "\"campaignId\":1"));
+        HttpResponse<String> userId = post("{\"email\":\"" + newEmail("long-user") + "\",\"eventName\":\"emailOpen\",\"userId\":\""
+                + "u".repeat(501) + "\",\"dataFields\":{}}");
+
+        assertThat(email.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(email).path("field").asText()).isEqualTo("email");
+        assertThat(RunningBridge.json(email).path("error").asText()).isEqualTo("email is 512 characters long; the bridge keeps ids and emails of at most 500");
+        assertThat(userId.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(userId).path("field").asText()).isEqualTo("userId");
+    }
+
+    @Test
+    void anEventLargerThanAnyEventMayBeIsTooLargeAndNothingIsStored() {
+        String email = newEmail("large");
+
+        HttpResponse<String> response = post(webhook("emailOpen", email, "\"emailSubject\":\"" + "s".repeat(40_000) + "\""));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(RunningBridge.json(response).path("error").asText())
+                .matches("the event made from this report is \\d+ bytes; the limit per event is 32768 bytes");
+        assertThat(storedFor(email)).isEmpty();
+    }
+
+    @Test
+    void aCreatedAtPastTheYear9999InUtcIsTakenAsTheTimeReceived() {
+        String email = newEmail("far-created-at");
+        Instant before = Instant.now().minusSeconds(1);
+
+        HttpResponse<String> response = post(webhook("emailOpen", email, "\"createdAt\":\"9999-12-31 23:59:59 -18:00\""));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(storedFor(email)).singleElement().satisfies(event ->
+                assertThat(Instant.parse(event.path("timestamp").asText())).isBetween(before, Instant.now().plusSeconds(1)));
+    }
+
+    @Test
     void onlyJsonIsAccepted() {
         for (String contentType : List.of("application/x-www-form-urlencoded", "text/plain")) {
             HttpResponse<String> response = bridge.post("/webhooks/iterable", webhook("emailOpen", newEmail("form"), ""),

@@ -305,6 +305,60 @@ class SailthruPostbackIntakeTest {
     }
 
     @Test
+    void anEmailLongerThanTheIdentityStoreKeepsIsInvalid() throws Exception {
+        String email = "x".repeat(500) + "@example.com";
+
+        HttpResponse<String> response = postback(signed(Map.of("action", "optout", "email", email, "optout", "1")));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("field").asText()).isEqualTo("email");
+        assertThat(RunningBridge.json(response).path("error").asText()).isEqualTo("email is 512 characters long; the bridge keeps emails of at most 500");
+        assertThat(storedFor(email)).isEmpty();
+    }
+
+    @Test
+    void varsNestedDeeperThanAnEventMayBeAreInvalidNamingTheParameter() throws Exception {
+        String email = newEmail("deep");
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("action", "update");
+        params.put("email", email);
+        params.put("vars" + "[a]".repeat(1000), "deep");
+
+        HttpResponse<String> response = postback(signed(params));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("field").asText()).isEqualTo("vars");
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("nests 1000 levels of brackets");
+        assertThat(storedFor(email)).isEmpty();
+    }
+
+    @Test
+    void aValueInJsonTheIntakeWouldRefuseIsKeptAsText() throws Exception {
+        String email = newEmail("json-vars");
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("action", "update");
+        params.put("email", email);
+        params.put("vars", "{\"n\":1e400}");
+
+        HttpResponse<String> response = postback(signed(params));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(storedFor(email)).singleElement()
+                .satisfies(stored -> assertThat(stored.path("traits").path("vars").asText()).isEqualTo("{\"n\":1e400}"));
+    }
+
+    @Test
+    void theFormMediaTypeIsTakenInAnyCase() throws Exception {
+        String email = newEmail("upper-case");
+
+        HttpResponse<String> response = bridge.post("/webhooks/sailthru", form(signed(Map.of("action", "hardbounce", "email", email))),
+                "Content-Type", "APPLICATION/X-WWW-FORM-URLENCODED");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(storedFor(email)).hasSize(2);
+    }
+
+    @Test
     void jsonBodyIsUnsupported() {
         HttpResponse<String> response = bridge.post("/webhooks/sailthru", "{\"action\":\"optout\"}", "Content-Type", "application/json");
 

@@ -179,6 +179,34 @@ class SegmentWebhookIntakeTest {
     }
 
     @Test
+    void anIdLongerThanTheIdentityStoreKeepsIsInvalidNamingItsIndexAndStoresNothing() {
+        String first = "{\"type\":\"track\",\"event\":\"Fine\",\"userId\":\"u1\"}";
+        String second = "{\"type\":\"identify\",\"userId\":\"" + "u".repeat(600) + "\"}";
+        long before = depth();
+
+        HttpResponse<String> response = deliver("[" + first + "," + second + "]", sign(first));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        JsonNode error = RunningBridge.json(response);
+        assertThat(error.path("field").asText()).isEqualTo("[1].userId");
+        assertThat(error.path("index").asInt()).isEqualTo(1);
+        assertThat(error.path("error").asText()).isEqualTo("[1].userId is 600 characters long; the bridge keeps ids and keys of at most 500");
+        assertThat(depth()).isEqualTo(before);
+    }
+
+    @Test
+    void xmlDeclaredButDeeplyNestedJsonIsInvalidNotAStoreFailure() {
+        String body = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"E\",\"properties\":" + "{\"a\":".repeat(10_000) + "{}"
+                + "}".repeat(10_000) + "}";
+
+        HttpResponse<String> response = bridge.post("/webhooks/segment", body, "Content-Type", "application/xml", "X-Signature", sign(body));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(RunningBridge.json(response).path("error").asText())
+                .isEqualTo("the request body is refused: it nests deeper than 64 levels of arrays and objects");
+    }
+
+    @Test
     void resentDeliveryIsAcknowledgedButStoredOnce() {
         String messageId = UUID.randomUUID().toString();
         String body = "{\"type\":\"track\",\"event\":\"Retried\",\"userId\":\"u1\",\"messageId\":\"" + messageId + "\"}";

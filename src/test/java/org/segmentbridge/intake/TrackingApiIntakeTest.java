@@ -174,6 +174,8 @@ class TrackingApiIntakeTest {
             "long messageId      | {\"type\":\"page\",\"userId\":\"u\",\"messageId\":\"LONG\"}    | batch[1].messageId   | batch[1].messageId is 101 characters long; the limit is 100",
             "bad timestamp       | {\"type\":\"page\",\"userId\":\"u\",\"timestamp\":\"yesterday\"} | batch[1].timestamp | batch[1].timestamp must be an ISO-8601 date-time",
             "timestamp no zone   | {\"type\":\"page\",\"userId\":\"u\",\"sentAt\":\"2026-01-01T10:00:00\"} | batch[1].sentAt | batch[1].sentAt must be an ISO-8601 date-time",
+            "sentAt past 9999    | {\"type\":\"page\",\"userId\":\"u\",\"sentAt\":\"+999999999-01-01T00:00:00Z\",\"originalTimestamp\":\"2026-01-01T00:00:00Z\"} | batch[1].sentAt | batch[1].sentAt must be a date-time between the years 0000 and 9999",
+            "timestamp before 0  | {\"type\":\"page\",\"userId\":\"u\",\"timestamp\":\"-0001-01-01T00:00:00Z\"} | batch[1].timestamp | batch[1].timestamp must be a date-time between the years 0000 and 9999",
             "traits not object   | {\"type\":\"identify\",\"userId\":\"u\",\"traits\":[1]}       | batch[1].traits      | batch[1].traits must be a JSON object, got an array",
             "userId an object    | {\"type\":\"identify\",\"userId\":{\"a\":1},\"anonymousId\":\"x\"} | batch[1].userId | batch[1].userId must be a string, got an object"})
     void specViolationInABatchIsRefusedNamingFieldAndIndexAndStoresNothing(String name, String invalid, String field, String message) {
@@ -190,6 +192,34 @@ class TrackingApiIntakeTest {
         assertThat(error.path("index").asInt(-1)).isEqualTo(1);
         assertThat(error.path("error").asText()).startsWith(message);
         assertThat(depth()).as("the valid first event must not be stored either").isEqualTo(before);
+    }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> idsTheIdentityStoreCannotKeep() {
+        String tooLong = "x".repeat(501);
+        return java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of("/v1/identify", "{\"userId\":\"" + tooLong + "\"}",
+                        "userId", null, "userId is 501 characters long; the bridge keeps ids and keys of at most 500"),
+                org.junit.jupiter.params.provider.Arguments.of("/v1/alias", "{\"userId\":\"u\",\"previousId\":\"" + tooLong + "\"}",
+                        "previousId", null, "previousId is 501 characters long"),
+                org.junit.jupiter.params.provider.Arguments.of("/v1/batch", "{\"batch\":[{\"type\":\"identify\",\"anonymousId\":\"a\","
+                                + "\"traits\":{\"email\":\"" + tooLong + "\"}}]}",
+                        "batch[0].traits.email", 0, "batch[0].traits.email (the person's key, bridge.identity.key-paths) is 501 characters long"));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("idsTheIdentityStoreCannotKeep")
+    void idsAndKeysLongerThanTheIdentityStoreKeepsAreRefusedNamingTheField(String path, String body, String field,
+                                                                          Integer index, String error) {
+        long before = depth();
+
+        HttpResponse<String> response = bridge.postTracking(path, WRITE_KEY, body);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        JsonNode answer = RunningBridge.json(response);
+        assertThat(answer.path("field").asText()).isEqualTo(field);
+        assertThat(answer.path("error").asText()).startsWith(error);
+        assertThat(answer.has("index") ? answer.path("index").asInt() : null).isEqualTo(index);
+        assertThat(depth()).isEqualTo(before);
     }
 
     @Test
@@ -234,7 +264,9 @@ class TrackingApiIntakeTest {
                     + "|the request body holds a number too large for a double",
             "{\"userId\":\"u\",\"event\":\"E\",\"userId\":\"v\"}|the request body is not valid JSON: Duplicate field 'userId'",
             "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"n\":1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123}}"
-                    + "|the request body is refused: a number is longer than 100 characters"})
+                    + "|the request body is refused: a number is longer than 100 characters",
+            "{\"userId\":\"u\",\"event\":\"E\"} {\"userId\":\"v\",\"event\":\"F\"}"
+                    + "|the request body is not valid JSON: more follows the first JSON value"})
     void numbersAndKeysThatCannotBeStoredFaithfullyAreRefused(String body, String error) {
         long before = depth();
         HttpResponse<String> response = bridge.postTracking("/v1/track", WRITE_KEY, body);
@@ -244,20 +276,32 @@ class TrackingApiIntakeTest {
         assertThat(depth()).isEqualTo(before);
     }
 
-    @Test
-    void invalidUtf8IsRefusedAsInvalidJson() {
-        byte[] body = "{\"userId\":\"u\",\"event\":\"E\u00ff\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    /** An invalid start byte, an encoded surrogate, an overlong '/', a code point past U+10FFFF, a cut sequence. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ff", "eda080", "c0af", "f4908080", "e282"})
+    void invalidUtf8IsRefusedAsInvalidJson(String bytes) {
+        byte[] bad = java.util.HexFormat.of().parseHex(bytes);
+        byte[] before = "{\"userId\":\"u\",\"event\":\"E".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] after = "\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = new byte[before.length + bad.length + after.length];
+        System.arraycopy(before, 0, body, 0, before.length);
+        System.arraycopy(bad, 0, body, before.length, bad.length);
+        System.arraycopy(after, 0, body, before.length + bad.length, after.length);
+        long stored = depth();
+
         HttpResponse<String> response = bridge.postBytes("/v1/track", body, "Content-Type", "application/json",
                 "Authorization", RunningBridge.basic(WRITE_KEY));
 
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(RunningBridge.json(response).path("error").asText()).startsWith("the request body is not valid JSON: Invalid UTF-8");
+        assertThat(depth()).isEqualTo(stored);
     }
 
-    @Test
-    void formEncodedBodyIsRefusedAsUnsupportedMediaType() {
+    @ParameterizedTest
+    @ValueSource(strings = {"application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded"})
+    void formEncodedBodyIsRefusedAsUnsupportedMediaTypeWhateverTheCase(String contentType) {
         HttpResponse<String> response = bridge.post("/v1/track", "userId=u&event=E",
-                "Content-Type", "application/x-www-form-urlencoded", "Authorization", RunningBridge.basic(WRITE_KEY));
+                "Content-Type", contentType, "Authorization", RunningBridge.basic(WRITE_KEY));
 
         assertThat(response.statusCode()).isEqualTo(415);
         assertThat(RunningBridge.json(response).path("error").asText()).contains("application/json");

@@ -239,6 +239,13 @@ class PrivacyTest {
         var badState = admin("/admin/privacy/consent", "{\"email\":\"a@example.com\",\"state\":\"maybe\"}");
         assertThat(badState.statusCode()).isEqualTo(400);
         assertThat(badState.body()).contains("state must be 'unsubscribed' or 'subscribed'");
+        // Longer than the identity store keeps: these made its insert fail with a 500.
+        var longUserId = admin("/admin/privacy/delete", "{\"userId\":\"" + "u".repeat(600) + "\"}");
+        assertThat(longUserId.statusCode()).isEqualTo(400);
+        assertThat(longUserId.body()).contains("userId is 600 characters long; the bridge keeps ids and emails of at most 500");
+        var longEmail = admin("/admin/privacy/consent", "{\"email\":\"" + "e".repeat(600) + "@example.com\",\"state\":\"unsubscribed\"}");
+        assertThat(longEmail.statusCode()).isEqualTo(400);
+        assertThat(longEmail.body()).contains("email is 612 characters long");
     }
 
     // ---- the send guard ----------------------------------------------------------------------------------------------
