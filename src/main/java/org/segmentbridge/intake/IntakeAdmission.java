@@ -118,7 +118,14 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
             refuse(routing, full.get().reason(), full.get().retryAfterSeconds(), full.get().message());
             return;
         }
-        long cost = declaredLength(request, largestBody);
+        long declared = declaredLength(request);
+        if (declared > largestBody) {
+            // Refused before a byte of it is held, whatever the load: it could never be taken.
+            refuseTooLarge(routing, declared, largestBody, path.startsWith(TRACKING_API)
+                    ? "bridge.intake.max-batch-bytes" : "bridge.webhook.max-body-bytes");
+            return;
+        }
+        long cost = declared >= 0 ? declared : largestBody;
         if (!reserve(bytesInFlight, cost, limits.maxBytes())) {
             refuse(routing, "memory", MEMORY_RETRY_AFTER_SECONDS, "the bridge is at its memory budget for requests in flight ("
                     + limits.maxBytes() + " bytes, setting bridge.intake.max-in-flight-bytes); nothing was kept, retry later");
@@ -156,31 +163,37 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
         }
     }
 
-    /** What a body reserves: its declared length, at most the largest the endpoint takes (larger ones get 413). */
-    private static long declaredLength(HttpServerRequest request, long largestBody) {
+    /** The body's declared length; -1 when it is sent without one (chunked) or declares nonsense. */
+    private static long declaredLength(HttpServerRequest request) {
         String header = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (header != null) {
             try {
-                long declared = Long.parseLong(header.trim());
-                if (declared >= 0) {
-                    return Math.min(declared, largestBody);
-                }
+                return Math.max(-1, Long.parseLong(header.trim()));
             } catch (NumberFormatException ignored) {
-                // Vert.x refuses a malformed Content-Length itself; count it as the largest body meanwhile
+                // Vert.x refuses a malformed Content-Length itself
             }
         }
-        return largestBody;
+        return -1;
+    }
+
+    private void refuseTooLarge(RoutingContext routing, long declared, long largestBody, String setting) {
+        drain(routing.request());
+        answer(routing.response(), 413, "the request body is " + declared + " bytes; the limit is " + largestBody
+                + " bytes (setting " + setting + ")");
     }
 
     /** Answers at once and reads the rest of the body into nothing, so the sender sees the answer and no memory is held. */
     private void refuse(RoutingContext routing, String reason, int retryAfterSeconds, String message) {
         refused(meters, reason);
-        HttpServerRequest request = routing.request();
+        drain(routing.request());
+        answer(routing.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds)), 503, message);
+    }
+
+    private static void drain(HttpServerRequest request) {
         if (!request.isEnded()) {
             request.handler(ignored -> { });
             request.resume();
         }
-        answer(routing.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds)), 503, message);
     }
 
     static void refused(MeterRegistry meters, String reason) {

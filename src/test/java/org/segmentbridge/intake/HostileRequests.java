@@ -253,6 +253,11 @@ final class HostileRequests {
                 expect(request, 413, null, null);
                 return;
             }
+            // Admission control refuses a declared length no request to the endpoint may have, before reading it.
+            if (size > (endpoint == Endpoint.SINGLE || endpoint == Endpoint.BATCH ? MAX_BATCH_BYTES : MAX_WEBHOOK_BYTES)) {
+                expect(request, 413, "bytes", null);
+                return;
+            }
             if (unsupportedMedia) {
                 expect(request, 415, "Content-Type", null);
                 return;
@@ -1290,9 +1295,9 @@ final class HostileRequests {
                 body = form(params);
             }
             request.body = body.getBytes(StandardCharsets.UTF_8);
-            if (request.body.length > SERVER_MAX_BODY) {
+            if (request.body.length > MAX_WEBHOOK_BYTES) {
                 status = 413;
-                request.mayDropConnection = true;
+                request.mayDropConnection = request.body.length > SERVER_MAX_BODY;
                 request.serverAnswers.add(413);
             }
             String type = "application/x-www-form-urlencoded";
@@ -1300,7 +1305,7 @@ final class HostileRequests {
                 type = pick("application/json", "text/plain", "application/xml", "none", "multipart/form-data; boundary=b",
                         "application/x-www-form-urlencoded; charset=UTF-8", "APPLICATION/X-WWW-FORM-URLENCODED", "garbage");
                 request.shape("Content-Type '" + type + "'");
-                if (!type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded") && request.body.length <= SERVER_MAX_BODY) {
+                if (!type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded") && request.body.length <= MAX_WEBHOOK_BYTES) {
                     status = 415;
                     mentions = "Content-Type";
                 }
