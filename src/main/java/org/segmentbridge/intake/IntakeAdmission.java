@@ -1,6 +1,7 @@
 package org.segmentbridge.intake;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Admission control in front of the intake and webhook endpoints, on Vert.x's event loop before any body is
- * buffered. A request is admitted only while the bodies and events in flight stay within a memory budget and the
+ * buffered (and, on every endpoint, no credential taken from a URL). A request is admitted only while the bodies and events in flight stay within a memory budget and the
  * queue can take more; otherwise it is answered 503 with {@code Retry-After} at once (Segment's libraries and its
  * Webhooks destination retry a 5xx), and its body is read and dropped, never held. A body that has not fully arrived
  * within the body timeout is answered 408, so a slow sender cannot hold a share of the budget.
@@ -36,6 +37,8 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
     static final int MEMORY_RETRY_AFTER_SECONDS = 1;
     private static final String TRACKING_API = "/v1/";
     private static final String WEBHOOKS = "/webhooks/";
+    /** The headers the bridge authenticates by, on every endpoint (intake, webhooks, admin). */
+    private static final List<String> CREDENTIAL_HEADERS = List.of("Authorization", "X-Signature");
 
     /**
      * @param maxBytes     body bytes of admitted requests in flight; a body without Content-Length counts as the
@@ -106,6 +109,13 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext routing) {
         HttpServerRequest request = routing.request();
+        String credential = credentialInQuery(request);
+        if (credential != null) {
+            drain(request);
+            answer(routing.response(), 400, "the query parameter '" + credential + "' is refused: credentials go in the "
+                    + credential + " header, never in a URL (URLs end up in logs and proxies)");
+            return;
+        }
         String path = request.path();
         long largestBody = path == null ? 0 : path.startsWith(TRACKING_API) ? limits.largestTrackingBody()
                 : path.startsWith(WEBHOOKS) ? limits.largestWebhookBody() : 0;
@@ -161,6 +171,24 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
                 return true;
             }
         }
+    }
+
+    /**
+     * Camel hands query parameters to a route as message headers, so {@code ?Authorization=...} would authenticate
+     * like the header does. The name of such a parameter, or null.
+     */
+    private static String credentialInQuery(HttpServerRequest request) {
+        if (request.query() == null) {
+            return null;
+        }
+        for (String name : request.params().names()) {
+            for (String credential : CREDENTIAL_HEADERS) {
+                if (credential.equalsIgnoreCase(name)) {
+                    return credential;
+                }
+            }
+        }
+        return null;
     }
 
     /** The body's declared length; -1 when it is sent without one (chunked) or declares nonsense. */

@@ -96,6 +96,17 @@ class IntakeAdmissionTest {
         awaitMetric("bridge_intake_in_flight_bytes", 0);
     }
 
+    @Test
+    void credentialsInTheUrlAreRefusedOnEveryEndpoint() {
+        for (String path : java.util.List.of("/v1/track?Authorization=" + java.net.URLEncoder.encode(RunningBridge.basic(WRITE_KEY),
+                StandardCharsets.UTF_8), "/webhooks/segment?x-signature=00", "/admin/dry-run?authorization=Bearer%20t")) {
+            HttpResponse<String> refused = bridge.post(path, "{\"userId\":\"u\",\"event\":\"E\"}", "Content-Type", "application/json");
+
+            assertThat(refused.statusCode()).as(path).isEqualTo(400);
+            assertThat(RunningBridge.json(refused).path("error").asText()).contains("never in a URL");
+        }
+    }
+
     private static void awaitMetric(String name, double value) {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (bridge.metric(name) != value && System.nanoTime() < deadline) {
