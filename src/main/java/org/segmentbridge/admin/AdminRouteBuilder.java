@@ -20,6 +20,7 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_LIMIT = 100;
     private static final int MAX_LIMIT = 1000;
+    private static final int STORE_RETRY_AFTER_SECONDS = 5;
 
     private final Optional<byte[]> token;
 
@@ -68,11 +69,17 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
             status = rejected.status();
             reply = JSON.createObjectNode().put("error", rejected.getMessage());
         } catch (Exception e) {
+            // Input is checked above, so what is left is the state database or the queue failing: worth a retry. The
+            // exception's message may quote SQL with a person's data; the log has it, the answer names only its kind.
             log.error("Admin request failed", e);
-            status = 500;
-            reply = JSON.createObjectNode().put("error", "the request failed: " + e.getMessage());
+            status = 503;
+            reply = JSON.createObjectNode().put("error", "the request could not be completed (" + e.getClass().getSimpleName()
+                    + "); retry later");
         }
         message.removeHeaders("*");
+        if (status == 503) {
+            message.setHeader("Retry-After", STORE_RETRY_AFTER_SECONDS);
+        }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
         message.setBody(reply.toString());
