@@ -33,6 +33,7 @@ import org.segmentbridge.identity.AwaitingIdentity;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.state.StoreFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,8 +133,26 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     // ---- from the queue (reader thread) ------------------------------------------------------------------------
 
+    /**
+     * Runs the destination's routes on a queued event. When the state store is unavailable (the person lookup, a
+     * route's consent or identity step, parking or dead-lettering failed for that reason), the event is postponed
+     * rather than dead-lettered: the reader hands it over again once the store may answer.
+     */
     @Override
     public void onMessage(Message message) {
+        try {
+            handle(message);
+        } catch (Postponed postponed) {
+            throw postponed;
+        } catch (RuntimeException e) {
+            if (StoreFailures.isUnavailable(e)) {
+                throw new Postponed("the state store is unavailable (" + StoreFailures.describe(e) + ")", e);
+            }
+            throw e;
+        }
+    }
+
+    private void handle(Message message) {
         String json;
         JsonNode event;
         try {
@@ -165,6 +184,9 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             return;
         } catch (RouteFailure failure) {
             ticket.discardItems();
+            if (StoreFailures.isUnavailable(failure)) {
+                throw failure; // not the event's fault: postponed, not dead-lettered
+            }
             deadLetterUnsent(ticket, failure.routeId(), failure.getMessage());
             reader.finished(message);
             return;
@@ -204,6 +226,9 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             pendingEvents.park(settings.name(), person.id(), ticket.messageId(), ticket.eventJson(), why);
             metrics.parked();
         } catch (RuntimeException e) {
+            if (StoreFailures.isUnavailable(e)) {
+                throw e; // postponed: the event waits once the store answers again
+            }
             deadLetterUnsent(ticket, "identity", "could not wait for the person's key (" + why + "): " + e.getMessage());
         }
     }

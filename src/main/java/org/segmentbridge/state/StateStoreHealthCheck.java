@@ -1,11 +1,16 @@
 package org.segmentbridge.state;
 
 import java.util.Map;
+import java.util.Optional;
 
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
-/** The bridge is not ready while its state database cannot answer. */
+/**
+ * The bridge is not ready while its state database cannot store: each call writes a heartbeat row through the pool
+ * with a short timeout, and is DOWN when that fails, hangs, or a fatal error hit the store meanwhile. UP again as soon
+ * as a write succeeds; the store reopens itself (see {@link StateStore}), so DOWN for long means a restart is due.
+ */
 public class StateStoreHealthCheck extends AbstractHealthCheck {
 
     private final StateStore stateStore;
@@ -17,10 +22,17 @@ public class StateStoreHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        if (stateStore.isHealthy()) {
+        Optional<String> problem = stateStore.storageProblem();
+        builder.detail("fatal.errors", stateStore.fatalErrors());
+        builder.detail("recoveries", stateStore.recoveries());
+        stateStore.lastFatal().ifPresent(failure -> {
+            builder.detail("last.fatal.at", failure.at().toString());
+            builder.detail("last.fatal", failure.description());
+        });
+        if (problem.isEmpty()) {
             builder.up();
         } else {
-            builder.message("the state database does not answer").down();
+            builder.message(problem.get()).down();
         }
     }
 }
