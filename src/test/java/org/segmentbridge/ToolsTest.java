@@ -127,6 +127,16 @@ class ToolsTest {
     }
 
     @Test
+    void checkNamesTheFileRouteAndParameterOfAnUnknownParameter() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"),
+                fakeVendorProject(ROUTES.replace("bulk?list=newsletter", "bulk?list=newsletter&colour=red"), CONTACT), fakeVendor());
+
+        assertThat(check.exitCode()).isEqualTo(1);
+        assertThat(check.output()).contains("check failed:", "routes/test/use-cases.yaml, route test-contacts: deliver:test:bulk: "
+                + "bulk has no parameter 'colour'; it takes list (and mapping)").doesNotContain("check passed");
+    }
+
+    @Test
     void checkNamesTheFileEntryAndProblemOfABrokenMapping() throws IOException {
         Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"),
                 fakeVendorProject(ROUTES, CONTACT.replace("[trim, lowercase]", "[trim, lowercaze]")), fakeVendor());
