@@ -25,6 +25,8 @@ public final class Bridge {
               (no command)      run the bridge
               check             validate settings, mappings and routes; exit 1 naming each problem
               try EVENTS.json   print the vendor requests the events in the file would cause; nothing is sent
+              actions           list every vendor action with its parameters (type, required or default,
+                                allowed values, doc); actions --readme regenerates README.md's action reference
               backfill emarsys --from DATE --to DATE
                                 read Emarsys' opens, clicks, bounces and unsubscribes of the range (dates
                                 yyyy-MM-dd in UTC, --to exclusive, or ISO-8601 instants) and queue them for
@@ -40,6 +42,7 @@ public final class Bridge {
             case "check" -> args.length == 1 ? Tools.check(System.out) : usage("check takes no arguments");
             case "try" -> args.length == 2 ? Tools.tryEvents(java.nio.file.Path.of(args[1]), System.out)
                     : usage("try takes one file of Segment events");
+            case "actions" -> Tools.actions(java.util.List.of(args).subList(1, args.length), System.out);
             case "backfill" -> Tools.backfill(java.util.List.of(args).subList(1, args.length), System.out, Map.of(), Map.of());
             case "help", "--help", "-h" -> usage(null);
             default -> usage("unknown command '" + args[0] + "'");

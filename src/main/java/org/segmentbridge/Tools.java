@@ -14,7 +14,10 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
+import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.main.Main;
+import org.segmentbridge.delivery.ActionCatalogue;
+import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.RequestPreview;
@@ -31,8 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The command-line tools: {@code check} validates settings, mappings and routes; {@code try EVENTS.json} prints the
- * requests events would cause; {@code backfill emarsys} queues a date range of Emarsys engagement. All load the same
- * configuration as the bridge and start no server; only backfill touches the data folder, and it writes to no vendor.
+ * requests events would cause; {@code actions} lists the vendors' actions and their parameters; {@code backfill
+ * emarsys} queues a date range of Emarsys engagement. All load the same configuration as the bridge and start no
+ * server; only backfill touches the data folder, and it writes to no vendor.
  */
 final class Tools {
 
@@ -109,6 +113,58 @@ final class Tools {
         } finally {
             stopQuietly(main);
         }
+    }
+
+    /**
+     * {@code actions}: every action of the connectors the destinations use, with its parameters. {@code actions
+     * --readme} writes that catalogue into README.md (in the working directory) between its markers instead.
+     *
+     * @return 0, 1 when the settings name a connector that cannot be made or the README has no markers, 2 for a bad
+     *         command line
+     */
+    static int actions(List<String> args, PrintStream out) {
+        if (!args.isEmpty() && !args.equals(List.of("--readme"))) {
+            out.println("actions takes no arguments, or --readme to regenerate README.md's action reference");
+            return 2;
+        }
+        quietLogs();
+        try {
+            ActionCatalogue catalogue = new ActionCatalogue(configuredConnectors());
+            if (args.isEmpty()) {
+                catalogue.print(out);
+                return 0;
+            }
+            Path readme = Path.of("README.md");
+            String text = Files.readString(readme);
+            String regenerated = ActionReference.replaced(text, ActionReference.block(catalogue.markdown()));
+            if (regenerated.equals(text)) {
+                out.println("README.md: the action reference is up to date");
+            } else {
+                Files.writeString(readme, regenerated);
+                out.println("README.md: the action reference is regenerated");
+            }
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            out.println("actions failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /**
+     * The connector of each destination, from application.properties (the working directory's, else the packaged
+     * one) and the environment, as the bridge reads them, without starting it.
+     */
+    static Map<String, Connector> configuredConnectors() {
+        // Only its properties are used: the context is never started.
+        CamelContext context = new DefaultCamelContext();
+        context.getPropertiesComponent().setLocation(Bridge.PROPERTY_LOCATIONS);
+        SettingsReader settings = new SettingsReader(context.getPropertiesComponent());
+        Map<String, Connector> connectors = new LinkedHashMap<>();
+        for (String destination : settings.list("bridge.destinations")) {
+            String key = "bridge.destination." + destination + ".connector";
+            settings.optional(key).ifPresent(className -> connectors.put(destination, Connector.ofClass(className, key)));
+        }
+        return connectors;
     }
 
     /**

@@ -106,6 +106,19 @@ class BridgeSettingsTest {
                 + "channels=<ids> (comma-separated Iterable ids), and both are empty");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "deliver:%1$s:event?evnt=signup                | event has no parameter 'evnt'; it takes event (and mapping)",
+            "deliver:%1$s:unsubscribe?messageTypes=101,abc | unsubscribe: messageTypes must be a list of ids: whole numbers separated by commas, got '101,abc'",
+            "deliver:%1$s:user-update?list=vip              | user-update has no parameter 'list'; it takes only mapping"})
+    void anUnknownOrIllTypedParameterStopsTheStartNamingFileAndParameterEvenInDryRun(String step, String problem) throws IOException {
+        String routes = userRoute(step);
+        ThrowableAssert.ThrowingCallable start = () -> RunningBridge.start(Map.of("camel.main.routesIncludePattern", routes)).close();
+
+        assertThatThrownBy(start).hasRootCauseMessage(routes.substring("file:".length()).replace("*.yaml", "mine.yaml")
+                + ", route iterable-mine: deliver:iterable:" + step.substring("deliver:%1$s:".length(), step.indexOf('?')) + ": " + problem);
+    }
+
     private static java.util.List<String> warnings(RunningBridge bridge) {
         return bridge.main().getCamelContext().getRegistry().lookupByNameAndType(RouteWarnings.BEAN, RouteWarnings.class).all();
     }

@@ -127,6 +127,16 @@ class ToolsTest {
     }
 
     @Test
+    void checkNamesTheFileRouteAndParameterOfAnUnknownParameter() throws IOException {
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"),
+                fakeVendorProject(ROUTES.replace("bulk?list=newsletter", "bulk?list=newsletter&colour=red"), CONTACT), fakeVendor());
+
+        assertThat(check.exitCode()).isEqualTo(1);
+        assertThat(check.output()).contains("check failed:", "routes/test/use-cases.yaml, route test-contacts: deliver:test:bulk: "
+                + "bulk has no parameter 'colour'; it takes list (and mapping)").doesNotContain("check passed");
+    }
+
+    @Test
     void checkNamesTheFileEntryAndProblemOfABrokenMapping() throws IOException {
         Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"),
                 fakeVendorProject(ROUTES, CONTACT.replace("[trim, lowercase]", "[trim, lowercaze]")), fakeVendor());
@@ -257,6 +267,48 @@ class ToolsTest {
         assertThat(check.output()).contains("warning: routes/test/use-cases.yaml, route iterable-unsubscribe: deliver:iterable:unsubscribe: "
                 + "unsubscribe needs messageTypes=<ids> or channels=<ids> (comma-separated Iterable ids), and both are empty (only a "
                 + "warning while destination iterable runs in dry-run; once it sends, the bridge refuses to start)", "check passed");
+    }
+
+    @Test
+    void actionsListsEveryActionOfEveryVendorWithItsParameters() throws IOException {
+        Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("actions"), PROJECT, Map.of());
+
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).contains(
+                "Every action also takes mapping=<name>",
+                "== Emarsys: deliver:emarsys:<action> ==\ncontact-upsert: creates or updates contacts",
+                "trigger: triggers an external event",
+                "    up to 1,000 items a request, at most 1 MB\n"
+                        + "    event     text, required: the Emarsys external event, by name or id\n"
+                        + "    keyField  text, default 3: the contact field that identifies contacts, by id or name\n"
+                        + "    sections  list of names, optional: ",
+                "== Sailthru: deliver:sailthru:<action> ==",
+                "    value  one of none|basic|blast|all, required: what optout_email is set to",
+                "    allowPii  boolean, default false: ",
+                "== Iterable: deliver:iterable:<action> ==",
+                "user-bulk-update: ", "    up to 1,000 items a request, at most 4 MB, paced at 5 requests a second\n",
+                "    messageTypes  list of ids, optional: ",
+                "== Segment: deliver:segment:<action> ==\nbatch: ");
+        assertThat(run.output().lines().filter(line -> !line.startsWith(" ") && !line.startsWith("==") && line.contains(": ") && !line.startsWith("Every")))
+                .as("one line per action").hasSize(27);
+    }
+
+    @Test
+    void actionsRegeneratesTheReadmesReferenceBetweenItsMarkers() throws IOException {
+        Path project = fakeVendorProject(ROUTES, CONTACT);
+        Files.writeString(project.resolve("README.md"), "# mine\n\n<!-- actions:begin -->\nOUTDATED\n<!-- actions:end -->\n\nthe rest\n");
+
+        Finished first = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("actions", "--readme"), project, fakeVendor());
+        Finished second = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("actions", "--readme"), project, fakeVendor());
+
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.output()).contains("README.md: the action reference is regenerated");
+        assertThat(Files.readString(project.resolve("README.md"))).startsWith("# mine\n\n<!-- actions:begin -->\n<!-- Generated")
+                .contains("### the fake vendor: `deliver:test:<action>`\n\n- **`single`**: sends one event: POST /events. "
+                        + "One item a request, at most 64 KB.\n  - no parameters\n- **`bulk`**: ",
+                        "  - `list` (text, default `default`): the list the members join\n<!-- actions:end -->\n\nthe rest\n")
+                .doesNotContain("OUTDATED");
+        assertThat(second.output()).contains("README.md: the action reference is up to date");
     }
 
     @ParameterizedTest(name = "{0}")

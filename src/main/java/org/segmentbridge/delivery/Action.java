@@ -16,6 +16,17 @@ public interface Action {
 
     String name();
 
+    /** One line: what the action does and the request it makes, for the action catalogue ({@code actions}, README). */
+    String description();
+
+    /**
+     * The parameters a route may give in {@code deliver:<destination>:<action>?name=value}, declared once:
+     * {@code deliver:} refuses a route that gives another one or a value of the wrong type, and one that leaves a
+     * required one blank (see {@link MissingParameter}). Empty when the action takes none; {@code mapping} is
+     * {@code deliver:}'s own and never declared.
+     */
+    List<ActionParameter> parameters();
+
     /** The vendor's own limits for one request (1 item for single-event endpoints). Settings may lower them. */
     BatchLimits limits();
 
@@ -25,10 +36,11 @@ public interface Action {
     }
 
     /**
-     * Checks a route's parameters when the route is built, so a missing or unknown one stops the start (and fails
-     * {@code check}) instead of dead-lettering events later.
+     * A rule on a route's parameters that their {@link #parameters() declarations} cannot say (one of two is needed
+     * ...), checked when the route is built, after the declarations.
      *
-     * @throws IllegalArgumentException naming the parameter
+     * @throws MissingParameter         when what is missing could be a setting without value
+     * @throws IllegalArgumentException naming the parameter otherwise
      */
     default void validate(Map<String, String> parameters) {
     }
@@ -53,6 +65,11 @@ public interface Action {
                  DestinationSettings settings) {
         public String parameter(String name, String fallback) {
             return parameters.getOrDefault(name, fallback);
+        }
+
+        /** The route's value of a declared parameter; when the route does not give it, its default, else "". */
+        public String parameter(ActionParameter declared) {
+            return parameters.getOrDefault(declared.name(), declared.defaultValue() == null ? "" : declared.defaultValue());
         }
     }
 

@@ -2,6 +2,7 @@ package org.segmentbridge.delivery;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,7 +15,9 @@ public final class Actions {
     public Actions(String vendor, Action... actions) {
         this.vendor = vendor;
         for (Action action : actions) {
-            byName.put(action.name(), action);
+            if (byName.put(action.name(), action) != null) {
+                throw new IllegalArgumentException(vendor + " has two actions named '" + action.name() + "'");
+            }
         }
     }
 
@@ -25,6 +28,16 @@ public final class Actions {
             throw new IllegalArgumentException(vendor + " has no action '" + name + "'; its actions are " + byName.keySet());
         }
         return action;
+    }
+
+    /** The vendor's name, as messages and the action catalogue show it. */
+    public String vendor() {
+        return vendor;
+    }
+
+    /** The actions, in the order the connector lists them. */
+    public List<Action> all() {
+        return List.copyOf(byName.values());
     }
 
     public Set<String> names() {

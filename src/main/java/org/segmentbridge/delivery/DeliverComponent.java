@@ -56,20 +56,23 @@ public final class DeliverComponent extends DefaultComponent {
             }
             mapping = mappings.get(mappingName);
         }
+        RouteWarnings warnings = getCamelContext().getRegistry().lookupByNameAndType(RouteWarnings.BEAN, RouteWarnings.class);
+        String routeId = getCamelContext().getCamelContextExtension().getCreateRoute();
         try {
-            action.validate(actionParameters);
+            ActionParameters.check(action, actionParameters);
         } catch (MissingParameter missing) {
             // Refused when the destination sends; while it sends nothing, a warning keeps the quick start running.
             DeliveryService delivery = getCamelContext().getRegistry().lookupByNameAndType("deliveryService", DeliveryService.class);
-            RouteWarnings warnings = getCamelContext().getRegistry().lookupByNameAndType(RouteWarnings.BEAN, RouteWarnings.class);
             Optional<String> idle = delivery == null || warnings == null ? Optional.empty() : delivery.idleBecause(destination);
             String problem = "deliver:" + remaining + ": " + missing.getMessage();
             if (idle.isEmpty()) {
                 throw new MissingParameter(problem);
             }
-            warnings.step(getCamelContext().getCamelContextExtension().getCreateRoute(), problem + RouteWarnings.onlyWhile(idle.get()));
+            warnings.step(routeId, problem + RouteWarnings.onlyWhile(idle.get()));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("deliver:" + remaining + ": " + e.getMessage(), e);
+            // An unknown or ill-typed parameter is a mistake in the route file whatever the destination does.
+            String where = warnings == null ? "" : warnings.where(routeId);
+            throw new IllegalArgumentException((where.isEmpty() ? "" : where + ": ") + "deliver:" + remaining + ": " + e.getMessage());
         }
         return new DeliverEndpoint(uri, this, destination, action, mapping, Map.copyOf(actionParameters));
     }

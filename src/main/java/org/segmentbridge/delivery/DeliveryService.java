@@ -85,16 +85,9 @@ public final class DeliveryService {
         }
         String key = "bridge.destination." + destination + ".connector";
         return reader.optional(key).map(className -> {
-            try {
-                Object instance = Class.forName(className).getDeclaredConstructor().newInstance();
-                if (!(instance instanceof Connector connector)) {
-                    throw new IllegalArgumentException("Setting " + key + ": " + className + " is not a " + Connector.class.getName());
-                }
-                camel.getRegistry().bind(destination, connector);
-                return connector;
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalArgumentException("Setting " + key + ": cannot create " + className + " (" + e + ")");
-            }
+            Connector connector = Connector.ofClass(className, key);
+            camel.getRegistry().bind(destination, connector);
+            return connector;
         }).orElse(null);
     }
 

@@ -49,12 +49,20 @@ public final class RouteWarnings {
             LOG.debug("Route {}: {} (its setting warning names the cause)", routeId, warning);
             return;
         }
+        String where = where(routeId);
+        add(where.isEmpty() ? warning : where + ": " + warning);
+    }
+
+    /**
+     * Where a route is, as messages name it: {@code routes/emarsys/audiences.yaml, route emarsys-audiences}, the route
+     * alone when its file is not known, "" for no route.
+     */
+    public synchronized String where(String routeId) {
         if (routeId == null) {
-            add(warning);
-        } else {
-            String file = fileOfRoute.get(routeId);
-            add((file == null ? "" : file + ", ") + "route " + routeId + ": " + warning);
+            return "";
         }
+        String file = fileOfRoute.get(routeId);
+        return (file == null ? "" : file + ", ") + "route " + routeId;
     }
 
     /** The end of a warning's text: why it only warns, and when it will stop the start. */

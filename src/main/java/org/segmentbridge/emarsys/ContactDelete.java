@@ -2,12 +2,12 @@ package org.segmentbridge.emarsys;
 
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
@@ -39,12 +39,13 @@ final class ContactDelete implements Action {
     }
 
     @Override
-    public void validate(Map<String, String> parameters) {
-        Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
-        unknown.remove("keyField");
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("contact-delete takes keyField, not " + unknown);
-        }
+    public String description() {
+        return "erases contacts irreversibly: POST /contact/delete; a contact Emarsys does not have (2008) counts as done";
+    }
+
+    @Override
+    public List<ActionParameter> parameters() {
+        return List.of(EmarsysConnector.KEY_FIELD);
     }
 
     @Override

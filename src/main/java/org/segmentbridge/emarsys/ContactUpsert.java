@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
@@ -39,12 +40,13 @@ final class ContactUpsert implements Action {
     }
 
     @Override
-    public void validate(java.util.Map<String, String> parameters) {
-        Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
-        unknown.remove("keyField");
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("contact-upsert takes keyField (and mapping), not " + unknown);
-        }
+    public String description() {
+        return "creates or updates contacts with the mapped fields: PUT /contact/?create_if_not_exists=1";
+    }
+
+    @Override
+    public List<ActionParameter> parameters() {
+        return List.of(EmarsysConnector.KEY_FIELD);
     }
 
     @Override

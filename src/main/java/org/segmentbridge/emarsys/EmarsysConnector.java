@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
@@ -21,10 +22,7 @@ public final class EmarsysConnector implements Connector {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final EmarsysDirectory directory = new EmarsysDirectory(http);
     private final Actions actions = new Actions("Emarsys",
-            new ContactUpsert(this), new EventTrigger(this),
-            new ListMembership(this, "list-add", ListMembership.Direction.ADD),
-            new ListMembership(this, "list-remove", ListMembership.Direction.REMOVE),
-            new ListMembership(this, "audience", null),
+            new ContactUpsert(this), new EventTrigger(this), new ListAdd(this), new ListRemove(this), new Audience(this),
             new ContactDelete(this));
     private volatile Optional<EmarsysAuth> auth;
 
@@ -74,9 +72,13 @@ public final class EmarsysConnector implements Connector {
         return directory;
     }
 
+    /** Every action's {@code keyField}: the field that identifies contacts, 3 (the email) unless the route says. */
+    static final ActionParameter KEY_FIELD = ActionParameter.text("keyField",
+            "the contact field that identifies contacts, by id or name").defaultsTo("3");
+
     /** The contact key field: the route's {@code keyField} parameter (a field id or name), else 3, the email. */
     static String keyField(Action.Input input) {
-        return input.parameter("keyField", "3");
+        return input.parameter(KEY_FIELD);
     }
 
     /** The contact's key for this event: the resolved primary key, else the key field's mapped value. */

@@ -3,17 +3,15 @@ package org.segmentbridge.emarsys;
 import java.net.URI;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
-import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
@@ -27,6 +25,10 @@ import org.segmentbridge.delivery.Verdict;
 final class EventTrigger implements Action {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ActionParameter EVENT = ActionParameter.text("event",
+            "the Emarsys external event, by name or id").asRequired();
+    private static final ActionParameter SECTIONS = ActionParameter.names("sections",
+            "mapped fields that go beside global rather than in it, for the template's loops (e.g. products)");
 
     private final EmarsysConnector connector;
 
@@ -45,15 +47,13 @@ final class EventTrigger implements Action {
     }
 
     @Override
-    public void validate(Map<String, String> parameters) {
-        if (!parameters.containsKey("event") || parameters.get("event").isBlank()) {
-            throw new MissingParameter("trigger needs event=<Emarsys external event name or id>");
-        }
-        Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
-        unknown.removeAll(Set.of("event", "keyField", "sections"));
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("trigger takes event, keyField, sections (and mapping), not " + unknown);
-        }
+    public String description() {
+        return "triggers an external event for contacts, the mapped fields as its data: POST /event/{id}/trigger";
+    }
+
+    @Override
+    public List<ActionParameter> parameters() {
+        return List.of(EVENT, EmarsysConnector.KEY_FIELD, SECTIONS);
     }
 
     @Override
@@ -67,14 +67,13 @@ final class EventTrigger implements Action {
                     .truncatedTo(ChronoUnit.SECONDS).toString());
         }
         if (!input.fields().isEmpty()) {
-            contact.set("data", data(input.fields(), input.parameter("sections", "")));
+            contact.set("data", data(input.fields(), ActionParameter.items(input.parameter(SECTIONS))));
         }
-        return List.of(new Item(EmarsysConnector.group(input.parameter("event", ""), EmarsysConnector.keyField(input)),
+        return List.of(new Item(EmarsysConnector.group(input.parameter(EVENT), EmarsysConnector.keyField(input)),
                 event.path("messageId").asText(), contact));
     }
 
-    private static ObjectNode data(ObjectNode fields, String sections) {
-        List<String> sectionNames = Arrays.stream(sections.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    private static ObjectNode data(ObjectNode fields, List<String> sectionNames) {
         ObjectNode data = JSON.createObjectNode();
         ObjectNode global = data.putObject("global");
         fields.fields().forEachRemaining(field -> {

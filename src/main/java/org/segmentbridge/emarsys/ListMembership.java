@@ -2,28 +2,26 @@ package org.segmentbridge.emarsys;
 
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.DestinationSettings;
-import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
 
 /**
- * Contact list membership: {@code POST /contactlist/{id}/add} or {@code /delete} with up to 1,000 external ids.
- * {@code list-add} / {@code list-remove} take {@code list=<name>}; {@code audience} reads an Engage audience event
- * (identify {@code traits.<key>: true|false}, or track {@code Audience Entered|Exited}) for the direction and names the
- * list after {@code context.personas.computation_key} unless {@code list} is given. Lists are found by name, or
- * created once.
+ * What {@code list-add}, {@code list-remove} and {@code audience} share: {@code POST /contactlist/{id}/add} or
+ * {@code /delete} with up to 1,000 external ids, batched per direction, list and key field. The list is the route's
+ * {@code list}, else the Engage audience's key ({@code context.personas.computation_key}); lists are found by name,
+ * or created once.
  */
-final class ListMembership implements Action {
+abstract class ListMembership implements Action {
 
     enum Direction {
         ADD("add"), REMOVE("delete");
@@ -38,20 +36,13 @@ final class ListMembership implements Action {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EmarsysConnector connector;
-    private final String name;
-    private final Direction fixed;
 
-    /** @param fixed the direction, or null to read it from the audience event */
-    ListMembership(EmarsysConnector connector, String name, Direction fixed) {
+    ListMembership(EmarsysConnector connector) {
         this.connector = connector;
-        this.name = name;
-        this.fixed = fixed;
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
+    /** Which way this event moves the contact, or null when it says neither (nothing is sent). */
+    abstract Direction direction(JsonNode event);
 
     @Override
     public BatchLimits limits() {
@@ -59,38 +50,20 @@ final class ListMembership implements Action {
     }
 
     @Override
-    public void validate(Map<String, String> parameters) {
-        if (fixed != null && (!parameters.containsKey("list") || parameters.get("list").isBlank())) {
-            throw new MissingParameter(name + " needs list=<contact list name>");
-        }
-        Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
-        unknown.removeAll(Set.of("list", "keyField"));
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException(name + " takes list and keyField, not " + unknown);
-        }
-    }
-
-    @Override
     public List<Item> prepare(Input input) {
         String audienceKey = Audiences.key(input.event());
-        Direction direction = fixed != null ? fixed : audienceDirection(input.event());
+        Direction direction = direction(input.event());
         if (direction == null) {
             return List.of();
         }
         String list = input.parameter("list", audienceKey);
         if (list.isBlank()) {
-            throw new org.segmentbridge.delivery.ActionException("emarsys " + name
+            throw new ActionException("emarsys " + name()
                     + " has no list: the event has no context.personas.computation_key and the route gives no list=");
         }
-        String key = EmarsysConnector.contactKey(input, name);
+        String key = EmarsysConnector.contactKey(input, name());
         ObjectNode member = JSON.createObjectNode().put("external_id", key);
         return List.of(new Item(EmarsysConnector.group(direction.name(), list, EmarsysConnector.keyField(input)), key, member));
-    }
-
-    /** Add on entry, remove on exit; null when the event says neither. */
-    private static Direction audienceDirection(JsonNode event) {
-        Boolean member = Audiences.membership(event);
-        return member == null ? null : member ? Direction.ADD : Direction.REMOVE;
     }
 
     @Override

@@ -12,31 +12,32 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.ActionException;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
 
 /**
- * {@code purchase}: {@code POST /api/commerce/trackPurchase} with {@code id} = the order id (a resent order updates
- * instead of doubling), {@code total} and {@code createdAt}; {@code cart}: {@code POST /api/commerce/updateCart}, which
- * replaces the cart. Items carry id, name, price (currency units), quantity, sku, categories, imageUrl and url; a
- * product's other keys go into the item's dataFields, the reserved ones never twice.
+ * What {@code purchase} and {@code cart} share: one event a request to a commerce endpoint, with the user and the
+ * items of an ecommerce event. Items carry id, name, price (currency units), quantity, sku, categories, imageUrl and
+ * url; a product's other keys go into the item's dataFields, the reserved ones never twice.
  */
-final class Commerce implements Action {
+abstract class Commerce implements Action {
 
     private static final Set<String> RESERVED = Set.of("product_id", "id", "sku", "name", "price", "quantity", "category",
             "categories", "image_url", "url", "description");
 
-    private final boolean purchase;
+    private final String path;
 
-    Commerce(boolean purchase) {
-        this.purchase = purchase;
+    /** @param path the endpoint, e.g. {@code /api/commerce/updateCart} */
+    Commerce(String path) {
+        this.path = path;
     }
 
     @Override
-    public String name() {
-        return purchase ? "purchase" : "cart";
+    public List<ActionParameter> parameters() {
+        return List.of();
     }
 
     @Override
@@ -45,37 +46,38 @@ final class Commerce implements Action {
     }
 
     @Override
-    public List<Item> prepare(Input input) {
-        JsonNode event = input.event();
-        JsonNode properties = event.path("properties");
-        ObjectNode body = IterableConnector.JSON.createObjectNode();
-        if (purchase) {
-            if (!properties.hasNonNull("order_id")) {
-                throw new ActionException("iterable purchase needs properties.order_id (the purchase id)");
-            }
-            body.put("id", properties.get("order_id").asText());
-        }
+    public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
+        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + path), items.get(0).payload().toString());
+    }
+
+    @Override
+    public List<Verdict> read(VendorAnswer answer, List<Item> items) {
+        return IterableAnswers.read(answer, items);
+    }
+
+    /**
+     * Adds {@code user} and {@code items} (from {@code properties.products}, else the properties themselves when they
+     * describe one product) to the body.
+     *
+     * @return the items' sum of price × quantity
+     */
+    BigDecimal addUserAndItems(ObjectNode body, Input input) {
+        JsonNode properties = input.event().path("properties");
         body.set("user", IterableConnector.identifier(input, name()));
         ArrayNode items = body.putArray("items");
         JsonNode products = properties.path("products");
-        BigDecimal sum = BigDecimal.ZERO;
         if (products.isArray()) {
             for (int index = 0; index < products.size(); index++) {
-                ObjectNode item = item(products.get(index), "properties.products[" + index + "]");
-                items.add(item);
-                sum = sum.add(item.get("price").decimalValue().multiply(BigDecimal.valueOf(item.get("quantity").asLong())));
+                items.add(item(products.get(index), "properties.products[" + index + "]"));
             }
         } else if (properties.has("product_id") || properties.has("sku")) {
-            ObjectNode item = item(properties, "properties");
-            items.add(item);
+            items.add(item(properties, "properties"));
+        }
+        BigDecimal sum = BigDecimal.ZERO;
+        for (JsonNode item : items) {
             sum = sum.add(item.get("price").decimalValue().multiply(BigDecimal.valueOf(item.get("quantity").asLong())));
         }
-        if (purchase) {
-            JsonNode total = properties.hasNonNull("total") ? properties.get("total") : properties.get("revenue");
-            body.put("total", total != null && total.isNumber() ? total.decimalValue() : sum);
-            body.put("createdAt", IterableConnector.createdAt(event));
-        }
-        return List.of(new Item("", event.path("messageId").asText(), body));
+        return sum;
     }
 
     private static ObjectNode item(JsonNode product, String path) {
@@ -114,16 +116,5 @@ final class Commerce implements Action {
             item.set("dataFields", IterableConnector.withIterableDates(extra));
         }
         return item;
-    }
-
-    @Override
-    public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + (purchase ? "/api/commerce/trackPurchase" : "/api/commerce/updateCart")),
-                items.get(0).payload().toString());
-    }
-
-    @Override
-    public List<Verdict> read(VendorAnswer answer, List<Item> items) {
-        return IterableAnswers.read(answer, items);
     }
 }

@@ -10,6 +10,7 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.Rate;
@@ -28,6 +29,17 @@ final class Erase implements Action {
     }
 
     @Override
+    public String description() {
+        return "erases the user by the destination's delete-mode setting: forget (POST /api/users/forget, GDPR) or delete "
+                + "(DELETE /api/users/{email})";
+    }
+
+    @Override
+    public List<ActionParameter> parameters() {
+        return List.of();
+    }
+
+    @Override
     public BatchLimits limits() {
         return BatchLimits.single(64 * 1024);
     }
@@ -35,13 +47,6 @@ final class Erase implements Action {
     @Override
     public Optional<Rate> endpointRate() {
         return Optional.of(new Rate(3, Duration.ofSeconds(1)));
-    }
-
-    @Override
-    public void validate(Map<String, String> parameters) {
-        if (!parameters.isEmpty()) {
-            throw new IllegalArgumentException("erase takes no parameters (forget or delete is the setting delete-mode)");
-        }
     }
 
     @Override

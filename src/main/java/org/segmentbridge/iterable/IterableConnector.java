@@ -42,10 +42,9 @@ public final class IterableConnector implements Connector {
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final Actions actions = new Actions("Iterable",
-            new UpdateEmail(), new UserUpdate(false), new UserUpdate(true), new TrackEvent(false), new TrackEvent(true),
-            new Commerce(true), new Commerce(false),
-            new ListMembership(this, "list-subscribe", Boolean.TRUE), new ListMembership(this, "list-unsubscribe", Boolean.FALSE),
-            new ListMembership(this, "audience", null), new Subscriptions(false), new Subscriptions(true), new Erase());
+            new UpdateEmail(), new UserUpdate(), new UserBulkUpdate(), new TrackEvent(), new TrackEventBulk(),
+            new Purchase(), new Cart(), new ListSubscribe(this), new ListUnsubscribe(this), new Audience(this),
+            new Unsubscribe(), new Subscribe(), new Erase());
     private final Map<String, Long> lists = new ConcurrentHashMap<>();
 
     @Override

@@ -2,41 +2,33 @@ package org.segmentbridge.iterable;
 
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
-import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.ActionException;
+import org.segmentbridge.delivery.Audiences;
 import org.segmentbridge.delivery.DestinationSettings;
-import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
 
 /**
- * {@code POST /api/lists/subscribe} / {@code unsubscribe}, batched per list. {@code list-subscribe} and
- * {@code list-unsubscribe} take {@code list=<name>}; {@code audience} reads an Engage audience event and names the list
- * after its key unless {@code list} is given. Lists are found by name, or created once. An unsubscribe never sets
- * {@code channelUnsubscribe} (which would unsubscribe the person from the whole channel).
+ * What {@code list-subscribe}, {@code list-unsubscribe} and {@code audience} share: {@code POST /api/lists/subscribe}
+ * or {@code unsubscribe}, batched per list. The list is the route's {@code list}, else the Engage audience's key;
+ * lists are found by name, or created once. An unsubscribe never sets {@code channelUnsubscribe} (which would
+ * unsubscribe the person from the whole channel).
  */
-final class ListMembership implements Action {
+abstract class ListMembership implements Action {
 
     private final IterableConnector connector;
-    private final String name;
-    private final Boolean subscribe;
 
-    ListMembership(IterableConnector connector, String name, Boolean subscribe) {
+    ListMembership(IterableConnector connector) {
         this.connector = connector;
-        this.name = name;
-        this.subscribe = subscribe;
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
+    /** Whether this event subscribes (true) or unsubscribes (false) the person; null when it says neither (nothing is sent). */
+    abstract Boolean join(JsonNode event);
 
     @Override
     public BatchLimits limits() {
@@ -44,25 +36,18 @@ final class ListMembership implements Action {
     }
 
     @Override
-    public void validate(Map<String, String> parameters) {
-        if (subscribe != null && (!parameters.containsKey("list") || parameters.get("list").isBlank())) {
-            throw new MissingParameter(name + " needs list=<Iterable list name>");
-        }
-    }
-
-    @Override
     public List<Item> prepare(Input input) {
         JsonNode event = input.event();
         String audience = Audiences.key(event);
-        Boolean join = subscribe != null ? subscribe : Audiences.membership(event);
+        Boolean join = join(event);
         if (join == null) {
             return List.of();
         }
         String list = input.parameter("list", audience);
         if (list.isBlank()) {
-            throw new ActionException("iterable " + name + " has no list: no context.personas.computation_key and no list=");
+            throw new ActionException("iterable " + name() + " has no list: no context.personas.computation_key and no list=");
         }
-        ObjectNode subscriber = IterableConnector.identifier(input, name);
+        ObjectNode subscriber = IterableConnector.identifier(input, name());
         return List.of(new Item((join ? "subscribe:" : "unsubscribe:") + list, event.path("messageId").asText(), subscriber));
     }
 

@@ -4,13 +4,13 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.ActionException;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.MissingParameter;
 import org.segmentbridge.delivery.OutboundRequest;
@@ -18,24 +18,24 @@ import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.Verdict;
 
 /**
- * {@code unsubscribe?messageTypes=<ids>[&channels=<ids>]}: an opt-out as
- * {@code DELETE /api/subscriptions/{messageType|messageChannel}/{id}/user/{email}} (or {@code /byUserId/{userId}}),
- * one call per message type and, only when channels are configured, per channel. Unlike
- * {@code users/updateSubscriptions}, these calls do not overwrite the person's other subscriptions.
- * {@code subscribe} is its inverse for an explicit re-subscription: {@code PATCH} on the same paths.
+ * What {@code unsubscribe} and {@code subscribe} share: one call per message type and, only when channels are
+ * configured, per channel, on {@code /api/subscriptions/{messageType|messageChannel}/{id}/user/{email}} (or
+ * {@code /byUserId/{userId}}). Unlike {@code users/updateSubscriptions}, these calls do not overwrite the person's
+ * other subscriptions.
  */
-final class Subscriptions implements Action {
+abstract class Subscriptions implements Action {
 
-    private final boolean subscribe;
+    private static final ActionParameter MESSAGE_TYPES = ActionParameter.ids("messageTypes",
+            "Iterable message type ids; this or channels must have one");
+    private static final ActionParameter CHANNELS = ActionParameter.ids("channels",
+            "Iterable message channel ids, for whole channels; this or messageTypes must have one");
 
-    /** @param subscribe true for {@code subscribe} (PATCH), false for {@code unsubscribe} (DELETE) */
-    Subscriptions(boolean subscribe) {
-        this.subscribe = subscribe;
-    }
+    /** The HTTP method of each call. */
+    abstract String method();
 
     @Override
-    public String name() {
-        return subscribe ? "subscribe" : "unsubscribe";
+    public List<ActionParameter> parameters() {
+        return List.of(MESSAGE_TYPES, CHANNELS);
     }
 
     @Override
@@ -43,31 +43,24 @@ final class Subscriptions implements Action {
         return BatchLimits.single(64 * 1024);
     }
 
+    /** One of the two lists must have an id; each alone is optional. */
     @Override
     public void validate(Map<String, String> parameters) {
-        java.util.Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
-        unknown.removeAll(java.util.Set.of("messageTypes", "channels"));
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException(name() + " takes messageTypes and channels, not " + unknown);
-        }
-        if (ids(parameters.get("messageTypes")).isEmpty() && ids(parameters.get("channels")).isEmpty()) {
+        if (ActionParameter.items(parameters.get(MESSAGE_TYPES.name())).isEmpty()
+                && ActionParameter.items(parameters.get(CHANNELS.name())).isEmpty()) {
             throw new MissingParameter(name() + " needs messageTypes=<ids> or channels=<ids> (comma-separated Iterable ids), "
                     + "and both are empty");
         }
-    }
-
-    private static List<String> ids(String value) {
-        return value == null ? List.of() : Arrays.stream(value.split(",")).map(String::trim).filter(id -> !id.isEmpty()).toList();
     }
 
     @Override
     public List<Item> prepare(Input input) {
         ObjectNode who = IterableConnector.identifier(input, name());
         List<Item> items = new ArrayList<>();
-        for (String id : ids(input.parameters().get("messageTypes"))) {
+        for (String id : ActionParameter.items(input.parameter(MESSAGE_TYPES))) {
             items.add(new Item("messageType/" + id, input.event().path("messageId").asText() + "/" + id, who));
         }
-        for (String id : ids(input.parameters().get("channels"))) {
+        for (String id : ActionParameter.items(input.parameter(CHANNELS))) {
             items.add(new Item("messageChannel/" + id, input.event().path("messageId").asText() + "/channel/" + id, who));
         }
         if (items.isEmpty()) {
@@ -83,7 +76,7 @@ final class Subscriptions implements Action {
         String user = who.has("email")
                 ? "/user/" + URLEncoder.encode(who.get("email").asText(), StandardCharsets.UTF_8)
                 : "/byUserId/" + URLEncoder.encode(who.get("userId").asText(), StandardCharsets.UTF_8);
-        return new OutboundRequest(subscribe ? "PATCH" : "DELETE", URI.create(settings.baseUrl() + "/api/subscriptions/" + group + user), Map.of(), new byte[0]);
+        return new OutboundRequest(method(), URI.create(settings.baseUrl() + "/api/subscriptions/" + group + user), Map.of(), new byte[0]);
     }
 
     @Override

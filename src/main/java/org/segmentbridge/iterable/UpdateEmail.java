@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.ActionException;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorAnswer;
@@ -23,6 +24,16 @@ final class UpdateEmail implements Action {
     @Override
     public String name() {
         return "update-email";
+    }
+
+    @Override
+    public String description() {
+        return "moves a known person to their new email, history and all: POST /api/users/updateEmail";
+    }
+
+    @Override
+    public List<ActionParameter> parameters() {
+        return List.of();
     }
 
     @Override

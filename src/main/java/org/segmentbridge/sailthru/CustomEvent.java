@@ -2,12 +2,12 @@ package org.segmentbridge.sailthru;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.Rate;
@@ -23,10 +23,23 @@ final class CustomEvent implements Action {
 
     private static final Set<String> PERSONAL = Set.of("email", "phone", "name", "first_name", "firstName", "last_name",
             "lastName", "address", "ip", "birthday");
+    private static final ActionParameter EVENT = ActionParameter.text("event", "the Sailthru event name; default: the track's name");
+    private static final ActionParameter ALLOW_PII = ActionParameter.bool("allowPii",
+            "keep personal data (email, names, phone, address, IP, birthday) in the vars").defaultsTo("false");
 
     @Override
     public String name() {
         return "event";
+    }
+
+    @Override
+    public String description() {
+        return "sends a custom event for Lifecycle Optimizer, the mapped fields (else the properties) as vars: POST /event";
+    }
+
+    @Override
+    public List<ActionParameter> parameters() {
+        return List.of(EVENT, ALLOW_PII);
     }
 
     @Override
@@ -40,25 +53,16 @@ final class CustomEvent implements Action {
     }
 
     @Override
-    public void validate(Map<String, String> parameters) {
-        Set<String> unknown = new java.util.TreeSet<>(parameters.keySet());
-        unknown.removeAll(Set.of("event", "allowPii"));
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("event takes event and allowPii (and mapping), not " + unknown);
-        }
-    }
-
-    @Override
     public List<Item> prepare(Input input) {
         String email = SailthruConnector.requireEmail(input, name());
         ObjectNode source = input.fields().isEmpty() && input.event().path("properties").isObject()
                 ? ((ObjectNode) input.event().path("properties")).deepCopy() : input.fields().deepCopy();
-        if (!"true".equals(input.parameter("allowPii", "false"))) {
+        if (!"true".equals(input.parameter(ALLOW_PII))) {
             source.remove(PERSONAL);
         }
         ObjectNode event = SailthruConnector.JSON.createObjectNode()
                 .put("id", email).put("key", "email")
-                .put("event", input.parameter("event", input.event().path("event").asText()));
+                .put("event", input.parameter(EVENT.name(), input.event().path("event").asText()));
         if (!source.isEmpty()) {
             event.set("vars", SailthruConnector.flatten(source));
         }

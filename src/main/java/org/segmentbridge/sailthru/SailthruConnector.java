@@ -27,9 +27,8 @@ public final class SailthruConnector implements Connector {
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final Actions actions = new Actions("Sailthru",
-            new UserUpdate("user", UserUpdate.Kind.VARS), new UserUpdate("audience", UserUpdate.Kind.AUDIENCE),
-            new UserUpdate("optout", UserUpdate.Kind.OPTOUT), new CustomEvent(),
-            new Purchase(this, false), new Purchase(this, true), new UserDelete());
+            new UserUpdate(), new Audience(), new Optout(), new CustomEvent(),
+            new Purchase(this), new IncompletePurchase(this), new UserDelete());
 
     @Override
     public Actions actions() {

@@ -2,10 +2,10 @@ package org.segmentbridge.sailthru;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.Rate;
@@ -21,6 +21,16 @@ final class UserDelete implements Action {
     }
 
     @Override
+    public String description() {
+        return "deletes the profile: DELETE /user; a user Sailthru does not know (99/404) counts as done";
+    }
+
+    @Override
+    public List<ActionParameter> parameters() {
+        return List.of();
+    }
+
+    @Override
     public BatchLimits limits() {
         return BatchLimits.single(64 * 1024);
     }
@@ -28,13 +38,6 @@ final class UserDelete implements Action {
     @Override
     public Optional<Rate> endpointRate() {
         return Optional.of(new Rate(40, Duration.ofSeconds(1)));
-    }
-
-    @Override
-    public void validate(Map<String, String> parameters) {
-        if (!parameters.isEmpty()) {
-            throw new IllegalArgumentException("user-delete takes no parameters, got " + parameters.keySet());
-        }
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.Set;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.ActionParameter;
 import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.Connector;
@@ -64,6 +65,16 @@ public final class SegmentConnector implements Connector {
         @Override
         public String name() {
             return "batch";
+        }
+
+        @Override
+        public String description() {
+            return "sends engagement the vendors reported back to Segment, sentAt per request: POST /v1/batch";
+        }
+
+        @Override
+        public List<ActionParameter> parameters() {
+            return List.of();
         }
 
         @Override

@@ -64,6 +64,16 @@ public final class FakeVendorConnector implements Connector {
         }
 
         @Override
+        public String description() {
+            return "sends one event: POST /events";
+        }
+
+        @Override
+        public List<ActionParameter> parameters() {
+            return List.of();
+        }
+
+        @Override
         public BatchLimits limits() {
             return BatchLimits.single(64 * 1024);
         }
@@ -96,9 +106,21 @@ public final class FakeVendorConnector implements Connector {
     }
 
     private static final class Bulk implements Action {
+        private static final ActionParameter LIST = ActionParameter.text("list", "the list the members join").defaultsTo("default");
+
         @Override
         public String name() {
             return "bulk";
+        }
+
+        @Override
+        public String description() {
+            return "adds members to a list: POST /lists/{list}/members";
+        }
+
+        @Override
+        public List<ActionParameter> parameters() {
+            return List.of(LIST);
         }
 
         @Override
@@ -112,7 +134,7 @@ public final class FakeVendorConnector implements Connector {
             if (!input.fields().isEmpty()) {
                 member.set("fields", input.fields());
             }
-            return List.of(new Item(input.parameter("list", "default"), input.event().path("messageId").asText(), member));
+            return List.of(new Item(input.parameter(LIST), input.event().path("messageId").asText(), member));
         }
 
         @Override
