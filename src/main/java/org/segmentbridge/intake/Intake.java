@@ -105,7 +105,8 @@ public class Intake {
         Set<String> newlyKeyed = identity.observeAll(events, now);
         Privacy.Screening screening;
         int published;
-        try (Connection transaction = stateStore.dataSource().getConnection()) {
+        Connection transaction = stateStore.dataSource().getConnection();
+        try {
             transaction.setAutoCommit(false);
             try {
                 for (ObjectNode event : events) {
@@ -126,6 +127,8 @@ public class Intake {
                 LOG.warn("Stored {} events but could not record their messageIds for dedupe (nor consent or erasure records): {}",
                         published, e.getMessage());
             }
+        } finally {
+            closeAfterward(transaction);
         }
         privacy.committed(screening);
         releaseWaitingEvents(newlyKeyed);
@@ -148,6 +151,18 @@ public class Intake {
             identity.requireStorable(event);
         } catch (IdentityStore.TooLongIdentifier tooLong) {
             throw new IntakeRejected(IntakeRejected.Reason.INVALID, path + tooLong.field(), path + tooLong.getMessage());
+        }
+    }
+
+    /**
+     * Once the events are on the queue the request has succeeded, whatever the database does next: a connection to a
+     * database that failed meanwhile throws on close, and answering 503 then would make the sender store them twice.
+     */
+    private static void closeAfterward(Connection transaction) {
+        try {
+            transaction.close();
+        } catch (SQLException e) {
+            LOG.debug("Closing a state database connection failed: {}", e.getMessage());
         }
     }
 
