@@ -1,5 +1,6 @@
 package org.segmentbridge;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,6 +26,7 @@ import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.identity.ThresholdCrossings;
 import org.segmentbridge.intake.IntakeAdmission;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.intake.VendorReports;
@@ -102,12 +104,15 @@ public class BridgeConfiguration implements CamelConfiguration {
                 settings.pendingMaxEvents());
         context.getRegistry().bind("identityStore", identity);
         context.addComponent("identity", new IdentityComponent(identity, settings.resolvedKeyField()));
-        context.addComponent("crossing", new CrossingComponent(stateStore, identity));
-        context.addComponent("once", CrossingComponent.once(stateStore, identity));
+        ThresholdCrossings crossings = new ThresholdCrossings(stateStore, identity);
+        context.addComponent("crossing", new CrossingComponent(crossings));
+        context.addComponent("once", CrossingComponent.once(crossings));
 
         MeterRegistry meters = meters(context);
-        Privacy privacy = new Privacy(stateStore, identity, new SuppressionStore(stateStore), new PrivacyAudit(stateStore),
-                settings.resolvedKeyField(), meters);
+        SuppressionStore suppressions = new SuppressionStore(stateStore);
+        // Every store that keeps rows about persons erases its own; the audit log names them in this order.
+        Privacy privacy = new Privacy(stateStore, identity, suppressions, new PrivacyAudit(stateStore),
+                List.of(identity, pendingEvents, deadLetters, suppressions, crossings), settings.resolvedKeyField(), meters);
         context.addComponent("consent", new ConsentComponent(privacy, meters));
         context.getRegistry().bind("privacy", privacy);
 

@@ -4,8 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -27,6 +25,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.SuppressionStore.Consent;
 import org.segmentbridge.privacy.SuppressionStore.State;
+import org.segmentbridge.state.ErasesPeople;
+import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,16 +60,21 @@ public final class Privacy {
     private final IdentityStore identity;
     private final SuppressionStore suppressions;
     private final PrivacyAudit audit;
+    private final List<ErasesPeople> stores;
     private final String[] resolvedKeyField;
     private final MeterRegistry meters;
 
-    /** @param resolvedKeyField dotted path where an erasure request gets its person's key when it lacks one */
+    /**
+     * @param stores           every store that keeps rows about persons, in the order the audit log names them
+     * @param resolvedKeyField dotted path where an erasure request gets its person's key when it lacks one
+     */
     public Privacy(StateStore stateStore, IdentityStore identity, SuppressionStore suppressions, PrivacyAudit audit,
-                   String resolvedKeyField, MeterRegistry meters) {
+                   List<ErasesPeople> stores, String resolvedKeyField, MeterRegistry meters) {
         this.stateStore = stateStore;
         this.identity = identity;
         this.suppressions = suppressions;
         this.audit = audit;
+        this.stores = List.copyOf(stores);
         this.resolvedKeyField = resolvedKeyField.split("\\.");
         this.meters = meters;
     }
@@ -233,10 +238,16 @@ public final class Privacy {
         String subjectHash = key.map(known -> hash("key", known)).orElseGet(() -> hash("user", userId == null ? anonymousId : userId));
         bridgeMarks(event).putObject(ERASURE_MARK).put("request", requestId).put("subject", subjectHash);
 
-        StoredPerson stored = StoredPerson.find(transaction, person.map(IdentityStore.Person::id), key, userId, anonymousId);
-        Set<String> hashes = new LinkedHashSet<>(stored.identifierHashes());
+        PersonKeys stored = identity.everythingAbout(transaction,
+                PersonKeys.of(person.map(IdentityStore.Person::id), key, userId, anonymousId));
+        Set<String> hashes = identifierHashes(stored);
         hashes.addAll(identifierHashes(event));
-        String removed = stored.remove(transaction, suppressions);
+        // Each store removes its own rows about the person, in this transaction.
+        List<String> counts = new ArrayList<>(stores.size());
+        for (ErasesPeople store : stores) {
+            counts.add(store.erase(transaction, stored));
+        }
+        String removed = String.join("; ", counts);
         suppressions.tombstone(transaction, hashes, requestId, now);
         audit.add(transaction, now, requestId, subjectHash, "bridge", "erase-stored-data", PrivacyAudit.Result.DONE,
                 removed + "; tombstones: " + hashes.size());
@@ -296,6 +307,15 @@ public final class Privacy {
         return hashes;
     }
 
+    /** The hashes under which a stored person is tombstoned. */
+    private static Set<String> identifierHashes(PersonKeys person) {
+        Set<String> hashes = new LinkedHashSet<>();
+        person.keys().forEach(key -> hashes.add(hash("key", key)));
+        person.userIds().forEach(userId -> hashes.add(hash("user", userId)));
+        person.anonymousIds().forEach(anonymousId -> hashes.add(hash("anonymous", anonymousId)));
+        return hashes;
+    }
+
     static String originOf(JsonNode event) {
         String named = event.path("context").path("integration").path("name").asText("").toLowerCase(Locale.ROOT);
         return OTHER_ORIGINS.contains(named) ? named : "segment";
@@ -339,121 +359,5 @@ public final class Privacy {
     static String text(JsonNode event, String field) {
         JsonNode value = event.get(field);
         return value == null || !value.isValueNode() || value.asText().isBlank() ? null : value.asText().trim();
-    }
-
-    /**
-     * Everything the bridge holds about one person: their identity rows (every person row sharing the key), events
-     * waiting for their key, their dead letters, threshold memories and consent rows.
-     */
-    private record StoredPerson(Set<String> personIds, Set<String> keys, Set<String> userIds, Set<String> anonymousIds) {
-
-        static StoredPerson find(Connection transaction, Optional<String> personId, Optional<String> key, String userId,
-                                 String anonymousId) throws SQLException {
-            StoredPerson stored = new StoredPerson(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
-            personId.ifPresent(stored.personIds::add);
-            key.ifPresent(stored.keys::add);
-            if (userId != null) {
-                stored.userIds.add(userId);
-            }
-            if (anonymousId != null) {
-                stored.anonymousIds.add(anonymousId);
-            }
-            if (key.isPresent()) {
-                try (PreparedStatement query = transaction.prepareStatement("SELECT id FROM person WHERE LOWER(primary_key) = LOWER(?)")) {
-                    query.setString(1, key.get());
-                    try (ResultSet rows = query.executeQuery()) {
-                        while (rows.next()) {
-                            stored.personIds.add(rows.getString(1));
-                        }
-                    }
-                }
-            }
-            for (String person : stored.personIds) {
-                try (PreparedStatement query = transaction.prepareStatement(
-                        "SELECT kind, identifier FROM person_identifier WHERE person_id = ?")) {
-                    query.setString(1, person);
-                    try (ResultSet rows = query.executeQuery()) {
-                        while (rows.next()) {
-                            ("user".equals(rows.getString(1)) ? stored.userIds : stored.anonymousIds).add(rows.getString(2));
-                        }
-                    }
-                }
-                try (PreparedStatement query = transaction.prepareStatement("SELECT primary_key FROM person WHERE id = ?")) {
-                    query.setString(1, person);
-                    try (ResultSet rows = query.executeQuery()) {
-                        if (rows.next() && rows.getString(1) != null) {
-                            stored.keys.add(rows.getString(1));
-                        }
-                    }
-                }
-            }
-            return stored;
-        }
-
-        Set<String> identifierHashes() {
-            Set<String> hashes = new LinkedHashSet<>();
-            keys.forEach(key -> hashes.add(hash("key", key)));
-            userIds.forEach(userId -> hashes.add(hash("user", userId)));
-            anonymousIds.forEach(anonymousId -> hashes.add(hash("anonymous", anonymousId)));
-            return hashes;
-        }
-
-        /** @return what was removed, as counts (never values) for the audit log */
-        String remove(Connection transaction, SuppressionStore suppressions) throws SQLException {
-            int waiting = 0;
-            int identifiers = 0;
-            int persons = 0;
-            int crossings = 0;
-            for (String person : personIds) {
-                waiting += update(transaction, "DELETE FROM pending_event WHERE person_id = ?", person);
-                identifiers += update(transaction, "DELETE FROM person_identifier WHERE person_id = ?", person);
-                persons += update(transaction, "DELETE FROM person WHERE id = ?", person);
-                crossings += update(transaction, "DELETE FROM threshold_crossing WHERE person = ?", person);
-            }
-            for (String userId : userIds) {
-                identifiers += update(transaction, "DELETE FROM person_identifier WHERE kind = 'user' AND identifier = ?", userId);
-                crossings += update(transaction, "DELETE FROM threshold_crossing WHERE person = ?", "user:" + userId);
-            }
-            for (String anonymousId : anonymousIds) {
-                identifiers += update(transaction, "DELETE FROM person_identifier WHERE kind = 'anonymous' AND identifier = ?", anonymousId);
-                crossings += update(transaction, "DELETE FROM threshold_crossing WHERE person = ?", "anonymous:" + anonymousId);
-            }
-            int consent = 0;
-            for (String key : keys) {
-                consent += suppressions.forget(transaction, SuppressionStore.subject(key));
-            }
-            for (String userId : userIds) {
-                consent += suppressions.forget(transaction, "user:" + userId);
-            }
-            for (String anonymousId : anonymousIds) {
-                consent += suppressions.forget(transaction, "anonymous:" + anonymousId);
-            }
-            int deadLetters = 0;
-            Set<String> values = new LinkedHashSet<>(keys);
-            values.addAll(userIds);
-            values.addAll(anonymousIds);
-            for (String value : values) {
-                // Dead letters hold whole events; any that names one of the person's identifiers as a JSON string goes.
-                deadLetters += update(transaction, "DELETE FROM dead_letter WHERE LOWER(event) LIKE ? ESCAPE '\\'",
-                        "%" + likeEscaped(quotedJson(value.toLowerCase(Locale.ROOT))) + "%");
-            }
-            return "identity: " + persons + " person(s), " + identifiers + " identifier(s); waiting events: " + waiting
-                    + "; dead letters: " + deadLetters + "; consent records: " + consent + "; threshold memories: " + crossings;
-        }
-
-        private static int update(Connection transaction, String sql, String value) throws SQLException {
-            try (PreparedStatement statement = transaction.prepareStatement(sql)) {
-                statement.setString(1, value);
-                return statement.executeUpdate();
-            }
-        }
-
-        private static String quotedJson(String value) {
-            return com.fasterxml.jackson.databind.node.TextNode.valueOf(value).toString();
-        }
-
-        private static String likeEscaped(String value) {
-            return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
-        }
     }
 }

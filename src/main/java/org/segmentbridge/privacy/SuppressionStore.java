@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.segmentbridge.state.ErasesPeople;
+import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
 
 /**
@@ -19,7 +21,7 @@ import org.segmentbridge.state.StateStore;
  * in the state database beside the identity store. Consent changes are written inside the intake's transaction, so a
  * change is recorded exactly when the events that carry it are queued.
  */
-public final class SuppressionStore {
+public final class SuppressionStore implements ErasesPeople {
 
     public enum State {
         SUBSCRIBED, UNSUBSCRIBED;
@@ -99,11 +101,24 @@ public final class SuppressionStore {
         }
     }
 
-    int forget(Connection transaction, String subject) throws SQLException {
-        try (PreparedStatement delete = transaction.prepareStatement("DELETE FROM consent_state WHERE subject = ?")) {
-            delete.setString(1, subject);
-            return delete.executeUpdate();
+    /** The person's consent rows, under each subject they may be kept by (the tombstones stay). */
+    @Override
+    public String erase(Connection transaction, PersonKeys person) throws SQLException {
+        int consent = 0;
+        for (String key : person.keys()) {
+            consent += forget(transaction, subject(key));
         }
+        for (String userId : person.userIds()) {
+            consent += forget(transaction, "user:" + userId);
+        }
+        for (String anonymousId : person.anonymousIds()) {
+            consent += forget(transaction, "anonymous:" + anonymousId);
+        }
+        return "consent records: " + consent;
+    }
+
+    private static int forget(Connection transaction, String subject) throws SQLException {
+        return ErasesPeople.delete(transaction, "DELETE FROM consent_state WHERE subject = ?", subject);
     }
 
     // ---- tombstones ---------------------------------------------------------------------------------------------
