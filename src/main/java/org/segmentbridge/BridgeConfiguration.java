@@ -31,8 +31,10 @@ import org.segmentbridge.intake.IntakeAdmission;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.mapping.Mappings;
+import org.segmentbridge.privacy.ConsentChanges;
 import org.segmentbridge.privacy.ConsentComponent;
 import org.segmentbridge.privacy.ErasureSteps;
+import org.segmentbridge.privacy.Erasures;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.privacy.PrivacyAudit;
 import org.segmentbridge.privacy.PrivacyRoutes;
@@ -111,9 +113,11 @@ public class BridgeConfiguration implements CamelConfiguration {
         MeterRegistry meters = meters(context);
         SuppressionStore suppressions = new SuppressionStore(stateStore);
         // Every store that keeps rows about persons erases its own; the audit log names them in this order.
-        Privacy privacy = new Privacy(stateStore, identity, suppressions, new PrivacyAudit(stateStore),
+        Erasures erasures = new Erasures(identity, suppressions, new PrivacyAudit(stateStore),
                 List.of(identity, pendingEvents, deadLetters, suppressions, crossings), settings.resolvedKeyField(), meters);
-        context.addComponent("consent", new ConsentComponent(privacy, meters));
+        ConsentChanges consent = new ConsentChanges(identity, suppressions, meters);
+        Privacy privacy = new Privacy(stateStore, consent, erasures);
+        context.addComponent("consent", new ConsentComponent(consent, erasures, meters));
         context.getRegistry().bind("privacy", privacy);
 
         EventRoutes eventRoutes = new EventRoutes();
@@ -122,7 +126,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("deliver", new DeliverComponent());
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
-                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(privacy, meters));
+                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(erasures, meters));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
 
@@ -173,7 +177,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
-        context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy, intake.intake(),
+        context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy.consent(), privacy.erasures(), intake.intake(),
                 intake.reportsFrom(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT)));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
