@@ -33,8 +33,7 @@ public final class ThresholdCrossings implements ErasesPeople {
      * @return false when the person was already remembered on that side
      */
     boolean moved(String name, String userId, String anonymousId, boolean above) throws SQLException {
-        String person = identity.personIdOf(userId, anonymousId)
-                .orElse(userId != null ? "user:" + userId : "anonymous:" + anonymousId);
+        String person = identity.personIdOf(userId, anonymousId).orElse(unknownPerson(userId, anonymousId));
         try (Connection connection = stateStore.dataSource().getConnection()) {
             Optional<Boolean> wasAbove = wasAbove(connection, name, person);
             if (wasAbove.isPresent() && wasAbove.get() == above) {
@@ -53,12 +52,17 @@ public final class ThresholdCrossings implements ErasesPeople {
             crossings += ErasesPeople.delete(transaction, "DELETE FROM threshold_crossing WHERE person = ?", personId);
         }
         for (String userId : person.userIds()) {
-            crossings += ErasesPeople.delete(transaction, "DELETE FROM threshold_crossing WHERE person = ?", "user:" + userId);
+            crossings += ErasesPeople.delete(transaction, "DELETE FROM threshold_crossing WHERE person = ?", unknownPerson(userId, null));
         }
         for (String anonymousId : person.anonymousIds()) {
-            crossings += ErasesPeople.delete(transaction, "DELETE FROM threshold_crossing WHERE person = ?", "anonymous:" + anonymousId);
+            crossings += ErasesPeople.delete(transaction, "DELETE FROM threshold_crossing WHERE person = ?", unknownPerson(null, anonymousId));
         }
         return "threshold memories: " + crossings;
+    }
+
+    /** A person the identity store does not know: their userId, else their anonymousId, behind its kind. */
+    private static String unknownPerson(String userId, String anonymousId) {
+        return userId != null ? "user:" + userId : "anonymous:" + anonymousId;
     }
 
     private static Optional<Boolean> wasAbove(Connection connection, String name, String person) throws SQLException {

@@ -109,10 +109,7 @@ public final class ConsentChanges {
         if (key.isEmpty()) {
             key = identity.find(userId, anonymousId).flatMap(IdentityStore.Person::primaryKey);
         }
-        if (key.isPresent()) {
-            return SuppressionStore.subject(key.get());
-        }
-        return userId != null ? "user:" + userId : "anonymous:" + anonymousId;
+        return key.isPresent() ? SuppressionStore.subject(key.get()) : SuppressionStore.subject(userId, anonymousId);
     }
 
     private static String originOf(JsonNode event) {

@@ -53,6 +53,11 @@ public final class SuppressionStore implements ErasesPeople {
         return key.trim().toLowerCase(Locale.ROOT);
     }
 
+    /** The subject of a person whose key is not known: their userId, else their anonymousId, behind its kind. */
+    static String subject(String userId, String anonymousId) {
+        return userId != null ? "user:" + userId : "anonymous:" + anonymousId;
+    }
+
     public Optional<Consent> current(String subject, String channel) {
         try (Connection connection = stateStore.dataSource().getConnection()) {
             return current(connection, subject, channel);
@@ -109,10 +114,10 @@ public final class SuppressionStore implements ErasesPeople {
             consent += forget(transaction, subject(key));
         }
         for (String userId : person.userIds()) {
-            consent += forget(transaction, "user:" + userId);
+            consent += forget(transaction, subject(userId, null));
         }
         for (String anonymousId : person.anonymousIds()) {
-            consent += forget(transaction, "anonymous:" + anonymousId);
+            consent += forget(transaction, subject(null, anonymousId));
         }
         return "consent records: " + consent;
     }
