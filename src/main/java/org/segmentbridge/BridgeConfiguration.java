@@ -1,5 +1,6 @@
 package org.segmentbridge;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,12 +26,15 @@ import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.identity.ThresholdCrossings;
 import org.segmentbridge.intake.IntakeAdmission;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.mapping.Mappings;
+import org.segmentbridge.privacy.ConsentChanges;
 import org.segmentbridge.privacy.ConsentComponent;
 import org.segmentbridge.privacy.ErasureSteps;
+import org.segmentbridge.privacy.Erasures;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.privacy.PrivacyAudit;
 import org.segmentbridge.privacy.PrivacyRoutes;
@@ -102,13 +106,18 @@ public class BridgeConfiguration implements CamelConfiguration {
                 settings.pendingMaxEvents());
         context.getRegistry().bind("identityStore", identity);
         context.addComponent("identity", new IdentityComponent(identity, settings.resolvedKeyField()));
-        context.addComponent("crossing", new CrossingComponent(stateStore, identity));
-        context.addComponent("once", CrossingComponent.once(stateStore, identity));
+        ThresholdCrossings crossings = new ThresholdCrossings(stateStore, identity);
+        context.addComponent("crossing", new CrossingComponent(crossings));
+        context.addComponent("once", CrossingComponent.once(crossings));
 
         MeterRegistry meters = meters(context);
-        Privacy privacy = new Privacy(stateStore, identity, new SuppressionStore(stateStore), new PrivacyAudit(stateStore),
-                settings.resolvedKeyField(), meters);
-        context.addComponent("consent", new ConsentComponent(privacy, meters));
+        SuppressionStore suppressions = new SuppressionStore(stateStore);
+        // Every store that keeps rows about persons erases its own; the audit log names them in this order.
+        Erasures erasures = new Erasures(identity, suppressions, new PrivacyAudit(stateStore),
+                List.of(identity, pendingEvents, deadLetters, suppressions, crossings), settings.resolvedKeyField(), meters);
+        ConsentChanges consent = new ConsentChanges(identity, suppressions, meters);
+        Privacy privacy = new Privacy(stateStore, consent, erasures);
+        context.addComponent("consent", new ConsentComponent(consent, erasures, meters));
         context.getRegistry().bind("privacy", privacy);
 
         EventRoutes eventRoutes = new EventRoutes();
@@ -117,7 +126,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("deliver", new DeliverComponent());
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
-                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(privacy, meters));
+                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(erasures, meters));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
 
@@ -168,7 +177,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
-        context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy, intake.intake(),
+        context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy.consent(), privacy.erasures(), intake.intake(),
                 intake.reportsFrom(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT)));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {

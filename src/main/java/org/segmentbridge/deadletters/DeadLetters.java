@@ -7,17 +7,23 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
+import com.fasterxml.jackson.databind.node.TextNode;
+import org.segmentbridge.state.ErasesPeople;
+import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
 
 /**
  * Events a destination gave up on, kept with the reason and the vendor's answer so an operator can read, replay or
  * discard them. They hold the event and the item the action prepared, never a request's credentials.
  */
-public final class DeadLetters {
+public final class DeadLetters implements ErasesPeople {
 
     /** One dead letter. {@code status} is the vendor's HTTP status (0 when none was reached). */
     public record DeadLetter(String id, String destination, String action, String messageId, String event, String item,
@@ -104,6 +110,27 @@ public final class DeadLetters {
         } catch (SQLException e) {
             return -1;
         }
+    }
+
+    /**
+     * Dead letters hold whole events: any that names one of the person's keys or ids as a JSON string goes, compared
+     * ignoring case.
+     */
+    @Override
+    public String erase(Connection transaction, PersonKeys person) throws SQLException {
+        Set<String> values = new LinkedHashSet<>(person.keys());
+        values.addAll(person.userIds());
+        values.addAll(person.anonymousIds());
+        int deadLetters = 0;
+        for (String value : values) {
+            deadLetters += ErasesPeople.delete(transaction, "DELETE FROM dead_letter WHERE LOWER(event) LIKE ? ESCAPE '\\'",
+                    "%" + likeEscaped(TextNode.valueOf(value.toLowerCase(Locale.ROOT)).toString()) + "%");
+        }
+        return "dead letters: " + deadLetters;
+    }
+
+    private static String likeEscaped(String value) {
+        return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
     }
 
     private static List<DeadLetter> read(PreparedStatement query) throws SQLException {

@@ -13,18 +13,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.support.service.ServiceSupport;
 import org.segmentbridge.delivery.DestinationSettings;
-import org.segmentbridge.delivery.TemporaryFailure;
 import org.segmentbridge.intake.Intake;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.state.StateStore;
@@ -32,13 +27,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emarsys reports opens, clicks, bounces and unsubscribes to no one: they are pulled. For each window of days since
- * the job's checkpoint, one {@code POST /email/responses} query per response type (Emarsys allows one a minute),
- * polled with {@code GET /email/responses/{id}} until ready, gives the contacts who responded in the window; their
- * emails come from {@code POST /contact/getdata}; each (type, contact, window) becomes one Segment Email spec track
- * with a messageId derived from it, stored for the {@code segment} destination through the same path as Sailthru's
- * postbacks. The checkpoint moves past a window only once all of its events are durably queued, so an interrupted
- * run resumes at the first window not queued and a re-run stores nothing twice.
+ * Emarsys reports opens, clicks, bounces and unsubscribes to no one: they are pulled. This is the backfill's planner:
+ * it cuts the time since the job's checkpoint into windows of days; for each window it asks Emarsys who responded
+ * with each response type and what their emails are ({@link EmarsysResponses}), turns each (type, contact, window)
+ * into Segment Email spec events with a messageId derived from it ({@link ResponseRecord}), and stores them for the
+ * {@code segment} destination through the same path as Sailthru's postbacks. The checkpoint moves past a window only
+ * once all of its events are durably queued, so an interrupted run resumes at the first window not queued and a
+ * re-run stores nothing twice.
  */
 public final class EngagementBackfill extends ServiceSupport {
 
@@ -48,46 +43,25 @@ public final class EngagementBackfill extends ServiceSupport {
     public static final String ENDPOINT = "emarsys-backfill";
     /** The checkpoint of the scheduled route; ranges run from the command line have their own. */
     static final String SCHEDULED_JOB = "emarsys";
-    /** Emarsys: "Within a minute, a customer can do only one request" to {@code /email/responses}. */
-    static final Duration QUERY_INTERVAL = Duration.ofMinutes(1);
-    /** Reply code of a query still being computed. */
-    static final int NOT_READY = 202;
-    static final int NO_SUCH_TYPE = 6026;
-    static final int TOO_OFTEN = 6028;
 
     private static final Logger LOG = LoggerFactory.getLogger(EngagementBackfill.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int QUERY_ATTEMPTS = 3;
-    private static final int GETDATA_BATCH = 1000;
     private static final int STORE_BATCH = 500;
-    private static final String EMAIL_FIELD = "3";
-    private static final String UNSUBSCRIBED = "Unsubscribed";
-    /** Campaign properties of Segment's Email spec, copied when Emarsys includes them in a response entry. */
-    private static final List<String> CAMPAIGN_PROPERTIES =
-            List.of("email_id", "email_subject", "campaign_id", "campaign_name", "link_id", "link_url");
 
     private final BackfillSettings settings;
     private final Optional<String> disabledBecause;
-    private final DestinationSettings emarsys;
-    private final Optional<EmarsysAuth> auth;
-    private final EmarsysHttp http;
+    private final EmarsysResponses emarsys;
     private final Supplier<VendorReports> reports;
     private final BackfillCheckpoints checkpoints;
     private final BackfillClock clock;
-    private final Set<String> unsupportedTypes = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean warnedSkipped = new AtomicBoolean();
-    private Instant lastQuery;
     private volatile Thread running;
     private volatile boolean stopping;
 
-    EngagementBackfill(BackfillSettings settings, Optional<String> disabledBecause, DestinationSettings emarsys,
-                       Optional<EmarsysAuth> auth, EmarsysHttp http, Supplier<VendorReports> reports,
-                       BackfillCheckpoints checkpoints, BackfillClock clock) {
+    EngagementBackfill(BackfillSettings settings, Optional<String> disabledBecause, EmarsysResponses emarsys,
+                       Supplier<VendorReports> reports, BackfillCheckpoints checkpoints, BackfillClock clock) {
         this.settings = settings;
         this.disabledBecause = disabledBecause;
         this.emarsys = emarsys;
-        this.auth = auth;
-        this.http = http;
         this.reports = reports;
         this.checkpoints = checkpoints;
         this.clock = clock;
@@ -101,18 +75,18 @@ public final class EngagementBackfill extends ServiceSupport {
                                             Map<String, org.segmentbridge.delivery.Connector> connectors,
                                             StateStore stateStore, Supplier<VendorReports> reports, BackfillClock clock) {
         BackfillSettings settings = BackfillSettings.from(reader);
-        DestinationSettings emarsys = new DestinationSettings("emarsys", reader);
+        DestinationSettings destination = new DestinationSettings("emarsys", reader);
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(emarsys.connectTimeout()).build();
+                .connectTimeout(destination.connectTimeout()).build();
         Optional<EmarsysAuth> auth = connectors.get("emarsys") instanceof EmarsysConnector connector
-                ? connector.auth(emarsys)
-                : EmarsysAuth.from(emarsys, client, Clock.systemUTC());
+                ? connector.auth(destination)
+                : EmarsysAuth.from(destination, client, Clock.systemUTC());
         Optional<String> disabled = !active ? Optional.of("the backfill runs only in a running bridge or from the backfill command")
                 : auth.isEmpty() ? Optional.of("Emarsys has no credentials (EMARSYS_API_USER and EMARSYS_API_SECRET, or "
                         + "EMARSYS_CLIENT_ID and EMARSYS_CLIENT_SECRET with EMARSYS_AUTH=oauth2)")
                 : Optional.empty();
-        return new EngagementBackfill(settings, disabled, emarsys, auth, new EmarsysHttp(client), memoize(reports),
-                new BackfillCheckpoints(stateStore), clock);
+        EmarsysResponses emarsys = new EmarsysResponses(settings, destination, auth, new EmarsysHttp(client), clock);
+        return new EngagementBackfill(settings, disabled, emarsys, memoize(reports), new BackfillCheckpoints(stateStore), clock);
     }
 
     /** Why a run would do nothing, e.g. no credentials; empty when it would run. */
@@ -125,7 +99,7 @@ public final class EngagementBackfill extends ServiceSupport {
     }
 
     public int typesPerWindow() {
-        return (int) settings.types().stream().filter(type -> !unsupportedTypes.contains(type.name())).count();
+        return (int) settings.types().stream().filter(emarsys::asksFor).count();
     }
 
     /** The scheduled route's step: every complete, settled window since the checkpoint. Never throws. */
@@ -216,29 +190,25 @@ public final class EngagementBackfill extends ServiceSupport {
 
     /** One window: every type's query read, contacts resolved, events stored. */
     private WindowResult backfill(Window window) throws BackfillException {
-        Map<String, Record> records = new LinkedHashMap<>();
+        Map<String, ResponseRecord> records = new LinkedHashMap<>();
         for (BackfillSettings.ResponseType type : settings.types()) {
-            if (unsupportedTypes.contains(type.name())) {
+            if (!emarsys.asksFor(type)) {
                 continue;
             }
-            Optional<String> queryId = query(type, window);
-            if (queryId.isEmpty()) {
-                continue;
-            }
-            for (JsonNode entry : results(queryId.get(), type, window)) {
-                Record record = Record.of(type, entry, window);
+            for (JsonNode entry : emarsys.responses(type, window)) {
+                ResponseRecord record = ResponseRecord.of(type, entry, window);
                 if (record != null) {
                     records.putIfAbsent(record.id(), record);
                 }
             }
         }
-        Map<String, String> emails = emails(records.values().stream().map(Record::contactId).collect(
+        Map<String, String> emails = emarsys.emails(records.values().stream().map(ResponseRecord::contactId).collect(
                 java.util.stream.Collectors.toCollection(LinkedHashSet::new)));
         // A record's events (an unsubscribe's identify and track) stay in one store call: they are one consent change.
         List<List<ObjectNode>> batches = new ArrayList<>();
         batches.add(new ArrayList<>());
         int withoutEmail = 0;
-        for (Record record : records.values()) {
+        for (ResponseRecord record : records.values()) {
             String email = emails.get(record.contactId());
             if (email == null) {
                 withoutEmail++;
@@ -265,131 +235,6 @@ public final class EngagementBackfill extends ServiceSupport {
             }
         }
         return new WindowResult(records.size(), stored, duplicates, withoutEmail);
-    }
-
-    /** Starts Emarsys' query for one type and window; empty when Emarsys has no such type. */
-    private Optional<String> query(BackfillSettings.ResponseType type, Window window) throws BackfillException {
-        String body = JSON.createObjectNode().put("type", type.name())
-                .put("start_date", window.firstDay().toString()).put("end_date", window.lastDay().toString()).toString();
-        String failure = "";
-        for (int attempt = 1; attempt <= QUERY_ATTEMPTS; attempt++) {
-            paceQuery();
-            EmarsysHttp.Answer answer;
-            try {
-                answer = http.exchange("POST", "/email/responses", body, emarsys, auth.orElseThrow());
-            } catch (TemporaryFailure e) {
-                failure = e.getMessage();
-                continue;
-            }
-            if (answer.ok()) {
-                String id = answer.envelope().path("data").path("id").asText("");
-                if (id.isEmpty()) {
-                    throw new BackfillException("Emarsys started the " + type.name() + " query of " + window + " without an id");
-                }
-                return Optional.of(id);
-            }
-            if (answer.replyCode() == NO_SUCH_TYPE) {
-                unsupportedTypes.add(type.name());
-                LOG.warn("Emarsys has no response type '{}' ({}): it is not asked for again until the bridge restarts; "
-                        + "remove it from bridge.emarsys.backfill.types", type.name(), answer.describe());
-                return Optional.empty();
-            }
-            failure = answer.describe();
-            // Too often (another client of the account queried within the minute), rate limited or a passing fault:
-            // the next attempt waits out another query interval first.
-            boolean passing = answer.status() == 423 || answer.replyCode() == TOO_OFTEN || answer.status() == 429
-                    || answer.status() >= 500;
-            if (!passing) {
-                break;
-            }
-        }
-        throw new BackfillException("Emarsys refused the " + type.name() + " query of " + window + ": " + failure);
-    }
-
-    /** At most one query in any {@link #QUERY_INTERVAL}, timed by the backfill's clock. */
-    private void paceQuery() throws BackfillException {
-        if (lastQuery != null) {
-            Duration wait = Duration.between(clock.now(), lastQuery.plus(QUERY_INTERVAL));
-            if (!wait.isNegative() && !wait.isZero()) {
-                sleep(wait);
-            }
-        }
-        lastQuery = clock.now();
-    }
-
-    /** Polls a query until Emarsys has its result: the entries of {@code data.contact_ids}. */
-    private JsonNode results(String queryId, BackfillSettings.ResponseType type, Window window) throws BackfillException {
-        Instant deadline = clock.now().plus(settings.pollTimeout());
-        String path = "/email/responses/" + queryId;
-        while (true) {
-            String waitingFor;
-            try {
-                EmarsysHttp.Answer answer = http.exchange("GET", path, null, emarsys, auth.orElseThrow());
-                if (answer.ok()) {
-                    JsonNode data = answer.envelope().path("data");
-                    JsonNode ids = data.isArray() ? data : data.path("contact_ids");
-                    return ids.isArray() ? ids : JSON.createArrayNode();
-                }
-                boolean passing = answer.replyCode() == NOT_READY || answer.status() == 429 || answer.status() >= 500;
-                if (!passing) {
-                    throw new BackfillException("Emarsys answered the " + type.name() + " query of " + window + " (GET "
-                            + path + ") with " + answer.describe());
-                }
-                waitingFor = answer.describe();
-            } catch (TemporaryFailure e) {
-                waitingFor = e.getMessage();
-            }
-            if (!clock.now().isBefore(deadline)) {
-                throw new BackfillException("the " + type.name() + " query of " + window + " was not ready after "
-                        + settings.pollTimeout() + " (last: " + waitingFor + ")");
-            }
-            sleep(settings.pollEvery());
-        }
-    }
-
-    /** Contact id → email, for the contacts Emarsys still has. */
-    private Map<String, String> emails(Set<String> contactIds) throws BackfillException {
-        Map<String, String> emails = new java.util.HashMap<>();
-        List<String> ids = new ArrayList<>(contactIds);
-        for (int start = 0; start < ids.size(); start += GETDATA_BATCH) {
-            ArrayNode keyValues = JSON.createArrayNode();
-            ids.subList(start, Math.min(ids.size(), start + GETDATA_BATCH)).forEach(keyValues::add);
-            ObjectNode body = JSON.createObjectNode().put("keyId", "id");
-            body.set("keyValues", keyValues);
-            body.putArray("fields").add(EMAIL_FIELD);
-            JsonNode answer = getData(body.toString());
-            for (JsonNode contact : answer.path("data").path("result")) {
-                String email = contact.path(EMAIL_FIELD).asText("").trim();
-                if (!email.isEmpty() && contact.hasNonNull("id")) {
-                    emails.put(contact.get("id").asText(), email);
-                }
-            }
-        }
-        return emails;
-    }
-
-    private JsonNode getData(String body) throws BackfillException {
-        RuntimeException last = null;
-        for (int attempt = 1; attempt <= QUERY_ATTEMPTS; attempt++) {
-            try {
-                return http.send("POST", "/contact/getdata", body, emarsys, auth.orElseThrow());
-            } catch (TemporaryFailure e) {
-                last = e;
-                sleep(settings.pollEvery());
-            } catch (IllegalStateException e) {
-                throw new BackfillException(e.getMessage(), e);
-            }
-        }
-        throw new BackfillException("Emarsys could not resolve contacts: " + last.getMessage(), last);
-    }
-
-    private void sleep(Duration duration) throws BackfillException {
-        try {
-            clock.sleep(duration);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackfillException("interrupted", e);
-        }
     }
 
     /** Window boundaries on a grid of {@code window} from the epoch, so every run cuts the same windows. */
@@ -449,49 +294,6 @@ public final class EngagementBackfill extends ServiceSupport {
         @Override
         public String toString() {
             return firstDay().equals(lastDay()) ? firstDay().toString() : firstDay() + ".." + lastDay();
-        }
-    }
-
-    /** One contact's response of one type in one window (per campaign when Emarsys names it). */
-    private record Record(BackfillSettings.ResponseType type, String contactId, ObjectNode campaign, Window window) {
-
-        static Record of(BackfillSettings.ResponseType type, JsonNode entry, Window window) {
-            ObjectNode campaign = JSON.createObjectNode();
-            String contactId;
-            if (entry.isObject()) {
-                contactId = entry.path("contact_id").asText(entry.path("id").asText(""));
-                for (String property : CAMPAIGN_PROPERTIES) {
-                    JsonNode value = entry.get(property);
-                    if (value != null && !value.isNull() && !value.asText().isEmpty()) {
-                        campaign.set(property, value);
-                    }
-                }
-            } else {
-                contactId = entry.asText("");
-            }
-            return contactId.isBlank() ? null : new Record(type, contactId.trim(), campaign, window);
-        }
-
-        String id() {
-            return String.join("\n", type.name(), contactId, campaign.path("email_id").asText(""),
-                    window.firstDay().toString(), window.lastDay().toString());
-        }
-
-        /** The record's track; an unsubscribe also as the identify that sets the trait, as Sailthru's and Iterable's are. */
-        List<ObjectNode> events(VendorReports reports, String email) {
-            ObjectNode properties = JSON.createObjectNode();
-            type.properties().forEach(properties::put);
-            properties.setAll(campaign);
-            properties.put("emarsys_contact_id", contactId);
-            properties.put("emarsys_response_type", type.name());
-            properties.put("window_start", window.start().toString());
-            properties.put("window_end", window.end().toString());
-            VendorReports.Recipient recipient = reports.recipient(email, window.start(),
-                    event -> VendorReports.messageId("emarsys", "emarsys", id(), event));
-            ObjectNode track = recipient.track(type.event(), properties);
-            return UNSUBSCRIBED.equals(type.event())
-                    ? List.of(recipient.identify(java.util.Map.of("unsubscribed", true)), track)
-                    : List.of(track);
         }
     }
 

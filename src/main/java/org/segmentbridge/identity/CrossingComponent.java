@@ -1,12 +1,7 @@
 package org.segmentbridge.identity;
 
 import java.math.BigDecimal;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,7 +16,6 @@ import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 import org.segmentbridge.delivery.StepEndpoint;
-import org.segmentbridge.state.StateStore;
 
 /**
  * {@code crossing:<name>?path=<JSONPath>&atLeast=<number>}: lets an event through only when it takes its person from
@@ -38,17 +32,15 @@ public final class CrossingComponent extends DefaultComponent {
             .jsonProvider(new JacksonJsonNodeJsonProvider()).mappingProvider(new JacksonMappingProvider())
             .options(Option.SUPPRESS_EXCEPTIONS).build();
 
-    private final StateStore stateStore;
-    private final IdentityStore identity;
+    private final ThresholdCrossings crossings;
 
-    public CrossingComponent(StateStore stateStore, IdentityStore identity) {
-        this.stateStore = stateStore;
-        this.identity = identity;
+    public CrossingComponent(ThresholdCrossings crossings) {
+        this.crossings = crossings;
     }
 
     /** {@code once:<name>}: the same store, with every event counted as above a threshold nobody starts above. */
-    public static CrossingComponent once(StateStore stateStore, IdentityStore identity) {
-        CrossingComponent once = new CrossingComponent(stateStore, identity);
+    public static CrossingComponent once(ThresholdCrossings crossings) {
+        CrossingComponent once = new CrossingComponent(crossings);
         once.firstOnly = true;
         return once;
     }
@@ -97,19 +89,8 @@ public final class CrossingComponent extends DefaultComponent {
         if (value.isEmpty()) {
             return false;
         }
-        String userId = event.path("userId").asText(null);
-        String anonymousId = event.path("anonymousId").asText(null);
-        String person = identity.personIdOf(userId, anonymousId)
-                .orElse(userId != null ? "user:" + userId : "anonymous:" + anonymousId);
         boolean above = value.get().compareTo(threshold) >= 0;
-        try (Connection connection = stateStore.dataSource().getConnection()) {
-            Optional<Boolean> wasAbove = wasAbove(connection, name, person);
-            if (wasAbove.isPresent() && wasAbove.get() == above) {
-                return false;
-            }
-            remember(connection, name, person, above, wasAbove.isPresent());
-        }
-        return above;
+        return crossings.moved(name, event.path("userId").asText(null), event.path("anonymousId").asText(null), above) && above;
     }
 
     private static Optional<BigDecimal> number(Object value) {
@@ -121,28 +102,5 @@ public final class CrossingComponent extends DefaultComponent {
             }
         }
         return Optional.empty();
-    }
-
-    private static Optional<Boolean> wasAbove(Connection connection, String name, String person) throws SQLException {
-        try (PreparedStatement query = connection.prepareStatement("SELECT above FROM threshold_crossing WHERE name = ? AND person = ?")) {
-            query.setString(1, name);
-            query.setString(2, person);
-            try (ResultSet rows = query.executeQuery()) {
-                return rows.next() ? Optional.of(rows.getBoolean(1)) : Optional.empty();
-            }
-        }
-    }
-
-    private static void remember(Connection connection, String name, String person, boolean above, boolean known) throws SQLException {
-        String sql = known
-                ? "UPDATE threshold_crossing SET above = ?, changed_at = ? WHERE name = ? AND person = ?"
-                : "INSERT INTO threshold_crossing (above, changed_at, name, person) VALUES (?, ?, ?, ?)";
-        try (PreparedStatement write = connection.prepareStatement(sql)) {
-            write.setBoolean(1, above);
-            write.setTimestamp(2, Timestamp.from(Instant.now()));
-            write.setString(3, name);
-            write.setString(4, person);
-            write.executeUpdate();
-        }
     }
 }

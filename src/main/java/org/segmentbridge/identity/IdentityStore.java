@@ -23,6 +23,8 @@ import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.Option;
 import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
 import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
+import org.segmentbridge.state.ErasesPeople;
+import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
 
 /**
@@ -31,7 +33,7 @@ import org.segmentbridge.state.StateStore;
  * JSONPaths that has a value). Any destination can then resolve the key for an event that lacks it, and order a
  * person's events across their anonymous and identified ids.
  */
-public final class IdentityStore {
+public final class IdentityStore implements ErasesPeople {
 
     private static final Configuration JSON_PATHS = Configuration.builder()
             .jsonProvider(new JacksonJsonNodeJsonProvider()).mappingProvider(new JacksonMappingProvider())
@@ -343,6 +345,61 @@ public final class IdentityStore {
         } catch (SQLException e) {
             throw new IllegalStateException("the identity store could not be read: " + e.getMessage(), e);
         }
+    }
+
+    // ---- erasure -------------------------------------------------------------------------------------------
+
+    /**
+     * Everything the store links to what an erasure request names: every person row sharing the named key (compared
+     * ignoring case), and each such person's identifiers and key. Read within the erasure's transaction.
+     */
+    public PersonKeys everythingAbout(Connection transaction, PersonKeys named) throws SQLException {
+        Set<String> personIds = new LinkedHashSet<>(named.personIds());
+        Set<String> keys = new LinkedHashSet<>(named.keys());
+        Set<String> userIds = new LinkedHashSet<>(named.userIds());
+        Set<String> anonymousIds = new LinkedHashSet<>(named.anonymousIds());
+        for (String key : named.keys()) {
+            try (PreparedStatement query = transaction.prepareStatement("SELECT id FROM person WHERE LOWER(primary_key) = LOWER(?)")) {
+                query.setString(1, key);
+                try (ResultSet rows = query.executeQuery()) {
+                    while (rows.next()) {
+                        personIds.add(rows.getString(1));
+                    }
+                }
+            }
+        }
+        for (String person : personIds) {
+            try (PreparedStatement query = transaction.prepareStatement(
+                    "SELECT kind, identifier FROM person_identifier WHERE person_id = ?")) {
+                query.setString(1, person);
+                try (ResultSet rows = query.executeQuery()) {
+                    while (rows.next()) {
+                        ("user".equals(rows.getString(1)) ? userIds : anonymousIds).add(rows.getString(2));
+                    }
+                }
+            }
+            primaryKeyOf(transaction, person).ifPresent(keys::add);
+        }
+        return new PersonKeys(personIds, keys, userIds, anonymousIds);
+    }
+
+    /** The person rows and every identifier named; {@link #forgetRemembered()} is for the caller, once committed. */
+    @Override
+    public String erase(Connection transaction, PersonKeys person) throws SQLException {
+        int identifiers = 0;
+        int persons = 0;
+        for (String id : person.personIds()) {
+            identifiers += ErasesPeople.delete(transaction, "DELETE FROM person_identifier WHERE person_id = ?", id);
+            persons += ErasesPeople.delete(transaction, "DELETE FROM person WHERE id = ?", id);
+        }
+        for (String userId : person.userIds()) {
+            identifiers += ErasesPeople.delete(transaction, "DELETE FROM person_identifier WHERE kind = 'user' AND identifier = ?", userId);
+        }
+        for (String anonymousId : person.anonymousIds()) {
+            identifiers += ErasesPeople.delete(transaction,
+                    "DELETE FROM person_identifier WHERE kind = 'anonymous' AND identifier = ?", anonymousId);
+        }
+        return "identity: " + persons + " person(s), " + identifiers + " identifier(s)";
     }
 
     // ---- SQL ------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import java.util.List;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.state.ErasesPeople;
+import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * TTL become dead letters with the reason; the store is bounded, and an event that finds it full is dead-lettered
  * at once rather than dropped.
  */
-public final class PendingEvents {
+public final class PendingEvents implements ErasesPeople {
 
     private static final Logger LOG = LoggerFactory.getLogger(PendingEvents.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -122,6 +124,16 @@ public final class PendingEvents {
             LOG.warn("{} event(s) waited longer than {} for a primary key and were dead-lettered", expired.size(), ttl);
         }
         return expired.size();
+    }
+
+    /** The events waiting for the person's key: an erased person's events never go anywhere. */
+    @Override
+    public String erase(Connection transaction, PersonKeys person) throws SQLException {
+        int waiting = 0;
+        for (String personId : person.personIds()) {
+            waiting += ErasesPeople.delete(transaction, "DELETE FROM pending_event WHERE person_id = ?", personId);
+        }
+        return "waiting events: " + waiting;
     }
 
     public long size() {

@@ -23,11 +23,13 @@ public final class ConsentComponent extends DefaultComponent {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Privacy privacy;
+    private final ConsentChanges consent;
+    private final Erasures erasures;
     private final MeterRegistry meters;
 
-    public ConsentComponent(Privacy privacy, MeterRegistry meters) {
-        this.privacy = privacy;
+    public ConsentComponent(ConsentChanges consent, Erasures erasures, MeterRegistry meters) {
+        this.consent = consent;
+        this.erasures = erasures;
         this.meters = meters;
     }
 
@@ -37,10 +39,10 @@ public final class ConsentComponent extends DefaultComponent {
             throw new IllegalArgumentException("consent:" + remaining + " is not a consent step; use consent:require?channel=email");
         }
         Object channelParameter = parameters.remove("channel");
-        String channel = channelParameter == null ? Privacy.EMAIL : channelParameter.toString();
-        if (!Privacy.EMAIL.equals(channel)) {
+        String channel = channelParameter == null ? ConsentChanges.EMAIL : channelParameter.toString();
+        if (!ConsentChanges.EMAIL.equals(channel)) {
             throw new IllegalArgumentException("consent:require: channel '" + channel + "' is not known; the bridge tracks consent for: "
-                    + Privacy.EMAIL);
+                    + ConsentChanges.EMAIL);
         }
         if (!parameters.isEmpty()) {
             throw new IllegalArgumentException("consent:require has unknown parameters " + parameters.keySet() + "; it takes channel");
@@ -59,10 +61,10 @@ public final class ConsentComponent extends DefaultComponent {
     }
 
     private Optional<String> suppressedBecause(JsonNode event, String channel) {
-        if (privacy.aboutErased(event)) {
+        if (erasures.aboutErased(event)) {
             return Optional.of("erased");
         }
-        Optional<Consent> consent = privacy.suppressions().current(privacy.subjectOf(event), channel);
-        return consent.filter(known -> known.state() == State.UNSUBSCRIBED).map(known -> "unsubscribed");
+        Optional<Consent> current = consent.suppressions().current(consent.subjectOf(event), channel);
+        return current.filter(known -> known.state() == State.UNSUBSCRIBED).map(known -> "unsubscribed");
     }
 }

@@ -18,8 +18,8 @@ record ConsentSignal(String channel, State state, boolean explicit) {
         String type = event.path("type").asText("");
         if ("track".equals(type)) {
             return switch (event.path("event").asText("")) {
-                case UNSUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(Privacy.EMAIL, State.UNSUBSCRIBED, true));
-                case SUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(Privacy.EMAIL, State.SUBSCRIBED, true));
+                case UNSUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.UNSUBSCRIBED, true));
+                case SUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.SUBSCRIBED, true));
                 default -> Optional.empty();
             };
         }
@@ -30,10 +30,10 @@ record ConsentSignal(String channel, State state, boolean explicit) {
         JsonNode unsubscribed = traits.path("unsubscribed");
         JsonNode optIn = traits.path("email_opt_in");
         if (isTrue(unsubscribed) || isFalse(optIn)) {
-            return Optional.of(new ConsentSignal(Privacy.EMAIL, State.UNSUBSCRIBED, false));
+            return Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.UNSUBSCRIBED, false));
         }
         if (isFalse(unsubscribed) || isTrue(optIn)) {
-            return Optional.of(new ConsentSignal(Privacy.EMAIL, State.SUBSCRIBED, false));
+            return Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.SUBSCRIBED, false));
         }
         return Optional.empty();
     }

@@ -18,22 +18,22 @@ public final class ErasureSteps implements DeliveryObserver {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErasureSteps.class);
 
-    private final Privacy privacy;
+    private final Erasures erasures;
     private final MeterRegistry meters;
 
-    public ErasureSteps(Privacy privacy, MeterRegistry meters) {
-        this.privacy = privacy;
+    public ErasureSteps(Erasures erasures, MeterRegistry meters) {
+        this.erasures = erasures;
         this.meters = meters;
     }
 
     @Override
     public boolean admits(JsonNode event) {
-        return !privacy.aboutErased(event);
+        return !erasures.aboutErased(event);
     }
 
     @Override
     public void settled(String destination, String action, JsonNode event, Settlement settlement, int status, String detail) {
-        Optional<JsonNode> erasure = Privacy.erasureMark(event);
+        Optional<JsonNode> erasure = Erasures.erasureMark(event);
         if (erasure.isEmpty()) {
             return;
         }
@@ -46,7 +46,7 @@ public final class ErasureSteps implements DeliveryObserver {
         };
         String request = erasure.get().path("request").asText();
         String reference = redacted(status > 0 && !detail.startsWith("HTTP ") ? "HTTP " + status + ": " + detail : detail, event);
-        privacy.audit().add(request, erasure.get().path("subject").asText(), destination, action.isEmpty() ? "-" : action,
+        erasures.audit().add(request, erasure.get().path("subject").asText(), destination, action.isEmpty() ? "-" : action,
                 result, reference);
         Counter.builder("bridge.privacy.erasure.steps").description("Erasure steps at each platform, by result")
                 .tag("platform", destination).tag("result", result.label()).register(meters).increment();
@@ -60,7 +60,7 @@ public final class ErasureSteps implements DeliveryObserver {
     /** A vendor's message may quote the person it is about; the audit log names them only by hash. */
     private String redacted(String text, JsonNode event) {
         String redacted = text;
-        for (String value : new String[] {privacy.keyOf(event), Privacy.text(event, "userId"), Privacy.text(event, "anonymousId")}) {
+        for (String value : new String[] {erasures.keyOf(event), EventFields.text(event, "userId"), EventFields.text(event, "anonymousId")}) {
             if (value != null && !value.isBlank()) {
                 redacted = redacted.replaceAll("(?i)" + java.util.regex.Pattern.quote(value), "[redacted]");
             }

@@ -1,85 +1,44 @@
 package org.segmentbridge.privacy;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import org.segmentbridge.identity.IdentityStore;
-import org.segmentbridge.privacy.SuppressionStore.Consent;
-import org.segmentbridge.privacy.SuppressionStore.State;
 import org.segmentbridge.state.StateStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * What the intake does for consent and erasure, inside the transaction that queues a request's events:
- * <ul>
- *   <li>events of erased persons are dropped before anything about them is stored again;</li>
- *   <li>each consent signal is compared with the suppression store and marked on the event
- *       ({@code context.bridge.consent}): only a signal that changes the state is marked {@code changed}, and only
- *       such events make the opt-out routes call a vendor. A repeat, or an echo of our own change coming back
- *       through another platform, changes nothing and goes nowhere: that is what stops ping-pong loops;</li>
- *   <li>an erasure request (Segment's {@code delete}, a {@code User Deleted} track or the admin endpoint) carries
- *       the person's key to the delete routes, removes the person from the bridge's own stores, leaves hashed
- *       tombstones and opens the audit trail.</li>
- * </ul>
+ * What the intake does for privacy, inside the transaction that queues a request's events: events of erased persons
+ * are dropped before anything about them is stored again; then each fresh event that is an erasure request goes to
+ * {@link Erasures}, and each that carries a consent signal to {@link ConsentChanges}. If queueing fails, none of it
+ * happened.
  */
 public final class Privacy {
 
-    /** The only channel the shipped signals speak of; the store keeps a channel per row for those to come. */
-    public static final String EMAIL = "email";
-    /** Where {@code context.bridge} marks go. */
-    static final String CONSENT_MARK = "consent";
-    static final String ERASURE_MARK = "erasure";
-    /** The origins other than Segment itself; a vendor-made event names its origin in {@code context.integration}. */
-    public static final Set<String> OTHER_ORIGINS = Set.of("emarsys", "sailthru", "iterable", "operator");
-
-    private static final Logger LOG = LoggerFactory.getLogger(Privacy.class);
-
     private final StateStore stateStore;
-    private final IdentityStore identity;
-    private final SuppressionStore suppressions;
-    private final PrivacyAudit audit;
-    private final String[] resolvedKeyField;
-    private final MeterRegistry meters;
+    private final ConsentChanges consent;
+    private final Erasures erasures;
 
-    /** @param resolvedKeyField dotted path where an erasure request gets its person's key when it lacks one */
-    public Privacy(StateStore stateStore, IdentityStore identity, SuppressionStore suppressions, PrivacyAudit audit,
-                   String resolvedKeyField, MeterRegistry meters) {
+    public Privacy(StateStore stateStore, ConsentChanges consent, Erasures erasures) {
         this.stateStore = stateStore;
-        this.identity = identity;
-        this.suppressions = suppressions;
-        this.audit = audit;
-        this.resolvedKeyField = resolvedKeyField.split("\\.");
-        this.meters = meters;
+        this.consent = consent;
+        this.erasures = erasures;
     }
 
-    public SuppressionStore suppressions() {
-        return suppressions;
+    /** Consent alone, for the send guard and the admin endpoints. */
+    public ConsentChanges consent() {
+        return consent;
     }
 
-    public PrivacyAudit audit() {
-        return audit;
+    /** Erasure alone, for the erasure audit and the admin endpoints. */
+    public Erasures erasures() {
+        return erasures;
     }
 
     // ---- before the transaction ---------------------------------------------------------------------------------
@@ -89,21 +48,7 @@ public final class Privacy {
      * which may always be repeated.
      */
     public List<ObjectNode> withoutErased(List<ObjectNode> events, String endpoint) {
-        if (!suppressions.anyErased()) {
-            return events;
-        }
-        List<ObjectNode> kept = new ArrayList<>(events.size());
-        for (ObjectNode event : events) {
-            if (aboutErased(event)) {
-                Counter.builder("bridge.privacy.events.blocked")
-                        .description("Events dropped because their person was erased (tombstoned)")
-                        .tag("endpoint", endpoint).register(meters).increment();
-                LOG.debug("Dropped an event on {} for an erased person", endpoint);
-                continue;
-            }
-            kept.add(event);
-        }
-        return kept;
+        return erasures.withoutErased(events, endpoint);
     }
 
     // ---- inside the transaction ---------------------------------------------------------------------------------
@@ -138,15 +83,16 @@ public final class Privacy {
     public Screening screen(Connection transaction, List<ObjectNode> fresh, Instant now) throws SQLException {
         Screening screening = new Screening();
         for (ObjectNode event : fresh) {
-            if (isErasure(event)) {
-                erase(transaction, event, now, screening);
+            if (Erasures.isErasure(event)) {
+                screening.tombstones.addAll(erasures.erase(transaction, event, now));
+                screening.erasures++;
                 continue;
             }
             Optional<ConsentSignal> signal = ConsentSignal.in(event);
             if (signal.isPresent()) {
-                String subject = subjectOf(event);
+                String subject = consent.subjectOf(event);
                 screening.consentSubjects.put(event, subject);
-                if (weigh(transaction, event, subject, signal.get(), now)) {
+                if (consent.weigh(transaction, event, subject, signal.get(), now)) {
                     screening.changedSubjects.add(subject);
                 }
             }
@@ -166,294 +112,6 @@ public final class Privacy {
 
     /** After the transaction committed: what the screening changed is now true for the rest of the bridge. */
     public void committed(Screening screening) {
-        suppressions.remember(screening.tombstones);
-        if (screening.erasures > 0) {
-            // The erasure deleted identity rows directly.
-            identity.forgetRemembered();
-            Counter.builder("bridge.privacy.erasures").description("Erasure requests taken in")
-                    .register(meters).increment(screening.erasures);
-        }
-    }
-
-    private boolean weigh(Connection transaction, ObjectNode event, String subject, ConsentSignal signal, Instant now)
-            throws SQLException {
-        String origin = originOf(event);
-        Instant at = timestampOf(event, now);
-        Optional<Consent> current = suppressions.current(transaction, subject, signal.channel());
-        Optional<String> unchangedBecause = unchangedBecause(signal, current, at);
-        ObjectNode mark = bridgeMarks(event).putObject(CONSENT_MARK)
-                .put("channel", signal.channel())
-                .put("state", signal.state().column())
-                .put("origin", origin)
-                .put("changed", unchangedBecause.isEmpty());
-        if (unchangedBecause.isPresent()) {
-            mark.put("unchanged", unchangedBecause.get());
-            Counter.builder("bridge.consent.unchanged").description("Consent signals that left the state as it was")
-                    .tag("origin", origin).register(meters).increment();
-            return false;
-        }
-        suppressions.record(transaction, subject, signal.channel(), signal.state(), origin, at, event.path("messageId").asText(null));
-        Counter.builder("bridge.consent.changes").description("Consent changes recorded, by origin and new state")
-                .tag("origin", origin).tag("state", signal.state().column()).register(meters).increment();
-        return true;
-    }
-
-    /**
-     * Why a signal changes nothing, if it does not. Opt-outs always count. Re-subscription needs an explicit consent
-     * event (a {@code Subscribed} track) newer than the opt-out it lifts: an identify that still carries an old
-     * {@code unsubscribed: false} never re-subscribes anyone.
-     */
-    private static Optional<String> unchangedBecause(ConsentSignal signal, Optional<Consent> current, Instant at) {
-        if (current.isPresent() && current.get().state() == signal.state()) {
-            return Optional.of("already " + signal.state().column() + " (by " + current.get().origin() + ")");
-        }
-        if (signal.state() == State.SUBSCRIBED) {
-            if (!signal.explicit()) {
-                return Optional.of("a trait never re-subscribes; only an explicit Subscribed event does");
-            }
-            // By the millisecond: the database keeps fewer digits than Instant.now() has, so an opt-in stamped in
-            // the same instant as the opt-out could otherwise read back as older than it.
-            if (current.isPresent() && at.truncatedTo(ChronoUnit.MILLIS).isBefore(current.get().changedAt().truncatedTo(ChronoUnit.MILLIS))) {
-                return Optional.of("older than the opt-out it would lift");
-            }
-        }
-        return Optional.empty();
-    }
-
-    private void erase(Connection transaction, ObjectNode event, Instant now, Screening screening) throws SQLException {
-        String userId = text(event, "userId");
-        String anonymousId = text(event, "anonymousId");
-        Optional<String> key = identity.keyIn(event);
-        Optional<IdentityStore.Person> person = identity.find(userId, anonymousId);
-        if (key.isEmpty()) {
-            key = person.flatMap(IdentityStore.Person::primaryKey);
-            key.ifPresent(known -> writeKey(event, known));
-        }
-        String requestId = event.path("messageId").asText();
-        String subjectHash = key.map(known -> hash("key", known)).orElseGet(() -> hash("user", userId == null ? anonymousId : userId));
-        bridgeMarks(event).putObject(ERASURE_MARK).put("request", requestId).put("subject", subjectHash);
-
-        StoredPerson stored = StoredPerson.find(transaction, person.map(IdentityStore.Person::id), key, userId, anonymousId);
-        Set<String> hashes = new LinkedHashSet<>(stored.identifierHashes());
-        hashes.addAll(identifierHashes(event));
-        String removed = stored.remove(transaction, suppressions);
-        suppressions.tombstone(transaction, hashes, requestId, now);
-        audit.add(transaction, now, requestId, subjectHash, "bridge", "erase-stored-data", PrivacyAudit.Result.DONE,
-                removed + "; tombstones: " + hashes.size());
-        screening.tombstones.addAll(hashes);
-        screening.erasures++;
-        LOG.info("Erasure {}: removed the person from the bridge's stores ({}); the platforms follow", requestId, removed);
-    }
-
-    // ---- reading events -----------------------------------------------------------------------------------------
-
-    /** Segment's delete notification, a {@code User Deleted} track or an operator's request. */
-    public static boolean isErasure(JsonNode event) {
-        String type = event.path("type").asText("");
-        return "delete".equals(type) || ("track".equals(type) && "User Deleted".equals(event.path("event").asText()));
-    }
-
-    /** The erasure request an event belongs to, when it is one that passed the intake. */
-    static Optional<JsonNode> erasureMark(JsonNode event) {
-        JsonNode mark = event.path("context").path("bridge").path(ERASURE_MARK);
-        return mark.isObject() ? Optional.of(mark) : Optional.empty();
-    }
-
-    /**
-     * The consent subject: the person's primary key (their email) when the event or the identity store knows it,
-     * else their userId or anonymousId, prefixed.
-     */
-    String subjectOf(JsonNode event) {
-        Optional<String> key = identity.keyIn(event);
-        String userId = text(event, "userId");
-        String anonymousId = text(event, "anonymousId");
-        if (key.isEmpty()) {
-            key = identity.find(userId, anonymousId).flatMap(IdentityStore.Person::primaryKey);
-        }
-        if (key.isPresent()) {
-            return SuppressionStore.subject(key.get());
-        }
-        return userId != null ? "user:" + userId : "anonymous:" + anonymousId;
-    }
-
-    /** The person's primary key as the event carries it, or null. */
-    String keyOf(JsonNode event) {
-        return identity.keyIn(event).orElse(null);
-    }
-
-    /** True when the event is about a person who was erased (and is not itself an erasure request). */
-    boolean aboutErased(JsonNode event) {
-        return suppressions.anyErased() && erasureMark(event).isEmpty() && !isErasure(event)
-                && suppressions.erased(identifierHashes(event));
-    }
-
-    /** The hashes under which an event's person would be tombstoned. */
-    Set<String> identifierHashes(JsonNode event) {
-        Set<String> hashes = new LinkedHashSet<>();
-        identity.keyIn(event).ifPresent(key -> hashes.add(hash("key", key)));
-        Optional.ofNullable(text(event, "userId")).ifPresent(userId -> hashes.add(hash("user", userId)));
-        Optional.ofNullable(text(event, "anonymousId")).ifPresent(anonymousId -> hashes.add(hash("anonymous", anonymousId)));
-        return hashes;
-    }
-
-    static String originOf(JsonNode event) {
-        String named = event.path("context").path("integration").path("name").asText("").toLowerCase(Locale.ROOT);
-        return OTHER_ORIGINS.contains(named) ? named : "segment";
-    }
-
-    /**
-     * How a person is named where personal data may not go (tombstones, the audit log): a SHA-256 of the kind of
-     * identifier and its value, keys compared ignoring case.
-     */
-    public static String hash(String kind, String value) {
-        String normalized = "key".equals(kind) ? value.trim().toLowerCase(Locale.ROOT) : value.trim();
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest((kind + ":" + normalized).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
-        }
-    }
-
-    private static Instant timestampOf(JsonNode event, Instant now) {
-        String timestamp = event.path("timestamp").asText("");
-        try {
-            return timestamp.isBlank() ? now : java.time.OffsetDateTime.parse(timestamp).toInstant();
-        } catch (DateTimeException e) {
-            return now;
-        }
-    }
-
-    private static ObjectNode bridgeMarks(ObjectNode event) {
-        return event.with("context").with("bridge");
-    }
-
-    private void writeKey(ObjectNode event, String key) {
-        ObjectNode parent = event;
-        for (int i = 0; i < resolvedKeyField.length - 1; i++) {
-            parent = parent.with(resolvedKeyField[i]);
-        }
-        parent.put(resolvedKeyField[resolvedKeyField.length - 1], key);
-    }
-
-    static String text(JsonNode event, String field) {
-        JsonNode value = event.get(field);
-        return value == null || !value.isValueNode() || value.asText().isBlank() ? null : value.asText().trim();
-    }
-
-    /**
-     * Everything the bridge holds about one person: their identity rows (every person row sharing the key), events
-     * waiting for their key, their dead letters, threshold memories and consent rows.
-     */
-    private record StoredPerson(Set<String> personIds, Set<String> keys, Set<String> userIds, Set<String> anonymousIds) {
-
-        static StoredPerson find(Connection transaction, Optional<String> personId, Optional<String> key, String userId,
-                                 String anonymousId) throws SQLException {
-            StoredPerson stored = new StoredPerson(new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>(), new LinkedHashSet<>());
-            personId.ifPresent(stored.personIds::add);
-            key.ifPresent(stored.keys::add);
-            if (userId != null) {
-                stored.userIds.add(userId);
-            }
-            if (anonymousId != null) {
-                stored.anonymousIds.add(anonymousId);
-            }
-            if (key.isPresent()) {
-                try (PreparedStatement query = transaction.prepareStatement("SELECT id FROM person WHERE LOWER(primary_key) = LOWER(?)")) {
-                    query.setString(1, key.get());
-                    try (ResultSet rows = query.executeQuery()) {
-                        while (rows.next()) {
-                            stored.personIds.add(rows.getString(1));
-                        }
-                    }
-                }
-            }
-            for (String person : stored.personIds) {
-                try (PreparedStatement query = transaction.prepareStatement(
-                        "SELECT kind, identifier FROM person_identifier WHERE person_id = ?")) {
-                    query.setString(1, person);
-                    try (ResultSet rows = query.executeQuery()) {
-                        while (rows.next()) {
-                            ("user".equals(rows.getString(1)) ? stored.userIds : stored.anonymousIds).add(rows.getString(2));
-                        }
-                    }
-                }
-                try (PreparedStatement query = transaction.prepareStatement("SELECT primary_key FROM person WHERE id = ?")) {
-                    query.setString(1, person);
-                    try (ResultSet rows = query.executeQuery()) {
-                        if (rows.next() && rows.getString(1) != null) {
-                            stored.keys.add(rows.getString(1));
-                        }
-                    }
-                }
-            }
-            return stored;
-        }
-
-        Set<String> identifierHashes() {
-            Set<String> hashes = new LinkedHashSet<>();
-            keys.forEach(key -> hashes.add(hash("key", key)));
-            userIds.forEach(userId -> hashes.add(hash("user", userId)));
-            anonymousIds.forEach(anonymousId -> hashes.add(hash("anonymous", anonymousId)));
-            return hashes;
-        }
-
-        /** @return what was removed, as counts (never values) for the audit log */
-        String remove(Connection transaction, SuppressionStore suppressions) throws SQLException {
-            int waiting = 0;
-            int identifiers = 0;
-            int persons = 0;
-            int crossings = 0;
-            for (String person : personIds) {
-                waiting += update(transaction, "DELETE FROM pending_event WHERE person_id = ?", person);
-                identifiers += update(transaction, "DELETE FROM person_identifier WHERE person_id = ?", person);
-                persons += update(transaction, "DELETE FROM person WHERE id = ?", person);
-                crossings += update(transaction, "DELETE FROM threshold_crossing WHERE person = ?", person);
-            }
-            for (String userId : userIds) {
-                identifiers += update(transaction, "DELETE FROM person_identifier WHERE kind = 'user' AND identifier = ?", userId);
-                crossings += update(transaction, "DELETE FROM threshold_crossing WHERE person = ?", "user:" + userId);
-            }
-            for (String anonymousId : anonymousIds) {
-                identifiers += update(transaction, "DELETE FROM person_identifier WHERE kind = 'anonymous' AND identifier = ?", anonymousId);
-                crossings += update(transaction, "DELETE FROM threshold_crossing WHERE person = ?", "anonymous:" + anonymousId);
-            }
-            int consent = 0;
-            for (String key : keys) {
-                consent += suppressions.forget(transaction, SuppressionStore.subject(key));
-            }
-            for (String userId : userIds) {
-                consent += suppressions.forget(transaction, "user:" + userId);
-            }
-            for (String anonymousId : anonymousIds) {
-                consent += suppressions.forget(transaction, "anonymous:" + anonymousId);
-            }
-            int deadLetters = 0;
-            Set<String> values = new LinkedHashSet<>(keys);
-            values.addAll(userIds);
-            values.addAll(anonymousIds);
-            for (String value : values) {
-                // Dead letters hold whole events; any that names one of the person's identifiers as a JSON string goes.
-                deadLetters += update(transaction, "DELETE FROM dead_letter WHERE LOWER(event) LIKE ? ESCAPE '\\'",
-                        "%" + likeEscaped(quotedJson(value.toLowerCase(Locale.ROOT))) + "%");
-            }
-            return "identity: " + persons + " person(s), " + identifiers + " identifier(s); waiting events: " + waiting
-                    + "; dead letters: " + deadLetters + "; consent records: " + consent + "; threshold memories: " + crossings;
-        }
-
-        private static int update(Connection transaction, String sql, String value) throws SQLException {
-            try (PreparedStatement statement = transaction.prepareStatement(sql)) {
-                statement.setString(1, value);
-                return statement.executeUpdate();
-            }
-        }
-
-        private static String quotedJson(String value) {
-            return com.fasterxml.jackson.databind.node.TextNode.valueOf(value).toString();
-        }
-
-        private static String likeEscaped(String value) {
-            return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
-        }
+        erasures.committed(screening.tombstones, screening.erasures);
     }
 }

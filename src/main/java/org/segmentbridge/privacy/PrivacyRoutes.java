@@ -32,13 +32,16 @@ public class PrivacyRoutes extends AdminRouteBuilder {
     /** How an operator's consent change names its origin, as a platform's report names the platform. */
     public static final String OPERATOR = "Operator";
 
-    private final Privacy privacy;
+    private final ConsentChanges consent;
+    private final Erasures erasures;
     private final Intake intake;
     private final VendorReports operatorReports;
 
-    public PrivacyRoutes(Optional<String> token, Privacy privacy, Intake intake, VendorReports operatorReports) {
+    public PrivacyRoutes(Optional<String> token, ConsentChanges consent, Erasures erasures, Intake intake,
+                         VendorReports operatorReports) {
         super(token);
-        this.privacy = privacy;
+        this.consent = consent;
+        this.erasures = erasures;
         this.intake = intake;
         this.operatorReports = operatorReports;
     }
@@ -69,7 +72,7 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         email.ifPresent(value -> event.with("context").with("traits").put("email", value));
         event.put("timestamp", now.toString()).put("receivedAt", now.toString());
         intake.store(List.of(event), ENDPOINT, now);
-        String subject = event.path("context").path("bridge").path(Privacy.ERASURE_MARK).path("subject").asText();
+        String subject = event.path("context").path("bridge").path(Erasures.MARK).path("subject").asText();
         return JSON.createObjectNode().put("request", requestId).put("subject", subject)
                 .put("audit", "/admin/privacy/audit?request=" + requestId);
     }
@@ -78,9 +81,9 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         String request = query.getHeader("request", String.class);
         String email = query.getHeader("email", String.class);
         String userId = query.getHeader("userId", String.class);
-        String subject = email != null ? Privacy.hash("key", email) : userId != null ? Privacy.hash("user", userId) : null;
+        String subject = email != null ? Erasures.hash("key", email) : userId != null ? Erasures.hash("user", userId) : null;
         ArrayNode entries = JSON.createArrayNode();
-        for (PrivacyAudit.Entry entry : privacy.audit().list(new PrivacyAudit.Filter(request, subject), limit(query))) {
+        for (PrivacyAudit.Entry entry : erasures.audit().list(new PrivacyAudit.Filter(request, subject), limit(query))) {
             entries.addObject()
                     .put("at", entry.at().toString())
                     .put("request", entry.requestId())
@@ -100,10 +103,10 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         if (email == null || email.isBlank()) {
             throw new AdminError(400, "the email parameter is required: /admin/privacy/consent?email=...");
         }
-        SuppressionStore.Consent consent = privacy.suppressions().current(SuppressionStore.subject(email), Privacy.EMAIL)
+        SuppressionStore.Consent current = consent.suppressions().current(SuppressionStore.subject(email), ConsentChanges.EMAIL)
                 .orElseThrow(() -> new AdminError(404, "the bridge has no consent record for this email"));
-        return JSON.createObjectNode().put("channel", Privacy.EMAIL).put("state", consent.state().column())
-                .put("origin", consent.origin()).put("changedAt", consent.changedAt().toString());
+        return JSON.createObjectNode().put("channel", ConsentChanges.EMAIL).put("state", current.state().column())
+                .put("origin", current.origin()).put("changedAt", current.changedAt().toString());
     }
 
     private JsonNode changeConsent(ObjectNode request) throws Exception {

@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.segmentbridge.state.ErasesPeople;
+import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
 
 /**
@@ -19,7 +21,7 @@ import org.segmentbridge.state.StateStore;
  * in the state database beside the identity store. Consent changes are written inside the intake's transaction, so a
  * change is recorded exactly when the events that carry it are queued.
  */
-public final class SuppressionStore {
+public final class SuppressionStore implements ErasesPeople {
 
     public enum State {
         SUBSCRIBED, UNSUBSCRIBED;
@@ -49,6 +51,11 @@ public final class SuppressionStore {
     /** The subject a consent row is kept under: the person's primary key (their email), compared ignoring case. */
     static String subject(String key) {
         return key.trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** The subject of a person whose key is not known: their userId, else their anonymousId, behind its kind. */
+    static String subject(String userId, String anonymousId) {
+        return userId != null ? "user:" + userId : "anonymous:" + anonymousId;
     }
 
     public Optional<Consent> current(String subject, String channel) {
@@ -99,11 +106,24 @@ public final class SuppressionStore {
         }
     }
 
-    int forget(Connection transaction, String subject) throws SQLException {
-        try (PreparedStatement delete = transaction.prepareStatement("DELETE FROM consent_state WHERE subject = ?")) {
-            delete.setString(1, subject);
-            return delete.executeUpdate();
+    /** The person's consent rows, under each subject they may be kept by (the tombstones stay). */
+    @Override
+    public String erase(Connection transaction, PersonKeys person) throws SQLException {
+        int consent = 0;
+        for (String key : person.keys()) {
+            consent += forget(transaction, subject(key));
         }
+        for (String userId : person.userIds()) {
+            consent += forget(transaction, subject(userId, null));
+        }
+        for (String anonymousId : person.anonymousIds()) {
+            consent += forget(transaction, subject(null, anonymousId));
+        }
+        return "consent records: " + consent;
+    }
+
+    private static int forget(Connection transaction, String subject) throws SQLException {
+        return ErasesPeople.delete(transaction, "DELETE FROM consent_state WHERE subject = ?", subject);
     }
 
     // ---- tombstones ---------------------------------------------------------------------------------------------

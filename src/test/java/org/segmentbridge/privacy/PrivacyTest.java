@@ -297,7 +297,7 @@ class PrivacyTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
         String request = RunningBridge.json(response).path("request").asText();
         String subject = RunningBridge.json(response).path("subject").asText();
-        assertThat(subject).isEqualTo(Privacy.hash("key", email));
+        assertThat(subject).isEqualTo(Erasures.hash("key", email));
 
         await().atMost(WAIT).until(() -> requestsContaining(emarsys, "POST", "/api/v2/contact/delete", email) == 2);
         await().atMost(WAIT).until(() -> sailthru.findAll(anyRequestedFor(urlPathEqualTo("/user"))).stream()
