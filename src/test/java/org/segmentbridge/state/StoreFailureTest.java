@@ -242,59 +242,6 @@ class StoreFailureTest {
     }
 
     /** Iterable's custom events received, by their id (the event's messageId, Iterable's idempotency key). */
-    @Test
-    void deliveryThatMeetsAFailedStoreWaitsForItAndDeliversOnceWithoutDeadLetters() throws Exception {
-        WireMockServer iterable = new WireMockServer(options().dynamicPort());
-        iterable.start();
-        iterable.stubFor(any(urlMatching("/api/.*")).willReturn(okJson(OK)));
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
-        logs.start();
-        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-        root.addAppender(logs);
-        try (RunningBridge bridge = RunningBridge.start(Map.of(
-                "bridge.destinations", "iterable",
-                "bridge.admin-token", ADMIN,
-                "camel.main.routesIncludePattern", "file:routes/iterable/custom-events.yaml",
-                "bridge.destination.iterable.base-url", iterable.baseUrl(),
-                "bridge.destination.iterable.api-key", API_KEY))) {
-            CamelContext camel = bridge.main().getCamelContext();
-            StateStore store = camel.getRegistry().lookupByNameAndType("stateStore", StateStore.class);
-            org.segmentbridge.queue.EmbeddedBroker broker = camel.getRegistry()
-                    .lookupByNameAndType("eventBroker", org.segmentbridge.queue.EmbeddedBroker.class);
-
-            // The store fails and stays unavailable; an event of a person the bridge never saw is already queued (the
-            // queue needs no database), so its route must ask the store about the person and their consent.
-            Connection victim = store.dataSource().getConnection();
-            assertThat(H2Failures.outOfMemoryThrough(victim.unwrap(Connection.class)).getErrorCode()).isEqualTo(90108);
-            String messageId = UUID.randomUUID().toString();
-            try (AutoCloseable fileLock = H2Failures.lockDatabaseFile(bridge.dataDir(), Duration.ofSeconds(5))) {
-                try {
-                    victim.close();
-                } catch (SQLException evicted) {
-                    // a connection to a closed database
-                }
-                String person = "new-person-" + messageId;
-                new org.segmentbridge.queue.EventQueue(broker.connectionFactory(), broker.directConnectionFactory())
-                        .publish(List.of(new org.segmentbridge.queue.EventQueue.QueuedEvent("track", messageId,
-                                "{\"type\":\"track\",\"event\":\"Waited\",\"userId\":\"" + person + "\",\"messageId\":\""
-                                        + messageId + "\",\"timestamp\":\"2026-11-30T10:00:00Z\",\"context\":{\"traits\":"
-                                        + "{\"email\":\"" + person + "@example.com\"}}}")), "test");
-                await().atMost(Duration.ofSeconds(5)).until(() -> logs.list.stream()
-                        .anyMatch(line -> line.getFormattedMessage().contains("reading pauses")));
-                assertThat(delivered(iterable)).as("nothing is sent while the store is down").doesNotContainKey(messageId);
-            }
-
-            await().atMost(Duration.ofSeconds(20)).until(() -> delivered(iterable).containsKey(messageId));
-            RunningBridge.sleep(500); // anything sent twice would arrive now
-            assertThat(delivered(iterable)).containsEntry(messageId, 1L);
-            assertThat(logs.list).anySatisfy(line -> assertThat(line.getFormattedMessage()).contains("reading resumes"));
-            assertThat(bridge.deadLetters("iterable", null, ADMIN)).as("dead letters").isEmpty();
-        } finally {
-            root.detachAppender(logs);
-            iterable.stop();
-        }
-    }
-
     private static Map<String, Long> delivered(WireMockServer iterable) {
         return iterable.findAll(postRequestedFor(urlEqualTo("/api/events/track"))).stream()
                 .map(LoggedRequest::getBodyAsString)
