@@ -93,15 +93,19 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
         return limits;
     }
 
-    /** Puts this handler in front of every route of the bridge's HTTP server (not the management server). */
-    public void installOn(CamelContext context) {
+    /**
+     * Puts this handler in front of every route of the bridge's HTTP server (not the management server), after the
+     * tracking API's CORS handler so that even a refusal carries the headers a browser needs to read it.
+     */
+    void installOn(CamelContext context, TrackingCors cors) {
         int port = context.getPropertiesComponent().resolveProperty("camel.server.port").map(Integer::parseInt).orElse(8080);
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context, VertxPlatformHttpRouter.getRouterNameFromPort(port));
         if (router == null) {
             throw new IllegalStateException("the platform-http server's router is not available; intake admission cannot be installed");
         }
         vertx = router.vertx();
-        router.route().order(Integer.MIN_VALUE).handler(this);
+        router.route(TRACKING_API + "*").order(Integer.MIN_VALUE).handler(cors);
+        router.route().order(Integer.MIN_VALUE + 1).handler(this);
         LOG.info("Intake admits {} body bytes and {} events in flight; a body must arrive within {} s",
                 limits.maxBytes(), limits.maxEvents(), limits.bodyTimeout().toSeconds());
     }
@@ -217,7 +221,7 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
         answer(routing.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds)), 503, message);
     }
 
-    private static void drain(HttpServerRequest request) {
+    static void drain(HttpServerRequest request) {
         if (!request.isEnded()) {
             request.handler(ignored -> { });
             request.resume();
@@ -226,11 +230,11 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
 
     static void refused(MeterRegistry meters, String reason) {
         Counter.builder("bridge.intake.requests.refused")
-                .description("Requests answered 503 (or 408) by admission control before their body was buffered, by reason")
+                .description("Requests refused before their body was buffered, by reason: 503 for memory, disk or backlog, 408 for a slow body, 403 for a browser origin not allowed")
                 .tag("reason", reason).register(meters).increment();
     }
 
-    private static void answer(HttpServerResponse response, int status, String error) {
+    static void answer(HttpServerResponse response, int status, String error) {
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(new JsonObject().put("success", false).put("error", error).encode());

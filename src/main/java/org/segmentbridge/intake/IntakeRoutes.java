@@ -8,12 +8,15 @@ import java.util.List;
 import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.net.SocketAddress;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConstants;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.BridgeSettings;
+import org.segmentbridge.SettingsReader;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
@@ -83,12 +86,15 @@ public class IntakeRoutes extends RouteBuilder {
         intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
                 queue, new IntakeMetrics(meters), privacy, new EventBudget(limits.maxEvents(), meters));
         IntakeAdmission admission = new IntakeAdmission(limits, capacity::full, meters);
+        SettingsReader reader = new SettingsReader(getCamelContext().getPropertiesComponent());
+        TrackingCors cors = new TrackingCors(reader.list(TrackingCors.SETTING), meters);
+        ClientAddress senders = new ClientAddress(reader.list(ClientAddress.SETTING));
         // The HTTP server's router exists once the server has started, which is before the routes start.
         getCamelContext().getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextRoutesStartingEvent starting) {
-                    admission.installOn(starting.getContext());
+                    admission.installOn(starting.getContext(), cors);
                 }
             }
         });
@@ -102,13 +108,15 @@ public class IntakeRoutes extends RouteBuilder {
                 .process(exchange -> answer(exchange, TrackingApi.ENDPOINT, Accepts.JSON, () -> trackingApi.receive(
                         exchange.getMessage().getHeader("call", String.class),
                         exchange.getMessage().getHeader("Authorization", String.class),
-                        body(exchange))));
+                        body(exchange, settings.maxBatchBytes(), "bridge.intake.max-batch-bytes"),
+                        senders.of(exchange.getMessage().getHeader(VertxPlatformHttpConstants.REMOTE_ADDRESS, SocketAddress.class),
+                                exchange.getMessage().getHeader("X-Forwarded-For", String.class)))));
 
         from("platform-http:/webhooks/segment?httpMethodRestrict=POST")
                 .routeId("intake-segment-webhook")
                 .process(exchange -> answer(exchange, SegmentWebhook.ENDPOINT, Accepts.JSON, () -> segmentWebhook.receive(
                         exchange.getMessage().getHeader("X-Signature", String.class),
-                        body(exchange))));
+                        body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
 
         from("platform-http:/webhooks/sailthru?httpMethodRestrict=POST")
                 .routeId("intake-sailthru-postback")
@@ -119,7 +127,7 @@ public class IntakeRoutes extends RouteBuilder {
                 .routeId("intake-iterable-webhook")
                 .process(exchange -> answer(exchange, IterableWebhook.ENDPOINT, Accepts.JSON_ONLY, () -> iterableWebhook.receive(
                         exchange.getMessage().getHeader("Authorization", String.class),
-                        body(exchange))));
+                        body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
 
         from("timer:purge-message-ledger?period=10m&delay=1m")
                 .routeId("intake-purge-message-ledger")
@@ -214,9 +222,11 @@ public class IntakeRoutes extends RouteBuilder {
         message.setBody(EventBodies.JSON.valueToTree(reply).toString());
     }
 
-    private static byte[] body(Exchange exchange) {
+    /** The body as sent, decoded when it was compressed; {@code limit} bounds the decoded size. */
+    private static byte[] body(Exchange exchange, long limit, String limitSetting) {
         byte[] body = exchange.getMessage().getBody(byte[].class);
-        return body == null ? new byte[0] : body;
+        return BodyEncoding.decode(exchange.getMessage().getHeader("Content-Encoding", String.class),
+                body == null ? new byte[0] : body, limit, limitSetting);
     }
 
     /**

@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,13 +15,20 @@ import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 
 /**
- * The Segment HTTP Tracking API ({@code /v1/*}): single calls, {@code batch} and its alias {@code import}, with
- * Segment's authentication, limits and batch merging of {@code context} and {@code integrations}.
+ * The Segment HTTP Tracking API ({@code /v1/*}): single calls, {@code batch} and its alias {@code import}, and the
+ * one-letter paths analytics.js posts to, with Segment's authentication, limits, batch merging of {@code context}
+ * and {@code integrations}, and {@code context.ip} filled from the sender's address as Segment does.
  */
 final class TrackingApi {
 
     static final String ENDPOINT = "tracking-api";
     private static final Set<String> BATCH_CALLS = Set.of("batch", "import");
+    /**
+     * analytics.js (analytics-next) posts to the first letter of the call ({@code /v1/t} for a track, {@code /v1/b}
+     * for its batching dispatcher).
+     */
+    private static final Map<String, String> SHORT_PATHS = Map.of("i", "identify", "t", "track", "p", "page", "s", "screen",
+            "g", "group", "a", "alias", "b", "batch");
 
     private final WriteKeys writeKeys;
     private final Intake intake;
@@ -40,11 +48,13 @@ final class TrackingApi {
         return writeKeys.enabled();
     }
 
-    Intake.Outcome receive(String call, String authorization, byte[] body) throws SQLException {
+    /** @param senderAddress the sending device's address for {@code context.ip}, or null when unknown */
+    Intake.Outcome receive(String path, String authorization, byte[] body, String senderAddress) throws SQLException {
+        String call = SHORT_PATHS.getOrDefault(path, path);
         boolean batch = BATCH_CALLS.contains(call);
         if (!batch && !SpecValidator.SPEC_TYPES.contains(call)) {
-            throw new IntakeRejected(Reason.NOT_FOUND, "unknown endpoint /v1/" + call
-                    + "; use identify, track, page, screen, group, alias, batch or import");
+            throw new IntakeRejected(Reason.NOT_FOUND, "unknown endpoint /v1/" + path
+                    + "; use identify, track, page, screen, group, alias, batch or import (or i, t, p, s, g, a, b)");
         }
         if (authorization != null) {
             writeKeys.authenticate(authorization, null);
@@ -63,6 +73,9 @@ final class TrackingApi {
         }
         Instant now = Instant.now();
         List<ObjectNode> events = batch ? batchEvents(root, now) : List.of(singleEvent(call, root, now));
+        if (senderAddress != null) {
+            events.forEach(event -> fillSenderAddress(event, senderAddress));
+        }
         return intake.store(events, ENDPOINT, now);
     }
 
@@ -114,6 +127,19 @@ final class TrackingApi {
             }
         }
         return events;
+    }
+
+    /** Segment sets {@code context.ip} from the request when the event has none; a value sent is kept. */
+    private static void fillSenderAddress(ObjectNode event, String senderAddress) {
+        JsonNode context = event.get("context");
+        if (context instanceof ObjectNode object) {
+            JsonNode ip = object.get("ip");
+            if (ip == null || ip.isNull()) {
+                object.put("ip", senderAddress);
+            }
+        } else if (context == null || context.isNull()) {
+            event.putObject("context").put("ip", senderAddress);
+        }
     }
 
     private static ObjectNode sharedObject(ObjectNode root, String field) {
