@@ -1,6 +1,7 @@
 package org.segmentbridge.intake;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -183,6 +184,14 @@ class BrowserAndSdkIntakeTest {
         assertThat(restricted.postTracking("/v1/track", WRITE_KEY, "{\"messageId\":\"" + serverMessageId
                 + "\",\"userId\":\"u-9\",\"event\":\"Invoice Paid\"}").statusCode()).isEqualTo(200);
         assertThat(restricted.queuedWhere("segment", "messageId", serverMessageId)).hasSize(1);
+    }
+
+    @Test
+    void anOriginOrProxyThatIsNotOneStopsTheStartNamingTheSetting() {
+        assertThatThrownBy(() -> RunningBridge.start(Map.of("bridge.intake.cors-allowed-origins", "www.shop.example")))
+                .hasStackTraceContaining("bridge.intake.cors-allowed-origins: 'www.shop.example' is not an origin");
+        assertThatThrownBy(() -> RunningBridge.start(Map.of("bridge.intake.trusted-proxies", "proxy.internal")))
+                .hasStackTraceContaining("bridge.intake.trusted-proxies: 'proxy.internal' is not an IP address or network");
     }
 
     // ---- compressed bodies ---------------------------------------------------------------------------------------

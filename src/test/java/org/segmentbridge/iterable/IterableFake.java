@@ -27,20 +27,20 @@ import org.segmentbridge.support.RunningBridge;
  * A WireMock Iterable, and a bridge running Iterable routes against it. Every request the fake received can be
  * checked against Iterable's own Swagger description (shared/contracts/iterable-api-swagger.json).
  */
-final class IterableFake implements AutoCloseable {
+public final class IterableFake implements AutoCloseable {
 
     static final String API_KEY = "iterable-server-key";
-    static final String WRITE_KEY = "iterable-write-key";
+    public static final String WRITE_KEY = "iterable-write-key";
     static final String ADMIN = "iterable-admin";
     static final String OK = "{\"msg\":\"\",\"code\":\"Success\",\"params\":{}}";
     private static final String SWAGGER = "/contracts/iterable-api-swagger.json";
     private static OpenApiInteractionValidator validator;
 
-    final WireMockServer iterable = new WireMockServer(options().dynamicPort());
-    final RunningBridge bridge;
+    public final WireMockServer iterable = new WireMockServer(options().dynamicPort());
+    public final RunningBridge bridge;
 
     /** @param routes the route files' pattern, e.g. {@code file:routes/iterable/*.yaml} */
-    IterableFake(String routes, Map<String, String> moreSettings) {
+    public IterableFake(String routes, Map<String, String> moreSettings) {
         iterable.start();
         acceptEverything();
         Map<String, String> settings = new HashMap<>(Map.of(
@@ -74,7 +74,7 @@ final class IterableFake implements AutoCloseable {
                 .sorted(java.util.Comparator.comparing(LoggedRequest::getLoggedDate)).toList();
     }
 
-    List<JsonNode> bodies(String path, String containing) {
+    public List<JsonNode> bodies(String path, String containing) {
         return requests("POST", path).stream().map(LoggedRequest::getBodyAsString)
                 .filter(body -> body.contains(containing)).map(IterableFake::json).toList();
     }
@@ -89,7 +89,7 @@ final class IterableFake implements AutoCloseable {
     }
 
     /** Every request the fake received carried the API key and is valid for Iterable's API description. */
-    void assertEveryRequestMatchesIterablesApi() {
+    public void assertEveryRequestMatchesIterablesApi() {
         List<LoggedRequest> all = iterable.findAll(anyRequestedFor(urlMatching("/api/.*")));
         assertThat(all).isNotEmpty();
         for (LoggedRequest request : all) {

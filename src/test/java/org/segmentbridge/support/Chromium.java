@@ -1,0 +1,50 @@
+package org.segmentbridge.support;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Debian's Chromium, headless: loads a page, lets it run for a while of page time and returns the DOM it ended with.
+ * {@code bash .ci/run} installs it; a missing browser fails the test with how to get it, never skips it.
+ */
+public final class Chromium {
+
+    private static final List<String> BINARIES = List.of("/usr/bin/chromium", "/usr/bin/chromium-browser");
+
+    private Chromium() {
+    }
+
+    /**
+     * @param pageTime how long the page may run, in its own (virtual) time: Chromium waits for network fetches in
+     *                 flight and skips idle time, so timers and retries pass quickly
+     */
+    public static String domAfter(String url, Duration pageTime) {
+        Path binary = BINARIES.stream().map(Path::of).filter(Files::isExecutable).findFirst().orElseThrow(() ->
+                new AssertionError("Chromium is not installed (looked for " + BINARIES + "): run 'bash .ci/run', "
+                        + "or 'apt-get install -y chromium'"));
+        try {
+            Path profile = Files.createTempDirectory("chromium-profile-");
+            Process chromium = new ProcessBuilder(binary.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--user-data-dir=" + profile,
+                    "--virtual-time-budget=" + pageTime.toMillis(), "--dump-dom", url)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            byte[] dom = chromium.getInputStream().readAllBytes();
+            if (!chromium.waitFor(60, TimeUnit.SECONDS)) {
+                chromium.destroyForcibly();
+                throw new AssertionError("Chromium did not finish within 60 s on " + url);
+            }
+            return new String(dom, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("could not run Chromium", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
