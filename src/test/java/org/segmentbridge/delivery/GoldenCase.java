@@ -141,17 +141,12 @@ record GoldenCase(Path folder, String actionName, Map<String, String> parameters
 
     /** This case's destination settings: the destination's shared ones, then the case's own. */
     DestinationSettings destinationSettings() {
-        Map<String, String> own = new LinkedHashMap<>(properties(folder.getParent().resolve("destination.properties")));
-        own.putAll(settings);
-        return destinationSettings(own);
+        return destinationSettings(Map.of());
     }
 
     /** The same, with the fixed test credentials, which only sign the request. */
     DestinationSettings signingSettings() {
-        Map<String, String> own = new LinkedHashMap<>(properties(folder.getParent().resolve("destination.properties")));
-        own.putAll(settings);
-        own.putAll(properties(folder.getParent().resolve("credentials.properties")));
-        return destinationSettings(own);
+        return destinationSettings(properties(folder.getParent().resolve("credentials.properties")));
     }
 
     String destination() {
@@ -176,7 +171,10 @@ record GoldenCase(Path folder, String actionName, Map<String, String> parameters
         return "split " + split.status() + ": " + split.message();
     }
 
-    private DestinationSettings destinationSettings(Map<String, String> own) {
+    private DestinationSettings destinationSettings(Map<String, String> credentials) {
+        Map<String, String> own = new LinkedHashMap<>(properties(folder.getParent().resolve("destination.properties")));
+        own.putAll(settings);
+        own.putAll(credentials);
         Properties properties = new Properties();
         DELIVERY_DEFAULTS.forEach(properties::setProperty);
         own.forEach((key, value) -> properties.setProperty("bridge.destination." + destination() + "." + key, value));
