@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
 import org.segmentbridge.delivery.ActionParameter;
@@ -58,7 +59,7 @@ final class CustomEvent implements Action {
         ObjectNode source = input.fields().isEmpty() && input.event().path("properties").isObject()
                 ? ((ObjectNode) input.event().path("properties")).deepCopy() : input.fields().deepCopy();
         if (!"true".equals(input.parameter(ALLOW_PII))) {
-            source.remove(PERSONAL);
+            removePersonalData(source);
         }
         ObjectNode event = SailthruConnector.JSON.createObjectNode()
                 .put("id", email).put("key", "email")
@@ -67,6 +68,14 @@ final class CustomEvent implements Action {
             event.set("vars", SailthruConnector.flatten(source));
         }
         return List.of(new Item("", input.event().path("messageId").asText(), event));
+    }
+
+    /** At any depth: a nested customer.email would otherwise reach the vars flattened, as customer_email. */
+    private static void removePersonalData(JsonNode node) {
+        if (node instanceof ObjectNode object) {
+            object.remove(PERSONAL);
+        }
+        node.forEach(CustomEvent::removePersonalData);
     }
 
     @Override

@@ -61,6 +61,8 @@ public final class SegmentConnector implements Connector {
         private static final int MAX_EVENT_BYTES = 32 * 1024;
         /** Segment-specific transient status, retried like a 5xx. */
         private static final Set<Integer> TRANSIENT = Set.of(408, 410, 429, 460);
+        /** Server errors that do not pass (analytics-java does not retry them): refused like a 4xx. */
+        private static final Set<Integer> LASTING = Set.of(501, 505, 511);
 
         @Override
         public String name() {
@@ -107,9 +109,15 @@ public final class SegmentConnector implements Connector {
 
         @Override
         public List<Verdict> read(VendorAnswer answer, List<Item> items) {
-            if (TRANSIENT.contains(answer.status()) || (answer.status() >= 500 && !Set.of(501, 505, 511).contains(answer.status()))) {
+            if (TRANSIENT.contains(answer.status()) || (answer.status() >= 500 && !LASTING.contains(answer.status()))) {
                 return Verdict.all(items.size(), new Verdict.Retry(answer.retryAfter(Instant.now()).orElse(Duration.ZERO),
                         "HTTP " + answer.status()));
+            }
+            if (LASTING.contains(answer.status())) {
+                // Verdict.byStatus would retry them as it retries every 5xx.
+                String message = "HTTP " + answer.status();
+                return Verdict.all(items.size(), items.size() > 1
+                        ? new Verdict.SplitBatch(answer.status(), message) : new Verdict.Failed(answer.status(), null, message));
             }
             return Verdict.byStatus(answer, items.size());
         }
