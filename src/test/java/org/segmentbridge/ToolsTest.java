@@ -137,6 +137,20 @@ class ToolsTest {
     }
 
     @Test
+    void checkNamesBothFilesOfTwoRoutesOfADestinationThatTakeTheSameOrder() throws IOException {
+        Path project = fakeVendorProject(ROUTES.replace("uri: events:test", "uri: events:test?order=1"), CONTACT);
+        Files.writeString(project.resolve("routes/test/more-contacts.yaml"),
+                DeliveryHarness.route("more-contacts", "identify", "deliver:%1$s:bulk?list=vip").formatted("test")
+                        .replace("uri: events:test", "uri: events:test?order=2"));
+
+        Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), project, fakeVendor());
+
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("check failed:", "both take order 1 at destination test", "test-contacts",
+                "test-tracks", "routes/test/use-cases.yaml").doesNotContain("more-contacts.yaml");
+    }
+
+    @Test
     void checkNamesTheFileEntryAndProblemOfABrokenMapping() throws IOException {
         Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"),
                 fakeVendorProject(ROUTES, CONTACT.replace("[trim, lowercase]", "[trim, lowercaze]")), fakeVendor());

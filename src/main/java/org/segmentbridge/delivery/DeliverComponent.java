@@ -117,7 +117,7 @@ public final class DeliverComponent extends DefaultComponent {
                         throw new IllegalStateException("a route of destination " + ticket.destination() + " calls deliver:"
                                 + destination + ":" + action.name() + "; each destination's routes deliver to it alone");
                     }
-                    JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
+                    JsonNode event = exchange.getMessage().getMandatoryBody(JsonNode.class);
                     ObjectNode fields = mapping == null ? JSON.createObjectNode() : mapping.apply(event);
                     String primaryKey = exchange.getMessage().getHeader(IdentityComponent.KEY_HEADER, String.class);
                     DestinationSettings settings = getCamelContext().getRegistry()

@@ -165,7 +165,10 @@ public final class DeliveryService {
         return dryRun;
     }
 
-    /** Queues a dead letter's event again for its destination alone, then forgets the dead letter. */
+    /**
+     * Queues a dead letter's event again for its destination alone, then forgets the dead letter. Only what it names
+     * runs again: its action's items, or its failed route ({@code route:<id>}), so what was delivered is not resent.
+     */
     public void replay(DeadLetters.DeadLetter letter) {
         String type;
         try {
@@ -173,8 +176,7 @@ public final class DeliveryService {
         } catch (java.io.IOException e) {
             type = "";
         }
-        String onlyAction = letter.action().startsWith("route:") ? null : letter.action();
-        queue.republish(letter.destination(), new EventQueue.QueuedEvent(type, letter.messageId(), letter.event()), onlyAction);
+        queue.republish(letter.destination(), new EventQueue.QueuedEvent(type, letter.messageId(), letter.event()), letter.action());
         deadLetters.remove(letter.id());
     }
 

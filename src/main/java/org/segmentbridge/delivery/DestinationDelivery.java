@@ -175,30 +175,35 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             return;
         }
         Ticket ticket = ticketFor(message, json, event);
+        // A replayed dead letter names an action to deliver again, or the failed route to run again alone.
+        String replaying = stringProperty(message, EventQueue.REPLAY_ACTION_PROPERTY);
+        String onlyRoute = RouteFailure.routeNamedBy(replaying);
+        List<RouteFailure> failures;
         try {
-            routes.run(ticket);
+            failures = routes.run(ticket, onlyRoute);
         } catch (AwaitingIdentity waiting) {
             ticket.discardItems();
             park(ticket, waiting.getMessage());
             reader.finished(message);
             return;
-        } catch (RouteFailure failure) {
-            ticket.discardItems();
-            if (StoreFailures.isUnavailable(failure)) {
-                throw failure; // not the event's fault: postponed, not dead-lettered
-            }
-            deadLetterUnsent(ticket, failure.routeId(), failure.getMessage());
-            reader.finished(message);
-            return;
         }
-        String replayAction = stringProperty(message, EventQueue.REPLAY_ACTION_PROPERTY);
-        if (replayAction != null) {
-            ticket.keepOnly(replayAction);
+        for (RouteFailure failure : failures) {
+            if (StoreFailures.isUnavailable(failure)) {
+                throw failure; // not the event's fault: the whole event is postponed, not dead-lettered
+            }
+        }
+        // Each failed route is dead-lettered on its own; what the other routes prepared is still delivered.
+        failures.forEach(failure -> deadLetterUnsent(ticket, failure.deadLetterAction(), "route_failed", failure.getMessage()));
+        // Any other dead letter (identity's) held the whole event back: all of it goes again.
+        if (replaying != null && connector.actionNames().contains(replaying)) {
+            ticket.keepOnly(replaying);
         }
         if (ticket.items().isEmpty()) {
-            metrics.eventsWithoutItems();
-            observer.settled(settings.name(), "", ticket.event(), DeliveryObserver.Settlement.NOT_ROUTED, 0,
-                    "no route of " + settings.name() + " made a call for this event");
+            if (failures.isEmpty()) {
+                metrics.eventsWithoutItems();
+                observer.settled(settings.name(), "", ticket.event(), DeliveryObserver.Settlement.NOT_ROUTED, 0,
+                        "no route of " + settings.name() + " made a call for this event");
+            }
             reader.finished(message);
             return;
         }
@@ -229,7 +234,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             if (StoreFailures.isUnavailable(e)) {
                 throw e; // postponed: the event waits once the store answers again
             }
-            deadLetterUnsent(ticket, "identity", "could not wait for the person's key (" + why + "): " + e.getMessage());
+            deadLetterUnsent(ticket, "identity", "wait_failed", "could not wait for the person's key (" + why + "): " + e.getMessage());
         }
     }
 
@@ -522,14 +527,16 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         done(item);
     }
 
-    /** An event its routes could not handle: dead-lettered whole, with the route named. */
-    private void deadLetterUnsent(Ticket ticket, String routeId, String reason) {
-        deadLetters.add(settings.name(), "route:" + routeId, ticket.messageId(), ticket.eventJson(), null, 0, 0,
-                "route_failed", reason);
-        LOG.warn("Destination {}: dead-lettered messageId {}: route {} failed: {}", settings.name(), ticket.messageId(), routeId, reason);
-        metrics.items("route:" + routeId, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
-        observer.settled(settings.name(), "route:" + routeId, ticket.event(), DeliveryObserver.Settlement.DEAD_LETTERED, 0,
-                "route_failed: " + reason);
+    /**
+     * What could not be prepared: the event is dead-lettered for one failed route (named {@code route:<id>}, so its
+     * replay runs that route alone), or as a whole ({@code identity}) when it could not wait for its person's key.
+     */
+    private void deadLetterUnsent(Ticket ticket, String unsent, String code, String reason) {
+        deadLetters.add(settings.name(), unsent, ticket.messageId(), ticket.eventJson(), null, 0, 0, code, reason);
+        LOG.warn("Destination {}: dead-lettered {} for messageId {}: {}", settings.name(), unsent, ticket.messageId(), reason);
+        metrics.items(unsent, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
+        observer.settled(settings.name(), unsent, ticket.event(), DeliveryObserver.Settlement.DEAD_LETTERED, 0,
+                code + ": " + reason);
     }
 
     private void settled(DeliveryItem item, DeliveryObserver.Settlement settlement, int status, String detail) {

@@ -86,19 +86,22 @@ public final class RequestPreview {
             return;
         }
         Ticket ticket = new Ticket(destination, event, event.toString(), "", null);
+        List<RouteFailure> failures;
         try {
-            routes.run(ticket);
+            failures = routes.run(ticket, null);
         } catch (AwaitingIdentity awaiting) {
             IdentityStore.Person person = identity.findOrCreate(event.path("userId").asText(null), event.path("anonymousId").asText(null));
             waiting.add(new Waiting(destination, person.id(), number, event));
             out.println("  " + prefix + destination + ": waits for the person's primary key (" + awaiting.getMessage() + ")");
             return;
-        } catch (RouteFailure failure) {
+        }
+        for (RouteFailure failure : failures) {
             out.println("  " + prefix + destination + ": would be dead-lettered: route " + failure.routeId() + ": " + failure.getMessage());
-            return;
         }
         if (ticket.items().isEmpty()) {
-            out.println("  " + prefix + destination + ": no route sends this event");
+            if (failures.isEmpty()) {
+                out.println("  " + prefix + destination + ": no route sends this event");
+            }
             return;
         }
         for (DeliveryItem item : ticket.items()) {

@@ -86,6 +86,11 @@ public final class Ticket {
         items.clear();
     }
 
+    /** Drops the items added from position {@code first} on: what a route that then failed had prepared. */
+    void discardItemsFrom(int first) {
+        items.subList(first, items.size()).clear();
+    }
+
     void startDelivery() {
         outstanding = items.size();
     }

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.jayway.jsonpath.Configuration;
 import com.jayway.jsonpath.InvalidPathException;
 import com.jayway.jsonpath.JsonPath;
@@ -27,7 +26,6 @@ import org.segmentbridge.delivery.StepEndpoint;
  */
 public final class CrossingComponent extends DefaultComponent {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Configuration JSON_PATHS = Configuration.builder()
             .jsonProvider(new JacksonJsonNodeJsonProvider()).mappingProvider(new JacksonMappingProvider())
             .options(Option.SUPPRESS_EXCEPTIONS).build();
@@ -78,7 +76,7 @@ public final class CrossingComponent extends DefaultComponent {
             throw new IllegalArgumentException(where + ": atLeast must be a number, got '" + atLeast + "'");
         }
         return new StepEndpoint(uri, this, where, exchange -> {
-            if (!crossesUp(where, compiled, threshold, JSON.readTree(exchange.getMessage().getBody(String.class)))) {
+            if (!crossesUp(where, compiled, threshold, exchange.getMessage().getMandatoryBody(JsonNode.class))) {
                 exchange.setRouteStop(true);
             }
         });

@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
@@ -25,8 +24,6 @@ public final class IdentityComponent extends DefaultComponent {
     public static final String KEY_HEADER = "primaryKey";
     /** Set on an exchange whose event must wait for its person's key; read by the destination's delivery. */
     public static final String AWAITING_PROPERTY = "bridgeAwaitingIdentity";
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final IdentityStore identity;
     private final String[] resolvedKeyField;
@@ -51,7 +48,7 @@ public final class IdentityComponent extends DefaultComponent {
     }
 
     private void resolve(Exchange exchange, boolean require) throws Exception {
-        JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
+        JsonNode event = exchange.getMessage().getMandatoryBody(JsonNode.class);
         Optional<String> own = identity.keyIn(event);
         Optional<String> key = own.isPresent() ? own
                 : identity.find(event.path("userId").asText(null), event.path("anonymousId").asText(null))

@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Endpoint;
@@ -20,8 +19,6 @@ import org.segmentbridge.privacy.SuppressionStore.State;
  * It reads the store when the event is delivered, so an opt-out that arrived meanwhile already counts.
  */
 public final class ConsentComponent extends DefaultComponent {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ConsentChanges consent;
     private final Erasures erasures;
@@ -48,7 +45,7 @@ public final class ConsentComponent extends DefaultComponent {
             throw new IllegalArgumentException("consent:require has unknown parameters " + parameters.keySet() + "; it takes channel");
         }
         return new StepEndpoint(uri, this, "consent:require", exchange -> {
-            JsonNode event = JSON.readTree(exchange.getMessage().getBody(String.class));
+            JsonNode event = exchange.getMessage().getMandatoryBody(JsonNode.class);
             Optional<String> suppressed = suppressedBecause(event, channel);
             if (suppressed.isPresent()) {
                 Counter.builder("bridge.consent.suppressed")

@@ -20,7 +20,7 @@ public class EventQueue {
     public static final String TYPE_PROPERTY = "eventType";
     public static final String MESSAGE_ID_PROPERTY = "eventMessageId";
     public static final String RECEIVED_VIA_PROPERTY = "receivedVia";
-    /** On a replayed dead letter: only this action runs again (the others had succeeded). */
+    /** On a replayed dead letter: what it names (an action, or {@code route:<id>}) runs again, nothing else. */
     public static final String REPLAY_ACTION_PROPERTY = "replayAction";
 
     private final ConnectionFactory connectionFactory;
@@ -82,7 +82,8 @@ public class EventQueue {
     /**
      * Queues one event again for a single destination (a dead letter being replayed), not for the others.
      *
-     * @param onlyAction the action to run again, or null to run every route of the destination
+     * @param onlyAction what the dead letter names: an action to deliver again, {@code route:<id>} to run that route
+     *                   alone, anything else (or null) to run every route of the destination
      */
     public void republish(String destination, QueuedEvent event, String onlyAction) {
         try (JMSContext context = openTransactedContext(oneDestinationConnections)) {

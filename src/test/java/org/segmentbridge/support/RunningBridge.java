@@ -86,6 +86,12 @@ public final class RunningBridge implements AutoCloseable {
         try {
             main.start();
         } catch (Exception e) {
+            // What did start (the broker, the ports) must not outlive a test that expects the start to fail.
+            try {
+                stopMain();
+            } catch (RuntimeException alsoFailed) {
+                e.addSuppressed(alsoFailed);
+            }
             throw new IllegalStateException("bridge did not start", e);
         }
         awaitHealthy();

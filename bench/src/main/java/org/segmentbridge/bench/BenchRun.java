@@ -404,7 +404,6 @@ public final class BenchRun {
             String route = Files.readString(repo.resolve("routes/iterable/" + file))
                     .replace("events:iterable", "events:iterablebulk")
                     .replace("id: iterable-", "id: iterablebulk-")
-                    .replace("startupOrder: 13", "startupOrder: 33")
                     .replace("deliver:iterable:user-update", "deliver:iterablebulk:user-bulk-update")
                     .replace("deliver:iterable:event", "deliver:iterablebulk:event-bulk");
             Files.writeString(bulk.resolve(file), "# bench/run: routes/iterable/" + file
