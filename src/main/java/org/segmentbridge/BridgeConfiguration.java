@@ -37,7 +37,7 @@ import org.segmentbridge.privacy.ErasureSteps;
 import org.segmentbridge.privacy.Erasures;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.privacy.PrivacyAudit;
-import org.segmentbridge.privacy.PrivacyRoutes;
+import org.segmentbridge.admin.PrivacyRoutes;
 import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;

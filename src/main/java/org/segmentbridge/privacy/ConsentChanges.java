@@ -28,6 +28,9 @@ public final class ConsentChanges {
 
     /** The only channel the shipped signals speak of; the store keeps a channel per row for those to come. */
     public static final String EMAIL = "email";
+    /** The tracks that change consent explicitly (Segment's Email spec). */
+    public static final String UNSUBSCRIBED_EVENT = "Unsubscribed";
+    public static final String SUBSCRIBED_EVENT = "Subscribed";
     /** The origins other than Segment itself; a vendor-made event names its origin in {@code context.integration}. */
     public static final Set<String> OTHER_ORIGINS = Set.of("emarsys", "sailthru", "iterable", "operator");
     /** Where in {@code context.bridge} the mark goes. */
