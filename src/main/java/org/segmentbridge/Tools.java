@@ -179,10 +179,7 @@ final class Tools {
      * @return 0 when the range is queued, 1 when it stopped (a second run resumes), 2 for a bad command line
      */
     static int backfill(List<String> args, PrintStream out, Map<String, String> overrides, Map<String, Object> beans) {
-        Map<String, Backfill> backfills = new LinkedHashMap<>();
-        for (Vendor vendor : Vendors.discovered().all()) {
-            vendor.backfill().ifPresent(backfill -> backfills.put(vendor.name(), backfill));
-        }
+        Map<String, Backfill> backfills = Vendors.discovered().backfills();
         BackfillArguments range;
         try {
             range = BackfillArguments.parse(args, List.copyOf(backfills.keySet()));

@@ -36,7 +36,7 @@ public final class WebhookToken {
     public void authenticate(String authorization) {
         disabledBecause().ifPresent(why -> {
             throw new IntakeRejected(Reason.UNAUTHORIZED, endpointName + " is disabled: " + why
-                    + " (set it, and give Iterable the same token)");
+                    + " (set it, and give the sender the same token)");
         });
         String presented = presentedToken(authorization);
         if (presented == null || presented.isEmpty()) {

@@ -41,6 +41,13 @@ public final class Vendors {
         return List.copyOf(byName.keySet());
     }
 
+    /** The backfill commands by vendor, of the vendors that offer one. */
+    public Map<String, Backfill> backfills() {
+        Map<String, Backfill> backfills = new TreeMap<>();
+        byName.forEach((name, vendor) -> vendor.backfill().ifPresent(backfill -> backfills.put(name, backfill)));
+        return backfills;
+    }
+
     public Optional<Vendor> named(String name) {
         return Optional.ofNullable(byName.get(name));
     }
