@@ -3,6 +3,7 @@ package org.segmentbridge;
 import java.util.Map;
 
 import org.apache.camel.main.Main;
+import org.segmentbridge.vendor.Vendors;
 
 /**
  * Entry point: {@code java -jar segment-bridge.jar} runs the bridge from the project folder, reading
@@ -27,11 +28,11 @@ public final class Bridge {
               try EVENTS.json   print the vendor requests the events in the file would cause; nothing is sent
               actions           list every vendor action with its parameters (type, required or default,
                                 allowed values, doc); actions --readme regenerates README.md's action reference
-              backfill emarsys --from DATE --to DATE
-                                read Emarsys' opens, clicks, bounces and unsubscribes of the range (dates
-                                yyyy-MM-dd in UTC, --to exclusive, or ISO-8601 instants) and queue them for
-                                Segment; a second run of the range resumes where the first stopped. Needs the
-                                data folder: stop the bridge first; it sends the events when it next runs""";
+              backfill VENDOR --from DATE --to DATE
+                                read the engagement of the range from a vendor that reports it to no one
+                                (%s; dates yyyy-MM-dd in UTC, --to exclusive, or ISO-8601 instants) and
+                                queue it for Segment; a second run of the range resumes where the first stopped.
+                                Needs the data folder: stop the bridge first; it sends the events when it next runs""";
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
@@ -54,7 +55,7 @@ public final class Bridge {
         if (problem != null) {
             System.err.println(problem);
         }
-        System.err.println(USAGE);
+        System.err.println(USAGE.formatted(String.join(" or ", Vendors.discovered().backfills().keySet())));
         return problem == null ? 0 : 2;
     }
 

@@ -1,8 +1,10 @@
 package org.segmentbridge;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -13,8 +15,7 @@ import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.admin.AdminRoutes;
 import org.segmentbridge.deadletters.DeadLetters;
-import org.segmentbridge.emarsys.BackfillClock;
-import org.segmentbridge.emarsys.EngagementBackfill;
+import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DeliverComponent;
 import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
@@ -37,7 +38,7 @@ import org.segmentbridge.privacy.ErasureSteps;
 import org.segmentbridge.privacy.Erasures;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.privacy.PrivacyAudit;
-import org.segmentbridge.privacy.PrivacyRoutes;
+import org.segmentbridge.admin.PrivacyRoutes;
 import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
@@ -47,12 +48,16 @@ import org.segmentbridge.state.StateStoreHealthCheck;
 import org.segmentbridge.queue.QueueCapacity;
 import org.segmentbridge.queue.QueueCapacityHealthCheck;
 import org.segmentbridge.queue.QueueHealthCheck;
+import org.segmentbridge.vendor.Vendor;
+import org.segmentbridge.vendor.VendorContext;
+import org.segmentbridge.vendor.Vendors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Wires the bridge's machinery into the Camel context: the state store and the queue start before any route (they
- * are context services), the intake routes are added, and health checks and queue metrics are published.
+ * are context services), the intake routes are added, health checks and queue metrics are published, and the
+ * vendors found on the class path ({@link Vendors}) are given their destinations, endpoints and the rest they wire.
  */
 public class BridgeConfiguration implements CamelConfiguration {
 
@@ -73,6 +78,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         Mode mode = Mode.valueOf(context.getPropertiesComponent().resolveProperty(MODE_PROPERTY).orElse("run")
                 .toUpperCase(java.util.Locale.ROOT));
         BridgeSettings settings = BridgeSettings.from(context);
+        Vendors vendors = Vendors.discovered();
 
         // Mapping files are validated before anything starts: a broken file stops the start naming file, entry and problem.
         context.getRegistry().bind("mappings", Mappings.load(settings.mappingsDir()));
@@ -115,7 +121,9 @@ public class BridgeConfiguration implements CamelConfiguration {
         // Every store that keeps rows about persons erases its own; the audit log names them in this order.
         Erasures erasures = new Erasures(identity, suppressions, new PrivacyAudit(stateStore),
                 List.of(identity, pendingEvents, deadLetters, suppressions, crossings), settings.resolvedKeyField(), meters);
-        ConsentChanges consent = new ConsentChanges(identity, suppressions, meters);
+        Set<String> origins = new LinkedHashSet<>(vendors.names());
+        origins.add(PrivacyRoutes.OPERATOR.toLowerCase(Locale.ROOT));
+        ConsentChanges consent = new ConsentChanges(identity, suppressions, meters, origins);
         Privacy privacy = new Privacy(stateStore, consent, erasures);
         context.addComponent("consent", new ConsentComponent(consent, erasures, meters));
         context.getRegistry().bind("privacy", privacy);
@@ -125,6 +133,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("events", new EventsComponent(eventRoutes, settings.destinations()));
         context.addComponent("deliver", new DeliverComponent());
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
+        bindConnectors(context, vendors, settings.destinations(), reader);
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
                 identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(erasures, meters));
         context.getRegistry().bind("deliveryService", delivery);
@@ -134,21 +143,28 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.addService(broker, true, true);
             context.getRegistry().bind("eventBroker", broker);
         }
-        EngagementBackfill backfill = EngagementBackfill.create(ownsDataDir, reader,
-                delivery.connectors(), stateStore,
-                () -> VendorReports.create("Emarsys", EngagementBackfill.ENDPOINT, settings, stateStore, identity, pendingEvents,
-                        queue, meters, privacy),
-                Optional.ofNullable(context.getRegistry().lookupByNameAndType(EngagementBackfill.CLOCK_BEAN, BackfillClock.class))
-                        .orElse(BackfillClock.SYSTEM));
-        context.getRegistry().bind(EngagementBackfill.BEAN, backfill);
-
         if (mode == Mode.RUN) {
             serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery, privacy, intakeLimits,
-                    new QueueCapacity(settings.dataDir(), queueLimits, broker));
+                    new QueueCapacity(settings.dataDir(), queueLimits, broker), vendors, reader);
         }
-        if (ownsDataDir) {
-            // After the broker and the state store, so it stops before them and a run it interrupts can still finish cleanly.
-            context.addService(backfill, true, true);
+        // After the broker and the state store, so that services a vendor adds stop before them.
+        VendorContext vendorContext = new VendorContext(context, reader, ownsDataDir, stateStore, delivery.connectors(),
+                (vendor, receivedVia) -> VendorReports.create(vendor, receivedVia, settings, stateStore, identity,
+                        pendingEvents, queue, meters, privacy));
+        for (Vendor vendor : vendors.all()) {
+            vendor.configure(vendorContext);
+        }
+    }
+
+    /**
+     * Each destination's connector, bound under the destination's name for {@code deliver:<name>:...}: its vendor's,
+     * unless one is bound already (tests bind fakes).
+     */
+    private static void bindConnectors(CamelContext context, Vendors vendors, List<String> destinations, SettingsReader reader) {
+        for (String destination : destinations) {
+            if (context.getRegistry().lookupByNameAndType(destination, Connector.class) == null) {
+                vendors.serving(destination, reader).ifPresent(vendor -> context.getRegistry().bind(destination, vendor.connector()));
+            }
         }
     }
 
@@ -161,7 +177,8 @@ public class BridgeConfiguration implements CamelConfiguration {
     /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */
     private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EmbeddedBroker broker,
                               EventQueue queue, IdentityStore identity, PendingEvents pendingEvents, DeliveryService delivery,
-                              Privacy privacy, IntakeAdmission.Limits intakeLimits, QueueCapacity capacity)
+                              Privacy privacy, IntakeAdmission.Limits intakeLimits, QueueCapacity capacity, Vendors vendors,
+                              SettingsReader reader)
             throws Exception {
         context.addService(broker, true, true);
         context.getRegistry().bind("eventBroker", broker);
@@ -173,12 +190,13 @@ public class BridgeConfiguration implements CamelConfiguration {
         health.register(new QueueCapacityHealthCheck(capacity));
         capacity.publishMetrics(meters(context));
 
-        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents, privacy, intakeLimits, capacity);
+        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents, privacy, intakeLimits, capacity,
+                endpoints -> vendors.all().forEach(vendor -> vendor.serve(endpoints, reader)));
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
         context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy.consent(), privacy.erasures(), intake.intake(),
-                intake.reportsFrom(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT)));
+                intake.reports(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT)));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override

@@ -10,6 +10,7 @@ import org.apache.camel.CamelContext;
 /**
  * The bridge's own settings, read once from Camel's properties (application.properties, where each value names
  * the environment variable that overrides it). A bad value fails start-up with the key and the value's problem.
+ * Each vendor reads its own settings in its package.
  */
 public record BridgeSettings(
         Path dataDir,
@@ -19,9 +20,6 @@ public record BridgeSettings(
         Path mappingsDir,
         List<String> writeKeys,
         Optional<String> segmentWebhookSecret,
-        Optional<String> sailthruApiKey,
-        Optional<String> sailthruApiSecret,
-        Optional<String> iterableWebhookToken,
         Optional<String> adminToken,
         int dryRunKeep,
         Duration dedupeWindow,
@@ -46,9 +44,6 @@ public record BridgeSettings(
                 Path.of(reader.required("bridge.mappings-dir")),
                 reader.list("bridge.write-keys"),
                 reader.optional("bridge.webhook.segment-secret"),
-                reader.optional("bridge.destination.sailthru.api-key"),
-                reader.optional("bridge.destination.sailthru.api-secret"),
-                reader.optional("bridge.iterable.webhook-token"),
                 reader.optional("bridge.admin-token"),
                 reader.positiveInt("bridge.dry-run.keep"),
                 reader.duration("bridge.dedupe.window"),
@@ -70,9 +65,6 @@ public record BridgeSettings(
         return "BridgeSettings[dataDir=" + dataDir + ", state=" + stateJdbcUrl.map(url -> url.replaceAll("password=[^;&]*", "password=***"))
                 .orElse("embedded H2") + ", writeKeys=" + writeKeys.size() + " set"
                 + ", segmentWebhookSecret=" + (segmentWebhookSecret.isPresent() ? "set" : "not set")
-                + ", sailthruApiKey=" + (sailthruApiKey.isPresent() ? "set" : "not set")
-                + ", sailthruApiSecret=" + (sailthruApiSecret.isPresent() ? "set" : "not set")
-                + ", iterableWebhookToken=" + (iterableWebhookToken.isPresent() ? "set" : "not set")
                 + ", adminToken=" + (adminToken.isPresent() ? "set" : "not set")
                 + ", dedupeWindow=" + dedupeWindow + ", destinations=" + destinations + "]";
     }

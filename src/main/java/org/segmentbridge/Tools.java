@@ -22,7 +22,6 @@ import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.RequestPreview;
 import org.segmentbridge.delivery.RouteWarnings;
-import org.segmentbridge.emarsys.EngagementBackfill;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.intake.IntakeRejected;
@@ -30,12 +29,15 @@ import org.segmentbridge.intake.SegmentEvents;
 import org.segmentbridge.mapping.MappingFileException;
 import org.segmentbridge.mapping.Mappings;
 import org.segmentbridge.state.DataDirLock;
+import org.segmentbridge.vendor.Backfill;
+import org.segmentbridge.vendor.Vendor;
+import org.segmentbridge.vendor.Vendors;
 import org.slf4j.LoggerFactory;
 
 /**
  * The command-line tools: {@code check} validates settings, mappings and routes; {@code try EVENTS.json} prints the
  * requests events would cause; {@code actions} lists the vendors' actions and their parameters; {@code backfill
- * emarsys} queues a date range of Emarsys engagement. All load the same configuration as the bridge and start no
+ * <vendor>} queues a date range of what a vendor reports to no one (Emarsys' engagement). All load the same configuration as the bridge and start no
  * server; only backfill touches the data folder, and it writes to no vendor.
  */
 final class Tools {
@@ -57,6 +59,7 @@ final class Tools {
             DeliveryService delivery = context.getRegistry().lookupByNameAndType("deliveryService", DeliveryService.class);
             EventRoutes routes = context.getRegistry().lookupByNameAndType("eventRoutes", EventRoutes.class);
             out.println("settings: ok");
+            out.println("vendors: " + String.join(", ", Vendors.discovered().names()));
             out.println("mappings: " + mappings.names().size() + " ok " + mappings.names());
             List<Route> userRoutes = context.getRoutes();
             out.println("routes: " + userRoutes.size() + " ok " + userRoutes.stream().map(Route::getRouteId).sorted().toList());
@@ -159,28 +162,31 @@ final class Tools {
         CamelContext context = new DefaultCamelContext();
         context.getPropertiesComponent().setLocation(Bridge.PROPERTY_LOCATIONS);
         SettingsReader settings = new SettingsReader(context.getPropertiesComponent());
+        Vendors vendors = Vendors.discovered();
         Map<String, Connector> connectors = new LinkedHashMap<>();
         for (String destination : settings.list("bridge.destinations")) {
-            String key = "bridge.destination." + destination + ".connector";
-            settings.optional(key).ifPresent(className -> connectors.put(destination, Connector.ofClass(className, key)));
+            vendors.serving(destination, settings).ifPresent(vendor -> connectors.put(destination, vendor.connector()));
         }
         return connectors;
     }
 
     /**
-     * {@code backfill emarsys --from DATE --to DATE}: queues the range's engagement for the segment destination in the
-     * data folder, which no running bridge may hold at the same time.
+     * {@code backfill <vendor> --from DATE --to DATE}: queues the range's engagement for the segment destination in the
+     * data folder, which no running bridge may hold at the same time. Which vendors take it, and what a run does, is
+     * theirs ({@link Vendor#backfill()}).
      *
      * @param overrides settings over application.properties; {@code beans} bound by name (tests give a clock)
      * @return 0 when the range is queued, 1 when it stopped (a second run resumes), 2 for a bad command line
      */
     static int backfill(List<String> args, PrintStream out, Map<String, String> overrides, Map<String, Object> beans) {
+        Map<String, Backfill> backfills = Vendors.discovered().backfills();
         BackfillArguments range;
         try {
-            range = BackfillArguments.parse(args);
+            range = BackfillArguments.parse(args, List.copyOf(backfills.keySet()));
         } catch (IllegalArgumentException e) {
             out.println("backfill: " + e.getMessage());
-            out.println("usage: java -jar segment-bridge.jar backfill emarsys --from 2026-01-01 --to 2026-02-01");
+            out.println("usage: java -jar segment-bridge.jar backfill " + String.join("|", backfills.keySet())
+                    + " --from 2026-01-01 --to 2026-02-01");
             return 2;
         }
         quietLogs();
@@ -196,19 +202,12 @@ final class Tools {
         try {
             main.start();
             Runtime.getRuntime().addShutdownHook(shutdown);
-            EngagementBackfill backfill = main.getCamelContext().getRegistry()
-                    .lookupByNameAndType(EngagementBackfill.BEAN, EngagementBackfill.class);
-            if (backfill.disabledBecause().isPresent()) {
-                out.println("backfill: cannot run: " + backfill.disabledBecause().get());
-                return 1;
-            }
-            EngagementBackfill.Summary summary = backfill.runRange(range.from(), range.to(), new BackfillProgress(out, backfill));
-            out.printf("backfill done: %d window(s) of %d read in this run, %d records, %d events queued for segment "
-                            + "(%d duplicates, %d contacts without an email) in %s; the bridge sends them when it next runs%n",
-                    summary.windowsRun(), summary.windows(), summary.records(), summary.queued(), summary.duplicates(),
-                    summary.withoutEmail(), BackfillProgress.human(summary.elapsed()));
+            backfills.get(range.vendor()).run(main.getCamelContext(), range.from(), range.to(), out);
             return 0;
-        } catch (EngagementBackfill.BackfillException e) {
+        } catch (Backfill.CannotRun e) {
+            out.println("backfill: cannot run: " + e.getMessage());
+            return 1;
+        } catch (Backfill.Stopped e) {
             out.println("backfill stopped: " + e.getMessage());
             out.println("run the same command again to resume at the first window not queued");
             return 1;
@@ -216,8 +215,7 @@ final class Tools {
             out.println("backfill failed:");
             problems(e).forEach(problem -> out.println("  " + problem));
             if (problems(e).stream().anyMatch(problem -> problem.contains(DataDirLock.FILE))) {
-                out.println("  stop the bridge and run the command again, or let its scheduled backfill "
-                        + "(routes/emarsys/engagement-backfill.yaml) catch up");
+                out.println("  stop the bridge and run the command again, or let its scheduled backfill catch up");
             }
             return 1;
         } finally {
@@ -231,22 +229,24 @@ final class Tools {
     }
 
     /** The backfill command's arguments: the vendor, and the range as instants. */
-    record BackfillArguments(Instant from, Instant to) {
+    record BackfillArguments(String vendor, Instant from, Instant to) {
 
-        static BackfillArguments parse(List<String> args) {
+        /** @param pulled the vendors that offer a backfill */
+        static BackfillArguments parse(List<String> args, List<String> pulled) {
             if (args.isEmpty()) {
-                throw new IllegalArgumentException("name the vendor to backfill: emarsys");
+                throw new IllegalArgumentException("name the vendor to backfill: " + String.join(" or ", pulled));
             }
-            if (!"emarsys".equals(args.get(0))) {
-                throw new IllegalArgumentException("cannot backfill '" + args.get(0) + "': only emarsys is pulled (Sailthru "
-                        + "and Iterable push their engagement to /webhooks/*)");
+            String vendor = args.get(0);
+            if (!pulled.contains(vendor)) {
+                throw new IllegalArgumentException("cannot backfill '" + vendor + "': only " + String.join(" and ", pulled)
+                        + (pulled.size() == 1 ? " is" : " are") + " pulled (the other vendors push their engagement to /webhooks/*)");
             }
             Map<String, String> flags = new LinkedHashMap<>();
             for (int i = 1; i < args.size(); i++) {
                 String arg = args.get(i);
                 String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
                 if (!name.equals("--from") && !name.equals("--to")) {
-                    throw new IllegalArgumentException("unknown option '" + name + "': backfill emarsys takes --from and --to");
+                    throw new IllegalArgumentException("unknown option '" + name + "': backfill " + vendor + " takes --from and --to");
                 }
                 String value;
                 if (arg.contains("=")) {
@@ -273,7 +273,7 @@ final class Tools {
             if (!from.isBefore(to)) {
                 throw new IllegalArgumentException("--from " + flags.get("--from") + " must be before --to " + flags.get("--to"));
             }
-            return new BackfillArguments(from, to);
+            return new BackfillArguments(vendor, from, to);
         }
 
         private static Instant instant(String flag, String value) {
@@ -287,43 +287,6 @@ final class Tools {
                             + "ISO-8601 instant with a zone (2026-01-01T00:00:00Z)");
                 }
             }
-        }
-    }
-
-    /** One line per window: what it held, and the run's figures so far with the rate and the time left. */
-    private record BackfillProgress(PrintStream out, EngagementBackfill backfill) implements EngagementBackfill.Progress {
-
-        @Override
-        public void started(Instant from, Instant to, EngagementBackfill.Totals totals, int typesPerWindow) {
-            int left = totals.windows() - totals.windowsDone();
-            out.printf("backfill emarsys %s .. %s: %d window(s) of %s, %d already queued by an earlier run; %d left, "
-                            + "%d query(ies) each at one a minute (at least %s)%n",
-                    from, to, totals.windows(), human(backfill.window()), totals.windowsDone(), left, typesPerWindow,
-                    human(java.time.Duration.ofMinutes((long) left * typesPerWindow)));
-        }
-
-        @Override
-        public void windowDone(EngagementBackfill.Window window, EngagementBackfill.WindowResult result,
-                               EngagementBackfill.Totals totals, java.time.Duration elapsed,
-                               java.util.Optional<java.time.Duration> eta) {
-            double minutes = Math.max(elapsed.toMillis(), 1) / 60_000.0;
-            out.printf("window %d/%d %s: %d records, %d events queued (%d duplicates, %d without an email) | "
-                            + "so far %d records, %d queued, %.1f records/min, ETA %s%n",
-                    totals.windowsDone(), totals.windows(), window, result.records(), result.queued(), result.duplicates(),
-                    result.withoutEmail(), totals.records(), totals.queued(), totals.records() / minutes,
-                    eta.map(BackfillProgress::human).orElse("unknown"));
-        }
-
-        static String human(java.time.Duration duration) {
-            long seconds = duration.toSeconds();
-            if (seconds > 0 && seconds % 86_400 == 0) {
-                return seconds / 86_400 + "d";
-            }
-            if (seconds < 60) {
-                return seconds + "s";
-            }
-            long minutes = seconds / 60;
-            return minutes < 60 ? minutes + "m " + seconds % 60 + "s" : minutes / 60 + "h " + minutes % 60 + "m";
         }
     }
 

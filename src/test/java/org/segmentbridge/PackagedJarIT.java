@@ -74,6 +74,21 @@ class PackagedJarIT {
         }
     }
 
+    /** The shaded jar merges every META-INF/services file: the vendors are found there as on the class path. */
+    @Test
+    void checkOnTheShippedProjectFindsTheFourVendorsInThePackagedJar() throws Exception {
+        List<String> check = new java.util.ArrayList<>(javaDashJar());
+        check.add("check");
+
+        BridgeProcess.Finished finished = BridgeProcess.runToEnd(check, Path.of("").toAbsolutePath(), Map.of());
+
+        assertThat(finished.exitCode()).as(finished.output()).isZero();
+        assertThat(finished.output()).contains("vendors: emarsys, iterable, sailthru, segment",
+                "destination emarsys: connector EmarsysConnector", "destination sailthru: connector SailthruConnector",
+                "destination iterable: connector IterableConnector", "destination segment: connector SegmentConnector",
+                "check passed");
+    }
+
     private static List<String> javaDashJar() {
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-jar", Path.of("target", "segment-bridge.jar").toAbsolutePath().toString());

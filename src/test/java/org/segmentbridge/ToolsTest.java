@@ -14,12 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.segmentbridge.delivery.DeliveryHarness;
+import org.segmentbridge.delivery.FakeVendor;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.BridgeProcess.Finished;
 
 /**
  * {@code check} and {@code try} run as processes, as a user runs them: on the shipped project and samples, and on a
- * project whose destination uses the test suite's fake vendor connector (configured by environment variables).
+ * project whose destination {@code test} is served by the test suite's fake vendor (configured by environment variables).
  */
 class ToolsTest {
 
@@ -50,7 +51,7 @@ class ToolsTest {
     private static Map<String, String> fakeVendor(String... more) {
         Map<String, String> environment = new HashMap<>(Map.of(
                 "BRIDGE_DESTINATIONS", "test",
-                "BRIDGE_DESTINATION_TEST_CONNECTOR", "org.segmentbridge.delivery.FakeVendorConnector",
+                "BRIDGE_DESTINATION_TEST_VENDOR", FakeVendor.NAME,
                 "BRIDGE_DESTINATION_TEST_BASE_URL", "https://vendor.example/v1"));
         for (int i = 0; i < more.length; i += 2) {
             environment.put(more[i], more[i + 1]);

@@ -4,7 +4,8 @@ import java.util.Set;
 
 /**
  * One vendor's machinery: its actions, its authentication and how to read its rate-limit signals. A connector is
- * bound in the Camel registry under the name of the destination it serves (e.g. {@code emarsys}).
+ * bound in the Camel registry under the name of the destination it serves (e.g. {@code emarsys}); its vendor makes
+ * one for each destination ({@code org.segmentbridge.vendor.Vendor#connector}).
  */
 public interface Connector {
 
@@ -34,24 +35,6 @@ public interface Connector {
 
     /** Header names whose values are secrets (masked in dry-run records and logs). */
     Set<String> secretHeaders();
-
-    /**
-     * A connector of the class a setting names (public, with a no-argument constructor), as
-     * {@code bridge.destination.<name>.connector} does.
-     *
-     * @throws IllegalArgumentException naming the setting when the class cannot be made a connector
-     */
-    static Connector ofClass(String className, String settingKey) {
-        try {
-            Object instance = Class.forName(className).getDeclaredConstructor().newInstance();
-            if (!(instance instanceof Connector connector)) {
-                throw new IllegalArgumentException("Setting " + settingKey + ": " + className + " is not a " + Connector.class.getName());
-            }
-            return connector;
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalArgumentException("Setting " + settingKey + ": cannot create " + className + " (" + e + ")");
-        }
-    }
 
     /** The request as it may be shown (dry-run records, {@code try}): secrets masked, wherever the vendor carries them. */
     default OutboundRequest masked(OutboundRequest request) {

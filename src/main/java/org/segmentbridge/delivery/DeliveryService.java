@@ -64,7 +64,7 @@ public final class DeliveryService {
     public synchronized void prepare() {
         SettingsReader reader = new SettingsReader(camel.getPropertiesComponent());
         for (String destination : destinations) {
-            Connector connector = connectorOf(destination, reader);
+            Connector connector = connectorOf(destination);
             if (connector == null) {
                 LOG.warn("Destination {} has no connector yet: its events stay in its queue", destination);
                 continue;
@@ -73,22 +73,9 @@ public final class DeliveryService {
         }
     }
 
-    /**
-     * The destination's connector: a bean bound under the destination's name, or the class named by
-     * {@code bridge.destination.<name>.connector} (public, with a no-argument constructor), then bound so that
-     * {@code deliver:<name>:...} finds it.
-     */
-    private Connector connectorOf(String destination, SettingsReader reader) {
-        Connector bound = camel.getRegistry().lookupByNameAndType(destination, Connector.class);
-        if (bound != null) {
-            return bound;
-        }
-        String key = "bridge.destination." + destination + ".connector";
-        return reader.optional(key).map(className -> {
-            Connector connector = Connector.ofClass(className, key);
-            camel.getRegistry().bind(destination, connector);
-            return connector;
-        }).orElse(null);
+    /** The destination's connector: the one bound under the destination's name, as {@code deliver:<name>:...} finds it. */
+    private Connector connectorOf(String destination) {
+        return camel.getRegistry().lookupByNameAndType(destination, Connector.class);
     }
 
     /** The prepared destinations and their connectors, for tools that preview requests. */

@@ -14,7 +14,7 @@ import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
 import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
-import org.segmentbridge.delivery.StepEndpoint;
+import org.segmentbridge.steps.StepEndpoint;
 
 /**
  * {@code crossing:<name>?path=<JSONPath>&atLeast=<number>}: lets an event through only when it takes its person from

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultComponent;
-import org.segmentbridge.delivery.StepEndpoint;
+import org.segmentbridge.steps.StepEndpoint;
 
 /**
  * Route steps that give an event its person's primary key:

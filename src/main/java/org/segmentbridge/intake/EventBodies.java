@@ -21,10 +21,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 
 /** Parsing and measuring request bodies, with errors a client can act on. */
-final class EventBodies {
+public final class EventBodies {
 
     /** Deeper than any Segment event needs, shallow enough that no recursion over an event can run out of stack. */
-    static final int MAX_NESTING_DEPTH = 64;
+    public static final int MAX_NESTING_DEPTH = 64;
     /** Digits of one number: far beyond any real id or amount, short enough that parsing it costs nothing. */
     static final int MAX_NUMBER_LENGTH = 100;
     /** One string: no event may exceed the largest body the intake takes anyway (a webhook's 16 MiB by default). */
@@ -36,7 +36,7 @@ final class EventBodies {
      * refused (they would be written back as the non-JSON token {@code Infinity}), and a body is one JSON value
      * (Jackson would otherwise read the first and drop whatever follows, a second event included, unseen).
      */
-    static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+    public static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder()
                             .maxNestingDepth(MAX_NESTING_DEPTH)
                             .maxNumberLength(MAX_NUMBER_LENGTH)
@@ -239,7 +239,7 @@ final class EventBodies {
         }
     }
 
-    static ObjectNode requireObject(JsonNode node, String what) {
+    public static ObjectNode requireObject(JsonNode node, String what) {
         if (!(node instanceof ObjectNode object)) {
             throw new IntakeRejected(Reason.INVALID, what.isEmpty() ? null : what,
                     (what.isEmpty() ? "the request body" : what) + " must be a JSON object, got " + SpecValidator.kind(node));

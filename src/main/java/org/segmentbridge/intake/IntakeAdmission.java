@@ -36,7 +36,7 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
     /** Memory frees as soon as the requests in flight are stored: a second is usually enough. */
     static final int MEMORY_RETRY_AFTER_SECONDS = 1;
     private static final String TRACKING_API = "/v1/";
-    private static final String WEBHOOKS = "/webhooks/";
+    static final String WEBHOOKS = "/webhooks/";
     /** The headers the bridge authenticates by, on every endpoint (intake, webhooks, admin). */
     private static final List<String> CREDENTIAL_HEADERS = List.of("Authorization", "X-Signature");
 

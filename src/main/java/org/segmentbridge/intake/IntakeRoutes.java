@@ -6,6 +6,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.net.SocketAddress;
@@ -28,10 +30,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP intake endpoints. They are the fixed contract with Segment, so they live in Java rather than in the
- * user-editable {@code routes/} folder. Each request is answered only after its events are durable.
+ * The HTTP intake endpoints. They are the fixed contract with Segment and the vendors, so they live in Java rather
+ * than in the user-editable {@code routes/} folder. Each request is answered only after its events are durable. The
+ * vendors' own endpoints (postbacks, system webhooks) live in their packages and are served here ({@link VendorIntake}).
  */
-public class IntakeRoutes extends RouteBuilder {
+public class IntakeRoutes extends RouteBuilder implements VendorIntake {
 
     private static final Logger LOG = LoggerFactory.getLogger(IntakeRoutes.class);
     /** A failed store is retried by the store itself (a reopened database, a restarted queue) within seconds. */
@@ -45,15 +48,18 @@ public class IntakeRoutes extends RouteBuilder {
     private final Privacy privacy;
     private final IntakeAdmission.Limits limits;
     private final QueueCapacity capacity;
+    private final Consumer<VendorIntake> vendorEndpoints;
+    /** Each vendor endpoint that refuses every request, and why. */
+    private final Map<String, String> vendorEndpointsDisabled = new LinkedHashMap<>();
 
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
-    private SailthruPostback sailthruPostback;
-    private IterableWebhook iterableWebhook;
     private Intake intake;
 
+    /** @param vendorEndpoints adds the vendors' endpoints, through {@link #serve} */
     public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue, IdentityStore identity,
-                        PendingEvents pendingEvents, Privacy privacy, IntakeAdmission.Limits limits, QueueCapacity capacity) {
+                        PendingEvents pendingEvents, Privacy privacy, IntakeAdmission.Limits limits, QueueCapacity capacity,
+                        Consumer<VendorIntake> vendorEndpoints) {
         this.settings = settings;
         this.stateStore = stateStore;
         this.queue = queue;
@@ -62,6 +68,7 @@ public class IntakeRoutes extends RouteBuilder {
         this.privacy = privacy;
         this.limits = limits;
         this.capacity = capacity;
+        this.vendorEndpoints = vendorEndpoints;
     }
 
     /** Where operator requests (an erasure, a consent change) enter like any other event; set once configured. */
@@ -69,12 +76,22 @@ public class IntakeRoutes extends RouteBuilder {
         return intake;
     }
 
-    /**
-     * Reports about people from another origin than a platform's webhook (an operator), stored exactly as
-     * Sailthru's postbacks are; set once configured.
-     */
-    public VendorReports reportsFrom(String origin, String endpoint) {
-        return new VendorReports(new VendorFeedback(origin, endpoint, settings, intake, identity));
+    /** Also the door for reports from another origin than a vendor (an operator); usable once configured. */
+    @Override
+    public VendorReports reports(String vendor, String receivedVia) {
+        return new VendorReports(new VendorFeedback(vendor, receivedVia, settings, intake, identity));
+    }
+
+    @Override
+    public void serve(String path, String receivedVia, Body body, Optional<String> disabledBecause, Receiver receiver) {
+        if (!path.startsWith(IntakeAdmission.WEBHOOKS)) {
+            throw new IllegalArgumentException("a vendor endpoint is served under " + IntakeAdmission.WEBHOOKS + ", not at " + path);
+        }
+        disabledBecause.ifPresent(why -> vendorEndpointsDisabled.put(path, why));
+        Accepts accepts = body == Body.FORM ? Accepts.FORM : Accepts.JSON_ONLY;
+        from("platform-http:" + path + "?httpMethodRestrict=POST")
+                .routeId("intake-" + receivedVia)
+                .process(exchange -> answer(exchange, receivedVia, accepts, () -> receiver.receive(request(exchange))));
     }
 
     @Override
@@ -100,8 +117,6 @@ public class IntakeRoutes extends RouteBuilder {
         });
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
-        sailthruPostback = new SailthruPostback(settings, intake, identity);
-        iterableWebhook = new IterableWebhook(settings, intake, identity);
 
         from("platform-http:/v1/{call}?httpMethodRestrict=POST")
                 .routeId("intake-tracking-api")
@@ -118,16 +133,7 @@ public class IntakeRoutes extends RouteBuilder {
                         exchange.getMessage().getHeader("X-Signature", String.class),
                         body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
 
-        from("platform-http:/webhooks/sailthru?httpMethodRestrict=POST")
-                .routeId("intake-sailthru-postback")
-                .process(exchange -> answer(exchange, SailthruPostback.ENDPOINT, Accepts.FORM,
-                        () -> sailthruPostback.receive(formParams(exchange))));
-
-        from("platform-http:/webhooks/iterable?httpMethodRestrict=POST")
-                .routeId("intake-iterable-webhook")
-                .process(exchange -> answer(exchange, IterableWebhook.ENDPOINT, Accepts.JSON_ONLY, () -> iterableWebhook.receive(
-                        exchange.getMessage().getHeader("Authorization", String.class),
-                        body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
+        vendorEndpoints.accept(this);
 
         from("timer:purge-message-ledger?period=10m&delay=1m")
                 .routeId("intake-purge-message-ledger")
@@ -148,25 +154,24 @@ public class IntakeRoutes extends RouteBuilder {
         if (!segmentWebhook.enabled()) {
             disabled.put("/webhooks/segment", "SEGMENT_WEBHOOK_SECRET is not set");
         }
-        sailthruPostback.disabledBecause().ifPresent(why -> disabled.put("/webhooks/sailthru", why));
-        iterableWebhook.disabledBecause().ifPresent(why -> disabled.put("/webhooks/iterable", why));
+        disabled.putAll(vendorEndpointsDisabled);
         return disabled;
     }
 
     @FunctionalInterface
-    private interface Receiver {
+    private interface Receipt {
         Intake.Outcome receive() throws Exception;
     }
 
     /**
      * The body an endpoint takes: Segment's endpoints JSON under any non-form type (analytics.js sends it as
-     * text/plain), Iterable's webhooks JSON declared as application/json, Sailthru's postbacks a form.
+     * text/plain), a vendor's JSON declared as application/json or a form ({@link VendorIntake.Body}).
      */
     private enum Accepts {
         JSON, JSON_ONLY, FORM
     }
 
-    private void answer(Exchange exchange, String endpoint, Accepts accepts, Receiver receiver) {
+    private void answer(Exchange exchange, String endpoint, Accepts accepts, Receipt receipt) {
         Message message = exchange.getMessage();
         String contentType = message.getHeader(Exchange.CONTENT_TYPE, String.class);
         int status;
@@ -185,7 +190,7 @@ public class IntakeRoutes extends RouteBuilder {
                 throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType
                         + " is not accepted; post the parameters form-encoded (application/x-www-form-urlencoded)");
             }
-            receiver.receive();
+            receipt.receive();
             status = 200;
             reply.put("success", true);
         } catch (IntakeOverloaded overloaded) {
@@ -227,6 +232,25 @@ public class IntakeRoutes extends RouteBuilder {
         byte[] body = exchange.getMessage().getBody(byte[].class);
         return BodyEncoding.decode(exchange.getMessage().getHeader("Content-Encoding", String.class),
                 body == null ? new byte[0] : body, limit, limitSetting);
+    }
+
+    private Request request(Exchange exchange) {
+        return new Request() {
+            @Override
+            public String header(String name) {
+                return exchange.getMessage().getHeader(name, String.class);
+            }
+
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode json() {
+                return EventBodies.parse(body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"));
+            }
+
+            @Override
+            public Map<String, List<String>> form() {
+                return formParams(exchange);
+            }
+        };
     }
 
     /**

@@ -15,10 +15,10 @@ import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.StateStore;
 
 /**
- * The way into {@link VendorFeedback} for engagement that does not arrive over HTTP (the scheduled Emarsys backfill
- * pulls it): the same recipient identity, event shape, origin marker, dedupe and durable store as Sailthru's
- * postbacks and Iterable's system webhooks (engagement for Segment, a consent change for every platform), so
- * whatever {@code VendorFeedback.store} does with those events it does with these too.
+ * The way into {@link VendorFeedback} from outside the intake: what a vendor reports (over its own endpoint, see
+ * {@link VendorIntake}, or pulled on a schedule) and an operator's consent changes. All share the recipient identity,
+ * event shape, origin marker, dedupe and durable store (engagement for Segment, a consent change for every
+ * platform), so whatever {@code VendorFeedback.store} does with one report it does with all.
  */
 public final class VendorReports {
 
@@ -52,7 +52,18 @@ public final class VendorReports {
      * @param messageIds the messageId for each track event name made from this report, derived from the report
      */
     public Recipient recipient(String email, Instant timestamp, java.util.function.UnaryOperator<String> messageIds) {
-        return new Recipient(feedback.recipient(email, Optional.empty(), timestamp, messageIds));
+        return recipient(email, Optional.empty(), timestamp, messageIds);
+    }
+
+    /** @param userId the vendor's own userId for the person, when it has one; else as {@link #recipient(String, Instant, java.util.function.UnaryOperator)} */
+    public Recipient recipient(String email, Optional<String> userId, Instant timestamp,
+                               java.util.function.UnaryOperator<String> messageIds) {
+        return new Recipient(feedback.recipient(email, userId, timestamp, messageIds));
+    }
+
+    /** Counts a report acknowledged without any event, e.g. of a kind Segment's spec has no event for. */
+    public void ignored(String kind) {
+        feedback.ignored(kind);
     }
 
     /** Stores the events in one transaction (see {@link Intake#storeReport}); returns only once they are durable. */
@@ -81,6 +92,13 @@ public final class VendorReports {
         public ObjectNode identify(java.util.Map<String, Boolean> traits) {
             ObjectNode all = recipient.traits();
             traits.forEach(all::put);
+            return recipient.identify(all);
+        }
+
+        /** An identify with the person's email and these traits besides. */
+        public ObjectNode identify(ObjectNode traits) {
+            ObjectNode all = recipient.traits();
+            all.setAll(traits);
             return recipient.identify(all);
         }
     }

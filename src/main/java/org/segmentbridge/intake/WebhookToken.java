@@ -12,7 +12,7 @@ import org.segmentbridge.intake.IntakeRejected.Reason;
  * sign nothing): {@code Authorization: Bearer <token>}, or HTTP Basic with the token as password and any username.
  * Compared in constant time and never echoed.
  */
-final class WebhookToken {
+public final class WebhookToken {
 
     private final Optional<byte[]> token;
     private final String setting;
@@ -22,21 +22,21 @@ final class WebhookToken {
      * @param setting      the environment variable that sets the token, named when it is missing
      * @param endpointName the endpoint as an operator knows it, e.g. "the Iterable webhook endpoint"
      */
-    WebhookToken(Optional<String> token, String setting, String endpointName) {
+    public WebhookToken(Optional<String> token, String setting, String endpointName) {
         this.token = token.map(value -> value.getBytes(StandardCharsets.UTF_8));
         this.setting = setting;
         this.endpointName = endpointName;
     }
 
     /** Why every request is refused, as an operator-facing sentence; empty when a token is configured. */
-    Optional<String> disabledBecause() {
+    public Optional<String> disabledBecause() {
         return token.isPresent() ? Optional.empty() : Optional.of(setting + " is not set");
     }
 
-    void authenticate(String authorization) {
+    public void authenticate(String authorization) {
         disabledBecause().ifPresent(why -> {
             throw new IntakeRejected(Reason.UNAUTHORIZED, endpointName + " is disabled: " + why
-                    + " (set it, and give Iterable the same token)");
+                    + " (set it, and give the sender the same token)");
         });
         String presented = presentedToken(authorization);
         if (presented == null || presented.isEmpty()) {

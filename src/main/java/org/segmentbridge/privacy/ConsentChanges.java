@@ -28,19 +28,26 @@ public final class ConsentChanges {
 
     /** The only channel the shipped signals speak of; the store keeps a channel per row for those to come. */
     public static final String EMAIL = "email";
-    /** The origins other than Segment itself; a vendor-made event names its origin in {@code context.integration}. */
-    public static final Set<String> OTHER_ORIGINS = Set.of("emarsys", "sailthru", "iterable", "operator");
+    /** The tracks that change consent explicitly (Segment's Email spec). */
+    public static final String UNSUBSCRIBED_EVENT = "Unsubscribed";
+    public static final String SUBSCRIBED_EVENT = "Subscribed";
     /** Where in {@code context.bridge} the mark goes. */
     static final String MARK = "consent";
 
     private final IdentityStore identity;
     private final SuppressionStore suppressions;
     private final MeterRegistry meters;
+    private final Set<String> otherOrigins;
 
-    public ConsentChanges(IdentityStore identity, SuppressionStore suppressions, MeterRegistry meters) {
+    /**
+     * @param otherOrigins the origins other than Segment itself (each vendor's name, and the operator's): a report
+     *                     names its origin in {@code context.integration.name}
+     */
+    public ConsentChanges(IdentityStore identity, SuppressionStore suppressions, MeterRegistry meters, Set<String> otherOrigins) {
         this.identity = identity;
         this.suppressions = suppressions;
         this.meters = meters;
+        this.otherOrigins = Set.copyOf(otherOrigins);
     }
 
     public SuppressionStore suppressions() {
@@ -112,9 +119,9 @@ public final class ConsentChanges {
         return key.isPresent() ? SuppressionStore.subject(key.get()) : SuppressionStore.subject(userId, anonymousId);
     }
 
-    private static String originOf(JsonNode event) {
+    private String originOf(JsonNode event) {
         String named = event.path("context").path("integration").path("name").asText("").toLowerCase(Locale.ROOT);
-        return OTHER_ORIGINS.contains(named) ? named : "segment";
+        return otherOrigins.contains(named) ? named : "segment";
     }
 
     private static Instant timestampOf(JsonNode event, Instant now) {

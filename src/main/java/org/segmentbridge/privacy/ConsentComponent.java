@@ -8,7 +8,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
-import org.segmentbridge.delivery.StepEndpoint;
+import org.segmentbridge.steps.StepEndpoint;
 import org.segmentbridge.privacy.SuppressionStore.Consent;
 import org.segmentbridge.privacy.SuppressionStore.State;
 

@@ -11,15 +11,12 @@ import org.segmentbridge.privacy.SuppressionStore.State;
  */
 record ConsentSignal(String channel, State state, boolean explicit) {
 
-    static final String UNSUBSCRIBED_EVENT = "Unsubscribed";
-    static final String SUBSCRIBED_EVENT = "Subscribed";
-
     static Optional<ConsentSignal> in(JsonNode event) {
         String type = event.path("type").asText("");
         if ("track".equals(type)) {
             return switch (event.path("event").asText("")) {
-                case UNSUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.UNSUBSCRIBED, true));
-                case SUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.SUBSCRIBED, true));
+                case ConsentChanges.UNSUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.UNSUBSCRIBED, true));
+                case ConsentChanges.SUBSCRIBED_EVENT -> Optional.of(new ConsentSignal(ConsentChanges.EMAIL, State.SUBSCRIBED, true));
                 default -> Optional.empty();
             };
         }

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class Erasures {
 
     /** Where in {@code context.bridge} the mark goes. */
-    static final String MARK = "erasure";
+    public static final String MARK = "erasure";
 
     private static final Logger LOG = LoggerFactory.getLogger(Erasures.class);
 

@@ -26,7 +26,7 @@ public final class SuppressionStore implements ErasesPeople {
     public enum State {
         SUBSCRIBED, UNSUBSCRIBED;
 
-        String column() {
+        public String column() {
             return name().toLowerCase(Locale.ROOT);
         }
 
@@ -49,7 +49,7 @@ public final class SuppressionStore implements ErasesPeople {
     }
 
     /** The subject a consent row is kept under: the person's primary key (their email), compared ignoring case. */
-    static String subject(String key) {
+    public static String subject(String key) {
         return key.trim().toLowerCase(Locale.ROOT);
     }
 

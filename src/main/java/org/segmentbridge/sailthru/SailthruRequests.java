@@ -4,10 +4,6 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,14 +42,7 @@ final class SailthruRequests {
 
     /** md5 hex of the secret followed by the values of all parameters, sorted as strings. */
     static String signature(String secret, Map<String, String> params) {
-        List<String> values = new ArrayList<>(params.values());
-        java.util.Collections.sort(values);
-        try {
-            MessageDigest md5 = MessageDigest.getInstance("MD5");
-            return HexFormat.of().formatHex(md5.digest((secret + String.join("", values)).getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("MD5 is not available in this JVM", e);
-        }
+        return SailthruSignature.sign(secret, List.copyOf(params.values()));
     }
 
     /** The parameters a request carries, from its form body or query string. */

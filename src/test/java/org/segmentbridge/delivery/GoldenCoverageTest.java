@@ -2,20 +2,15 @@ package org.segmentbridge.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
-import java.util.ServiceLoader;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
+import org.segmentbridge.vendor.Vendor;
+import org.segmentbridge.vendor.Vendors;
 
 /**
  * Every action of every connector the bridge ships has a golden folder, and every vendor a {@link GoldenActionTest}
@@ -23,12 +18,10 @@ import org.junit.jupiter.api.Test;
  */
 class GoldenCoverageTest {
 
-    private static final Pattern CONNECTOR_SETTING = Pattern.compile("bridge\\.destination\\.([^.]+)\\.connector");
-
     @Test
-    void everyActionOfEveryConnectorHasAGoldenFolderRunByItsVendorsTest() throws IOException {
+    void everyActionOfEveryConnectorHasAGoldenFolderRunByItsVendorsTest() {
         Map<String, Connector> connectors = shippedConnectors();
-        assertThat(connectors).as("connectors named in application.properties or found as services").isNotEmpty();
+        assertThat(connectors).as("connectors of the discovered vendors").isNotEmpty();
         connectors.forEach((destination, connector) -> {
             TreeSet<String> folders = new TreeSet<>();
             GoldenCase.actionFolders(destination).forEach(folder -> folders.add(folder.getFileName().toString()));
@@ -40,22 +33,13 @@ class GoldenCoverageTest {
         });
     }
 
-    /** The connectors application.properties names, by destination, and any a vendor registers as a service. */
-    private static Map<String, Connector> shippedConnectors() throws IOException {
-        Properties shipped = new Properties();
-        try (Reader reader = Files.newBufferedReader(Path.of("application.properties"), StandardCharsets.UTF_8)) {
-            shipped.load(reader);
-        }
+    /** The connector of every vendor the bridge ships (not the tests' own), by vendor (and destination) name. */
+    private static Map<String, Connector> shippedConnectors() {
         Map<String, Connector> connectors = new LinkedHashMap<>();
-        for (String key : new TreeSet<>(shipped.stringPropertyNames())) {
-            Matcher setting = CONNECTOR_SETTING.matcher(key);
-            if (setting.matches()) {
-                connectors.put(setting.group(1), Connector.ofClass(shipped.getProperty(key).trim(), key));
+        for (Vendor vendor : Vendors.discovered().all()) {
+            if (Files.exists(Path.of("src/main/java", vendor.getClass().getName().replace('.', '/') + ".java"))) {
+                connectors.put(vendor.name(), vendor.connector());
             }
-        }
-        for (Connector connector : ServiceLoader.load(Connector.class)) {
-            String destination = connector.getClass().getPackageName().replaceFirst(".*\\.", "");
-            connectors.putIfAbsent(destination, connector);
         }
         return connectors;
     }

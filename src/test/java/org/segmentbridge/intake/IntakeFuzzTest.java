@@ -125,7 +125,7 @@ class IntakeFuzzTest {
                 "bridge.destination.sailthru.api-key", HostileRequests.SAILTHRU_KEY,
                 "bridge.destination.sailthru.api-secret", HostileRequests.SAILTHRU_SECRET,
                 // Sailthru's credentials only verify postbacks here: nothing is ever sent to Sailthru.
-                "bridge.destination.sailthru.connector", "",
+                "bridge.destination.sailthru.enabled", "false",
                 "camel.main.routesIncludePattern", "file:" + routes.toAbsolutePath() + "/*.yaml"));
         settings.putAll(Map.of(
                 "bridge.destination.iterable.base-url", iterable.baseUrl(),

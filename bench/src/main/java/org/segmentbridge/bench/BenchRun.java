@@ -316,7 +316,7 @@ public final class BenchRun {
                 "bridge.destination.emarsys.rate.requests = " + LIMITS.emarsysPerUser(),
                 "bridge.destination.emarsys.rate.period = 1s",
                 "bridge.destination.emarsys.batch.max-items = " + EMARSYS_BATCH,
-                "bridge.destination.iterablebulk.connector = org.segmentbridge.iterable.IterableConnector",
+                "bridge.destination.iterablebulk.vendor = iterable",
                 "bridge.destination.iterablebulk.base-url = http://127.0.0.1:" + fakes.iterablePort,
                 "bridge.destination.iterablebulk.api-key = " + ITERABLE_BULK_KEY,
                 "bridge.destination.iterablebulk.rate.requests = 2000",

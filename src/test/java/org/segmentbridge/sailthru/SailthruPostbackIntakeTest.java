@@ -1,4 +1,4 @@
-package org.segmentbridge.intake;
+package org.segmentbridge.sailthru;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,13 +38,13 @@ class SailthruPostbackIntakeTest {
     }
 
     /**
-     * A bridge with our API key and these settings. Postbacks are intake only: Sailthru's outbound connector is not
-     * under test here, so it is left out.
+     * A bridge with our API key and these settings. Postbacks are intake only: delivery to Sailthru is not under
+     * test here, so the destination stays off.
      */
     private static RunningBridge startWith(Map<String, String> settings) {
         Map<String, String> all = new LinkedHashMap<>(settings);
         all.put("bridge.destination.sailthru.api-key", API_KEY);
-        all.put("bridge.destination.sailthru.connector", "");
+        all.put("bridge.destination.sailthru.enabled", "false");
         return RunningBridge.start(all);
     }
 

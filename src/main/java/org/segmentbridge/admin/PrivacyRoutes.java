@@ -1,4 +1,4 @@
-package org.segmentbridge.privacy;
+package org.segmentbridge.admin;
 
 import java.time.Instant;
 import java.util.List;
@@ -10,7 +10,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.Message;
-import org.segmentbridge.admin.AdminRouteBuilder;
+import org.segmentbridge.privacy.ConsentChanges;
+import org.segmentbridge.privacy.Erasures;
+import org.segmentbridge.privacy.PrivacyAudit;
+import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.intake.Intake;
 import org.segmentbridge.intake.VendorReports;
@@ -125,7 +128,7 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         ObjectNode properties = JSON.createObjectNode().put("source", "operator");
         Intake.Outcome outcome = operatorReports.store(List.of(
                 recipient.identify(Map.of("unsubscribed", unsubscribe)),
-                recipient.track(unsubscribe ? ConsentSignal.UNSUBSCRIBED_EVENT : ConsentSignal.SUBSCRIBED_EVENT, properties)), now);
+                recipient.track(unsubscribe ? ConsentChanges.UNSUBSCRIBED_EVENT : ConsentChanges.SUBSCRIBED_EVENT, properties)), now);
         return JSON.createObjectNode().put("changed", outcome.stored() > 0).put("state", state);
     }
 

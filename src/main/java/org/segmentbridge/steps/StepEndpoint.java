@@ -1,4 +1,4 @@
-package org.segmentbridge.delivery;
+package org.segmentbridge.steps;
 
 import org.apache.camel.Component;
 import org.apache.camel.Consumer;

@@ -1,4 +1,4 @@
-package org.segmentbridge.intake;
+package org.segmentbridge.iterable;
 
 import java.sql.SQLException;
 import java.time.DateTimeException;
@@ -13,9 +13,15 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import org.segmentbridge.BridgeSettings;
+import org.segmentbridge.SettingsReader;
 import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.intake.EventBodies;
+import org.segmentbridge.intake.Intake;
+import org.segmentbridge.intake.IntakeRejected;
 import org.segmentbridge.intake.IntakeRejected.Reason;
+import org.segmentbridge.intake.VendorIntake;
+import org.segmentbridge.intake.VendorReports;
+import org.segmentbridge.intake.WebhookToken;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +33,10 @@ import org.slf4j.LoggerFactory;
  */
 final class IterableWebhook {
 
+    static final String PATH = "/webhooks/iterable";
     static final String ENDPOINT = "iterable-webhook";
+    /** The token Iterable's system webhooks present. */
+    static final String TOKEN_SETTING = "bridge.iterable.webhook-token";
 
     private static final Logger LOG = LoggerFactory.getLogger(IterableWebhook.class);
     /** Iterable's webhook eventName → the Segment Email spec event it is. */
@@ -52,20 +61,23 @@ final class IterableWebhook {
     private static final DateTimeFormatter CREATED_AT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xxx");
 
     private final WebhookToken token;
-    private final VendorFeedback feedback;
+    private final VendorReports reports;
 
-    IterableWebhook(BridgeSettings settings, Intake intake, IdentityStore identity) {
-        this.token = new WebhookToken(settings.iterableWebhookToken(), "ITERABLE_WEBHOOK_TOKEN", "the Iterable webhook endpoint");
-        this.feedback = new VendorFeedback("Iterable", ENDPOINT, settings, intake, identity);
+    private IterableWebhook(WebhookToken token, VendorReports reports) {
+        this.token = token;
+        this.reports = reports;
     }
 
-    Optional<String> disabledBecause() {
-        return token.disabledBecause();
+    static void serve(VendorIntake intake, SettingsReader settings) {
+        WebhookToken token = new WebhookToken(settings.optional(TOKEN_SETTING), "ITERABLE_WEBHOOK_TOKEN",
+                "the Iterable webhook endpoint");
+        IterableWebhook webhooks = new IterableWebhook(token, intake.reports("Iterable", ENDPOINT));
+        intake.serve(PATH, ENDPOINT, VendorIntake.Body.JSON, token.disabledBecause(), webhooks::receive);
     }
 
-    Intake.Outcome receive(String authorization, byte[] body) throws SQLException {
-        token.authenticate(authorization);
-        ObjectNode webhook = EventBodies.requireObject(EventBodies.parse(body), "");
+    Intake.Outcome receive(VendorIntake.Request request) throws SQLException {
+        token.authenticate(request.header("Authorization"));
+        ObjectNode webhook = EventBodies.requireObject(request.json(), "");
         String eventName = requiredText(webhook, "eventName");
         String email = storable("email", requiredText(webhook, "email"));
         ObjectNode dataFields = webhook.hasNonNull("dataFields")
@@ -74,19 +86,19 @@ final class IterableWebhook {
         String segmentEvent = SEGMENT_EVENTS.get(eventName);
         if (segmentEvent == null) {
             LOG.debug("Iterable webhook {} acknowledged without an event: Segment's Email spec has none for it", eventName);
-            feedback.ignored(eventName);
+            reports.ignored(eventName);
             return new Intake.Outcome(0, 0);
         }
         Instant now = Instant.now();
-        VendorFeedback.Recipient recipient = feedback.recipient(email, userId(webhook), createdAt(dataFields, now),
+        VendorReports.Recipient recipient = reports.recipient(email, userId(webhook), createdAt(dataFields, now),
                 kind -> messageId(eventName, email, dataFields, kind));
         ObjectNode track = recipient.track(segmentEvent, properties(eventName, dataFields));
         List<ObjectNode> events = switch (eventName) {
-            case "emailUnSubscribe" -> List.of(recipient.identify(recipient.traits().put("unsubscribed", true)), track);
-            case "emailSubscribe" -> List.of(recipient.identify(recipient.traits().put("unsubscribed", false)), track);
+            case "emailUnSubscribe" -> List.of(recipient.identify(Map.of("unsubscribed", true)), track);
+            case "emailSubscribe" -> List.of(recipient.identify(Map.of("unsubscribed", false)), track);
             default -> List.of(track);
         };
-        return feedback.store(events, now);
+        return reports.store(events, now);
     }
 
     private static ObjectNode properties(String eventName, ObjectNode dataFields) {
@@ -160,7 +172,7 @@ final class IterableWebhook {
         String canonical = String.join("|", eventName, email, dataFields.path("messageId").asText(""),
                 dataFields.path("createdAt").asText(""), kind);
         // "iterable-" and 64 hex digits: within Segment's 100-character limit.
-        return "iterable-" + VendorFeedback.sha256Hex(canonical);
+        return VendorReports.messageId("iterable", canonical);
     }
 
     private static String requiredText(ObjectNode webhook, String field) {

@@ -1,11 +1,10 @@
-package org.segmentbridge.intake;
+package org.segmentbridge.sailthru;
 
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -14,9 +13,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 
-import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.intake.EventBodies;
+import org.segmentbridge.intake.Intake;
+import org.segmentbridge.intake.IntakeRejected;
 import org.segmentbridge.intake.IntakeRejected.Reason;
+import org.segmentbridge.intake.VendorIntake;
+import org.segmentbridge.intake.VendorReports;
 
 /**
  * Sailthru's postbacks to {@code /webhooks/sailthru} (form-encoded, signed with {@code sig}): opt-outs, hard bounces
@@ -25,6 +28,7 @@ import org.segmentbridge.intake.IntakeRejected.Reason;
  */
 final class SailthruPostback {
 
+    static final String PATH = "/webhooks/sailthru";
     static final String ENDPOINT = "sailthru-postback";
 
     private static final Set<String> ACTIONS = Set.of("verify", "optout", "hardbounce", "update");
@@ -32,15 +36,18 @@ final class SailthruPostback {
     private static final List<String> UPDATE_TRAITS = List.of("vars", "lists", "optout_email");
 
     private final SailthruSignature signature;
-    private final VendorFeedback feedback;
+    private final VendorReports reports;
 
-    SailthruPostback(BridgeSettings settings, Intake intake, IdentityStore identity) {
-        this.signature = new SailthruSignature(settings.sailthruApiKey(), settings.sailthruApiSecret());
-        this.feedback = new VendorFeedback("Sailthru", ENDPOINT, settings, intake, identity);
+    private SailthruPostback(SailthruSignature signature, VendorReports reports) {
+        this.signature = signature;
+        this.reports = reports;
     }
 
-    Optional<String> disabledBecause() {
-        return signature.disabledBecause();
+    /** Serves the postbacks, verified with the API key and secret of the {@code sailthru} destination. */
+    static void serve(VendorIntake intake, SailthruSignature signature) {
+        SailthruPostback postbacks = new SailthruPostback(signature, intake.reports("Sailthru", ENDPOINT));
+        intake.serve(PATH, ENDPOINT, VendorIntake.Body.FORM, signature.disabledBecause(),
+                request -> postbacks.receive(request.form()));
     }
 
     /** @param params every posted form parameter, each with its values in the order posted */
@@ -61,14 +68,14 @@ final class SailthruPostback {
             return new Intake.Outcome(0, 0);
         }
         Instant now = Instant.now();
-        Postback postback = new Postback(params, feedback.recipient(email, Optional.empty(), now, kind -> messageId(params, kind)));
+        Postback postback = new Postback(params, reports.recipient(email, now, kind -> messageId(params, kind)));
         List<ObjectNode> events = switch (action) {
             case "optout" -> optout(postback);
             case "hardbounce" -> hardbounce(postback);
             case "update" -> List.of(postback.recipient.identify(updatedTraits(postback)));
             default -> throw new IllegalStateException("action " + action + " is accepted but not translated");
         };
-        return feedback.store(events, now);
+        return reports.store(events, now);
     }
 
     private static List<ObjectNode> optout(Postback postback) {
@@ -78,13 +85,12 @@ final class SailthruPostback {
             case "0" -> false;
             default -> throw new IntakeRejected(Reason.INVALID, "optout", "optout must be 1 (opted out) or 0 (opted back in), got '" + optout + "'");
         };
-        ObjectNode traits = postback.recipient.traits().put("unsubscribed", optedOut);
         ObjectNode properties = EventBodies.JSON.createObjectNode();
         postback.copy("mode", properties, "mode");
         postback.copy("list", properties, "list_name");
         postback.copy("blast_id", properties, "blast_id");
         postback.copy("reason", properties, "reason");
-        return List.of(postback.recipient.identify(traits),
+        return List.of(postback.recipient.identify(Map.of("unsubscribed", optedOut)),
                 postback.recipient.track(optedOut ? "Unsubscribed" : "Subscribed", properties));
     }
 
@@ -93,11 +99,11 @@ final class SailthruPostback {
         postback.copy("send_id", properties, "send_id");
         postback.copy("blast_id", properties, "blast_id");
         return List.of(postback.recipient.track("Email Bounced", properties),
-                postback.recipient.identify(postback.recipient.traits().put("email_hard_bounced", true)));
+                postback.recipient.identify(Map.of("email_hard_bounced", true)));
     }
 
     private static ObjectNode updatedTraits(Postback postback) {
-        ObjectNode traits = postback.recipient.traits();
+        ObjectNode traits = EventBodies.JSON.createObjectNode();
         ObjectNode posted = FormFields.nest(postback.params);
         for (String name : UPDATE_TRAITS) {
             JsonNode value = posted.get(name);
@@ -127,11 +133,11 @@ final class SailthruPostback {
                 values.forEach(value -> canonical.append('\n').append(name).append('=').append(value));
             }
         });
-        return "sailthru-" + VendorFeedback.sha256Hex(canonical.toString());
+        return VendorReports.messageId("sailthru", canonical.toString());
     }
 
     /** One postback's parameters and the person they are about. */
-    private record Postback(Map<String, List<String>> params, VendorFeedback.Recipient recipient) {
+    private record Postback(Map<String, List<String>> params, VendorReports.Recipient recipient) {
 
         void copy(String param, ObjectNode target, String field) {
             List<String> values = params.get(param);

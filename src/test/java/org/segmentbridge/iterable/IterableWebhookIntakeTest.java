@@ -1,4 +1,4 @@
-package org.segmentbridge.intake;
+package org.segmentbridge.iterable;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,10 +45,10 @@ class IterableWebhookIntakeTest {
         bridge = startWith(Map.of("bridge.iterable.webhook-token", TOKEN, "bridge.write-keys", WRITE_KEY));
     }
 
-    /** Webhooks are intake only: Iterable's outbound connector is not under test here, so it is left out. */
+    /** Webhooks are intake only: delivery to Iterable is not under test here, so the destination stays off. */
     private static RunningBridge startWith(Map<String, String> settings) {
         Map<String, String> all = new LinkedHashMap<>(settings);
-        all.put("bridge.destination.iterable.connector", "");
+        all.put("bridge.destination.iterable.enabled", "false");
         return RunningBridge.start(all);
     }
 

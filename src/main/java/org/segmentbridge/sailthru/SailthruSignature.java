@@ -1,4 +1,4 @@
-package org.segmentbridge.intake;
+package org.segmentbridge.sailthru;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
+import org.segmentbridge.intake.IntakeRejected;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 
 /**
