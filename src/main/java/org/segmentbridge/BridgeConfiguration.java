@@ -135,7 +135,7 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.getRegistry().bind("eventBroker", broker);
         }
         EngagementBackfill backfill = EngagementBackfill.create(ownsDataDir, reader,
-                delivery.connectors(), stateStore,
+                delivery.connectors(), delivery.transport(), stateStore,
                 () -> VendorReports.create("Emarsys", EngagementBackfill.ENDPOINT, settings, stateStore, identity, pendingEvents,
                         queue, meters, privacy),
                 Optional.ofNullable(context.getRegistry().lookupByNameAndType(EngagementBackfill.CLOCK_BEAN, BackfillClock.class))
