@@ -348,6 +348,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         try {
             request = connector.authorize(batch.action.request(batch.group, batch.payloads(), settings), settings);
         } catch (AwaitingLookup awaiting) {
+            batch.items.forEach(DeliveryItem::attemptNotCounted); // nothing was sent
             awaitLookup(batch, awaiting);
             return;
         } catch (TemporaryFailure e) {
@@ -393,10 +394,14 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             }
             RuntimeException cause = failure == null ? null : AwaitingLookup.failureOf(failure);
             if (cause == null || cause instanceof AwaitingLookup) {
-                // Not an attempt: the request was never sent.
-                batch.items.forEach(DeliveryItem::attemptNotCounted);
                 pending.addFirst(batch);
-            } else if (cause instanceof TemporaryFailure) {
+                pump();
+                return;
+            }
+            // A failed lookup counts as the attempt it kept from being sent, so it cannot be retried for ever.
+            Instant now = Instant.now();
+            batch.items.forEach(item -> item.attempted(now));
+            if (cause instanceof TemporaryFailure) {
                 batch.items.forEach(item -> retry(item, Duration.ZERO, 0, cause.getMessage()));
             } else {
                 batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + cause.getMessage()));

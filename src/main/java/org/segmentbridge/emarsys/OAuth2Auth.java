@@ -121,8 +121,8 @@ final class OAuth2Auth implements EmarsysAuth {
             JsonNode parsed = JSON.readTree(answer.body());
             JsonNode accessToken = parsed.path("access_token");
             JsonNode expiresIn = parsed.path("expires_in");
-            if (accessToken.isTextual() && !accessToken.asText().isBlank() && expiresIn.canConvertToLong()) {
-                return new Token(accessToken.asText(), requestedAt.plusSeconds(expiresIn.asLong()));
+            if (accessToken.isTextual() && !accessToken.asText().isBlank() && expiresIn.canConvertToLong() && expiresIn.asLong() > 0) {
+                return Token.lasting(accessToken.asText(), requestedAt, Duration.ofSeconds(expiresIn.asLong()));
             }
         } catch (IOException | RuntimeException ignored) {
             // reported below with the status and body
@@ -151,15 +151,24 @@ final class OAuth2Auth implements EmarsysAuth {
         return credentialId();
     }
 
-    private record Token(String value, Instant expiresAt) {
+    private record Token(String value, Instant replaceAt) {
+
+        /**
+         * Replaced {@link #REFRESH_MARGIN} before it expires, or halfway through a shorter life: a token must be
+         * usable once fetched, or every request would fetch another.
+         */
+        static Token lasting(String value, Instant from, Duration lifetime) {
+            Duration margin = lifetime.dividedBy(2).compareTo(REFRESH_MARGIN) < 0 ? lifetime.dividedBy(2) : REFRESH_MARGIN;
+            return new Token(value, from.plus(lifetime).minus(margin));
+        }
 
         boolean usableAt(Instant now) {
-            return now.isBefore(expiresAt.minus(REFRESH_MARGIN));
+            return now.isBefore(replaceAt);
         }
 
         @Override
         public String toString() {
-            return "Token[expiresAt=" + expiresAt + "]";
+            return "Token[replaceAt=" + replaceAt + "]";
         }
     }
 }
