@@ -146,6 +146,9 @@ public final class DeliveryService {
                     pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), observer, transport, broker.directConnectionFactory());
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
+            if (!delivery.isDryRun()) {
+                transport.open(ready.settings());
+            }
             delivery.start();
             running.put(destination, delivery);
         });

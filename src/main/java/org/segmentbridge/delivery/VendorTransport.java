@@ -21,6 +21,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.http.HttpComponent;
+import org.apache.camel.component.http.HttpEndpoint;
 import org.apache.camel.spi.ExecutorServiceManager;
 import org.apache.camel.support.service.ServiceSupport;
 
@@ -80,6 +81,15 @@ public final class VendorTransport extends ServiceSupport {
     /** The pacer of a credential (or of one endpoint of it), shared by every destination and call that spends it. */
     RequestPacer pacer(String key, Rate rate) {
         return pacers.pacer(key, rate);
+    }
+
+    /**
+     * Builds the destination's endpoint and its client (connection pool, TLS context) now rather than on the first
+     * request: a first request held up by that would reach the vendor closer to the next one than the pacer spaced
+     * them, and a vendor counting strictly could answer 429.
+     */
+    public void open(DestinationSettings settings) {
+        ((HttpEndpoint) endpointFor(settings.baseUrl(), settings)).getHttpClient();
     }
 
     /** Sends a delivery request now; the caller has paced it and counts it. */
