@@ -148,7 +148,7 @@ public class BridgeConfiguration implements CamelConfiguration {
                     new QueueCapacity(settings.dataDir(), queueLimits, broker), vendors, reader);
         }
         // After the broker and the state store, so that services a vendor adds stop before them.
-        VendorContext vendorContext = new VendorContext(context, reader, ownsDataDir, stateStore, delivery.connectors(),
+        VendorContext vendorContext = new VendorContext(context, reader, ownsDataDir, stateStore, delivery.connectors(), delivery.transport(),
                 (vendor, receivedVia) -> VendorReports.create(vendor, receivedVia, settings, stateStore, identity,
                         pendingEvents, queue, meters, privacy));
         for (Vendor vendor : vendors.all()) {

@@ -33,6 +33,13 @@ public interface Connector {
      */
     OutboundRequest authorize(OutboundRequest request, DestinationSettings settings);
 
+    /**
+     * The transport the connector's own calls (name lookups, tokens ...) go through, paced and counted like
+     * deliveries; handed over once, before any request is built. A connector without such calls ignores it.
+     */
+    default void useTransport(VendorTransport transport) {
+    }
+
     /** Header names whose values are secrets (masked in dry-run records and logs). */
     Set<String> secretHeaders();
 

@@ -38,7 +38,7 @@ public final class DeliveryService {
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
     private final DeliveryObserver observer;
-    private final Pacers pacers = new Pacers();
+    private final VendorTransport transport;
     private final Map<String, Prepared> prepared = new LinkedHashMap<>();
     private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
 
@@ -55,6 +55,13 @@ public final class DeliveryService {
         this.deadLetters = deadLetters;
         this.dryRun = dryRun;
         this.observer = observer;
+        this.transport = new VendorTransport(camel);
+        try {
+            // Started and stopped with the context, which stops it after the routes and delivery.
+            camel.addService(transport);
+        } catch (Exception e) {
+            throw new IllegalStateException("the vendor transport could not be added to Camel: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -69,6 +76,7 @@ public final class DeliveryService {
                 LOG.warn("Destination {} has no connector yet: its events stay in its queue", destination);
                 continue;
             }
+            connector.useTransport(transport);
             prepared.put(destination, new Prepared(connector, new DestinationSettings(destination, reader)));
         }
     }
@@ -122,9 +130,12 @@ public final class DeliveryService {
                 return;
             }
             DestinationDelivery delivery = new DestinationDelivery(ready.settings(), ready.connector(), routes, identity,
-                    pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), observer, pacers, broker.directConnectionFactory());
+                    pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), observer, transport, broker.directConnectionFactory());
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
+            if (!delivery.isDryRun()) {
+                transport.open(ready.settings());
+            }
             delivery.start();
             running.put(destination, delivery);
         });
@@ -142,6 +153,11 @@ public final class DeliveryService {
             }
         }
         running.clear();
+    }
+
+    /** The one way to the vendors, for calls outside delivery (the engagement backfill). */
+    public VendorTransport transport() {
+        return transport;
     }
 
     public DeadLetters deadLetters() {

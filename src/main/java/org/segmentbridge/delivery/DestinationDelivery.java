@@ -2,10 +2,6 @@ package org.segmentbridge.delivery;
 
 import org.segmentbridge.deadletters.DeadLetters;
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -13,10 +9,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,14 +40,14 @@ import org.slf4j.LoggerFactory;
  * after a backoff (only that person's lane waits), or dead-lettered. The queue message is acknowledged once all its
  * items are done, so a crash loses nothing: what was not acknowledged is read again on restart.
  *
- * <p>All state lives on one scheduler thread ("the actor"), so none of it needs locks; HTTP answers and timers post
- * back to it.
+ * <p>All state lives on one scheduler thread ("the actor"), so none of it needs locks; HTTP answers, lookups and
+ * timers post back to it. Nothing on it waits for a vendor: requests go out through the {@link VendorTransport}, and a
+ * request that needs a lookup first ({@link AwaitingLookup}) is set aside until the lookup answers.
  */
 public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     private static final Logger LOG = LoggerFactory.getLogger(DestinationDelivery.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> RESTRICTED_HEADERS = Set.of("connection", "content-length", "expect", "host", "upgrade");
 
     private final DestinationSettings settings;
     private final Connector connector;
@@ -70,7 +63,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
     private final boolean recordOnly;
     private final IntervalFunction backoff;
     private final SubscriptionReader reader;
-    private final HttpClient http;
+    private final VendorTransport transport;
 
     private ScheduledExecutorService actor;
     /** Bumped when the queue session is lost: answers and timers of an older generation are ignored. */
@@ -83,7 +76,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, IdentityStore identity,
                         PendingEvents pendingEvents, DeadLetters deadLetters, DryRunRecorder dryRun, DeliveryMetrics metrics,
-                        DeliveryObserver observer, Pacers pacers, ConnectionFactory queueConnections) {
+                        DeliveryObserver observer, VendorTransport transport, ConnectionFactory queueConnections) {
         this.settings = settings;
         this.connector = connector;
         this.routes = routes;
@@ -95,16 +88,16 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         this.observer = observer;
         this.recordOnly = settings.recordsOnly(connector);
         String credential = recordOnly ? "dry-run:" + settings.name() : connector.credentialId(settings);
-        this.destinationPacer = pacers.pacer(credential, settings.rate());
+        this.transport = transport;
+        this.destinationPacer = transport.pacer(credential, settings.rate());
         this.endpointPacers = new HashMap<>();
         for (String actionName : connector.actionNames()) {
             Action action = connector.action(actionName);
-            action.endpointRate().ifPresent(rate -> endpointPacers.put(actionName, pacers.pacer(credential + "/" + actionName, rate)));
+            action.endpointRate().ifPresent(rate -> endpointPacers.put(actionName, transport.pacer(credential + "/" + actionName, rate)));
         }
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(settings.initialDelay(), settings.backoffMultiplier(), 0.5,
                 settings.maxDelay());
         this.reader = new SubscriptionReader(settings.name(), queueConnections, settings.maxInFlight(), this);
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(settings.connectTimeout()).build();
     }
 
     public String destination() {
@@ -359,6 +352,10 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         OutboundRequest request;
         try {
             request = connector.authorize(batch.action.request(batch.group, batch.payloads(), settings), settings);
+        } catch (AwaitingLookup awaiting) {
+            batch.items.forEach(DeliveryItem::attemptNotCounted); // nothing was sent
+            awaitLookup(batch, awaiting);
+            return;
         } catch (TemporaryFailure e) {
             batch.items.forEach(item -> retry(item, Duration.ZERO, 0, e.getMessage()));
             return;
@@ -370,7 +367,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         requestsInFlight++;
         long born = generation;
         long started = System.nanoTime();
-        http.sendAsync(toHttp(request), HttpResponse.BodyHandlers.ofByteArray()).whenComplete((response, failure) -> onActor(() -> {
+        transport.send(request, settings).whenComplete((answer, failure) -> onActor(() -> {
             if (born != generation) {
                 return;
             }
@@ -378,29 +375,44 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             Duration latency = Duration.ofNanos(System.nanoTime() - started);
             if (failure != null) {
                 metrics.vendorLatency(batch.action.name(), 0, latency);
-                String reason = failure instanceof HttpTimeoutException || failure.getCause() instanceof HttpTimeoutException
-                        ? "no answer within " + settings.requestTimeout()
-                        : "no answer: " + rootMessage(failure);
+                String reason = AwaitingLookup.failureOf(failure).getMessage();
                 batch.items.forEach(item -> retry(item, Duration.ZERO, 0, reason));
             } else {
-                metrics.vendorLatency(batch.action.name(), response.statusCode(), latency);
-                answered(batch, new VendorAnswer(response.statusCode(), lowercase(response.headers().map()), response.body()));
+                metrics.vendorLatency(batch.action.name(), answer.status(), latency);
+                answered(batch, answer);
             }
             pump();
         }));
     }
 
-    private HttpRequest toHttp(OutboundRequest request) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(request.uri()).timeout(settings.requestTimeout())
-                .method(request.method(), request.body().length == 0
-                        ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(request.body()));
-        request.headers().forEach((name, value) -> {
-            if (!RESTRICTED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
-                builder.header(name, value);
+    /**
+     * The batch's request needs a vendor lookup under way: the batch waits for it off this thread, neither in flight
+     * nor pending, so the destination's other batches go on; its person's later items wait behind it as always. Once
+     * the lookup answered, the batch is first in line again; when it failed, the items are settled as a request that
+     * could not be built (retried when the failure passes, else dead-lettered).
+     */
+    private void awaitLookup(Batch batch, AwaitingLookup awaiting) {
+        long born = generation;
+        awaiting.lookup().whenComplete((found, failure) -> onActor(() -> {
+            if (born != generation) {
+                return;
             }
-        });
-        return builder.build();
+            RuntimeException cause = failure == null ? null : AwaitingLookup.failureOf(failure);
+            if (cause == null || cause instanceof AwaitingLookup) {
+                pending.addFirst(batch);
+                pump();
+                return;
+            }
+            // A failed lookup counts as the attempt it kept from being sent, so it cannot be retried for ever.
+            Instant now = Instant.now();
+            batch.items.forEach(item -> item.attempted(now));
+            if (cause instanceof TemporaryFailure) {
+                batch.items.forEach(item -> retry(item, Duration.ZERO, 0, cause.getMessage()));
+            } else {
+                batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + cause.getMessage()));
+            }
+            pump();
+        }));
     }
 
     private void answered(Batch batch, VendorAnswer answer) {
@@ -464,6 +476,9 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         try {
             OutboundRequest built = batch.action.request(batch.group, batch.payloads(), settings);
             request = connector.hasCredentials(settings) ? connector.authorize(built, settings) : built;
+        } catch (AwaitingLookup awaiting) {
+            awaitLookup(batch, awaiting);
+            return;
         } catch (RuntimeException e) {
             batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + e.getMessage()));
             return;
@@ -583,12 +598,6 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         }
     }
 
-    private static Map<String, List<String>> lowercase(Map<String, List<String>> headers) {
-        Map<String, List<String>> result = new TreeMap<>();
-        headers.forEach((name, values) -> result.put(name.toLowerCase(Locale.ROOT), values));
-        return result;
-    }
-
     private static String stringProperty(Message message, String name) {
         try {
             return message.getStringProperty(name);
@@ -604,14 +613,6 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             }
         }
         return "";
-    }
-
-    private static String rootMessage(Throwable failure) {
-        Throwable root = failure;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
     }
 
     /** Items waiting to fill one request of one action and group. */

@@ -122,10 +122,11 @@ public final class RequestPreview {
         }
         for (List<DeliveryItem> batch : requests) {
             Action action = batch.get(0).action();
-            OutboundRequest request = action.request(batch.get(0).item().group(), batch.stream().map(DeliveryItem::item).toList(), settings);
-            if (credentials) {
-                request = connector.authorize(request, settings);
-            }
+            // A tool may wait for the lookups a request needs (ids behind names, a token).
+            OutboundRequest request = AwaitingLookup.waitingFor(() -> {
+                OutboundRequest built = action.request(batch.get(0).item().group(), batch.stream().map(DeliveryItem::item).toList(), settings);
+                return credentials ? connector.authorize(built, settings) : built;
+            }, settings.requestTimeout());
             request = connector.masked(request);
             out.println();
             out.println(request.method() + " " + request.uri());

@@ -1,7 +1,6 @@
 package org.segmentbridge.emarsys;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.util.Locale;
 import java.util.Map;
@@ -9,11 +8,17 @@ import java.util.Optional;
 import java.util.Set;
 
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.VendorTransport;
 
 /** Authentication for one Emarsys API request attempt. */
 public interface EmarsysAuth {
 
-    /** Headers to add to ONE request attempt; called again for every attempt (a WSSE header expires, a token may be refreshed). */
+    /**
+     * Headers to add to ONE request attempt; called again for every attempt (a WSSE header expires, a token may be
+     * refreshed).
+     *
+     * @throws org.segmentbridge.delivery.AwaitingLookup while a token it needs is being fetched
+     */
     Map<String, String> headers();
 
     /** Identifies the credential (for rate limiting per API user): "wsse:<user>" or "oauth2:<client id>". Never the secret. */
@@ -29,7 +34,7 @@ public interface EmarsysAuth {
      *
      * @throws IllegalArgumentException naming the setting when {@code auth} is unknown or a credential is half set
      */
-    static Optional<EmarsysAuth> from(DestinationSettings settings, HttpClient http, Clock clock) {
+    static Optional<EmarsysAuth> from(DestinationSettings settings, VendorTransport transport, Clock clock) {
         String auth = settings.value("auth").orElse("wsse");
         switch (auth.toLowerCase(Locale.ROOT)) {
             case "wsse":
@@ -38,7 +43,7 @@ public interface EmarsysAuth {
             case "oauth2":
                 URI tokenUrl = tokenUrl(settings);
                 return credentialPair(settings, "client-id", "client-secret")
-                        .map(pair -> new OAuth2Auth(tokenUrl, pair.getKey(), pair.getValue(), http, clock, settings.requestTimeout()));
+                        .map(pair -> new OAuth2Auth(tokenUrl, pair.getKey(), pair.getValue(), transport, clock, settings));
             default:
                 throw new IllegalArgumentException("Setting " + key(settings, "auth") + " must be wsse or oauth2, got '" + auth + "'");
         }

@@ -1,6 +1,5 @@
 package org.segmentbridge.emarsys;
 
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +11,7 @@ import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
+import org.segmentbridge.delivery.VendorTransport;
 
 /**
  * Emarsys Core API v2: contacts, external events, contact lists and deletion, authenticated by WSSE or OAuth2
@@ -19,8 +19,9 @@ import org.segmentbridge.delivery.OutboundRequest;
  */
 public final class EmarsysConnector implements Connector {
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final EmarsysHttp http = new EmarsysHttp();
     private final EmarsysDirectory directory = new EmarsysDirectory(http);
+    private volatile VendorTransport transport;
     private final Actions actions = new Actions("Emarsys",
             new ContactUpsert(this), new EventTrigger(this), new ListAdd(this), new ListRemove(this), new Audience(this),
             new ContactDelete(this));
@@ -29,6 +30,12 @@ public final class EmarsysConnector implements Connector {
     @Override
     public Actions actions() {
         return actions;
+    }
+
+    @Override
+    public void useTransport(VendorTransport transport) {
+        this.transport = transport;
+        http.use(transport);
     }
 
     @Override
@@ -60,7 +67,7 @@ public final class EmarsysConnector implements Connector {
         if (known == null) {
             synchronized (this) {
                 if (auth == null) {
-                    auth = EmarsysAuth.from(settings, http, Clock.systemUTC());
+                    auth = EmarsysAuth.from(settings, transport, Clock.systemUTC());
                 }
                 known = auth;
             }

@@ -1,21 +1,26 @@
 package org.segmentbridge.emarsys;
 
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.Lookups;
 
 /**
  * Emarsys ids behind the names routes and mappings use: fields ({@code GET /field}, read once), external events
  * ({@code GET /event}, read again when a name is missing) and contact lists ({@code GET /contactlist}, a missing list
  * created once with {@code POST /contactlist}, even when many events ask for it at the same moment).
+ *
+ * <p>A name not known yet is looked up asynchronously: the caller gets an {@link AwaitingLookup} and asks again once
+ * the lookup has answered, by which time the id is here. Concurrent askers share one lookup.
  *
  * <p>Without credentials (dry-run, {@code try}) nothing can be looked up: a name is shown as {@code name:<name>} so
  * the printed request says what would be resolved.
@@ -23,15 +28,18 @@ import org.segmentbridge.delivery.DestinationSettings;
 final class EmarsysDirectory {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What the vendor metrics count these calls as. */
+    private static final String PURPOSE = "lookup";
 
     private final EmarsysHttp calls;
+    private final Lookups lookups = new Lookups();
     private final Map<String, String> fields = new ConcurrentHashMap<>();
     private final Map<String, String> events = new ConcurrentHashMap<>();
     private final Map<String, String> lists = new ConcurrentHashMap<>();
     private volatile boolean fieldsLoaded;
 
-    EmarsysDirectory(HttpClient http) {
-        this.calls = new EmarsysHttp(http);
+    EmarsysDirectory(EmarsysHttp calls) {
+        this.calls = calls;
     }
 
     /** A field id for a mapping target: ids pass through, names resolve via the account's fields. */
@@ -40,12 +48,12 @@ final class EmarsysDirectory {
             return nameOrId;
         }
         if (!fieldsLoaded) {
-            synchronized (fields) {
-                if (!fieldsLoaded) {
-                    loadNamed(get("/field", settings, auth.get()), fields);
-                    fieldsLoaded = true;
-                }
-            }
+            throw lookups.awaiting("Emarsys' contact fields (GET /field)", () -> fieldsLoaded
+                    ? CompletableFuture.completedFuture(null)
+                    : get("/field", settings, auth.get()).thenAccept(answer -> {
+                        loadNamed(answer, fields);
+                        fieldsLoaded = true;
+                    }));
         }
         String id = fields.get(nameOrId);
         if (id == null) {
@@ -54,6 +62,7 @@ final class EmarsysDirectory {
         return id;
     }
 
+    /** An external event's id: ids pass through; a name not known yet reads the events again. */
     String eventId(String nameOrId, DestinationSettings settings, Optional<EmarsysAuth> auth) {
         if (isId(nameOrId)) {
             return nameOrId;
@@ -62,22 +71,21 @@ final class EmarsysDirectory {
             return placeholder(nameOrId);
         }
         String id = events.get(nameOrId);
-        if (id == null) {
-            synchronized (events) {
-                id = events.get(nameOrId);
-                if (id == null) {
-                    loadNamed(get("/event", settings, auth.get()), events);
-                    id = events.get(nameOrId);
-                }
-            }
+        if (id != null) {
+            return id;
         }
-        if (id == null) {
-            throw new IllegalArgumentException("Emarsys has no external event named '" + nameOrId
-                    + "' (GET /event); create it in Emarsys or use its id");
-        }
-        return id;
+        throw lookups.awaiting("Emarsys' id of external event '" + nameOrId + "' (GET /event)", () -> events.containsKey(nameOrId)
+                ? CompletableFuture.completedFuture(null)
+                : get("/event", settings, auth.get()).thenAccept(answer -> {
+                    loadNamed(answer, events);
+                    if (!events.containsKey(nameOrId)) {
+                        throw new IllegalArgumentException("Emarsys has no external event named '" + nameOrId
+                                + "' (GET /event); create it in Emarsys or use its id");
+                    }
+                }));
     }
 
+    /** A contact list's id: found with {@code GET /contactlist}, or created once. */
     String listId(String name, String keyField, DestinationSettings settings, Optional<EmarsysAuth> auth) {
         if (auth.isEmpty()) {
             return placeholder(name);
@@ -86,24 +94,23 @@ final class EmarsysDirectory {
         if (known != null) {
             return known;
         }
-        synchronized (lists) {
-            known = lists.get(name);
-            if (known != null) {
-                return known;
+        throw lookups.awaiting("Emarsys' id of contact list '" + name + "' (GET /contactlist)", () -> lists.containsKey(name)
+                ? CompletableFuture.completedFuture(null)
+                : get("/contactlist", settings, auth.get()).thenCompose(answer -> {
+                    loadNamed(answer, lists);
+                    return lists.containsKey(name) ? CompletableFuture.completedFuture(null) : create(name, keyField, settings, auth.get());
+                }));
+    }
+
+    private CompletableFuture<Void> create(String list, String keyField, DestinationSettings settings, EmarsysAuth auth) {
+        String body = JSON.createObjectNode().put("name", list).put("key_id", keyField).set("external_ids", JSON.createArrayNode()).toString();
+        return calls.send(PURPOSE, "POST", "/contactlist", body, settings, auth).thenAccept(created -> {
+            String id = created.path("data").path("id").asText();
+            if (id.isEmpty()) {
+                throw new IllegalStateException("Emarsys created list '" + list + "' without returning its id");
             }
-            loadNamed(get("/contactlist", settings, auth.get()), lists);
-            known = lists.get(name);
-            if (known == null) {
-                JsonNode created = send("POST", "/contactlist", JSON.createObjectNode().put("name", name).put("key_id", keyField)
-                        .set("external_ids", JSON.createArrayNode()).toString(), settings, auth.get());
-                known = created.path("data").path("id").asText();
-                if (known.isEmpty()) {
-                    throw new IllegalStateException("Emarsys created list '" + name + "' without returning its id");
-                }
-                lists.put(name, known);
-            }
-            return known;
-        }
+            lists.put(list, id);
+        });
     }
 
     private static boolean isId(String value) {
@@ -124,12 +131,7 @@ final class EmarsysDirectory {
         into.putAll(found);
     }
 
-    private JsonNode get(String path, DestinationSettings settings, EmarsysAuth auth) {
-        return send("GET", path, null, settings, auth);
+    private CompletableFuture<JsonNode> get(String path, DestinationSettings settings, EmarsysAuth auth) {
+        return calls.send(PURPOSE, "GET", path, null, settings, auth);
     }
-
-    private JsonNode send(String method, String path, String body, DestinationSettings settings, EmarsysAuth auth) {
-        return calls.send(method, path, body, settings, auth);
-    }
-
 }

@@ -2,27 +2,33 @@ package org.segmentbridge.emarsys;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.TemporaryFailure;
+import org.segmentbridge.delivery.VendorTransport;
 
 /**
- * One Emarsys API call outside the delivery engine (name lookups, the engagement backfill's queries): authenticated
- * afresh for the attempt, its envelope read. Secrets never appear in what it throws.
+ * One Emarsys API call outside the delivery engine (name lookups, the engagement backfill's queries) through the
+ * shared transport: authenticated afresh for the attempt, paced by the API user's limit, its envelope read. Secrets
+ * never appear in what it fails with.
  */
 final class EmarsysHttp {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient http;
+    private volatile VendorTransport transport;
 
-    EmarsysHttp(HttpClient http) {
-        this.http = http;
+    /** Set once the bridge has its transport; calls before that fail. */
+    void use(VendorTransport transport) {
+        this.transport = transport;
     }
 
     /** The answer as sent: {@code envelope} is null when the body is not JSON. */
@@ -43,45 +49,60 @@ final class EmarsysHttp {
         }
     }
 
-    /** @throws TemporaryFailure when Emarsys could not be reached or did not answer in time */
-    Answer exchange(String method, String path, String body, DestinationSettings settings, EmarsysAuth auth) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(settings.baseUrl() + path))
-                .timeout(settings.requestTimeout())
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
+    /**
+     * The answer, whatever its status; fails with a {@link TemporaryFailure} when Emarsys could not be reached or did
+     * not answer in time.
+     *
+     * @param purpose what the call is for, as the vendor metrics count it ({@code lookup}, {@code backfill})
+     */
+    CompletableFuture<Answer> exchange(String purpose, String method, String path, String body, DestinationSettings settings,
+                                       EmarsysAuth auth) {
+        VendorTransport through = transport;
+        if (through == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("Emarsys cannot be asked " + method + " " + path
+                    + " outside a running bridge"));
         }
-        auth.headers().forEach(request::header);
-        try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            return new Answer(response.statusCode(), parse(response.body()), response.body());
-        } catch (IOException e) {
-            throw new TemporaryFailure("Emarsys could not be asked " + method + " " + path + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while asking Emarsys " + method + " " + path, e);
-        }
+        return AwaitingLookup.whenReady(auth::headers).thenCompose(authorization -> {
+            Map<String, String> headers = new LinkedHashMap<>();
+            if (body != null) {
+                headers.put("Content-Type", "application/json");
+            }
+            headers.putAll(authorization);
+            OutboundRequest request = new OutboundRequest(method, URI.create(settings.baseUrl() + path), headers,
+                    body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8));
+            return through.call(purpose, request, settings, auth.credentialId());
+        }).handle((answer, failure) -> {
+            if (failure != null) {
+                RuntimeException cause = AwaitingLookup.failureOf(failure);
+                throw cause instanceof TemporaryFailure
+                        ? new TemporaryFailure("Emarsys could not be asked " + method + " " + path + ": " + cause.getMessage(), cause)
+                        : cause;
+            }
+            String text = answer.bodyText();
+            return new Answer(answer.status(), parse(text), text);
+        });
     }
 
     /**
-     * The envelope of a successful call.
-     *
-     * @throws TemporaryFailure on 429, 5xx or no answer; {@link IllegalStateException} on any other failure
+     * The envelope of a successful call; fails with a {@link TemporaryFailure} on 429, 5xx or no answer, with an
+     * {@link IllegalStateException} on any other failure.
      */
-    JsonNode send(String method, String path, String body, DestinationSettings settings, EmarsysAuth auth) {
-        Answer answer = exchange(method, path, body, settings, auth);
-        if (answer.status() == 429 || answer.status() >= 500) {
-            throw new TemporaryFailure("Emarsys answered " + method + " " + path + " with HTTP " + answer.status(), null);
-        }
-        if (answer.envelope() == null) {
-            throw new TemporaryFailure("Emarsys answered " + method + " " + path + " with HTTP " + answer.status()
-                    + " and a body that is not JSON", null);
-        }
-        if (!answer.ok()) {
-            throw new IllegalStateException("Emarsys answered " + method + " " + path + " with HTTP " + answer.status()
-                    + ": " + abbreviate(answer.body()));
-        }
-        return answer.envelope();
+    CompletableFuture<JsonNode> send(String purpose, String method, String path, String body, DestinationSettings settings,
+                                     EmarsysAuth auth) {
+        return exchange(purpose, method, path, body, settings, auth).thenApply(answer -> {
+            if (answer.status() == 429 || answer.status() >= 500) {
+                throw new TemporaryFailure("Emarsys answered " + method + " " + path + " with HTTP " + answer.status(), null);
+            }
+            if (answer.envelope() == null) {
+                throw new TemporaryFailure("Emarsys answered " + method + " " + path + " with HTTP " + answer.status()
+                        + " and a body that is not JSON", null);
+            }
+            if (!answer.ok()) {
+                throw new IllegalStateException("Emarsys answered " + method + " " + path + " with HTTP " + answer.status()
+                        + ": " + abbreviate(answer.body()));
+            }
+            return answer.envelope();
+        });
     }
 
     private static JsonNode parse(String body) {

@@ -29,7 +29,7 @@ public final class EmarsysVendor implements Vendor {
     public void configure(VendorContext context) throws Exception {
         CamelContext camel = context.camel();
         EngagementBackfill backfill = EngagementBackfill.create(context.runs(), context.settings(), context.connectors(),
-                context.stateStore(), () -> context.reports("Emarsys", EngagementBackfill.ENDPOINT),
+                context.transport(), context.stateStore(), () -> context.reports("Emarsys", EngagementBackfill.ENDPOINT),
                 Optional.ofNullable(camel.getRegistry().lookupByNameAndType(EngagementBackfill.CLOCK_BEAN, BackfillClock.class))
                         .orElse(BackfillClock.SYSTEM));
         camel.getRegistry().bind(EngagementBackfill.BEAN, backfill);

@@ -1,6 +1,5 @@
 package org.segmentbridge.emarsys;
 
-import java.net.http.HttpClient;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.support.service.ServiceSupport;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.VendorTransport;
 import org.segmentbridge.intake.Intake;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.state.StateStore;
@@ -70,22 +70,23 @@ public final class EngagementBackfill extends ServiceSupport {
     /**
      * @param active     false in {@code check} and {@code try}: the bean exists for the route, but never runs
      * @param connectors the delivery engine's connectors: Emarsys' own auth is reused (one OAuth2 token) when it serves
+     * @param transport  the delivery engine's way to the vendors, so the backfill's calls are paced with delivery's
      */
     public static EngagementBackfill create(boolean active, org.segmentbridge.SettingsReader reader,
-                                            Map<String, org.segmentbridge.delivery.Connector> connectors,
+                                            Map<String, org.segmentbridge.delivery.Connector> connectors, VendorTransport transport,
                                             StateStore stateStore, Supplier<VendorReports> reports, BackfillClock clock) {
         BackfillSettings settings = BackfillSettings.from(reader);
         DestinationSettings destination = new DestinationSettings("emarsys", reader);
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(destination.connectTimeout()).build();
         Optional<EmarsysAuth> auth = connectors.get("emarsys") instanceof EmarsysConnector connector
                 ? connector.auth(destination)
-                : EmarsysAuth.from(destination, client, Clock.systemUTC());
+                : EmarsysAuth.from(destination, transport, Clock.systemUTC());
         Optional<String> disabled = !active ? Optional.of("the backfill runs only in a running bridge or from the backfill command")
                 : auth.isEmpty() ? Optional.of("Emarsys has no credentials (EMARSYS_API_USER and EMARSYS_API_SECRET, or "
                         + "EMARSYS_CLIENT_ID and EMARSYS_CLIENT_SECRET with EMARSYS_AUTH=oauth2)")
                 : Optional.empty();
-        EmarsysResponses emarsys = new EmarsysResponses(settings, destination, auth, new EmarsysHttp(client), clock);
+        EmarsysHttp calls = new EmarsysHttp();
+        calls.use(transport);
+        EmarsysResponses emarsys = new EmarsysResponses(settings, destination, auth, calls, clock);
         return new EngagementBackfill(settings, disabled, emarsys, memoize(reports), new BackfillCheckpoints(stateStore), clock);
     }
 

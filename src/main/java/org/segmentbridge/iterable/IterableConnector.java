@@ -2,9 +2,6 @@ package org.segmentbridge.iterable;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -13,6 +10,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -21,12 +19,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.Lookups;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.TemporaryFailure;
+import org.segmentbridge.delivery.VendorAnswer;
+import org.segmentbridge.delivery.VendorTransport;
 
 /**
  * Iterable: users, events, purchases, carts, lists, unsubscribes and erasure, authenticated with {@code Api-Key}.
@@ -40,16 +42,22 @@ public final class IterableConnector implements Connector {
     /** A date with a time: Iterable only recognises dates in its own format, so these are rewritten. */
     private static final Pattern DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}.*");
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final Actions actions = new Actions("Iterable",
             new UpdateEmail(), new UserUpdate(), new UserBulkUpdate(), new TrackEvent(), new TrackEventBulk(),
             new Purchase(), new Cart(), new ListSubscribe(this), new ListUnsubscribe(this), new Audience(this),
             new Unsubscribe(), new Subscribe(), new Erase());
     private final Map<String, Long> lists = new ConcurrentHashMap<>();
+    private final Lookups lookups = new Lookups();
+    private volatile VendorTransport transport;
 
     @Override
     public Actions actions() {
         return actions;
+    }
+
+    @Override
+    public void useTransport(VendorTransport transport) {
+        this.transport = transport;
     }
 
     @Override
@@ -165,7 +173,11 @@ public final class IterableConnector implements Connector {
 
     // ---- lists --------------------------------------------------------------------------------------------------
 
-    /** The id of the static list with this name: found with GET /api/lists, or created once with POST /api/lists. */
+    /**
+     * The id of the static list with this name: found with GET /api/lists, or created once with POST /api/lists.
+     *
+     * @throws AwaitingLookup while it is being looked up (asked again once the lookup answered, it is known)
+     */
     String listId(String name, DestinationSettings settings) {
         if (!hasCredentials(settings)) {
             return "name:" + name;
@@ -174,44 +186,44 @@ public final class IterableConnector implements Connector {
         if (known != null) {
             return known.toString();
         }
-        synchronized (lists) {
-            known = lists.get(name);
-            if (known == null) {
-                for (JsonNode list : call("GET", "/api/lists", null, settings).path("lists")) {
-                    lists.put(list.path("name").asText(), list.path("id").asLong());
-                }
-                known = lists.get(name);
-            }
-            if (known == null) {
-                known = call("POST", "/api/lists", JSON.createObjectNode().put("name", name).toString(), settings).path("listId").asLong();
-                lists.put(name, known);
-            }
-            return known.toString();
-        }
+        throw lookups.awaiting("Iterable's id of list '" + name + "' (GET /api/lists)", () -> lists.containsKey(name)
+                ? CompletableFuture.completedFuture(null)
+                : call("GET", "/api/lists", null, settings).thenCompose(found -> {
+                    for (JsonNode list : found.path("lists")) {
+                        lists.put(list.path("name").asText(), list.path("id").asLong());
+                    }
+                    return lists.containsKey(name) ? CompletableFuture.completedFuture(null)
+                            : call("POST", "/api/lists", JSON.createObjectNode().put("name", name).toString(), settings)
+                                    .thenAccept(created -> lists.put(name, created.path("listId").asLong()));
+                }));
     }
 
-    private JsonNode call(String method, String path, String body, DestinationSettings settings) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(settings.baseUrl() + path)).timeout(settings.requestTimeout())
-                .header("Api-Key", settings.requiredValue("api-key"))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
+    /** A lookup through the shared transport: the answer's JSON; a 429, 5xx or no answer fails it as temporary. */
+    private CompletableFuture<JsonNode> call(String method, String path, String body, DestinationSettings settings) {
+        URI uri = URI.create(settings.baseUrl() + path);
+        OutboundRequest request = authorize(body == null ? new OutboundRequest(method, uri, Map.of(), new byte[0])
+                : OutboundRequest.json(method, uri, body), settings);
+        return transport.call("lookup", request, settings, credentialId(settings)).handle((answer, failure) -> {
+            if (failure != null) {
+                throw new TemporaryFailure("Iterable could not be asked " + method + " " + path + ": "
+                        + AwaitingLookup.failureOf(failure).getMessage(), failure);
+            }
+            return read(answer, method, path);
+        });
+    }
+
+    private static JsonNode read(VendorAnswer answer, String method, String path) {
+        if (answer.status() == 429 || answer.status() >= 500) {
+            throw new TemporaryFailure("Iterable answered " + method + " " + path + " with HTTP " + answer.status(), null);
+        }
+        if (!answer.isSuccess()) {
+            throw new IllegalStateException("Iterable answered " + method + " " + path + " with HTTP " + answer.status()
+                    + ": " + answer.bodyText());
         }
         try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 429 || response.statusCode() >= 500) {
-                throw new TemporaryFailure("Iterable answered " + method + " " + path + " with HTTP " + response.statusCode(), null);
-            }
-            if (response.statusCode() / 100 != 2) {
-                throw new IllegalStateException("Iterable answered " + method + " " + path + " with HTTP " + response.statusCode()
-                        + ": " + response.body());
-            }
-            return JSON.readTree(response.body());
+            return JSON.readTree(answer.body());
         } catch (IOException e) {
-            throw new TemporaryFailure("Iterable could not be asked " + method + " " + path + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("Iterable answered " + method + " " + path + " with a body that is not JSON", e);
         }
     }
 }

@@ -1,38 +1,51 @@
 package org.segmentbridge.sailthru;
 
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.delivery.Action;
+import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.Actions;
 import org.segmentbridge.delivery.ActionException;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.Lookups;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.TemporaryFailure;
+import org.segmentbridge.delivery.VendorAnswer;
+import org.segmentbridge.delivery.VendorTransport;
 
 /** Sailthru: users (vars, lists, opt-out), custom events, purchases and deletes, each call signed with the API secret. */
 public final class SailthruConnector implements Connector {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final Actions actions = new Actions("Sailthru",
             new UserUpdate(), new Audience(), new Optout(), new CustomEvent(),
             new Purchase(this), new IncompletePurchase(this), new UserDelete());
+    private final Lookups lookups = new Lookups();
+    /**
+     * Emails GET /user found, kept only until the request that asked is built: an email is personal data and is
+     * not cached.
+     */
+    private final Map<String, String> found = new ConcurrentHashMap<>();
+    private volatile VendorTransport transport;
 
     @Override
     public Actions actions() {
         return actions;
+    }
+
+    @Override
+    public void useTransport(VendorTransport transport) {
+        this.transport = transport;
     }
 
     @Override
@@ -111,27 +124,43 @@ public final class SailthruConnector implements Connector {
         }
     }
 
-    /** GET /user by extid, for the email of a person the identity store does not know. */
+    /**
+     * GET /user by extid, for the email of a person the identity store does not know.
+     *
+     * @throws AwaitingLookup while Sailthru is being asked; asked again once it answered, the email is here
+     */
     String emailOfUser(String userId, DestinationSettings settings) {
-        ObjectNode query = JSON.createObjectNode().put("id", userId).put("key", "extid");
-        query.putObject("fields").put("keys", 1);
-        OutboundRequest lookup = authorize(SailthruRequests.build("GET", "/user", query, settings), settings);
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(lookup.uri()).timeout(settings.requestTimeout()).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 429 || response.statusCode() >= 500) {
-                throw new TemporaryFailure("Sailthru answered GET /user with HTTP " + response.statusCode(), null);
-            }
-            String email = JSON.readTree(response.body()).path("keys").path("email").asText("");
-            if (email.isEmpty()) {
-                throw new IllegalArgumentException("Sailthru knows no email for extid " + userId + " (GET /user)");
-            }
+        String email = found.remove(userId);
+        if (email != null) {
             return email;
-        } catch (IOException e) {
-            throw new TemporaryFailure("Sailthru could not be asked GET /user: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
+        throw lookups.awaiting("Sailthru's email of extid " + userId + " (GET /user)", () -> {
+            ObjectNode query = JSON.createObjectNode().put("id", userId).put("key", "extid");
+            query.putObject("fields").put("keys", 1);
+            OutboundRequest lookup = authorize(SailthruRequests.build("GET", "/user", query, settings), settings);
+            return transport.call("lookup", lookup, settings, credentialId(settings)).handle((answer, failure) -> {
+                if (failure != null) {
+                    throw new TemporaryFailure("Sailthru could not be asked GET /user: " + AwaitingLookup.failureOf(failure).getMessage(), failure);
+                }
+                found.put(userId, emailIn(answer, userId));
+                return null;
+            });
+        });
+    }
+
+    private static String emailIn(VendorAnswer answer, String userId) {
+        if (answer.status() == 429 || answer.status() >= 500) {
+            throw new TemporaryFailure("Sailthru answered GET /user with HTTP " + answer.status(), null);
+        }
+        String email;
+        try {
+            email = JSON.readTree(answer.body()).path("keys").path("email").asText("");
+        } catch (IOException e) {
+            throw new TemporaryFailure("Sailthru answered GET /user with HTTP " + answer.status() + " and a body that is not JSON", e);
+        }
+        if (email.isEmpty()) {
+            throw new IllegalArgumentException("Sailthru knows no email for extid " + userId + " (GET /user)");
+        }
+        return email;
     }
 }

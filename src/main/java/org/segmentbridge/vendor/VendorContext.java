@@ -5,6 +5,7 @@ import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.segmentbridge.SettingsReader;
 import org.segmentbridge.delivery.Connector;
+import org.segmentbridge.delivery.VendorTransport;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.state.StateStore;
 
@@ -22,15 +23,17 @@ public final class VendorContext {
     private final boolean runs;
     private final StateStore stateStore;
     private final Map<String, Connector> connectors;
+    private final VendorTransport transport;
     private final ReportStores reports;
 
     public VendorContext(CamelContext camel, SettingsReader settings, boolean runs, StateStore stateStore,
-                         Map<String, Connector> connectors, ReportStores reports) {
+                         Map<String, Connector> connectors, VendorTransport transport, ReportStores reports) {
         this.camel = camel;
         this.settings = settings;
         this.runs = runs;
         this.stateStore = stateStore;
         this.connectors = connectors;
+        this.transport = transport;
         this.reports = reports;
     }
 
@@ -58,6 +61,11 @@ public final class VendorContext {
     /** The delivery engine's connectors by destination, so a vendor's other calls can share one's credentials. */
     public Map<String, Connector> connectors() {
         return connectors;
+    }
+
+    /** The one way to call a vendor's API, paced by its credential and counted (see {@link VendorTransport}). */
+    public VendorTransport transport() {
+        return transport;
     }
 
     /**

@@ -12,7 +12,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,11 +44,51 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.segmentbridge.SettingsReader;
+import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.VendorTransport;
 
 class EmarsysAuthTest {
 
     private static final Instant CREATED = Instant.parse("2014-03-20T12:51:45Z");
+
+    private final DefaultCamelContext context = new DefaultCamelContext();
+
+    private VendorTransport transport;
+
+    @AfterEach
+    void closeContext() throws Exception {
+        context.close();
+    }
+
+    /** The bridge's transport, on a context of the test's own: token calls go through it. */
+    private VendorTransport transport() throws Exception {
+        if (transport == null) {
+            context.start();
+            transport = new VendorTransport(context);
+            context.addService(transport);
+        }
+        return transport;
+    }
+
+    /** As the delivery engine and the backfill take them: waiting out a token fetch. */
+    private static Map<String, String> headers(EmarsysAuth auth) {
+        return AwaitingLookup.waitingFor(auth::headers, Duration.ofSeconds(10));
+    }
+
+    /** The shipped delivery defaults, which DestinationSettings requires, plus this destination's own keys. */
+    private DestinationSettings settings(Map<String, String> own) throws IOException {
+        Properties shipped = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of("application.properties"), StandardCharsets.UTF_8)) {
+            shipped.load(reader);
+        }
+        Properties properties = new Properties();
+        shipped.stringPropertyNames().stream().filter(key -> key.startsWith("bridge.delivery."))
+                .forEach(key -> properties.setProperty(key, shipped.getProperty(key)));
+        own.forEach((key, value) -> properties.setProperty("bridge.destination.emarsys." + key, value));
+        context.getPropertiesComponent().setInitialProperties(properties);
+        return new DestinationSettings("emarsys", new SettingsReader(context.getPropertiesComponent()));
+    }
 
     @Nested
     class Wsse {
@@ -113,9 +152,9 @@ class EmarsysAuthTest {
 
         private final MutableClock clock = new MutableClock(CREATED);
 
-        private OAuth2Auth auth() {
+        private OAuth2Auth auth() throws Exception {
             return new OAuth2Auth(URI.create(tokenServer.baseUrl() + "/oauth2/token"), "client-1", SECRET,
-                    HTTP, clock, Duration.ofSeconds(5));
+                    transport(), clock, settings(Map.of()));
         }
 
         private static String tokenAnswer(String token) {
@@ -123,12 +162,12 @@ class EmarsysAuthTest {
         }
 
         @Test
-        void asksForATokenWithClientCredentialsAndSendsItAsBearer() {
+        void asksForATokenWithClientCredentialsAndSendsItAsBearer() throws Exception {
             tokenServer.stubFor(post("/oauth2/token").willReturn(aResponse().withStatus(200)
                     .withHeader("Content-Type", "application/json").withBody(tokenAnswer("token-1"))));
             OAuth2Auth auth = auth();
 
-            assertThat(auth.headers()).containsExactly(Map.entry("Authorization", "Bearer token-1"));
+            assertThat(headers(auth)).containsExactly(Map.entry("Authorization", "Bearer token-1"));
             tokenServer.verify(1, postRequestedFor(urlEqualTo("/oauth2/token"))
                     .withHeader("Authorization", equalTo(BASIC))
                     .withHeader("Content-Type", equalTo("application/x-www-form-urlencoded"))
@@ -140,7 +179,7 @@ class EmarsysAuthTest {
         }
 
         @Test
-        void reusesTheTokenUntilAMinuteBeforeItExpires() {
+        void reusesTheTokenUntilAMinuteBeforeItExpires() throws Exception {
             tokenServer.stubFor(post("/oauth2/token").inScenario("tokens").whenScenarioStateIs(Scenario.STARTED)
                     .willReturn(aResponse().withBody(tokenAnswer("token-1"))).willSetStateTo("renewed"));
             tokenServer.stubFor(post("/oauth2/token").inScenario("tokens").whenScenarioStateIs("renewed")
@@ -148,15 +187,15 @@ class EmarsysAuthTest {
             OAuth2Auth auth = auth();
 
             for (int call = 0; call < 3; call++) {
-                assertThat(auth.headers()).containsEntry("Authorization", "Bearer token-1");
+                assertThat(headers(auth)).containsEntry("Authorization", "Bearer token-1");
             }
             clock.set(CREATED.plusSeconds(3600 - 61));
-            assertThat(auth.headers()).containsEntry("Authorization", "Bearer token-1");
+            assertThat(headers(auth)).containsEntry("Authorization", "Bearer token-1");
             tokenServer.verify(1, postRequestedFor(urlEqualTo("/oauth2/token")));
 
             clock.set(CREATED.plusSeconds(3600 - 60));
-            assertThat(auth.headers()).containsEntry("Authorization", "Bearer token-2");
-            assertThat(auth.headers()).containsEntry("Authorization", "Bearer token-2");
+            assertThat(headers(auth)).containsEntry("Authorization", "Bearer token-2");
+            assertThat(headers(auth)).containsEntry("Authorization", "Bearer token-2");
             tokenServer.verify(2, postRequestedFor(urlEqualTo("/oauth2/token")));
         }
 
@@ -174,7 +213,7 @@ class EmarsysAuthTest {
                 for (int i = 0; i < threads; i++) {
                     calls.add(pool.submit(() -> {
                         start.await();
-                        return auth.headers();
+                        return headers(auth);
                     }));
                 }
                 start.countDown();
@@ -188,12 +227,12 @@ class EmarsysAuthTest {
         }
 
         @Test
-        void refusedTokenRequestNamesUrlAndStatusButNotTheSecret() {
+        void refusedTokenRequestNamesUrlAndStatusButNotTheSecret() throws Exception {
             tokenServer.stubFor(post("/oauth2/token").willReturn(aResponse().withStatus(401)
                     .withBody("{\"error\":\"invalid_client\",\"seen\":\"" + SECRET + "\"}")));
             OAuth2Auth auth = auth();
 
-            assertThatThrownBy(auth::headers)
+            assertThatThrownBy(() -> headers(auth))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining(tokenServer.baseUrl() + "/oauth2/token")
                     .hasMessageContaining("401")
@@ -202,12 +241,12 @@ class EmarsysAuthTest {
         }
 
         @Test
-        void unreadableTokenAnswerFailsWithAShortenedBody() {
+        void unreadableTokenAnswerFailsWithAShortenedBody() throws Exception {
             String longBody = "<html>" + "x".repeat(1000) + "</html>";
             tokenServer.stubFor(post("/oauth2/token").willReturn(aResponse().withStatus(200).withBody(longBody)));
             OAuth2Auth auth = auth();
 
-            assertThatThrownBy(auth::headers)
+            assertThatThrownBy(() -> headers(auth))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining(tokenServer.baseUrl() + "/oauth2/token")
                     .hasMessageContaining("200")
@@ -222,42 +261,21 @@ class EmarsysAuthTest {
         @RegisterExtension
         final WireMockExtension tokenServer = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
 
-        private final DefaultCamelContext context = new DefaultCamelContext();
-
-        @AfterEach
-        void closeContext() throws Exception {
-            context.close();
-        }
-
-        /** The shipped delivery defaults, which DestinationSettings requires, plus this destination's own keys. */
-        private DestinationSettings settings(Map<String, String> own) throws IOException {
-            Properties shipped = new Properties();
-            try (Reader reader = Files.newBufferedReader(Path.of("application.properties"), StandardCharsets.UTF_8)) {
-                shipped.load(reader);
-            }
-            Properties properties = new Properties();
-            shipped.stringPropertyNames().stream().filter(key -> key.startsWith("bridge.delivery."))
-                    .forEach(key -> properties.setProperty(key, shipped.getProperty(key)));
-            own.forEach((key, value) -> properties.setProperty("bridge.destination.emarsys." + key, value));
-            context.getPropertiesComponent().setInitialProperties(properties);
-            return new DestinationSettings("emarsys", new SettingsReader(context.getPropertiesComponent()));
-        }
-
-        private Optional<EmarsysAuth> from(Map<String, String> own) throws IOException {
-            return EmarsysAuth.from(settings(own), HTTP, Clock.fixed(CREATED, ZoneOffset.UTC));
+        private Optional<EmarsysAuth> from(Map<String, String> own) throws Exception {
+            return EmarsysAuth.from(settings(own), transport(), Clock.fixed(CREATED, ZoneOffset.UTC));
         }
 
         @Test
-        void wsseIsTheDefault() throws IOException {
+        void wsseIsTheDefault() throws Exception {
             EmarsysAuth auth = from(Map.of("api-user", "customer001", "api-secret", "customersecret")).orElseThrow();
 
             assertThat(auth).isInstanceOf(WsseAuth.class);
             assertThat(auth.credentialId()).isEqualTo("wsse:customer001");
-            assertThat(auth.headers().get("X-WSSE")).contains("Username=\"customer001\"", "Created=\"2014-03-20T12:51:45Z\"");
+            assertThat(headers(auth).get("X-WSSE")).contains("Username=\"customer001\"", "Created=\"2014-03-20T12:51:45Z\"");
         }
 
         @Test
-        void oauth2IsChosenAndAsksTheConfiguredTokenUrl() throws IOException {
+        void oauth2IsChosenAndAsksTheConfiguredTokenUrl() throws Exception {
             tokenServer.stubFor(post("/token").willReturn(aResponse().withBody(
                     "{\"access_token\":\"token-1\",\"token_type\":\"Bearer\",\"expires_in\":3600}")));
             EmarsysAuth auth = from(Map.of("auth", "oauth2", "client-id", "client-1", "client-secret", "s3cret",
@@ -267,18 +285,18 @@ class EmarsysAuthTest {
 
             assertThat(auth).isInstanceOf(OAuth2Auth.class);
             assertThat(auth.credentialId()).isEqualTo("oauth2:client-1");
-            assertThat(auth.headers()).containsExactly(Map.entry("Authorization", "Bearer token-1"));
+            assertThat(headers(auth)).containsExactly(Map.entry("Authorization", "Bearer token-1"));
         }
 
         @Test
-        void oauth2TokenUrlDefaultsToEmarsys() throws IOException {
+        void oauth2TokenUrlDefaultsToEmarsys() throws Exception {
             EmarsysAuth auth = from(Map.of("auth", "oauth2", "client-id", "client-1", "client-secret", "s3cret")).orElseThrow();
 
             assertThat(((OAuth2Auth) auth).tokenUrl()).isEqualTo(URI.create("https://auth.emarsys.net/oauth2/token"));
         }
 
         @Test
-        void noCredentialsMeansNoAuth() throws IOException {
+        void noCredentialsMeansNoAuth() throws Exception {
             assertThat(from(Map.of())).isEmpty();
             assertThat(from(Map.of("auth", "wsse", "api-user", " "))).isEmpty();
             assertThat(from(Map.of("auth", "oauth2", "api-user", "customer001", "api-secret", "customersecret"))).isEmpty();
@@ -290,34 +308,32 @@ class EmarsysAuthTest {
                 "wsse   | api-secret    | Setting bridge.destination.emarsys.api-user is missing or empty: it is needed together with bridge.destination.emarsys.api-secret",
                 "oauth2 | client-id     | Setting bridge.destination.emarsys.client-secret is missing or empty: it is needed together with bridge.destination.emarsys.client-id",
                 "oauth2 | client-secret | Setting bridge.destination.emarsys.client-id is missing or empty: it is needed together with bridge.destination.emarsys.client-secret"})
-        void halfACredentialIsRefusedNamingTheMissingKey(String auth, String onlySet, String message) throws IOException {
+        void halfACredentialIsRefusedNamingTheMissingKey(String auth, String onlySet, String message) throws Exception {
             DestinationSettings settings = settings(Map.of("auth", auth, onlySet, "value"));
 
-            assertThatThrownBy(() -> EmarsysAuth.from(settings, HTTP, Clock.systemUTC()))
+            assertThatThrownBy(() -> EmarsysAuth.from(settings, transport(), Clock.systemUTC()))
                     .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
         }
 
         @Test
-        void unknownAuthIsRefused() throws IOException {
+        void unknownAuthIsRefused() throws Exception {
             DestinationSettings settings = settings(Map.of("auth", "basic", "api-user", "customer001", "api-secret", "customersecret"));
 
-            assertThatThrownBy(() -> EmarsysAuth.from(settings, HTTP, Clock.systemUTC()))
+            assertThatThrownBy(() -> EmarsysAuth.from(settings, transport(), Clock.systemUTC()))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("Setting bridge.destination.emarsys.auth must be wsse or oauth2, got 'basic'");
         }
 
         @Test
-        void tokenUrlMustBeAnAbsoluteHttpUrl() throws IOException {
+        void tokenUrlMustBeAnAbsoluteHttpUrl() throws Exception {
             DestinationSettings settings = settings(Map.of("auth", "oauth2", "client-id", "client-1", "client-secret", "s3cret",
                     "token-url", "auth.emarsys.net/oauth2/token"));
 
-            assertThatThrownBy(() -> EmarsysAuth.from(settings, HTTP, Clock.systemUTC()))
+            assertThatThrownBy(() -> EmarsysAuth.from(settings, transport(), Clock.systemUTC()))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("Setting bridge.destination.emarsys.token-url must be an absolute http(s) URL, got 'auth.emarsys.net/oauth2/token'");
         }
     }
-
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     /** A clock the test moves by hand, to pass a token's expiry without waiting for it. */
     private static final class MutableClock extends Clock {

@@ -336,6 +336,8 @@ public final class BenchRun {
         env.put("SAILTHRU_API_SECRET", "bench-sailthru-secret");
         env.put("ITERABLE_API_URL", "http://127.0.0.1:" + fakes.iterablePort);
         env.put("ITERABLE_API_KEY", ITERABLE_KEY);
+        // The shipped opt-out route needs a message type to start; no bench event is an opt-out, so it is never sent.
+        env.put("BRIDGE_ITERABLE_UNSUBSCRIBE_MESSAGE_TYPES", "1001");
         return env;
     }
 

@@ -1,0 +1,203 @@
+package org.segmentbridge.delivery;
+
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.http.HttpComponent;
+import org.apache.camel.component.http.HttpEndpoint;
+import org.apache.camel.spi.ExecutorServiceManager;
+import org.apache.camel.support.service.ServiceSupport;
+
+/**
+ * Every call to a vendor goes through here, on Camel's HTTP component: deliveries, and the calls connectors make
+ * for themselves (name lookups, list creation, tokens, backfill queries). A call never blocks its caller: the answer
+ * (any status) completes the returned future, and a call that got no answer fails it with a {@link TemporaryFailure}
+ * saying why. Timeouts come from the destination's settings; the connection pool, proxy and TLS from
+ * {@code camel.component.http.*}.
+ *
+ * <p>Only the request's own headers go out: the exchange carries nothing else but the method and URI, which Camel's
+ * header filter keeps off the wire together with the headers the HTTP client sets itself (Host, Content-Length ...).
+ */
+public final class VendorTransport extends ServiceSupport {
+
+    /** Every endpoint goes through the one {@code http} component, whatever the vendor's scheme. */
+    private static final String COMPONENT = "http";
+
+    private final CamelContext camel;
+    private final Pacers pacers = new Pacers();
+    private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    private final Map<String, DeliveryMetrics> metrics = new ConcurrentHashMap<>();
+    private volatile ProducerTemplate producer;
+    private volatile ScheduledExecutorService pacing;
+
+    public VendorTransport(CamelContext camel) {
+        this.camel = camel;
+    }
+
+    @Override
+    protected void doStart() {
+        HttpComponent http = camel.getComponent(COMPONENT, HttpComponent.class);
+        // Retries and pacing are the engine's: a client re-sending on its own (after a 429 or 503 of a PUT, say)
+        // would hide the answer from the pacer and spend the rate limit twice.
+        http.setAutomaticRetriesDisabled(true);
+        // A request carries exactly what its action built, never a cookie an earlier answer set.
+        http.setCookieManagementDisabled(true);
+        ExecutorServiceManager executors = camel.getExecutorServiceManager();
+        ProducerTemplate template = camel.createProducerTemplate();
+        // camel-http's client holds a thread while a call is in flight; a cached pool has as many as are in flight,
+        // which each destination's max-concurrent-requests bounds.
+        template.setExecutorService(executors.newCachedThreadPool(this, "VendorTransport"));
+        pacing = executors.newSingleThreadScheduledExecutor(this, "VendorTransport pacing");
+        producer = template;
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (producer != null) {
+            producer.stop();
+        }
+        if (pacing != null) {
+            camel.getExecutorServiceManager().shutdownNow(pacing);
+        }
+    }
+
+    /** The pacer of a credential (or of one endpoint of it), shared by every destination and call that spends it. */
+    RequestPacer pacer(String key, Rate rate) {
+        return pacers.pacer(key, rate);
+    }
+
+    /**
+     * Builds the destination's endpoint and its client (connection pool, TLS context) now rather than on the first
+     * request: a first request held up by that would reach the vendor closer to the next one than the pacer spaced
+     * them, and a vendor counting strictly could answer 429.
+     */
+    public void open(DestinationSettings settings) {
+        ((HttpEndpoint) endpointFor(settings.baseUrl(), settings)).getHttpClient();
+    }
+
+    /** Sends a delivery request now; the caller has paced it and counts it. */
+    public CompletableFuture<VendorAnswer> send(OutboundRequest request, DestinationSettings settings) {
+        return producer.asyncSend(endpointFor(request.uri(), settings), exchange -> toCamel(request, exchange.getIn()))
+                .thenApply(exchange -> answerOf(exchange, settings));
+    }
+
+    /**
+     * A connector's own call (a lookup, a token, a backfill query): sent once the credential's pacer lets it go,
+     * without holding any thread meanwhile, and counted in the destination's vendor metrics under {@code purpose}.
+     * A 429 pauses the credential as it does for deliveries.
+     */
+    public CompletableFuture<VendorAnswer> call(String purpose, OutboundRequest request, DestinationSettings settings,
+                                                String credential) {
+        RequestPacer pacer = pacer(credential, settings.rate());
+        DeliveryMetrics counted = metrics.computeIfAbsent(settings.name(), this::metricsOf);
+        CompletableFuture<VendorAnswer> answer = new CompletableFuture<>();
+        whenPaced(pacer, () -> {
+            long started = System.nanoTime();
+            send(request, settings).whenComplete((received, failure) -> {
+                Duration latency = Duration.ofNanos(System.nanoTime() - started);
+                if (failure != null) {
+                    counted.vendorLatency(purpose, 0, latency);
+                    answer.completeExceptionally(failure);
+                    return;
+                }
+                counted.vendorLatency(purpose, received.status(), latency);
+                if (received.status() == 429) {
+                    counted.rateLimited(purpose);
+                    Instant now = Instant.now();
+                    pacer.pauseUntil(now.plus(received.retryAfter(now).orElse(settings.initialDelay())));
+                }
+                answer.complete(received);
+            });
+        });
+        return answer;
+    }
+
+    private void whenPaced(RequestPacer pacer, Runnable call) {
+        Instant now = Instant.now();
+        Duration wait = pacer.waitTime(now);
+        if (wait.isZero() && pacer.tryTake(now)) {
+            call.run();
+            return;
+        }
+        pacing.schedule(() -> whenPaced(pacer, call), Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    private DeliveryMetrics metricsOf(String destination) {
+        MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
+        return new DeliveryMetrics(meters != null ? meters : new SimpleMeterRegistry(), destination);
+    }
+
+    /**
+     * One endpoint per vendor host and timeouts: its connection pool is reused by every call there. The target of a
+     * call travels in the exchange, so no path or query (Sailthru signs its parameters there) becomes part of an
+     * endpoint's name.
+     */
+    private Endpoint endpointFor(URI target, DestinationSettings settings) {
+        String uri = COMPONENT + ":" + target.getScheme() + "://" + target.getHost() + (target.getPort() < 0 ? "" : ":" + target.getPort())
+                + "?connectTimeout=" + settings.connectTimeout().toMillis()
+                + "&connectionRequestTimeout=" + settings.requestTimeout().toMillis()
+                + "&responseTimeout=" + settings.requestTimeout().toMillis()
+                // every answer is the caller's to read, whatever its status; and only the answer's headers come back
+                + "&throwExceptionOnFailure=false&copyHeaders=false"
+                // a body goes with whatever method the action chose (none is set when the request has no body)
+                + "&getWithBody=true&deleteWithBody=true";
+        return endpoints.computeIfAbsent(uri, camel::getEndpoint);
+    }
+
+    private static void toCamel(OutboundRequest request, Message message) {
+        message.setHeader(Exchange.HTTP_METHOD, request.method());
+        message.setHeader(Exchange.HTTP_URI, request.uri().toString());
+        request.headers().forEach(message::setHeader);
+        message.setBody(request.body().length == 0 ? null : request.body());
+    }
+
+    private static VendorAnswer answerOf(Exchange exchange, DestinationSettings settings) {
+        Exception failure = exchange.getException();
+        if (failure != null) {
+            throw new TemporaryFailure(noAnswer(failure, settings), failure);
+        }
+        Message answer = exchange.getMessage();
+        Map<String, List<String>> headers = new TreeMap<>();
+        answer.getHeaders().forEach((name, value) -> {
+            if (!name.startsWith("Camel")) {
+                headers.put(name.toLowerCase(Locale.ROOT), List.of(headerText(value)));
+            }
+        });
+        byte[] body = answer.getBody(byte[].class);
+        return new VendorAnswer(answer.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), headers, body == null ? new byte[0] : body);
+    }
+
+    /** Camel splits a header value at commas (an HTTP date in Retry-After among them); joined, it reads as sent. */
+    private static String headerText(Object value) {
+        return value instanceof List<?> parts ? String.join(", ", parts.stream().map(String::valueOf).toList()) : String.valueOf(value);
+    }
+
+    /** Why there is no answer, in words that carry no part of the request (a URL may hold a signed parameter). */
+    private static String noAnswer(Throwable failure, DestinationSettings settings) {
+        Throwable root = failure;
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof InterruptedIOException) {
+                return "no answer within " + settings.requestTimeout();
+            }
+            root = cause;
+        }
+        return "no answer: " + root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    }
+}
