@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -105,7 +106,7 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
         }
         vertx = router.vertx();
         router.route(TRACKING_API + "*").order(Integer.MIN_VALUE).handler(cors);
-        router.route().order(Integer.MIN_VALUE + 1).handler(this);
+        router.route().order(Integer.MIN_VALUE + 1).handler(this).failureHandler(this::abandoned);
         LOG.info("Intake admits {} body bytes and {} events in flight; a body must arrive within {} s",
                 limits.maxBytes(), limits.maxEvents(), limits.bodyTimeout().toSeconds());
     }
@@ -158,6 +159,21 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
             vertx.cancelTimer(timer);
             bytesInFlight.addAndGet(-cost);
         });
+        routing.next();
+    }
+
+    /**
+     * A client that closes its connection before its body has arrived is not the bridge's failure: nothing was
+     * stored and nothing can be answered, so it is counted, not logged as an ERROR with a stack trace (Vert.x' way
+     * for a failure no handler takes). Every other failure goes on to the handlers after this one.
+     */
+    private void abandoned(RoutingContext routing) {
+        if (routing.failure() instanceof HttpClosedException) {
+            Counter.builder("bridge.intake.requests.abandoned")
+                    .description("Requests whose sender closed the connection before the body had arrived; nothing was kept")
+                    .register(meters).increment();
+            return;
+        }
         routing.next();
     }
 

@@ -97,6 +97,23 @@ class IntakeAdmissionTest {
     }
 
     @Test
+    void aSenderThatHangsUpMidBodyIsCountedAndItsRoomGivenBack() throws Exception {
+        double before = bridge.metric("bridge_intake_requests_abandoned_total");
+        String messageId = UUID.randomUUID().toString();
+        byte[] body = ("{\"userId\":\"u-gone\",\"event\":\"Gone\",\"messageId\":\"" + messageId + "\"}").getBytes(StandardCharsets.UTF_8);
+        try (Socket gone = new Socket("localhost", port())) {
+            OutputStream out = gone.getOutputStream();
+            out.write(headers("/v1/track", body.length).getBytes(StandardCharsets.US_ASCII));
+            out.write(body, 0, 10);
+            out.flush();
+            awaitMetric("bridge_intake_in_flight_bytes", body.length);
+        }
+        awaitMetric("bridge_intake_requests_abandoned_total", before + 1);
+        awaitMetric("bridge_intake_in_flight_bytes", 0);
+        assertThat(bridge.queuedWhere("iterable", "messageId", messageId)).isEmpty();
+    }
+
+    @Test
     void credentialsInTheUrlAreRefusedOnEveryEndpoint() {
         for (String path : java.util.List.of("/v1/track?Authorization=" + java.net.URLEncoder.encode(RunningBridge.basic(WRITE_KEY),
                 StandardCharsets.UTF_8), "/webhooks/segment?x-signature=00", "/admin/dry-run?authorization=Bearer%20t")) {
