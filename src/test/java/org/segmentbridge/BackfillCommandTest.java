@@ -139,7 +139,7 @@ class BackfillCommandTest {
                         "bridge.destination.emarsys.api-secret", ""), Map.of());
 
         assertThat(result.exit()).isEqualTo(1);
-        assertThat(result.output()).startsWith("backfill: cannot run: Emarsys has no credentials (EMARSYS_API_USER and EMARSYS_API_SECRET")
+        assertThat(result.output()).startsWith("backfill: cannot run: " + org.segmentbridge.emarsys.EmarsysAuth.NO_CREDENTIALS)
                 .doesNotContain("resume");
     }
 }

@@ -64,7 +64,7 @@ class ToolsTest {
         Finished check = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT, Map.of());
 
         assertThat(check.exitCode()).as(check.output()).isZero();
-        assertThat(check.output()).contains("settings: ok", "routes: 25 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)",
+        assertThat(check.output()).contains("settings: ok", "routes: 26 ok", "destination emarsys: connector EmarsysConnector, 7 route(s)",
                 "destination sailthru: connector SailthruConnector, 7 route(s)",
                 "destination iterable: connector IterableConnector, 9 route(s)",
                 "destination segment: connector SegmentConnector, 1 route(s)", "check passed");
@@ -216,6 +216,25 @@ class ToolsTest {
 
         assertThat(check.exitCode()).as(check.output()).isZero();
         assertThat(check.output()).contains("check passed").doesNotContain("warning:");
+    }
+
+    @Test
+    void checkWarnsThatEmarsysEndsWsseAndNotOnceOAuth2CredentialsAreSet() throws IOException {
+        Finished wsse = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT,
+                Map.of("EMARSYS_API_USER", "customer001", "EMARSYS_API_SECRET", "customer-secret-123"));
+
+        assertThat(wsse.exitCode()).as(wsse.output()).isZero();
+        assertThat(wsse.output()).contains("warning: Emarsys uses WSSE credentials (EMARSYS_API_USER): Emarsys ends WSSE at the "
+                + "end of 2026 (developer changelog, 2024-11-08); create OpenID Connect API credentials and set "
+                + "EMARSYS_CLIENT_ID and EMARSYS_CLIENT_SECRET (see the README's Emarsys section)", "check passed")
+                .doesNotContain("customer-secret-123");
+
+        Finished both = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("check"), PROJECT,
+                Map.of("EMARSYS_API_USER", "customer001", "EMARSYS_API_SECRET", "customer-secret-123",
+                        "EMARSYS_CLIENT_ID", "client-1", "EMARSYS_CLIENT_SECRET", "client-secret-123"));
+
+        assertThat(both.exitCode()).as(both.output()).isZero();
+        assertThat(both.output()).contains("check passed").doesNotContain("WSSE");
     }
 
     /** A route for the test destination whose list is the setting {@code placeholder}, on line 9 of the file. */

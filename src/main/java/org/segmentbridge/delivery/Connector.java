@@ -21,6 +21,14 @@ public interface Connector {
         return actions().names();
     }
 
+    /**
+     * Where the vendor's API is: the destination's {@code base-url}. A vendor whose API address depends on other
+     * settings (Emarsys: the auth in use) works it out here.
+     */
+    default java.net.URI baseUrl(DestinationSettings settings) {
+        return settings.baseUrl();
+    }
+
     /** Without credentials a destination runs in dry-run: requests are built and recorded, never sent. */
     boolean hasCredentials(DestinationSettings settings);
 

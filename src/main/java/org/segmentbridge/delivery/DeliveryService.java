@@ -134,7 +134,7 @@ public final class DeliveryService {
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
             if (!delivery.isDryRun()) {
-                transport.open(ready.settings());
+                transport.open(ready.connector().baseUrl(ready.settings()), ready.settings());
             }
             delivery.start();
             running.put(destination, delivery);

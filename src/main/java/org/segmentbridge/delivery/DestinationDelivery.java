@@ -112,7 +112,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         actor = Executors.newSingleThreadScheduledExecutor(runnable -> new Thread(runnable, "delivery-" + settings.name()));
         reader.start();
         LOG.info("Destination {}: delivering {} with {} route(s), rate {}, batches up to {} items / {} bytes",
-                settings.name(), recordOnly ? "in DRY-RUN (requests are recorded, not sent)" : "live to " + settings.baseUrl(),
+                settings.name(), recordOnly ? "in DRY-RUN (requests are recorded, not sent)" : "live to " + connector.baseUrl(settings),
                 routes.count(settings.name()), settings.rate(), settings.maxBatchItems(), settings.maxBatchBytes());
     }
 

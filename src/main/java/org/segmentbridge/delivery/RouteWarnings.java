@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What is wrong with the routes but does not stop the start, because the destinations concerned send nothing yet
  * (dry-run, disabled): a setting a route file reads without a value, an action's required parameter left empty. Once
- * such a destination sends, the same problems stop the start. Each warning is logged once when found, and
- * {@code check} prints them. Bound in the registry as {@value #BEAN}.
+ * such a destination sends, the same problems stop the start. Also what works today but will not (a vendor's
+ * credentials that are going away). Each warning is logged once when found, and {@code check} prints them. Bound in the registry as {@value #BEAN}.
  */
 public final class RouteWarnings {
 
@@ -68,6 +68,11 @@ public final class RouteWarnings {
     /** The end of a warning's text: why it only warns, and when it will stop the start. */
     public static String onlyWhile(String idleBecause) {
         return " (only a warning while " + idleBecause + "; once it sends, the bridge refuses to start)";
+    }
+
+    /** A setting the bridge runs with but should not (a vendor's credentials that are going away). */
+    public synchronized void configuration(String warning) {
+        add(warning);
     }
 
     private void add(String warning) {

@@ -50,6 +50,15 @@ public record VendorAnswer(int status, Map<String, List<String>> headers, byte[]
         });
     }
 
+    /**
+     * How long the vendor asked to wait before the next request: {@code Retry-After}, else the time until
+     * {@code X-RateLimit-Reset} (Emarsys announces only the reset); empty when it announced neither.
+     */
+    public Optional<Duration> announcedWait(Instant now) {
+        return retryAfter(now).or(() -> rateLimitReset(now)
+                .map(reset -> reset.isAfter(now) ? Duration.between(now, reset) : Duration.ZERO));
+    }
+
     /** Remaining requests in the vendor's window, from {@code X-RateLimit-Remaining} or {@code X-Rate-Limit-Remaining}. */
     public Optional<Long> rateLimitRemaining() {
         return longHeader("X-RateLimit-Remaining").or(() -> longHeader("X-Rate-Limit-Remaining"));

@@ -88,8 +88,8 @@ public final class VendorTransport extends ServiceSupport {
      * request: a first request held up by that would reach the vendor closer to the next one than the pacer spaced
      * them, and a vendor counting strictly could answer 429.
      */
-    public void open(DestinationSettings settings) {
-        ((HttpEndpoint) endpointFor(settings.baseUrl(), settings)).getHttpClient();
+    public void open(URI baseUrl, DestinationSettings settings) {
+        ((HttpEndpoint) endpointFor(baseUrl, settings)).getHttpClient();
     }
 
     /** Sends a delivery request now; the caller has paced it and counts it. */
@@ -121,7 +121,7 @@ public final class VendorTransport extends ServiceSupport {
                 if (received.status() == 429) {
                     counted.rateLimited(purpose);
                     Instant now = Instant.now();
-                    pacer.pauseUntil(now.plus(received.retryAfter(now).orElse(settings.initialDelay())));
+                    pacer.pauseUntil(now.plus(received.announcedWait(now).orElse(settings.initialDelay())));
                 }
                 answer.complete(received);
             });

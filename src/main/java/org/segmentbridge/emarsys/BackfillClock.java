@@ -14,6 +14,16 @@ public interface BackfillClock {
 
     void sleep(Duration duration) throws InterruptedException;
 
+    /** A wait within a run: an interrupt (the bridge is stopping) ends the run, its window left for the next one. */
+    default void pause(Duration duration) throws EngagementBackfill.BackfillException {
+        try {
+            sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngagementBackfill.BackfillException("interrupted", e);
+        }
+    }
+
     BackfillClock SYSTEM = new BackfillClock() {
         @Override
         public Instant now() {

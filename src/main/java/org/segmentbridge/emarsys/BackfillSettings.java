@@ -12,8 +12,9 @@ record BackfillSettings(Duration window, Duration lookback, Duration settle, Lis
                         Duration pollEvery, Duration pollTimeout) {
 
     /**
-     * An Emarsys response type and the Segment Email spec event it becomes. Emarsys documents no unsubscribe type for
-     * this query; {@code unsubscribed} is asked for, and dropped with a warning if Emarsys says it has no such type.
+     * An Emarsys response type and the Segment Email spec event it becomes. Emarsys' query has no unsubscribe type
+     * (its documented types: opened, not_opened, received, clicked, not_clicked, bounced, hard_bounced, soft_bounced,
+     * block_bounced): opt-outs come from the contact-change export ({@link OptInFeed}).
      */
     record ResponseType(String name, String event, Map<String, String> properties) {
     }
@@ -24,8 +25,7 @@ record BackfillSettings(Duration window, Duration lookback, Duration settle, Lis
             "bounced", new ResponseType("bounced", "Email Bounced", Map.of()),
             "hard_bounced", new ResponseType("hard_bounced", "Email Bounced", Map.of("bounce_type", "hard")),
             "soft_bounced", new ResponseType("soft_bounced", "Email Bounced", Map.of("bounce_type", "soft")),
-            "block_bounced", new ResponseType("block_bounced", "Email Bounced", Map.of("bounce_type", "block")),
-            "unsubscribed", new ResponseType("unsubscribed", "Unsubscribed", Map.of()));
+            "block_bounced", new ResponseType("block_bounced", "Email Bounced", Map.of("bounce_type", "block")));
 
     private static final Duration DAY = Duration.ofDays(1);
 

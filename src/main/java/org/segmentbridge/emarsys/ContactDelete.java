@@ -59,7 +59,7 @@ final class ContactDelete implements Action {
         String keyId = connector.directory().fieldId(group, settings, connector.auth(settings));
         ObjectNode body = JSON.createObjectNode().put("key_id", keyId);
         items.forEach(item -> body.withArray(keyId).add(item.idempotencyKey()));
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/contact/delete"), body.toString());
+        return OutboundRequest.json("POST", URI.create(EmarsysAuth.baseUrl(settings) + "/contact/delete"), body.toString());
     }
 
     @Override

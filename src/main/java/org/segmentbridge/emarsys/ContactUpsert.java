@@ -69,7 +69,7 @@ final class ContactUpsert implements Action {
             ObjectNode contact = contacts.addObject();
             item.payload().fields().forEachRemaining(field -> contact.set(fieldId(field.getKey(), settings), field.getValue()));
         }
-        return OutboundRequest.json("PUT", URI.create(settings.baseUrl() + "/contact/?create_if_not_exists=1"), body.toString());
+        return OutboundRequest.json("PUT", URI.create(EmarsysAuth.baseUrl(settings) + "/contact/?create_if_not_exists=1"), body.toString());
     }
 
     private String fieldId(String nameOrId, DestinationSettings settings) {

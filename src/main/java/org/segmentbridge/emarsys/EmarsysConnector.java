@@ -39,6 +39,11 @@ public final class EmarsysConnector implements Connector {
     }
 
     @Override
+    public java.net.URI baseUrl(DestinationSettings settings) {
+        return EmarsysAuth.baseUrl(settings);
+    }
+
+    @Override
     public boolean hasCredentials(DestinationSettings settings) {
         return auth(settings).isPresent();
     }

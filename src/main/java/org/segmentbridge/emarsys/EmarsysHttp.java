@@ -3,8 +3,11 @@ package org.segmentbridge.emarsys;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,8 +34,17 @@ final class EmarsysHttp {
         this.transport = transport;
     }
 
-    /** The answer as sent: {@code envelope} is null when the body is not JSON. */
-    record Answer(int status, JsonNode envelope, String body) {
+    /**
+     * The answer as sent: {@code envelope} is null when the body is not JSON (an export's CSV); {@code announcedWait}
+     * is how long Emarsys asked to wait before the next call (its {@code X-Ratelimit-Reset}), when it said.
+     */
+    record Answer(int status, JsonNode envelope, String body, Optional<Duration> announcedWait) {
+
+        /** A rate limit or a fault on Emarsys' side: worth asking again after {@link #announcedWait}. */
+        boolean passing() {
+            return status == 429 || status >= 500;
+        }
+
 
         /** Emarsys' replyCode, or -1 when the body carries none. */
         int replyCode() {
@@ -68,7 +80,7 @@ final class EmarsysHttp {
                 headers.put("Content-Type", "application/json");
             }
             headers.putAll(authorization);
-            OutboundRequest request = new OutboundRequest(method, URI.create(settings.baseUrl() + path), headers,
+            OutboundRequest request = new OutboundRequest(method, URI.create(EmarsysAuth.baseUrl(settings) + path), headers,
                     body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8));
             return through.call(purpose, request, settings, auth.credentialId());
         }).handle((answer, failure) -> {
@@ -79,7 +91,7 @@ final class EmarsysHttp {
                         : cause;
             }
             String text = answer.bodyText();
-            return new Answer(answer.status(), parse(text), text);
+            return new Answer(answer.status(), parse(text), text, answer.announcedWait(Instant.now()));
         });
     }
 
@@ -90,7 +102,7 @@ final class EmarsysHttp {
     CompletableFuture<JsonNode> send(String purpose, String method, String path, String body, DestinationSettings settings,
                                      EmarsysAuth auth) {
         return exchange(purpose, method, path, body, settings, auth).thenApply(answer -> {
-            if (answer.status() == 429 || answer.status() >= 500) {
+            if (answer.passing()) {
                 throw new TemporaryFailure("Emarsys answered " + method + " " + path + " with HTTP " + answer.status(), null);
             }
             if (answer.envelope() == null) {

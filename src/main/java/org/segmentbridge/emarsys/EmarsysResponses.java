@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,8 +20,6 @@ import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.TemporaryFailure;
 import org.segmentbridge.emarsys.EngagementBackfill.BackfillException;
 import org.segmentbridge.emarsys.EngagementBackfill.Window;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The Emarsys calls of the engagement backfill: {@code POST /email/responses} starts a query for one response type
@@ -36,10 +33,8 @@ final class EmarsysResponses {
     static final Duration QUERY_INTERVAL = Duration.ofMinutes(1);
     /** Reply code of a query still being computed. */
     static final int NOT_READY = 202;
-    static final int NO_SUCH_TYPE = 6026;
     static final int TOO_OFTEN = 6028;
 
-    private static final Logger LOG = LoggerFactory.getLogger(EmarsysResponses.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int QUERY_ATTEMPTS = 3;
     private static final int GETDATA_BATCH = 1000;
@@ -52,8 +47,6 @@ final class EmarsysResponses {
     private final Optional<EmarsysAuth> auth;
     private final EmarsysHttp http;
     private final BackfillClock clock;
-    /** Types Emarsys said it does not have: not asked for again until the bridge restarts. */
-    private final Set<String> unsupportedTypes = ConcurrentHashMap.newKeySet();
     private Instant lastQuery;
 
     EmarsysResponses(BackfillSettings settings, DestinationSettings emarsys, Optional<EmarsysAuth> auth, EmarsysHttp http,
@@ -65,22 +58,13 @@ final class EmarsysResponses {
         this.clock = clock;
     }
 
-    /** False for a type Emarsys said it does not have. */
-    boolean asksFor(BackfillSettings.ResponseType type) {
-        return !unsupportedTypes.contains(type.name());
-    }
-
-    /**
-     * The contacts who responded with this type in the window: the entries of the query's {@code data.contact_ids},
-     * none when Emarsys has no such type.
-     */
+    /** The contacts who responded with this type in the window: the entries of the query's {@code data.contact_ids}. */
     JsonNode responses(BackfillSettings.ResponseType type, Window window) throws BackfillException {
-        Optional<String> queryId = query(type, window);
-        return queryId.isEmpty() ? JSON.createArrayNode() : results(queryId.get(), type, window);
+        return results(query(type, window), type, window);
     }
 
-    /** Starts Emarsys' query for one type and window; empty when Emarsys has no such type. */
-    private Optional<String> query(BackfillSettings.ResponseType type, Window window) throws BackfillException {
+    /** Starts Emarsys' query for one type and window: its id. */
+    private String query(BackfillSettings.ResponseType type, Window window) throws BackfillException {
         String body = JSON.createObjectNode().put("type", type.name())
                 .put("start_date", window.firstDay().toString()).put("end_date", window.lastDay().toString()).toString();
         String failure = "";
@@ -98,19 +82,12 @@ final class EmarsysResponses {
                 if (id.isEmpty()) {
                     throw new BackfillException("Emarsys started the " + type.name() + " query of " + window + " without an id");
                 }
-                return Optional.of(id);
-            }
-            if (answer.replyCode() == NO_SUCH_TYPE) {
-                unsupportedTypes.add(type.name());
-                LOG.warn("Emarsys has no response type '{}' ({}): it is not asked for again until the bridge restarts; "
-                        + "remove it from bridge.emarsys.backfill.types", type.name(), answer.describe());
-                return Optional.empty();
+                return id;
             }
             failure = answer.describe();
             // Too often (another client of the account queried within the minute), rate limited or a passing fault:
             // the next attempt waits out another query interval first.
-            boolean passing = answer.status() == 423 || answer.replyCode() == TOO_OFTEN || answer.status() == 429
-                    || answer.status() >= 500;
+            boolean passing = answer.status() == 423 || answer.replyCode() == TOO_OFTEN || answer.passing();
             if (!passing) {
                 break;
             }
@@ -123,7 +100,7 @@ final class EmarsysResponses {
         if (lastQuery != null) {
             Duration wait = Duration.between(clock.now(), lastQuery.plus(QUERY_INTERVAL));
             if (!wait.isNegative() && !wait.isZero()) {
-                sleep(wait);
+                clock.pause(wait);
             }
         }
         lastQuery = clock.now();
@@ -142,7 +119,7 @@ final class EmarsysResponses {
                     JsonNode ids = data.isArray() ? data : data.path("contact_ids");
                     return ids.isArray() ? ids : JSON.createArrayNode();
                 }
-                boolean passing = answer.replyCode() == NOT_READY || answer.status() == 429 || answer.status() >= 500;
+                boolean passing = answer.replyCode() == NOT_READY || answer.passing();
                 if (!passing) {
                     throw new BackfillException("Emarsys answered the " + type.name() + " query of " + window + " (GET "
                             + path + ") with " + answer.describe());
@@ -155,7 +132,7 @@ final class EmarsysResponses {
                 throw new BackfillException("the " + type.name() + " query of " + window + " was not ready after "
                         + settings.pollTimeout() + " (last: " + waitingFor + ")");
             }
-            sleep(settings.pollEvery());
+            clock.pause(settings.pollEvery());
         }
     }
 
@@ -187,7 +164,7 @@ final class EmarsysResponses {
                 return answerOf(http.send(PURPOSE, "POST", "/contact/getdata", body, emarsys, auth.orElseThrow()));
             } catch (TemporaryFailure e) {
                 last = e;
-                sleep(settings.pollEvery());
+                clock.pause(settings.pollEvery());
             } catch (IllegalStateException e) {
                 throw new BackfillException(e.getMessage(), e);
             }
@@ -196,20 +173,11 @@ final class EmarsysResponses {
     }
 
     /** The backfill has its own thread: it waits for each call, which the transport's timeouts bound. */
-    private static <T> T answerOf(CompletableFuture<T> call) throws BackfillException {
+    static <T> T answerOf(CompletableFuture<T> call) throws BackfillException {
         try {
             return call.get();
         } catch (ExecutionException e) {
             throw AwaitingLookup.failureOf(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackfillException("interrupted", e);
-        }
-    }
-
-    private void sleep(Duration duration) throws BackfillException {
-        try {
-            clock.sleep(duration);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BackfillException("interrupted", e);

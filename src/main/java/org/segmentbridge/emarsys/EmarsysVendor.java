@@ -1,19 +1,28 @@
 package org.segmentbridge.emarsys;
 
+import java.time.Clock;
 import java.util.Optional;
 
 import org.apache.camel.CamelContext;
 import org.segmentbridge.delivery.Connector;
+import org.segmentbridge.delivery.DestinationSettings;
+import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.vendor.Backfill;
 import org.segmentbridge.vendor.Vendor;
 import org.segmentbridge.vendor.VendorContext;
 
 /**
- * Emarsys: contacts, lists and external events out. Emarsys reports engagement to no one, so it comes in through
- * the engagement backfill: scheduled by {@code routes/emarsys/engagement-backfill.yaml} (the bean
- * {@value EngagementBackfill#BEAN}) and run for a range by {@code backfill emarsys}.
+ * Emarsys: contacts, lists and external events out. Emarsys reports engagement and consent to no one, so they are
+ * pulled: engagement by the engagement backfill, scheduled by {@code routes/emarsys/engagement-backfill.yaml} (the
+ * bean {@value EngagementBackfill#BEAN}) and run for a range by {@code backfill emarsys}; opt-outs and opt-ins by the
+ * opt-in feed, scheduled by {@code routes/emarsys/optin-feed.yaml} (the bean {@value OptInFeed#BEAN}).
  */
 public final class EmarsysVendor implements Vendor {
+
+    /** Emarsys' developer changelog, 2024-11-08: OAuth 2.0 is available, and WSSE ends at the end of 2026. */
+    static final String WSSE_SUNSET = "Emarsys uses WSSE credentials (EMARSYS_API_USER): Emarsys ends WSSE at the end of 2026 "
+            + "(developer changelog, 2024-11-08); create OpenID Connect API credentials and set EMARSYS_CLIENT_ID and "
+            + "EMARSYS_CLIENT_SECRET (see the README's Emarsys section)";
 
     @Override
     public String name() {
@@ -28,16 +37,32 @@ public final class EmarsysVendor implements Vendor {
     @Override
     public void configure(VendorContext context) throws Exception {
         CamelContext camel = context.camel();
-        EngagementBackfill backfill = EngagementBackfill.create(context.runs(), context.settings(), context.connectors(),
-                context.transport(), context.stateStore(), () -> context.reports("Emarsys", EngagementBackfill.ENDPOINT),
-                Optional.ofNullable(camel.getRegistry().lookupByNameAndType(EngagementBackfill.CLOCK_BEAN, BackfillClock.class))
-                        .orElse(BackfillClock.SYSTEM));
-        camel.getRegistry().bind(EngagementBackfill.BEAN, backfill);
-        if (context.runs()) {
-            // Vendors are configured after the broker and the state store, so it stops before them and a run it
-            // interrupts can still finish cleanly.
-            camel.addService(backfill, true, true);
+        DestinationSettings destination = new DestinationSettings(name(), context.settings());
+        // Emarsys' own auth is reused (one OAuth2 token) when Emarsys is a destination.
+        Optional<EmarsysAuth> auth = context.connectors().get(name()) instanceof EmarsysConnector connector
+                ? connector.auth(destination)
+                : EmarsysAuth.from(destination, context.transport(), Clock.systemUTC());
+        if (auth.orElse(null) instanceof WsseAuth) {
+            warnings(camel).configuration(WSSE_SUNSET);
         }
+        BackfillClock clock = Optional.ofNullable(camel.getRegistry().lookupByNameAndType(EngagementBackfill.CLOCK_BEAN,
+                BackfillClock.class)).orElse(BackfillClock.SYSTEM);
+        EngagementBackfill backfill = EngagementBackfill.create(context.runs(), context.settings(), auth, context.transport(),
+                context.stateStore(), () -> context.reports("Emarsys", EngagementBackfill.ENDPOINT), clock);
+        OptInFeed feed = OptInFeed.create(context.runs(), context.settings(), auth, context.transport(), context.stateStore(),
+                () -> context.reports("Emarsys", OptInFeed.ENDPOINT), clock);
+        camel.getRegistry().bind(EngagementBackfill.BEAN, backfill);
+        camel.getRegistry().bind(OptInFeed.BEAN, feed);
+        if (context.runs()) {
+            // Vendors are configured after the broker and the state store, so these stop before them and a run they
+            // interrupt can still finish cleanly.
+            camel.addService(backfill, true, true);
+            camel.addService(feed, true, true);
+        }
+    }
+
+    private static RouteWarnings warnings(CamelContext camel) {
+        return camel.getRegistry().lookupByNameAndType(RouteWarnings.BEAN, RouteWarnings.class);
     }
 
     @Override

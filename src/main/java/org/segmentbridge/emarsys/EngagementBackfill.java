@@ -1,7 +1,6 @@
 package org.segmentbridge.emarsys;
 
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -27,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emarsys reports opens, clicks, bounces and unsubscribes to no one: they are pulled. This is the backfill's planner:
+ * Emarsys reports opens, clicks and bounces to no one: they are pulled. This is the backfill's planner:
  * it cuts the time since the job's checkpoint into windows of days; for each window it asks Emarsys who responded
  * with each response type and what their emails are ({@link EmarsysResponses}), turns each (type, contact, window)
  * into Segment Email spec events with a messageId derived from it ({@link ResponseRecord}), and stores them for the
@@ -68,21 +67,17 @@ public final class EngagementBackfill extends ServiceSupport {
     }
 
     /**
-     * @param active     false in {@code check} and {@code try}: the bean exists for the route, but never runs
-     * @param connectors the delivery engine's connectors: Emarsys' own auth is reused (one OAuth2 token) when it serves
-     * @param transport  the delivery engine's way to the vendors, so the backfill's calls are paced with delivery's
+     * @param active    false in {@code check} and {@code try}: the bean exists for the route, but never runs
+     * @param auth      Emarsys' auth, shared with delivery (one OAuth2 token); empty without credentials
+     * @param transport the delivery engine's way to the vendors, so the backfill's calls are paced with delivery's
      */
-    public static EngagementBackfill create(boolean active, org.segmentbridge.SettingsReader reader,
-                                            Map<String, org.segmentbridge.delivery.Connector> connectors, VendorTransport transport,
-                                            StateStore stateStore, Supplier<VendorReports> reports, BackfillClock clock) {
+    static EngagementBackfill create(boolean active, org.segmentbridge.SettingsReader reader, Optional<EmarsysAuth> auth,
+                                     VendorTransport transport, StateStore stateStore, Supplier<VendorReports> reports,
+                                     BackfillClock clock) {
         BackfillSettings settings = BackfillSettings.from(reader);
         DestinationSettings destination = new DestinationSettings("emarsys", reader);
-        Optional<EmarsysAuth> auth = connectors.get("emarsys") instanceof EmarsysConnector connector
-                ? connector.auth(destination)
-                : EmarsysAuth.from(destination, transport, Clock.systemUTC());
         Optional<String> disabled = !active ? Optional.of("the backfill runs only in a running bridge or from the backfill command")
-                : auth.isEmpty() ? Optional.of("Emarsys has no credentials (EMARSYS_API_USER and EMARSYS_API_SECRET, or "
-                        + "EMARSYS_CLIENT_ID and EMARSYS_CLIENT_SECRET with EMARSYS_AUTH=oauth2)")
+                : auth.isEmpty() ? Optional.of(EmarsysAuth.NO_CREDENTIALS)
                 : Optional.empty();
         EmarsysHttp calls = new EmarsysHttp();
         calls.use(transport);
@@ -100,7 +95,7 @@ public final class EngagementBackfill extends ServiceSupport {
     }
 
     public int typesPerWindow() {
-        return (int) settings.types().stream().filter(emarsys::asksFor).count();
+        return settings.types().size();
     }
 
     /** The scheduled route's step: every complete, settled window since the checkpoint. Never throws. */
@@ -193,9 +188,6 @@ public final class EngagementBackfill extends ServiceSupport {
     private WindowResult backfill(Window window) throws BackfillException {
         Map<String, ResponseRecord> records = new LinkedHashMap<>();
         for (BackfillSettings.ResponseType type : settings.types()) {
-            if (!emarsys.asksFor(type)) {
-                continue;
-            }
             for (JsonNode entry : emarsys.responses(type, window)) {
                 ResponseRecord record = ResponseRecord.of(type, entry, window);
                 if (record != null) {
@@ -205,7 +197,6 @@ public final class EngagementBackfill extends ServiceSupport {
         }
         Map<String, String> emails = emarsys.emails(records.values().stream().map(ResponseRecord::contactId).collect(
                 java.util.stream.Collectors.toCollection(LinkedHashSet::new)));
-        // A record's events (an unsubscribe's identify and track) stay in one store call: they are one consent change.
         List<List<ObjectNode>> batches = new ArrayList<>();
         batches.add(new ArrayList<>());
         int withoutEmail = 0;
@@ -218,7 +209,7 @@ public final class EngagementBackfill extends ServiceSupport {
             if (batches.get(batches.size() - 1).size() >= STORE_BATCH) {
                 batches.add(new ArrayList<>());
             }
-            batches.get(batches.size() - 1).addAll(record.events(reports.get(), email));
+            batches.get(batches.size() - 1).add(record.event(reports.get(), email));
         }
         int stored = 0;
         int duplicates = 0;
@@ -266,7 +257,7 @@ public final class EngagementBackfill extends ServiceSupport {
         }
     }
 
-    private static <T> Supplier<T> memoize(Supplier<T> supplier) {
+    static <T> Supplier<T> memoize(Supplier<T> supplier) {
         return new Supplier<>() {
             private T value;
 

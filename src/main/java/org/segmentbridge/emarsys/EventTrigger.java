@@ -101,7 +101,7 @@ final class EventTrigger implements Action {
         } else {
             items.forEach(item -> body.withArray("contacts").add(item.payload()));
         }
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/event/" + eventId + "/trigger"), body.toString());
+        return OutboundRequest.json("POST", URI.create(EmarsysAuth.baseUrl(settings) + "/event/" + eventId + "/trigger"), body.toString());
     }
 
     @Override

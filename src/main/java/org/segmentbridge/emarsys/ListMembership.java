@@ -74,7 +74,7 @@ abstract class ListMembership implements Action {
         String listId = connector.directory().listId(parts[1], keyId, settings, connector.auth(settings));
         ObjectNode body = JSON.createObjectNode().put("key_id", keyId);
         items.forEach(item -> body.withArray("external_ids").add(item.idempotencyKey()));
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/contactlist/" + listId + "/" + direction.path),
+        return OutboundRequest.json("POST", URI.create(EmarsysAuth.baseUrl(settings) + "/contactlist/" + listId + "/" + direction.path),
                 body.toString());
     }
 

@@ -1,7 +1,6 @@
 package org.segmentbridge.emarsys;
 
 import java.util.List;
-import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +15,6 @@ import org.segmentbridge.intake.VendorReports;
 record ResponseRecord(BackfillSettings.ResponseType type, String contactId, ObjectNode campaign, Window window) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String UNSUBSCRIBED = "Unsubscribed";
     /** Campaign properties of Segment's Email spec, copied when Emarsys includes them in a response entry. */
     private static final List<String> CAMPAIGN_PROPERTIES =
             List.of("email_id", "email_subject", "campaign_id", "campaign_name", "link_id", "link_url");
@@ -44,8 +42,8 @@ record ResponseRecord(BackfillSettings.ResponseType type, String contactId, Obje
                 window.firstDay().toString(), window.lastDay().toString());
     }
 
-    /** The record's track; an unsubscribe also as the identify that sets the trait, as Sailthru's and Iterable's are. */
-    List<ObjectNode> events(VendorReports reports, String email) {
+    /** The record's track. */
+    ObjectNode event(VendorReports reports, String email) {
         ObjectNode properties = JSON.createObjectNode();
         type.properties().forEach(properties::put);
         properties.setAll(campaign);
@@ -55,9 +53,6 @@ record ResponseRecord(BackfillSettings.ResponseType type, String contactId, Obje
         properties.put("window_end", window.end().toString());
         VendorReports.Recipient recipient = reports.recipient(email, window.start(),
                 event -> VendorReports.messageId("emarsys", "emarsys", id(), event));
-        ObjectNode track = recipient.track(type.event(), properties);
-        return UNSUBSCRIBED.equals(type.event())
-                ? List.of(recipient.identify(Map.of("unsubscribed", true)), track)
-                : List.of(track);
+        return recipient.track(type.event(), properties);
     }
 }

@@ -79,7 +79,8 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     /** Also the door for reports from another origin than a vendor (an operator); usable once configured. */
     @Override
     public VendorReports reports(String vendor, String receivedVia) {
-        return new VendorReports(new VendorFeedback(vendor, receivedVia, settings, intake, identity));
+        return new VendorReports(new VendorFeedback(vendor, receivedVia, settings, intake, identity),
+                privacy.consent().suppressions());
     }
 
     @Override

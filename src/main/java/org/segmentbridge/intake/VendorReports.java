@@ -10,7 +10,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.privacy.ConsentChanges;
 import org.segmentbridge.privacy.Privacy;
+import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.StateStore;
 
@@ -23,9 +25,11 @@ import org.segmentbridge.state.StateStore;
 public final class VendorReports {
 
     private final VendorFeedback feedback;
+    private final SuppressionStore suppressions;
 
-    VendorReports(VendorFeedback feedback) {
+    VendorReports(VendorFeedback feedback, SuppressionStore suppressions) {
         this.feedback = feedback;
+        this.suppressions = suppressions;
     }
 
     /**
@@ -38,7 +42,8 @@ public final class VendorReports {
         // Its own Intake over the same ledger table and queue: dedupe is by the ledger's rows, not by the instance.
         Intake intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
                 queue, new IntakeMetrics(meters), privacy, EventBudget.unlimited(meters));
-        return new VendorReports(new VendorFeedback(vendor, endpoint, settings, intake, identity));
+        return new VendorReports(new VendorFeedback(vendor, endpoint, settings, intake, identity),
+                privacy.consent().suppressions());
     }
 
     /** False when nothing would send the events on to Segment ({@code segment} is not a destination). */
@@ -59,6 +64,14 @@ public final class VendorReports {
     public Recipient recipient(String email, Optional<String> userId, Instant timestamp,
                                java.util.function.UnaryOperator<String> messageIds) {
         return new Recipient(feedback.recipient(email, userId, timestamp, messageIds));
+    }
+
+    /**
+     * The email consent the suppression store holds for this email (whoever set it, and when): a platform whose
+     * report can be older than the bridge's own write to it (a pulled export) weighs its value against it.
+     */
+    public Optional<SuppressionStore.Consent> emailConsent(String email) {
+        return suppressions.current(SuppressionStore.subject(email), ConsentChanges.EMAIL);
     }
 
     /** Counts a report acknowledged without any event, e.g. of a kind Segment's spec has no event for. */

@@ -266,7 +266,33 @@ class EmarsysAuthTest {
         }
 
         @Test
-        void wsseIsTheDefault() throws Exception {
+        void autoPicksOAuth2WhenBothKindsOfCredentialsAreSetAndItsV3Api() throws Exception {
+            Map<String, String> both = Map.of("client-id", "client-1", "client-secret", "s3cret",
+                    "api-user", "customer001", "api-secret", "customersecret");
+
+            EmarsysAuth auth = from(both).orElseThrow();
+
+            assertThat(auth).isInstanceOf(OAuth2Auth.class);
+            assertThat(auth.credentialId()).isEqualTo("oauth2:client-1");
+            assertThat(EmarsysAuth.baseUrl(settings(both))).isEqualTo(URI.create("https://api.emarsys.net/api/v3"));
+        }
+
+        @Test
+        void autoPicksWsseWhenOnlyAnApiUserIsSetAndItsV2Api() throws Exception {
+            Map<String, String> wsse = Map.of("api-user", "customer001", "api-secret", "customersecret");
+
+            assertThat(from(wsse).orElseThrow()).isInstanceOf(WsseAuth.class);
+            assertThat(EmarsysAuth.baseUrl(settings(wsse))).isEqualTo(URI.create("https://api.emarsys.net/api/v2"));
+        }
+
+        @Test
+        void aBaseUrlThatIsSetIsUsedWhateverTheAuth() throws Exception {
+            assertThat(EmarsysAuth.baseUrl(settings(Map.of("client-id", "client-1", "client-secret", "s3cret",
+                    "base-url", "https://suite5.emarsys.net/api/v2/")))).isEqualTo(URI.create("https://suite5.emarsys.net/api/v2"));
+        }
+
+        @Test
+        void wsseIsChosenForAnApiUserAlone() throws Exception {
             EmarsysAuth auth = from(Map.of("api-user", "customer001", "api-secret", "customersecret")).orElseThrow();
 
             assertThat(auth).isInstanceOf(WsseAuth.class);
@@ -321,7 +347,7 @@ class EmarsysAuthTest {
 
             assertThatThrownBy(() -> EmarsysAuth.from(settings, transport(), Clock.systemUTC()))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("Setting bridge.destination.emarsys.auth must be wsse or oauth2, got 'basic'");
+                    .hasMessage("Setting bridge.destination.emarsys.auth must be auto, oauth2 or wsse, got 'basic'");
         }
 
         @Test

@@ -72,7 +72,7 @@ class EngagementBackfillTest {
         // Only the backfill route: nothing consumes the segment queue, so the test reads what was queued.
         settings.put("camel.main.routesIncludePattern", "file:routes/emarsys/engagement-backfill.yaml");
         settings.put("bridge.emarsys.backfill.cron", cron);
-        settings.put("bridge.emarsys.backfill.types", "opened,clicked,bounced,unsubscribed");
+        settings.put("bridge.emarsys.backfill.types", "opened,clicked,bounced");
         settings.putAll(more);
         try {
             bridge = RunningBridge.start(java.nio.file.Files.createTempDirectory("backfill-test-"), settings,
@@ -87,20 +87,20 @@ class EngagementBackfillTest {
         fake.contact("1001", "ann@example.com").contact("1002", "bob@example.com").contact("1003", "cy@example.com")
                 .contact("1004", "dee@example.com").contact("1005", "eve@example.com");
         fake.responses("opened", "2026-01-01", "1001", "1002").responses("clicked", "2026-01-01", "1001")
-                .responses("bounced", "2026-01-01").responses("unsubscribed", "2026-01-01", "1003");
+                .responses("bounced", "2026-01-01");
         fake.responses("opened", "2026-01-02", "1001", "1004").responses("clicked", "2026-01-02")
-                .responses("bounced", "2026-01-02", "1005").responses("unsubscribed", "2026-01-02");
+                .responses("bounced", "2026-01-02", "1005");
         fake.responses("opened", "2026-01-03", "1006").responses("clicked", "2026-01-03", "1002")
-                .responses("bounced", "2026-01-03").responses("unsubscribed", "2026-01-03", "1004");
+                .responses("bounced", "2026-01-03");
     }
 
     /** What the three days must give: event, email, day; each once. */
     private static final Set<String> EXPECTED = Set.of(
             "Email Opened ann@example.com 2026-01-01", "Email Opened bob@example.com 2026-01-01",
-            "Email Link Clicked ann@example.com 2026-01-01", "Unsubscribed cy@example.com 2026-01-01",
+            "Email Link Clicked ann@example.com 2026-01-01",
             "Email Opened ann@example.com 2026-01-02", "Email Opened dee@example.com 2026-01-02",
             "Email Bounced eve@example.com 2026-01-02",
-            "Email Link Clicked bob@example.com 2026-01-03", "Unsubscribed dee@example.com 2026-01-03");
+            "Email Link Clicked bob@example.com 2026-01-03");
 
     private List<String> queuedRecords() {
         return bridge.queued("segment").stream().map(RunningBridge.QueuedEvent::body)
@@ -149,22 +149,18 @@ class EngagementBackfillTest {
         EngagementBackfill.Summary summary = backfill().runRange(FROM, TO, QUIET);
 
         assertThat(summary.windowsRun()).isEqualTo(3);
-        assertThat(summary.records()).isEqualTo(10);
-        assertThat(summary.queued()).as("9 tracks, and an identify with each of the 2 unsubscribes").isEqualTo(11);
+        assertThat(summary.records()).isEqualTo(8);
+        assertThat(summary.queued()).isEqualTo(7);
         assertThat(summary.withoutEmail()).isEqualTo(1);
-        assertThat(queuedRecords()).hasSize(9).containsExactlyInAnyOrderElementsOf(EXPECTED);
-        assertThat(bridge.queued("segment").stream().map(event -> event.body().path("messageId").asText()).distinct()).hasSize(11);
-        // Engagement goes to Segment only; an unsubscribe is a consent change, for every platform (Emarsys' own
-        // flag keeps it from being sent back there).
-        assertThat(bridge.queued("emarsys")).extracting(event -> event.body().path("type").asText() + " "
-                        + event.body().path("event").asText("") + " " + event.body().path("context").path("traits").path("email").asText())
-                .containsExactlyInAnyOrder("identify  cy@example.com", "track Unsubscribed cy@example.com",
-                        "identify  dee@example.com", "track Unsubscribed dee@example.com");
+        assertThat(queuedRecords()).hasSize(7).containsExactlyInAnyOrderElementsOf(EXPECTED);
+        assertThat(bridge.queued("segment").stream().map(event -> event.body().path("messageId").asText()).distinct()).hasSize(7);
+        // Engagement goes to Segment only.
+        assertThat(bridge.queued("emarsys")).isEmpty();
 
         // One query per type and day, in order; every query polled until ready; one contact lookup per day.
         List<String> expectedQueries = new ArrayList<>();
         for (String day : List.of("2026-01-01", "2026-01-02", "2026-01-03")) {
-            for (String type : List.of("opened", "clicked", "bounced", "unsubscribed")) {
+            for (String type : List.of("opened", "clicked", "bounced")) {
                 expectedQueries.add("{\"type\":\"" + type + "\",\"start_date\":\"" + day + "\",\"end_date\":\"" + day + "\"}");
             }
         }
@@ -173,11 +169,11 @@ class EngagementBackfillTest {
         assertThat(fake.requests("POST", EmarsysResponsesFake.RESPONSES))
                 .allSatisfy(request -> assertThat(request.getHeader("Content-Type")).isEqualTo("application/json"));
         assertThat(fake.all().stream().filter(request -> request.getMethod().getName().equals("GET")).count())
-                .as("each of the 12 queries answered 'being generated' once, then its contacts").isEqualTo(24);
+                .as("each of the 9 queries answered 'being generated' once, then its contacts").isEqualTo(18);
         assertThat(fake.bodies("POST", EmarsysResponsesFake.GETDATA)).containsExactly(
-                EmarsysResponsesFake.json("{\"keyId\":\"id\",\"keyValues\":[\"1001\",\"1002\",\"1003\"],\"fields\":[\"3\"]}"),
+                EmarsysResponsesFake.json("{\"keyId\":\"id\",\"keyValues\":[\"1001\",\"1002\"],\"fields\":[\"3\"]}"),
                 EmarsysResponsesFake.json("{\"keyId\":\"id\",\"keyValues\":[\"1001\",\"1004\",\"1005\"],\"fields\":[\"3\"]}"),
-                EmarsysResponsesFake.json("{\"keyId\":\"id\",\"keyValues\":[\"1006\",\"1002\",\"1004\"],\"fields\":[\"3\"]}"));
+                EmarsysResponsesFake.json("{\"keyId\":\"id\",\"keyValues\":[\"1006\",\"1002\"],\"fields\":[\"3\"]}"));
         assertEveryRequestIsWsseSigned();
 
         assertThat(checkpoint("emarsys " + FROM + ".." + TO)).contains(TO);
@@ -187,8 +183,8 @@ class EngagementBackfillTest {
         EngagementBackfill.Summary again = backfill().runRange(FROM, TO, QUIET);
         assertThat(again.windowsRun()).isZero();
         assertThat(again.windowsDone()).isEqualTo(3);
-        assertThat(fake.requests("POST", EmarsysResponsesFake.RESPONSES)).hasSize(12);
-        assertThat(queuedRecords()).hasSize(9);
+        assertThat(fake.requests("POST", EmarsysResponsesFake.RESPONSES)).hasSize(9);
+        assertThat(queuedRecords()).hasSize(7);
     }
 
     @Test
@@ -204,7 +200,7 @@ class EngagementBackfillTest {
         backfill().runRange(FROM, Instant.parse("2026-01-02T00:00:00Z"), QUIET);
 
         List<RunningBridge.QueuedEvent> queued = bridge.queued("segment").subList(before, bridge.queued("segment").size());
-        assertThat(queued).as("3 tracks and the unsubscribe's identify").hasSize(4 + 1);
+        assertThat(queued).as("3 tracks").hasSize(3);
         JsonNode annOpened = queued.stream().map(RunningBridge.QueuedEvent::body)
                 .filter(event -> event.path("event").asText().equals("Email Opened")
                         && event.path("context").path("traits").path("email").asText().equals("ann@example.com"))
@@ -228,15 +224,10 @@ class EngagementBackfillTest {
         assertThat(bobOpened.path("userId").asText()).isEqualTo("user-bob");
         assertThat(bobOpened.has("anonymousId")).isFalse();
 
-        RunningBridge.QueuedEvent unsubscribed = queued.stream()
-                .filter(event -> event.body().path("event").asText().equals("Unsubscribed")).findFirst().orElseThrow();
-        assertThat(unsubscribed.body().path("context").path("traits").path("email").asText()).isEqualTo("cy@example.com");
-        assertThat(unsubscribed.properties()).containsEntry("receivedVia", EngagementBackfill.ENDPOINT)
-                .containsEntry("eventType", "track").containsEntry("eventMessageId", unsubscribed.body().path("messageId").asText());
-        JsonNode identify = queued.stream().map(RunningBridge.QueuedEvent::body)
-                .filter(event -> event.path("type").asText().equals("identify")).findFirst().orElseThrow();
-        assertThat(identify.path("traits")).isEqualTo(EmarsysResponsesFake.json("{\"email\":\"cy@example.com\",\"unsubscribed\":true}"));
-        assertThat(identify.path("context").path("bridge").path("consent").path("changed").asBoolean()).isTrue();
+        RunningBridge.QueuedEvent opened = queued.stream()
+                .filter(event -> event.body().path("event").asText().equals("Email Opened")).findFirst().orElseThrow();
+        assertThat(opened.properties()).containsEntry("receivedVia", EngagementBackfill.ENDPOINT)
+                .containsEntry("eventType", "track").containsEntry("eventMessageId", opened.body().path("messageId").asText());
     }
 
     @Test
@@ -248,13 +239,13 @@ class EngagementBackfillTest {
         backfill().runRange(FROM, TO, QUIET);
 
         List<Instant> times = List.copyOf(fake.queryTimes);
-        assertThat(times).hasSize(12);
+        assertThat(times).hasSize(9);
         for (int i = 1; i < times.size(); i++) {
             assertThat(Duration.between(times.get(i - 1), times.get(i))).as("query %d after query %d", i + 1, i)
                     .isGreaterThanOrEqualTo(Duration.ofMinutes(1));
         }
-        // It waits no longer than the limit asks: 11 intervals of a minute (polls fall inside them), not more.
-        assertThat(Duration.between(started, fake.clock.now())).isLessThan(Duration.ofMinutes(13));
+        // It waits no longer than the limit asks: 8 intervals of a minute (polls fall inside them), not more.
+        assertThat(Duration.between(started, fake.clock.now())).isLessThan(Duration.ofMinutes(10));
         assertThat(fake.clock.sleeps()).contains(Duration.ofSeconds(15));
     }
 
@@ -263,7 +254,7 @@ class EngagementBackfillTest {
         threeDays();
         startBridge(NEVER, Map.of());
         // Stop the run while it polls the first query of the second day: the first day is queued, the second is not.
-        fake.clock.blockWhen(() -> fake.requests("POST", EmarsysResponsesFake.RESPONSES).size() == 5);
+        fake.clock.blockWhen(() -> fake.requests("POST", EmarsysResponsesFake.RESPONSES).size() == 4);
         EngagementBackfill backfill = backfill();
         CompletableFuture<EngagementBackfill.Summary> run = CompletableFuture.supplyAsync(() -> {
             try {
@@ -281,18 +272,16 @@ class EngagementBackfillTest {
                 .hasMessageContaining("interrupted");
         assertThat(checkpoint("emarsys " + FROM + ".." + TO)).contains(Instant.parse("2026-01-02T00:00:00Z"));
         assertThat(queuedRecords()).containsExactlyInAnyOrder("Email Opened ann@example.com 2026-01-01",
-                "Email Opened bob@example.com 2026-01-01", "Email Link Clicked ann@example.com 2026-01-01",
-                "Unsubscribed cy@example.com 2026-01-01");
+                "Email Opened bob@example.com 2026-01-01", "Email Link Clicked ann@example.com 2026-01-01");
         int queriesBefore = fake.requests("POST", EmarsysResponsesFake.RESPONSES).size();
 
         EngagementBackfill.Summary resumed = backfill().runRange(FROM, TO, QUIET);
 
         assertThat(resumed.windowsRun()).isEqualTo(2);
-        assertThat(fake.bodies("POST", EmarsysResponsesFake.RESPONSES).subList(queriesBefore, queriesBefore + 8))
+        assertThat(fake.bodies("POST", EmarsysResponsesFake.RESPONSES).subList(queriesBefore, queriesBefore + 6))
                 .extracting(body -> body.path("start_date").asText())
-                .containsExactly("2026-01-02", "2026-01-02", "2026-01-02", "2026-01-02",
-                        "2026-01-03", "2026-01-03", "2026-01-03", "2026-01-03");
-        assertThat(queuedRecords()).hasSize(9).containsExactlyInAnyOrderElementsOf(EXPECTED);
+                .containsExactly("2026-01-02", "2026-01-02", "2026-01-02", "2026-01-03", "2026-01-03", "2026-01-03");
+        assertThat(queuedRecords()).hasSize(7).containsExactlyInAnyOrderElementsOf(EXPECTED);
         assertThat(checkpoint("emarsys " + FROM + ".." + TO)).contains(TO);
     }
 
@@ -316,7 +305,7 @@ class EngagementBackfillTest {
 
         backfill().runRange(FROM, TO, QUIET);
 
-        assertThat(queuedRecords()).hasSize(9).containsExactlyInAnyOrderElementsOf(EXPECTED);
+        assertThat(queuedRecords()).hasSize(7).containsExactlyInAnyOrderElementsOf(EXPECTED);
         assertThat(checkpoint("emarsys " + FROM + ".." + TO)).contains(TO);
     }
 
@@ -329,17 +318,17 @@ class EngagementBackfillTest {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> checkpoint(EngagementBackfill.SCHEDULED_JOB).isPresent()
                 && checkpoint(EngagementBackfill.SCHEDULED_JOB).get().equals(TO));
-        assertThat(queuedRecords()).hasSize(9).containsExactlyInAnyOrderElementsOf(EXPECTED);
+        assertThat(queuedRecords()).hasSize(7).containsExactlyInAnyOrderElementsOf(EXPECTED);
         // Later firings find nothing due until another day has settled.
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
-                fake.requests("POST", EmarsysResponsesFake.RESPONSES).size() == 12 && queuedRecords().size() == 9);
+                fake.requests("POST", EmarsysResponsesFake.RESPONSES).size() == 9 && queuedRecords().size() == 7);
 
         fake.responses("opened", "2026-01-04", "1005").responses("clicked", "2026-01-04")
-                .responses("bounced", "2026-01-04").responses("unsubscribed", "2026-01-04");
+                .responses("bounced", "2026-01-04");
         fake.clock.set(Instant.parse("2026-01-05T01:30:00Z"));
         await().atMost(Duration.ofSeconds(30)).until(() ->
                 checkpoint(EngagementBackfill.SCHEDULED_JOB).get().equals(Instant.parse("2026-01-05T00:00:00Z")));
-        assertThat(queuedRecords()).hasSize(10).contains("Email Opened eve@example.com 2026-01-04");
+        assertThat(queuedRecords()).hasSize(8).contains("Email Opened eve@example.com 2026-01-04");
     }
 
     @Test
@@ -363,20 +352,6 @@ class EngagementBackfillTest {
         } finally {
             logger.detachAppender(logs);
         }
-    }
-
-    @Test
-    void aTypeEmarsysDoesNotHaveIsDroppedWithAWarningAndTheRestIsQueued() throws Exception {
-        threeDays();
-        fake.refuse("unsubscribed", "2026-01-01", 400, "{\"replyCode\":6026,\"replyText\":\"No such response type\",\"data\":\"\"}");
-        startBridge(NEVER, Map.of());
-
-        EngagementBackfill.Summary summary = backfill().runRange(FROM, TO, QUIET);
-
-        assertThat(summary.windowsRun()).isEqualTo(3);
-        assertThat(fake.bodies("POST", EmarsysResponsesFake.RESPONSES)).hasSize(10)
-                .extracting(body -> body.path("type").asText()).containsOnlyOnce("unsubscribed");
-        assertThat(queuedRecords()).hasSize(7).doesNotContain("Unsubscribed cy@example.com 2026-01-01");
     }
 
     @Test

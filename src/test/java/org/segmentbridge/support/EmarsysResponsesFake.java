@@ -31,8 +31,10 @@ import org.segmentbridge.emarsys.BackfillClock;
 /**
  * A WireMock Emarsys answering the engagement backfill's calls: {@code POST /email/responses} per (type, day) with a
  * query id, {@code GET /email/responses/{id}} "still generating" (replyCode 202) once and then the contact ids, and
- * {@code POST /contact/getdata} with the emails of the account's contacts. Also the virtual clock the backfill runs
- * on, with the virtual time at which each query arrived.
+ * {@code POST /contact/getdata} with the emails of the account's contacts; and the opt-in feed's:
+ * {@code POST /contact/getchanges} with an export id, {@code GET /export/{id}} "in progress" once and then "done",
+ * and {@code GET /export/{id}/data} with the export's CSV. Also the virtual clock both run on, with the virtual time
+ * at which each query arrived.
  */
 public final class EmarsysResponsesFake implements AutoCloseable {
 
@@ -40,6 +42,7 @@ public final class EmarsysResponsesFake implements AutoCloseable {
     public static final String API_SECRET = "backfill-secret-value";
     public static final String RESPONSES = "/api/v2/email/responses";
     public static final String GETDATA = "/api/v2/contact/getdata";
+    public static final String GETCHANGES = "/api/v2/contact/getchanges";
 
     public final WireMockServer emarsys = new WireMockServer(options().dynamicPort());
     public final VirtualClock clock;
@@ -99,6 +102,42 @@ public final class EmarsysResponsesFake implements AutoCloseable {
         emarsys.stubFor(post(urlEqualTo(RESPONSES)).atPriority(1)
                 .withRequestBody(equalToJson("{\"type\":\"" + type + "\",\"start_date\":\"" + day + "\",\"end_date\":\"" + day + "\"}"))
                 .willReturn(aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body)));
+    }
+
+    /**
+     * What the next contact-change exports hold, as Emarsys writes them without a header: its contact id, then the
+     * email and the opt-in asked for ({@code email,1} or {@code email,2}). Every export started from now on is
+     * {@code exportId}; it is "in progress" at its first status call and "done" after.
+     */
+    public EmarsysResponsesFake changes(int exportId, String... emailAndOptIn) {
+        StringBuilder csv = new StringBuilder();
+        for (int i = 0; i < emailAndOptIn.length; i++) {
+            csv.append(7000 + i).append(',').append(emailAndOptIn[i]).append("\r\n");
+        }
+        emarsys.stubFor(post(urlEqualTo(GETCHANGES))
+                .willReturn(okJson("{\"replyCode\":0,\"replyText\":\"OK\",\"data\":{\"id\":" + exportId + "}}")));
+        String scenario = "export-" + exportId;
+        emarsys.stubFor(get(urlEqualTo(export(exportId))).inScenario(scenario).whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(exportStatus(exportId, "in progress"))).willSetStateTo("done"));
+        emarsys.stubFor(get(urlEqualTo(export(exportId))).inScenario(scenario).whenScenarioStateIs("done")
+                .willReturn(okJson(exportStatus(exportId, "done"))));
+        emarsys.stubFor(get(urlEqualTo(exportData(exportId, 0)))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/csv;charset=UTF-8").withBody(csv.toString())));
+        return this;
+    }
+
+    public static String export(int exportId) {
+        return "/api/v2/export/" + exportId;
+    }
+
+    /** The first page of an export's CSV, as the feed asks for it. */
+    public static String exportData(int exportId, int offset) {
+        return export(exportId) + "/data?offset=" + offset + "&limit=10000";
+    }
+
+    private static String exportStatus(int exportId, String status) {
+        return "{\"replyCode\":0,\"replyText\":\"OK\",\"data\":{\"id\":\"" + exportId + "\",\"created\":\"2026-01-10 06:00:00\","
+                + "\"status\":\"" + status + "\",\"type\":\"changes\",\"file_name\":\"export_" + exportId + ".csv\"}}";
     }
 
     private void stubGetData() {
