@@ -210,8 +210,9 @@ public final class IdentityStore implements ErasesPeople {
         Map<String, String> ids = new LinkedHashMap<>();
         text(event, "userId").ifPresent(value -> ids.put("user:" + value, null));
         text(event, "anonymousId").ifPresent(value -> ids.put("anonymous:" + value, null));
-        if ("alias".equals(event.path("type").asText())) {
-            text(event, "previousId").ifPresent(previous -> ids.put(previousKind(transaction, previous) + ":" + previous, null));
+        Optional<String> previousId = "alias".equals(event.path("type").asText()) ? text(event, "previousId") : Optional.empty();
+        if (previousId.isPresent()) {
+            ids.put(previousKind(transaction, previousId.get()) + ":" + previousId.get(), null);
         }
         if (ids.isEmpty()) {
             return Set.of();
@@ -404,12 +405,12 @@ public final class IdentityStore implements ErasesPeople {
 
     // ---- SQL ------------------------------------------------------------------------------------------------
 
-    private static String previousKind(Connection transaction, String previousId) {
-        try {
-            return personOf(transaction, "user", previousId).isPresent() ? "user" : "anonymous";
-        } catch (SQLException e) {
-            return "anonymous";
-        }
+    /**
+     * Whether an alias' previousId is a known userId, else an anonymousId. A failed read fails the transaction: on
+     * PostgreSQL any failed statement aborts it, so guessing "anonymous" would only fail the next statement instead.
+     */
+    private static String previousKind(Connection transaction, String previousId) throws SQLException {
+        return personOf(transaction, "user", previousId).isPresent() ? "user" : "anonymous";
     }
 
     private static Optional<String> personOf(Connection connection, String kind, String value) throws SQLException {
