@@ -98,6 +98,27 @@ class PostgresStateTest {
         assertThat(bridge.queuedWhere("segment", "messageId", "once-in-a-batch")).hasSize(1);
     }
 
+    /**
+     * PostgreSQL's text cannot hold a NUL character (H2's can): whatever would be written or looked up as text with one
+     * is refused or not found before the database is asked, on both, rather than answered 503 for ever.
+     */
+    @Test
+    void aNulCharacterIsRefusedOrNotFoundNeverAStoreFailure() {
+        HttpResponse<String> userId = bridge.postTracking("/v1/track", WRITE_KEY,
+                "{\"userId\":\"a\\u0000b\",\"event\":\"Nul\",\"messageId\":\"nul-user\"}");
+        HttpResponse<String> messageId = bridge.postTracking("/v1/track", WRITE_KEY,
+                "{\"userId\":\"nul\",\"event\":\"Nul\",\"messageId\":\"nul\\u0000id\"}");
+        HttpResponse<String> email = bridge.postTracking("/v1/identify", WRITE_KEY,
+                "{\"userId\":\"nul\",\"traits\":{\"email\":\"a\\u0000@example.com\"},\"messageId\":\"nul-email\"}");
+
+        assertThat(userId.statusCode()).as(userId.body()).isEqualTo(400);
+        assertThat(RunningBridge.json(userId).path("field").asText()).isEqualTo("userId");
+        assertThat(messageId.statusCode()).as(messageId.body()).isEqualTo(400);
+        assertThat(RunningBridge.json(messageId).path("field").asText()).isEqualTo("messageId");
+        assertThat(email.statusCode()).as(email.body()).isEqualTo(400);
+        assertThat(RunningBridge.json(email).path("error").asText()).contains("NUL");
+    }
+
     @Test
     void anotherDatabaseIsRefusedAtTheStartNamingTheSetting() throws Exception {
         assertThatThrownBy(() -> RunningBridge.start(Files.createTempDirectory("bridge-mysql-"),
