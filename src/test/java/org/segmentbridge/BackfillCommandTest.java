@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.segmentbridge.emarsys.EngagementBackfill;
 import org.segmentbridge.support.EmarsysResponsesFake;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestStateDatabase;
 
 /**
  * {@code backfill emarsys --from --to} as the command runs it: argument errors named, progress and a summary printed,
@@ -69,6 +70,7 @@ class BackfillCommandTest {
             fake.responses("opened", "2026-02-02", "1001").responses("clicked", "2026-02-02");
             Map<String, String> settings = new HashMap<>(fake.settings());
             settings.put("bridge.data-dir", dataDir.toString());
+            settings.putAll(TestStateDatabase.settingsFor(dataDir));
             settings.put("bridge.destinations", "emarsys,segment");
             settings.put("camel.main.routesIncludePattern", BACKFILL_ROUTE);
             settings.put("bridge.emarsys.backfill.types", "opened,clicked");
@@ -114,6 +116,7 @@ class BackfillCommandTest {
              RunningBridge bridge = RunningBridge.start(Map.of("bridge.destinations", "emarsys,segment"))) {
             Map<String, String> settings = new HashMap<>(fake.settings());
             settings.put("bridge.data-dir", bridge.dataDir().toString());
+            settings.putAll(TestStateDatabase.settingsFor(bridge.dataDir()));
             settings.put("bridge.destinations", "emarsys,segment");
             settings.put("camel.main.routesIncludePattern", BACKFILL_ROUTE);
 

@@ -14,6 +14,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
+import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
 
 /**
@@ -71,6 +72,49 @@ class PackagedJarIT {
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
             assertThat(bridge.output()).doesNotContain("literal-write-key-in-file")
                     .doesNotContain("Endpoint /v1/* is disabled");
+        }
+    }
+
+    /**
+     * State on PostgreSQL with nothing but the jar: its driver and Flyway's PostgreSQL support are inside it (java -jar
+     * ignores -cp), and the settings are the README's environment variables. A resent event is answered 200 and
+     * stored once, and the schema is PostgreSQL's, made by Flyway: no state file in the data folder.
+     */
+    @Test
+    void theJarKeepsItsStateInPostgresqlFromTheEnvironmentVariables() throws Exception {
+        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        Files.copy(Path.of("application.properties"), projectFolder.resolve("application.properties"));
+        Files.createDirectories(projectFolder.resolve("routes"));
+        int httpPort = RunningBridge.freePort();
+        int managementPort = RunningBridge.freePort();
+        PostgresServer postgres = PostgresServer.shared();
+        String database = postgres.createDatabase("packaged_jar");
+        Map<String, String> environment = new java.util.HashMap<>(postgres.environment(database));
+        environment.putAll(Map.of("BRIDGE_HTTP_PORT", Integer.toString(httpPort), "BRIDGE_MANAGEMENT_PORT",
+                Integer.toString(managementPort), "BRIDGE_WRITE_KEYS", "jar-on-postgresql"));
+
+        try (BridgeProcess bridge = BridgeProcess.launch(javaDashJar(), projectFolder, environment, managementPort)) {
+            bridge.awaitHealthy(Duration.ofSeconds(60));
+            List<Integer> statuses = new java.util.ArrayList<>();
+            for (int copy = 0; copy < 2; copy++) {
+                statuses.add(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                                URI.create("http://localhost:" + httpPort + "/v1/track"))
+                        .header("Content-Type", "application/json")
+                        .header("Authorization", RunningBridge.basic("jar-on-postgresql"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"u\",\"event\":\"E\",\"messageId\":\"jar-1\"}"))
+                        .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            }
+
+            assertThat(statuses).as(bridge.output()).containsExactly(200, 200);
+            try (java.sql.Connection connection = java.sql.DriverManager.getConnection(postgres.jdbcUrl(database),
+                    PostgresServer.USER, PostgresServer.PASSWORD);
+                 java.sql.ResultSet rows = connection.createStatement().executeQuery(
+                         "SELECT COUNT(*) FROM received_message WHERE message_id = 'jar-1'")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getInt(1)).as("the messageId in PostgreSQL's ledger").isEqualTo(1);
+            }
+            assertThat(projectFolder.resolve("data").resolve("state")).doesNotExist();
+            assertThat(bridge.output()).doesNotContain(PostgresServer.PASSWORD);
         }
     }
 

@@ -80,6 +80,9 @@ public final class DeadLetters implements ErasesPeople {
     }
 
     public Optional<DeadLetter> find(String id) {
+        if (!isDeadLetterId(id)) {
+            return Optional.empty();
+        }
         try (Connection connection = stateStore.dataSource().getConnection();
              PreparedStatement query = connection.prepareStatement("SELECT * FROM dead_letter WHERE id = ?")) {
             query.setString(1, id);
@@ -90,6 +93,9 @@ public final class DeadLetters implements ErasesPeople {
     }
 
     public boolean remove(String id) {
+        if (!isDeadLetterId(id)) {
+            return false;
+        }
         try (Connection connection = stateStore.dataSource().getConnection();
              PreparedStatement delete = connection.prepareStatement("DELETE FROM dead_letter WHERE id = ?")) {
             delete.setString(1, id);
@@ -98,6 +104,16 @@ public final class DeadLetters implements ErasesPeople {
             throw new IllegalStateException("could not discard dead letter " + id + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Whether an id from a request can name a dead letter: they are all UUIDs. Anything else is not looked up, so
+     * text the database cannot compare (a NUL character fails the statement on PostgreSQL) answers "not found".
+     */
+    private static boolean isDeadLetterId(String id) {
+        return id != null && DEAD_LETTER_ID.matcher(id).matches();
+    }
+
+    private static final java.util.regex.Pattern DEAD_LETTER_ID = java.util.regex.Pattern.compile("[0-9a-fA-F-]{36}");
 
     public long count(String destination) {
         try (Connection connection = stateStore.dataSource().getConnection();

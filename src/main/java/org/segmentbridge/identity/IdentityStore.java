@@ -53,13 +53,16 @@ public final class IdentityStore implements ErasesPeople {
     public record Person(String id, Optional<String> primaryKey) {
     }
 
-    /** An id or key longer than the store keeps; {@link #field()} names it as a path into the event. */
-    public static final class TooLongIdentifier extends IllegalArgumentException {
+    /**
+     * An id or key the store cannot keep: longer than it keeps, or holding a NUL character (PostgreSQL's text cannot,
+     * so neither database is asked to). {@link #field()} names it as a path into the event.
+     */
+    public static final class UnstorableIdentifier extends IllegalArgumentException {
         private final String field;
 
-        TooLongIdentifier(String field, String what, int length) {
-            super(field + what + " is " + length + " characters long; the bridge keeps ids and keys of at most "
-                    + MAX_IDENTIFIER_LENGTH, null);
+        UnstorableIdentifier(String field, String what, String value) {
+            super(field + what + (value.indexOf(NUL) >= 0 ? " contains a NUL character (\\u0000), which the bridge does not keep"
+                    : " is " + value.length() + " characters long; the bridge keeps ids and keys of at most " + MAX_IDENTIFIER_LENGTH), null);
             this.field = field;
         }
 
@@ -129,22 +132,27 @@ public final class IdentityStore implements ErasesPeople {
     /**
      * Checks that the store can keep what {@link #observe} would record of this event: its ids and its key.
      *
-     * @throws TooLongIdentifier naming the first that is too long
+     * @throws UnstorableIdentifier naming the first that is too long or holds a NUL character
      */
     public void requireStorable(JsonNode event) {
         List<String> ids = "alias".equals(event.path("type").asText()) ? List.of("userId", "anonymousId", "previousId")
                 : List.of("userId", "anonymousId");
         for (String field : ids) {
             Optional<String> value = text(event, field);
-            if (value.isPresent() && value.get().length() > MAX_IDENTIFIER_LENGTH) {
-                throw new TooLongIdentifier(field, "", value.get().length());
+            if (value.isPresent() && !storable(value.get())) {
+                throw new UnstorableIdentifier(field, "", value.get());
             }
         }
         int path = keyPathIn(event);
-        int keyLength = path < 0 ? 0 : keyAt(event, path).length();
-        if (keyLength > MAX_IDENTIFIER_LENGTH) {
-            throw new TooLongIdentifier(keyFields.get(path), " (the person's key, bridge.identity.key-paths)", keyLength);
+        if (path >= 0 && !storable(keyAt(event, path))) {
+            throw new UnstorableIdentifier(keyFields.get(path), " (the person's key, bridge.identity.key-paths)", keyAt(event, path));
         }
+    }
+
+    private static final char NUL = '\u0000';
+
+    private static boolean storable(String identifier) {
+        return identifier.length() <= MAX_IDENTIFIER_LENGTH && identifier.indexOf(NUL) < 0;
     }
 
     /**
@@ -210,8 +218,9 @@ public final class IdentityStore implements ErasesPeople {
         Map<String, String> ids = new LinkedHashMap<>();
         text(event, "userId").ifPresent(value -> ids.put("user:" + value, null));
         text(event, "anonymousId").ifPresent(value -> ids.put("anonymous:" + value, null));
-        if ("alias".equals(event.path("type").asText())) {
-            text(event, "previousId").ifPresent(previous -> ids.put(previousKind(transaction, previous) + ":" + previous, null));
+        Optional<String> previousId = "alias".equals(event.path("type").asText()) ? text(event, "previousId") : Optional.empty();
+        if (previousId.isPresent()) {
+            ids.put(previousKind(transaction, previousId.get()) + ":" + previousId.get(), null);
         }
         if (ids.isEmpty()) {
             return Set.of();
@@ -404,12 +413,12 @@ public final class IdentityStore implements ErasesPeople {
 
     // ---- SQL ------------------------------------------------------------------------------------------------
 
-    private static String previousKind(Connection transaction, String previousId) {
-        try {
-            return personOf(transaction, "user", previousId).isPresent() ? "user" : "anonymous";
-        } catch (SQLException e) {
-            return "anonymous";
-        }
+    /**
+     * Whether an alias' previousId is a known userId, else an anonymousId. A failed read fails the transaction: on
+     * PostgreSQL any failed statement aborts it, so guessing "anonymous" would only fail the next statement instead.
+     */
+    private static String previousKind(Connection transaction, String previousId) throws SQLException {
+        return personOf(transaction, "user", previousId).isPresent() ? "user" : "anonymous";
     }
 
     private static Optional<String> personOf(Connection connection, String kind, String value) throws SQLException {

@@ -141,16 +141,16 @@ public class Intake {
     }
 
     /**
-     * Refuses an event whose ids or person's key are longer than the identity store keeps: before anything is written,
-     * rather than failing the store's transaction with a 503 that no retry could cure.
+     * Refuses an event whose ids or person's key the identity store cannot keep (too long, or holding NUL): before
+     * anything is written, rather than failing the store's transaction with a 503 that no retry could cure.
      *
      * @param path how the body names this event, e.g. "" for a single event or "batch[3]." in a batch
      */
     void requireStorable(ObjectNode event, String path) {
         try {
             identity.requireStorable(event);
-        } catch (IdentityStore.TooLongIdentifier tooLong) {
-            throw new IntakeRejected(IntakeRejected.Reason.INVALID, path + tooLong.field(), path + tooLong.getMessage());
+        } catch (IdentityStore.UnstorableIdentifier unstorable) {
+            throw new IntakeRejected(IntakeRejected.Reason.INVALID, path + unstorable.field(), path + unstorable.getMessage());
         }
     }
 

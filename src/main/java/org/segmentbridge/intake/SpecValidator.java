@@ -91,6 +91,10 @@ final class SpecValidator {
             throw new IntakeRejected(Reason.INVALID, path + "messageId", path + "messageId is "
                     + messageId.asText().length() + " characters long; the limit is " + MAX_MESSAGE_ID_LENGTH);
         }
+        // The dedupe ledger keeps it as text, and PostgreSQL's text cannot hold NUL: a 503 no retry could cure.
+        if (messageId.asText().indexOf('\u0000') >= 0) {
+            throw new IntakeRejected(Reason.INVALID, path + "messageId", path + "messageId contains a NUL character (\\u0000)");
+        }
     }
 
     /** Segment's clock-skew correction: timestamp = receivedAt - (sentAt - originalTimestamp). */

@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's relational state (message ledger, dead letters, identity and pending stores): an embedded H2 database
- * file under the data folder by default, or any JDBC database by setting, its schema kept by Flyway migrations in
- * {@code db/migration} (standard SQL).
+ * file under the data folder by default, or a PostgreSQL database by setting ({@link StateDialect}), its schema kept
+ * by Flyway migrations in {@code db/migration} (SQL that both databases run as it is).
  *
  * <p>A fatal database error is never permanent. Every error passing through a pooled connection is judged (see
  * {@link StoreFailures}): a fatal one evicts that connection and soft-evicts all the others (idle ones are closed at
@@ -59,6 +59,7 @@ public class StateStore extends ServiceSupport {
     private final String username;
     private final String password;
     private final boolean embedded;
+    private final StateDialect dialect;
     private volatile HikariDataSource dataSource;
     private EmbeddedH2Connections embeddedConnections;
     private ExecutorService checks;
@@ -91,12 +92,13 @@ public class StateStore extends ServiceSupport {
     }
 
     /**
-     * @param jdbcUrl another database (its JDBC driver on the class path), or null for the embedded H2 file under
-     *                {@code dataDir/state}
+     * @param jdbcUrl a PostgreSQL (or H2 server) database, or null for the embedded H2 file under {@code dataDir/state}
+     * @throws IllegalArgumentException for a database the bridge does not support (see {@link StateDialect#of})
      */
     public StateStore(String jdbcUrl, String username, String password, Path dataDir) {
         this.embedded = jdbcUrl == null;
         this.jdbcUrl = embedded ? embeddedUrl(dataDir, Runtime.getRuntime().maxMemory()) : jdbcUrl;
+        this.dialect = StateDialect.of(this.jdbcUrl);
         this.username = username;
         this.password = password;
     }
@@ -194,6 +196,11 @@ public class StateStore extends ServiceSupport {
         if (closing != null) {
             closing.close();
         }
+    }
+
+    /** Which SQL the database speaks, for the few statements that differ. */
+    public StateDialect dialect() {
+        return dialect;
     }
 
     public DataSource dataSource() {

@@ -22,6 +22,12 @@ import java.util.regex.Pattern;
  * and a general error (50000) caused by an {@code MVStoreException} or an {@code OutOfMemoryError}, which is how the
  * store's own panic surfaces. On an H2 database closed after such an error {@code Connection.isValid} still answers
  * true, so validation alone never finds it.
+ *
+ * <p>PostgreSQL's driver raises every failure as a plain {@code PSQLException}, never as one of JDBC's transient
+ * subclasses, so only its SQLState tells: class 08 (no connection: refused, reset, broken mid-query) and 57P01-57P03
+ * (the server shuts down, crashed, or is starting up) are fatal; a cancelled statement (57014, a query timeout), a
+ * lock not granted in time (55P03), a serialization failure or deadlock (40001, 40P01) and class 53 (out of
+ * connections, memory or disk) pass, so they make the store unavailable without evicting anything.
  */
 public final class StoreFailures {
 
@@ -29,8 +35,13 @@ public final class StoreFailures {
     private static final Set<String> H2_FATAL_STATES = Set.of("90098", "90121", "90108", "90028", "90031", "90030");
     /** PostgreSQL's admin shutdown, crash shutdown and "cannot connect now". */
     private static final Set<String> SERVER_GONE_STATES = Set.of("57P01", "57P02", "57P03");
-    /** Serialization failure and deadlock: the transaction may simply be run again. */
-    private static final Set<String> RETRY_STATES = Set.of("40001", "40P01");
+    /**
+     * Serialization failure and deadlock (the transaction may simply be run again), and PostgreSQL's cancelled
+     * statement (a query timeout) and lock not available (a lock timeout).
+     */
+    private static final Set<String> RETRY_STATES = Set.of("40001", "40P01", "57014", "55P03");
+    /** PostgreSQL's class 53, insufficient resources: too many connections, out of memory, disk full. */
+    private static final String INSUFFICIENT_RESOURCES_CLASS = "53";
     private static final int H2_GENERAL_ERROR = 50000;
     private static final Pattern SECRET = Pattern.compile("(?i)(password|passwd|pwd|secret|token)(\\s*[=:]\\s*)[^\\s;&,\"']+");
     private static final int MAX_DESCRIPTION = 240;
@@ -63,14 +74,17 @@ public final class StoreFailures {
             if (cause instanceof SQLException sql) {
                 int depth = 0;
                 for (SQLException next = sql; next != null && depth < 10; next = next.getNextException(), depth++) {
-                    if (isFatal(next) || next instanceof SQLTransientException
-                            || (next.getSQLState() != null && RETRY_STATES.contains(next.getSQLState()))) {
+                    if (isFatal(next) || next instanceof SQLTransientException || passes(next.getSQLState())) {
                         return true;
                     }
                 }
             }
         }
         return false;
+    }
+
+    private static boolean passes(String state) {
+        return state != null && (RETRY_STATES.contains(state) || state.startsWith(INSUFFICIENT_RESOURCES_CLASS));
     }
 
     /**

@@ -468,12 +468,14 @@ class PrivacyTest {
         try (Connection connection = store.dataSource().getConnection(); Statement statement = connection.createStatement()) {
             List<String> tables = new ArrayList<>();
             try (ResultSet rows = statement.executeQuery(
-                    "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC' AND TABLE_TYPE = 'BASE TABLE'")) {
+                    // H2 names the schema and tables in upper case, PostgreSQL in lower case.
+                    "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE UPPER(TABLE_SCHEMA) = 'PUBLIC' AND TABLE_TYPE = 'BASE TABLE'")) {
                 while (rows.next()) {
                     tables.add(rows.getString(1));
                 }
             }
-            assertThat(tables).contains("PERSON", "DEAD_LETTER", "PENDING_EVENT", "CONSENT_STATE", "PRIVACY_AUDIT");
+            assertThat(tables).map(table -> table.toUpperCase(java.util.Locale.ROOT))
+                    .contains("PERSON", "DEAD_LETTER", "PENDING_EVENT", "CONSENT_STATE", "PRIVACY_AUDIT");
             for (String table : tables) {
                 try (ResultSet rows = statement.executeQuery("SELECT * FROM \"" + table + "\"")) {
                     int columns = rows.getMetaData().getColumnCount();

@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +25,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestStateDatabase;
 
 /** Accepted events survive a crash and a restart: the 200 answer means the event is on disk. */
 class DurabilityTest {
@@ -39,14 +41,15 @@ class DurabilityTest {
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
         String output;
 
+        Map<String, String> environment = new HashMap<>(Map.of("BRIDGE_HTTP_PORT", Integer.toString(httpPort),
+                "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort),
+                "BRIDGE_DATA_DIR", dataDir.toString(),
+                "BRIDGE_WRITE_KEYS", WRITE_KEY,
+                // No routes: every destination keeps its copy, so all four queues can be checked after the crash.
+                "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + Files.createTempDirectory("bridge-no-routes-") + "/*.yaml"));
+        environment.putAll(TestStateDatabase.environmentFor(dataDir));
         try (BridgeProcess process = BridgeProcess.launch(BridgeProcess.javaOnTestClassPath(), Path.of("").toAbsolutePath(),
-                Map.of("BRIDGE_HTTP_PORT", Integer.toString(httpPort),
-                        "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort),
-                        "BRIDGE_DATA_DIR", dataDir.toString(),
-                        "BRIDGE_WRITE_KEYS", WRITE_KEY,
-                        // No routes: every destination keeps its copy, so all four queues can be checked after the crash.
-                        "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + Files.createTempDirectory("bridge-no-routes-") + "/*.yaml"),
-                managementPort)) {
+                environment, managementPort)) {
             process.awaitHealthy(Duration.ofSeconds(60));
 
             AtomicBoolean crashed = new AtomicBoolean();

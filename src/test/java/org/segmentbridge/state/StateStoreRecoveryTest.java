@@ -203,6 +203,8 @@ class StateStoreRecoveryTest {
                 + "java.lang.OutOfMemoryError: Java heap space [2.3.232/3]\"", "HY000", 50000))).isTrue();
         assertThat(StoreFailures.isFatal(new SQLException("An I/O error occurred while sending to the backend.", "08006"))).isTrue();
         assertThat(StoreFailures.isFatal(new SQLException("terminating connection due to administrator command", "57P01"))).isTrue();
+        assertThat(StoreFailures.isFatal(new SQLException("Connection to 127.0.0.1:5432 refused.", "08001"))).isTrue();
+        assertThat(StoreFailures.isFatal(new SQLException("the database system is shutting down", "57P03"))).isTrue();
 
         assertThat(StoreFailures.isFatal(new SQLIntegrityConstraintViolationException("Unique index violation", "23505", 23505))).isFalse();
         assertThat(StoreFailures.isFatal(new SQLSyntaxErrorException("Table not found", "42S02", 42102))).isFalse();
@@ -219,10 +221,17 @@ class StateStoreRecoveryTest {
         assertThat(StoreFailures.isUnavailable(new SQLTimeoutException("Timeout trying to lock table", "HYT00", 50200))).isTrue();
         assertThat(StoreFailures.isUnavailable(new SQLException("Deadlock detected", "40001", 40001))).isTrue();
         assertThat(StoreFailures.isUnavailable(new StateStore.NotStarted())).isTrue();
+        // PostgreSQL raises these as plain SQLExceptions: only the SQLState says they pass.
+        assertThat(StoreFailures.isUnavailable(new SQLException("canceling statement due to user request", "57014"))).isTrue();
+        assertThat(StoreFailures.isUnavailable(new SQLException("could not obtain lock on row", "55P03"))).isTrue();
+        assertThat(StoreFailures.isUnavailable(new SQLException("deadlock detected", "40P01"))).isTrue();
+        assertThat(StoreFailures.isUnavailable(new SQLException("sorry, too many clients already", "53300"))).isTrue();
+        assertThat(StoreFailures.isFatal(new SQLException("canceling statement due to user request", "57014"))).isFalse();
 
         assertThat(StoreFailures.isUnavailable(new IllegalStateException("bad",
                 new SQLIntegrityConstraintViolationException("Unique index violation", "23505", 23505)))).isFalse();
         assertThat(StoreFailures.isUnavailable(new IllegalArgumentException("not a store failure"))).isFalse();
+        assertThat(StoreFailures.isUnavailable(new SQLException("duplicate key value violates unique constraint", "23505"))).isFalse();
     }
 
     @Test

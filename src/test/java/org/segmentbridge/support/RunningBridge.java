@@ -29,7 +29,8 @@ import org.segmentbridge.queue.EmbeddedBroker;
 
 /**
  * The real application (Camel context, routes from routes/, broker, state store) started in this JVM on free ports
- * with its own data folder, plus HTTP and queue helpers for tests.
+ * with its own data folder (and its own state database, see {@link TestStateDatabase}), plus HTTP and queue helpers
+ * for tests.
  */
 public final class RunningBridge implements AutoCloseable {
 
@@ -52,6 +53,8 @@ public final class RunningBridge implements AutoCloseable {
         all.put("camel.server.port", Integer.toString(httpPort));
         all.put("camel.management.port", Integer.toString(managementPort));
         all.put("bridge.data-dir", dataDir.toString());
+        // With -Dbridge.test.state=postgresql every bridge keeps its state in PostgreSQL, one database per data folder.
+        TestStateDatabase.settingsFor(dataDir).forEach(all::putIfAbsent);
         all.putIfAbsent("bridge.write-keys", "");
         all.putIfAbsent("bridge.webhook.segment-secret", "");
         // The shipped routes would consume the destinations' queues that intake tests inspect: tests that want
