@@ -45,12 +45,20 @@ final class JobLease {
                 take.setString(2, holder);
                 take.setTimestamp(3, Timestamp.from(until));
                 return take.executeUpdate() > 0;
-            } catch (SQLException heldByAnother) {
+            } catch (SQLException e) {
                 // The row exists and another bridge holds an unexpired lease (or inserted it a moment before): the
-                // primary key lets one bridge in.
-                return false;
+                // primary key lets one bridge in. Anything else is the database failing, and is said as such.
+                if (isKeyViolation(e)) {
+                    return false;
+                }
+                throw e;
             }
         }
+    }
+
+    /** SQLSTATE class 23, integrity constraint violation: the same on H2 and PostgreSQL. */
+    private static boolean isKeyViolation(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("23");
     }
 
     /** Lets another bridge take the job at once (this one is stopping). */
