@@ -1,9 +1,11 @@
 package org.segmentbridge;
 
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,6 +44,10 @@ import org.segmentbridge.admin.PrivacyRoutes;
 import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.queue.IntakeLog;
+import org.segmentbridge.processor.Processor;
+import org.segmentbridge.processor.ProcessorHealthCheck;
+import org.segmentbridge.processor.ProcessorRoutes;
 import org.segmentbridge.state.DataDirLock;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.state.StateStoreHealthCheck;
@@ -105,7 +111,8 @@ public class BridgeConfiguration implements CamelConfiguration {
         // Inert until used, so check can resolve routes that read a queue directly even though no broker runs there.
         context.getRegistry().bind("connectionFactory", broker.connectionFactory());
 
-        EventQueue queue = new EventQueue(broker.connectionFactory(), broker.directConnectionFactory());
+        EventQueue queue = new EventQueue(broker.connectionFactory());
+        IntakeLog intakeLog = new IntakeLog(broker.connectionFactory(), broker.directConnectionFactory());
         DeadLetters deadLetters = new DeadLetters(stateStore);
         IdentityStore identity = new IdentityStore(stateStore, settings.identityKeyPaths());
         PendingEvents pendingEvents = new PendingEvents(stateStore, identity, queue, deadLetters, settings.pendingTtl(),
@@ -144,13 +151,13 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.getRegistry().bind("eventBroker", broker);
         }
         if (mode == Mode.RUN) {
-            serve(context, settings, stateStore, broker, queue, identity, pendingEvents, delivery, privacy, intakeLimits,
-                    new QueueCapacity(settings.dataDir(), queueLimits, broker), vendors, reader);
+            serve(context, settings, stateStore, broker, intakeLog, identity, pendingEvents, deadLetters, delivery, privacy,
+                    intakeLimits, new QueueCapacity(settings.dataDir(), queueLimits, broker), vendors, reader);
         }
         // After the broker and the state store, so that services a vendor adds stop before them.
         VendorContext vendorContext = new VendorContext(context, reader, ownsDataDir, stateStore, delivery.connectors(), delivery.transport(),
-                (vendor, receivedVia) -> VendorReports.create(vendor, receivedVia, settings, stateStore, identity,
-                        pendingEvents, queue, meters, privacy));
+                (vendor, receivedVia) -> VendorReports.create(vendor, receivedVia, settings, identity, intakeLog, meters,
+                        suppressions));
         for (Vendor vendor : vendors.all()) {
             vendor.configure(vendorContext);
         }
@@ -176,27 +183,36 @@ public class BridgeConfiguration implements CamelConfiguration {
 
     /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */
     private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EmbeddedBroker broker,
-                              EventQueue queue, IdentityStore identity, PendingEvents pendingEvents, DeliveryService delivery,
-                              Privacy privacy, IntakeAdmission.Limits intakeLimits, QueueCapacity capacity, Vendors vendors,
-                              SettingsReader reader)
+                              IntakeLog intakeLog, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
+                              DeliveryService delivery, Privacy privacy, IntakeAdmission.Limits intakeLimits,
+                              QueueCapacity capacity, Vendors vendors, SettingsReader reader)
             throws Exception {
         context.addService(broker, true, true);
         context.getRegistry().bind("eventBroker", broker);
         context.getRegistry().bind("pendingEvents", pendingEvents);
+        // After the broker and the state store, so that it stops before them.
+        Processor processor = new Processor(intakeLog, stateStore, identity, privacy, deadLetters, settings.dedupeWindow(),
+                settings.destinations().contains(VendorReports.DESTINATION) ? Optional.of(VendorReports.DESTINATION) : Optional.empty(),
+                persons -> persons.forEach(pendingEvents::release), meters(context),
+                reader.positiveInt("bridge.processor.batch-size"), Duration.ofMillis(20));
+        context.addService(processor, true, true);
+        context.getRegistry().bind("processor", processor);
+        context.addRoutes(new ProcessorRoutes(processor));
 
         HealthCheckRegistry health = HealthCheckHelper.getHealthCheckRegistry(context);
         health.register(new StateStoreHealthCheck(stateStore));
         health.register(new QueueHealthCheck(broker));
         health.register(new QueueCapacityHealthCheck(capacity));
+        health.register(new ProcessorHealthCheck(processor));
         capacity.publishMetrics(meters(context));
 
-        IntakeRoutes intake = new IntakeRoutes(settings, stateStore, queue, identity, pendingEvents, privacy, intakeLimits, capacity,
-                endpoints -> vendors.all().forEach(vendor -> vendor.serve(endpoints, reader)));
+        IntakeRoutes intake = new IntakeRoutes(settings, intakeLog, identity, privacy.consent().suppressions(), intakeLimits,
+                capacity, endpoints -> vendors.all().forEach(vendor -> vendor.serve(endpoints, reader)));
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
         context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy.consent(), privacy.erasures(), intake.intake(),
-                intake.reports(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT)));
+                intake.reports(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT), processor));
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override

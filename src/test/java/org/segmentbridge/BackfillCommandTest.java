@@ -83,10 +83,10 @@ class BackfillCommandTest {
             assertThat(first.output()).contains(
                     "backfill emarsys 2026-02-01T00:00:00Z .. 2026-02-03T00:00:00Z: 2 window(s) of 1d, 0 already queued "
                             + "by an earlier run; 2 left, 2 query(ies) each at one a minute (at least 4m 0s)",
-                    "window 1/2 2026-02-01: 3 records, 3 events queued (0 duplicates, 0 without an email) | so far 3 records, 3 queued,",
-                    "window 2/2 2026-02-02: 1 records, 1 events queued (0 duplicates, 0 without an email) | so far 4 records, 4 queued,",
+                    "window 1/2 2026-02-01: 3 records, 3 events queued (0 without an email) | so far 3 records, 3 queued,",
+                    "window 2/2 2026-02-02: 1 records, 1 events queued (0 without an email) | so far 4 records, 4 queued,",
                     "ETA 0s",
-                    "backfill done: 2 window(s) of 2 read in this run, 4 records, 4 events queued for segment (0 duplicates, "
+                    "backfill done: 2 window(s) of 2 read in this run, 4 records, 4 events queued for segment ("
                             + "0 contacts without an email)");
             assertThat(first.output()).containsPattern("window 1/2 .* [0-9.]+ records/min, ETA [0-9]+m [0-9]+s");
             assertThat(fake.requests("POST", EmarsysResponsesFake.RESPONSES)).hasSize(4);

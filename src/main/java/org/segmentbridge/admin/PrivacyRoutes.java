@@ -17,6 +17,7 @@ import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.intake.Intake;
 import org.segmentbridge.intake.VendorReports;
+import org.segmentbridge.processor.Processor;
 
 /**
  * Operator endpoints for privacy, behind the admin token:
@@ -39,14 +40,17 @@ public class PrivacyRoutes extends AdminRouteBuilder {
     private final Erasures erasures;
     private final Intake intake;
     private final VendorReports operatorReports;
+    private final Processor processor;
 
+    /** @param processor answers, for a consent change, whether it changed anything once it has been processed */
     public PrivacyRoutes(Optional<String> token, ConsentChanges consent, Erasures erasures, Intake intake,
-                         VendorReports operatorReports) {
+                         VendorReports operatorReports, Processor processor) {
         super(token);
         this.consent = consent;
         this.erasures = erasures;
         this.intake = intake;
         this.operatorReports = operatorReports;
+        this.processor = processor;
     }
 
     @Override
@@ -74,8 +78,8 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         userId.ifPresent(value -> event.put("userId", value));
         email.ifPresent(value -> event.with("context").with("traits").put("email", value));
         event.put("timestamp", now.toString()).put("receivedAt", now.toString());
+        String subject = erasures.subjectOf(event);
         intake.store(List.of(event), ENDPOINT, now);
-        String subject = event.path("context").path("bridge").path(Erasures.MARK).path("subject").asText();
         return JSON.createObjectNode().put("request", requestId).put("subject", subject)
                 .put("audit", "/admin/privacy/audit?request=" + requestId);
     }
@@ -112,6 +116,8 @@ public class PrivacyRoutes extends AdminRouteBuilder {
                 .put("origin", current.origin()).put("changedAt", current.changedAt().toString());
     }
 
+    private static final java.time.Duration CHANGE_OUTCOME_WAIT = java.time.Duration.ofSeconds(5);
+
     private JsonNode changeConsent(ObjectNode request) throws Exception {
         String email = identifier(request, "email")
                 .orElseThrow(() -> new AdminError(400, "email is required (a non-empty string)"));
@@ -126,10 +132,15 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         String change = "operator-" + UUID.randomUUID();
         VendorReports.Recipient recipient = operatorReports.recipient(email, now, kind -> change + "-" + kind);
         ObjectNode properties = JSON.createObjectNode().put("source", "operator");
-        Intake.Outcome outcome = operatorReports.store(List.of(
+        operatorReports.store(List.of(
                 recipient.identify(Map.of("unsubscribed", unsubscribe)),
                 recipient.track(unsubscribe ? ConsentChanges.UNSUBSCRIBED_EVENT : ConsentChanges.SUBSCRIBED_EVENT, properties)), now);
-        return JSON.createObjectNode().put("changed", outcome.stored() > 0).put("state", state);
+        ObjectNode answer = JSON.createObjectNode();
+        // Stored already; whether it changed anything is the processor's to say, usually within milliseconds.
+        Optional<Boolean> changed = processor.awaitReportSentToAll(change + "-identify", CHANGE_OUTCOME_WAIT);
+        changed.ifPresentOrElse(value -> answer.put("changed", value),
+                () -> answer.put("pending", "stored; the processor has not weighed it yet: " + processor.stalled().orElse("busy")));
+        return answer.put("state", state);
     }
 
     private static ObjectNode body(Message message) {

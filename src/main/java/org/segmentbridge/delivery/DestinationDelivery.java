@@ -1,5 +1,6 @@
 package org.segmentbridge.delivery;
 
+import org.segmentbridge.crash.CrashPoints;
 import org.segmentbridge.deadletters.DeadLetters;
 import java.io.IOException;
 import java.time.Duration;
@@ -437,6 +438,8 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
                     "the answer (HTTP " + answer.status() + ") could not be read: " + e.getMessage()));
             return;
         }
+        // The vendor has the request; its events are not yet acknowledged on the destination's log.
+        CrashPoints.pass("delivery.answered");
         List<DeliveryItem> toSplit = new ArrayList<>();
         for (int index = 0; index < verdicts.size(); index++) {
             DeliveryItem item = batch.items.get(index);

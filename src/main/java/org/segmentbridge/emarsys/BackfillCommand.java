@@ -24,8 +24,9 @@ final class BackfillCommand implements Backfill {
             throw new Stopped(e.getMessage(), e);
         }
         out.printf("backfill done: %d window(s) of %d read in this run, %d records, %d events queued for segment "
-                        + "(%d duplicates, %d contacts without an email) in %s; the bridge sends them when it next runs%n",
-                summary.windowsRun(), summary.windows(), summary.records(), summary.queued(), summary.duplicates(),
+                        + "(%d contacts without an email) in %s; the bridge sends them when it next runs, and drops those "
+                        + "an earlier run queued as duplicates%n",
+                summary.windowsRun(), summary.windows(), summary.records(), summary.queued(),
                 summary.withoutEmail(), Progress.human(summary.elapsed()));
     }
 
@@ -45,9 +46,9 @@ final class BackfillCommand implements Backfill {
         public void windowDone(EngagementBackfill.Window window, EngagementBackfill.WindowResult result,
                                EngagementBackfill.Totals totals, Duration elapsed, Optional<Duration> eta) {
             double minutes = Math.max(elapsed.toMillis(), 1) / 60_000.0;
-            out.printf("window %d/%d %s: %d records, %d events queued (%d duplicates, %d without an email) | "
+            out.printf("window %d/%d %s: %d records, %d events queued (%d without an email) | "
                             + "so far %d records, %d queued, %.1f records/min, ETA %s%n",
-                    totals.windowsDone(), totals.windows(), window, result.records(), result.queued(), result.duplicates(),
+                    totals.windowsDone(), totals.windows(), window, result.records(), result.queued(),
                     result.withoutEmail(), totals.records(), totals.queued(), totals.records() / minutes,
                     eta.map(Progress::human).orElse("unknown"));
         }

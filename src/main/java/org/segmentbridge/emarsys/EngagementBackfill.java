@@ -118,9 +118,9 @@ public final class EngagementBackfill extends ServiceSupport {
                 return;
             }
             Summary summary = run(SCHEDULED_JOB, from, from, until, Progress.LOG);
-            LOG.info("Emarsys engagement backfill: {} window(s) up to {}: {} records read, {} events queued ({} duplicates, "
-                            + "{} contacts without an email)", summary.windowsRun(), until, summary.records(), summary.queued(),
-                    summary.duplicates(), summary.withoutEmail());
+            LOG.info("Emarsys engagement backfill: {} window(s) up to {}: {} records read, {} events queued "
+                            + "({} contacts without an email)", summary.windowsRun(), until, summary.records(), summary.queued(),
+                    summary.withoutEmail());
         } catch (BackfillException e) {
             LOG.warn("Emarsys engagement backfill stopped: {}; the next run resumes at the first window not queued", e.getMessage());
         } catch (SQLException e) {
@@ -212,21 +212,18 @@ public final class EngagementBackfill extends ServiceSupport {
             batches.get(batches.size() - 1).add(record.event(reports.get(), email));
         }
         int stored = 0;
-        int duplicates = 0;
         for (List<ObjectNode> batch : batches) {
             if (batch.isEmpty()) {
                 continue;
             }
             try {
-                Intake.Outcome outcome = reports.get().store(batch, Instant.now());
-                stored += outcome.stored();
-                duplicates += outcome.duplicates();
-            } catch (SQLException | RuntimeException e) {
+                stored += reports.get().store(batch, Instant.now()).appended();
+            } catch (RuntimeException e) {
                 throw new BackfillException("the events of " + window + " could not be queued (" + e.getMessage()
                         + "); its checkpoint was not moved", e);
             }
         }
-        return new WindowResult(records.size(), stored, duplicates, withoutEmail);
+        return new WindowResult(records.size(), stored, withoutEmail);
     }
 
     /** Window boundaries on a grid of {@code window} from the epoch, so every run cuts the same windows. */
@@ -289,7 +286,8 @@ public final class EngagementBackfill extends ServiceSupport {
         }
     }
 
-    public record WindowResult(int records, int queued, int duplicates, int withoutEmail) {
+    /** {@code queued}: appended to the intake log; a record queued by an earlier run is dropped there as a duplicate. */
+    public record WindowResult(int records, int queued, int withoutEmail) {
     }
 
     /** A run's figures so far; {@code windowsDone} counts windows queued by earlier runs too. */
@@ -300,7 +298,6 @@ public final class EngagementBackfill extends ServiceSupport {
         private int windowsRun;
         private long records;
         private long queued;
-        private long duplicates;
         private long withoutEmail;
 
         Totals(int windows, int windowsDone) {
@@ -313,7 +310,6 @@ public final class EngagementBackfill extends ServiceSupport {
             windowsRun++;
             records += result.records();
             queued += result.queued();
-            duplicates += result.duplicates();
             withoutEmail += result.withoutEmail();
         }
 
@@ -338,12 +334,12 @@ public final class EngagementBackfill extends ServiceSupport {
         }
 
         Summary summary(Duration elapsed) {
-            return new Summary(windows, windowsDone, windowsRun, records, queued, duplicates, withoutEmail, elapsed);
+            return new Summary(windows, windowsDone, windowsRun, records, queued, withoutEmail, elapsed);
         }
     }
 
-    public record Summary(int windows, int windowsDone, int windowsRun, long records, long queued, long duplicates,
-                          long withoutEmail, Duration elapsed) {
+    public record Summary(int windows, int windowsDone, int windowsRun, long records, long queued, long withoutEmail,
+                          Duration elapsed) {
     }
 
     /** What a run reports as it goes (the command line prints it; the scheduled route logs it). */
@@ -363,8 +359,8 @@ public final class EngagementBackfill extends ServiceSupport {
 
             @Override
             public void windowDone(Window window, WindowResult result, Totals totals, Duration elapsed, Optional<Duration> eta) {
-                log.info("Emarsys engagement backfill: {} queued: {} records, {} events ({} duplicates, {} without an email)",
-                        window, result.records(), result.queued(), result.duplicates(), result.withoutEmail());
+                log.info("Emarsys engagement backfill: {} queued: {} records, {} events ({} without an email)",
+                        window, result.records(), result.queued(), result.withoutEmail());
             }
         };
     }

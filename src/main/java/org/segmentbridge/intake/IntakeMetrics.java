@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Counters the intake publishes: events accepted and acknowledged as duplicates per endpoint, requests rejected per
+ * Counters the intake publishes: events appended to the intake log per endpoint, requests rejected per
  * reason, requests the store failed, and requests acknowledged without any event per kind.
  */
 final class IntakeMetrics {
@@ -16,12 +16,7 @@ final class IntakeMetrics {
     }
 
     void accepted(String endpoint, int events) {
-        Counter.builder("bridge.intake.events.accepted").description("Events stored durably by the intake")
-                .tag("endpoint", endpoint).register(registry).increment(events);
-    }
-
-    void duplicates(String endpoint, int events) {
-        Counter.builder("bridge.intake.events.duplicate").description("Events acknowledged but not stored again (messageId seen within the dedupe window)")
+        Counter.builder("bridge.intake.events.accepted").description("Events appended durably to the intake log (duplicates too: the processor drops them)")
                 .tag("endpoint", endpoint).register(registry).increment(events);
     }
 

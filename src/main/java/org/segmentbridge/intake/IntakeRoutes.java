@@ -1,6 +1,5 @@
 package org.segmentbridge.intake;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -21,11 +20,9 @@ import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.SettingsReader;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 import org.segmentbridge.identity.IdentityStore;
-import org.segmentbridge.identity.PendingEvents;
-import org.segmentbridge.privacy.Privacy;
-import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.privacy.SuppressionStore;
+import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.queue.QueueCapacity;
-import org.segmentbridge.state.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +38,9 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     private static final int STORE_RETRY_AFTER_SECONDS = 5;
 
     private final BridgeSettings settings;
-    private final StateStore stateStore;
-    private final EventQueue queue;
+    private final IntakeLog log;
     private final IdentityStore identity;
-    private final PendingEvents pendingEvents;
-    private final Privacy privacy;
+    private final SuppressionStore suppressions;
     private final IntakeAdmission.Limits limits;
     private final QueueCapacity capacity;
     private final Consumer<VendorIntake> vendorEndpoints;
@@ -57,15 +52,12 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     private Intake intake;
 
     /** @param vendorEndpoints adds the vendors' endpoints, through {@link #serve} */
-    public IntakeRoutes(BridgeSettings settings, StateStore stateStore, EventQueue queue, IdentityStore identity,
-                        PendingEvents pendingEvents, Privacy privacy, IntakeAdmission.Limits limits, QueueCapacity capacity,
-                        Consumer<VendorIntake> vendorEndpoints) {
+    public IntakeRoutes(BridgeSettings settings, IntakeLog log, IdentityStore identity, SuppressionStore suppressions,
+                        IntakeAdmission.Limits limits, QueueCapacity capacity, Consumer<VendorIntake> vendorEndpoints) {
         this.settings = settings;
-        this.stateStore = stateStore;
-        this.queue = queue;
+        this.log = log;
         this.identity = identity;
-        this.pendingEvents = pendingEvents;
-        this.privacy = privacy;
+        this.suppressions = suppressions;
         this.limits = limits;
         this.capacity = capacity;
         this.vendorEndpoints = vendorEndpoints;
@@ -79,8 +71,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     /** Also the door for reports from another origin than a vendor (an operator); usable once configured. */
     @Override
     public VendorReports reports(String vendor, String receivedVia) {
-        return new VendorReports(new VendorFeedback(vendor, receivedVia, settings, intake, identity),
-                privacy.consent().suppressions());
+        return new VendorReports(new VendorFeedback(vendor, receivedVia, settings, intake), suppressions);
     }
 
     @Override
@@ -101,8 +92,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         if (meters == null) {
             throw new IllegalStateException("no Micrometer registry: camel.metrics.enabled must be true");
         }
-        intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
-                queue, new IntakeMetrics(meters), privacy, new EventBudget(limits.maxEvents(), meters));
+        intake = new Intake(identity, log, new IntakeMetrics(meters), new EventBudget(limits.maxEvents(), meters));
         IntakeAdmission admission = new IntakeAdmission(limits, capacity::full, meters);
         SettingsReader reader = new SettingsReader(getCamelContext().getPropertiesComponent());
         TrackingCors cors = new TrackingCors(reader.list(TrackingCors.SETTING), meters);
@@ -135,15 +125,6 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                         body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
 
         vendorEndpoints.accept(this);
-
-        from("timer:purge-message-ledger?period=10m&delay=1m")
-                .routeId("intake-purge-message-ledger")
-                .process(exchange -> {
-                    int purged = intake.purgeExpiredMessageIds(Instant.now());
-                    if (purged > 0) {
-                        LOG.debug("Forgot {} messageIds older than the dedupe window", purged);
-                    }
-                });
     }
 
     /** Which intake endpoints refuse every request for lack of a secret, as operator-facing sentences. */

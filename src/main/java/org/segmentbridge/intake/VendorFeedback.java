@@ -33,7 +33,6 @@ final class VendorFeedback {
     private final String vendor;
     private final String endpoint;
     private final Intake intake;
-    private final IdentityStore identity;
     private final boolean segmentIsDestination;
     private final int maxEventBytes;
     private final AtomicBoolean warnedNoSegment = new AtomicBoolean();
@@ -42,11 +41,10 @@ final class VendorFeedback {
      * @param vendor   the platform as Segment's {@code integrations} object names it, e.g. {@code Sailthru}
      * @param endpoint the intake endpoint label, also the {@code receivedVia} of the stored events
      */
-    VendorFeedback(String vendor, String endpoint, BridgeSettings settings, Intake intake, IdentityStore identity) {
+    VendorFeedback(String vendor, String endpoint, BridgeSettings settings, Intake intake) {
         this.vendor = vendor;
         this.endpoint = endpoint;
         this.intake = intake;
-        this.identity = identity;
         this.segmentIsDestination = settings.destinations().contains(DESTINATION);
         this.maxEventBytes = settings.maxEventBytes();
     }
@@ -58,17 +56,17 @@ final class VendorFeedback {
     }
 
     /**
-     * The person the platform reports about: {@code userId} when the platform knows it, else the identity store's
-     * user for this email.
+     * The person the platform reports about: {@code userId} when the platform knows it, else an anonymous id derived
+     * from the email (which the processor replaces with the identity store's user for this email, when it knows one).
      *
      * @param messageIds the event's messageId for each kind of event made from this report ("identify" or the
      *                   track event's name); derived from the report, so a report sent twice is stored once
      */
     Recipient recipient(String email, Optional<String> userId, Instant timestamp, UnaryOperator<String> messageIds) {
-        return new Recipient(email, userId.or(() -> identity.userIdForKey(email)), timestamp, messageIds);
+        return new Recipient(email, userId, timestamp, messageIds);
     }
 
-    Intake.Outcome store(List<ObjectNode> events, Instant now) throws SQLException {
+    Intake.Outcome store(List<ObjectNode> events, Instant now) {
         for (ObjectNode event : events) {
             // Made from a report rather than parsed, so measured here: the same limits as every event the intake takes.
             EventBodies.requireNestingWithinLimit(event, "the event made from this report");
@@ -79,7 +77,7 @@ final class VendorFeedback {
             LOG.warn("{} engagement on {} is acknowledged but not kept: '{}' is not in bridge.destinations, so nothing "
                     + "would send it on to Segment (consent changes still reach the other platforms)", vendor, endpoint, DESTINATION);
         }
-        return intake.storeReport(events, endpoint, now, segmentIsDestination);
+        return intake.storeReport(events, endpoint, now);
     }
 
     /** Counts a report acknowledged without any event, e.g. of a kind Segment's spec has no event for. */

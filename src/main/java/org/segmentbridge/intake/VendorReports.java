@@ -1,6 +1,5 @@
 package org.segmentbridge.intake;
 
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -9,12 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.identity.IdentityStore;
-import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.privacy.ConsentChanges;
-import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.privacy.SuppressionStore;
-import org.segmentbridge.queue.EventQueue;
-import org.segmentbridge.state.StateStore;
+import org.segmentbridge.queue.IntakeLog;
 
 /**
  * The way into {@link VendorFeedback} from outside the intake: what a vendor reports (over its own endpoint, see
@@ -23,6 +19,9 @@ import org.segmentbridge.state.StateStore;
  * platform), so whatever {@code VendorFeedback.store} does with one report it does with all.
  */
 public final class VendorReports {
+
+    /** The destination that takes the engagement platforms report, when it is one of the bridge's destinations. */
+    public static final String DESTINATION = VendorFeedback.DESTINATION;
 
     private final VendorFeedback feedback;
     private final SuppressionStore suppressions;
@@ -36,14 +35,11 @@ public final class VendorReports {
      * @param vendor   the platform as Segment's {@code integrations} object names it, e.g. {@code Emarsys}
      * @param endpoint the label the stored events carry as {@code receivedVia} and in the intake metrics
      */
-    public static VendorReports create(String vendor, String endpoint, BridgeSettings settings, StateStore stateStore,
-                                       IdentityStore identity, PendingEvents pendingEvents, EventQueue queue,
-                                       MeterRegistry meters, Privacy privacy) {
-        // Its own Intake over the same ledger table and queue: dedupe is by the ledger's rows, not by the instance.
-        Intake intake = new Intake(stateStore, identity, pendingEvents, new MessageLedger(stateStore, settings.dedupeWindow()),
-                queue, new IntakeMetrics(meters), privacy, EventBudget.unlimited(meters));
-        return new VendorReports(new VendorFeedback(vendor, endpoint, settings, intake, identity),
-                privacy.consent().suppressions());
+    public static VendorReports create(String vendor, String endpoint, BridgeSettings settings, IdentityStore identity,
+                                       IntakeLog log, MeterRegistry meters, SuppressionStore suppressions) {
+        // Its own Intake over the same log: dedupe is the processor's, whoever appended.
+        Intake intake = new Intake(identity, log, new IntakeMetrics(meters), EventBudget.unlimited(meters));
+        return new VendorReports(new VendorFeedback(vendor, endpoint, settings, intake), suppressions);
     }
 
     /** False when nothing would send the events on to Segment ({@code segment} is not a destination). */
@@ -79,8 +75,8 @@ public final class VendorReports {
         feedback.ignored(kind);
     }
 
-    /** Stores the events in one transaction (see {@link Intake#storeReport}); returns only once they are durable. */
-    public Intake.Outcome store(List<ObjectNode> events, Instant now) throws SQLException {
+    /** Appends the events in one transaction (see {@link Intake#storeReport}); returns only once they are durable. */
+    public Intake.Outcome store(List<ObjectNode> events, Instant now) {
         return feedback.store(events, now);
     }
 

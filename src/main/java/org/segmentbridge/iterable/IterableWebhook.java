@@ -87,7 +87,7 @@ final class IterableWebhook {
         if (segmentEvent == null) {
             LOG.debug("Iterable webhook {} acknowledged without an event: Segment's Email spec has none for it", eventName);
             reports.ignored(eventName);
-            return new Intake.Outcome(0, 0);
+            return new Intake.Outcome(0);
         }
         Instant now = Instant.now();
         VendorReports.Recipient recipient = reports.recipient(email, userId(webhook), createdAt(dataFields, now),

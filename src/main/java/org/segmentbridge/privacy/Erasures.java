@@ -90,6 +90,22 @@ public final class Erasures {
      *
      * @return the tombstones written, to {@link #committed} once the transaction has committed
      */
+    /**
+     * The subject an erasure request is audited under, as the processor will find it: the person's key when the event
+     * or the identity store knows it, else the user. An operator's request is answered with it before it is processed.
+     */
+    public String subjectOf(ObjectNode event) {
+        String userId = EventFields.text(event, "userId");
+        String anonymousId = EventFields.text(event, "anonymousId");
+        Optional<String> key = identity.keyIn(event)
+                .or(() -> identity.find(userId, anonymousId).flatMap(IdentityStore.Person::primaryKey));
+        return subjectHash(key, userId, anonymousId);
+    }
+
+    private static String subjectHash(Optional<String> key, String userId, String anonymousId) {
+        return key.map(known -> hash("key", known)).orElseGet(() -> hash("user", userId == null ? anonymousId : userId));
+    }
+
     Set<String> erase(Connection transaction, ObjectNode event, Instant now) throws SQLException {
         String userId = EventFields.text(event, "userId");
         String anonymousId = EventFields.text(event, "anonymousId");
@@ -100,7 +116,7 @@ public final class Erasures {
             key.ifPresent(known -> writeKey(event, known));
         }
         String requestId = event.path("messageId").asText();
-        String subjectHash = key.map(known -> hash("key", known)).orElseGet(() -> hash("user", userId == null ? anonymousId : userId));
+        String subjectHash = subjectHash(key, userId, anonymousId);
         EventFields.bridgeMarks(event).putObject(MARK).put("request", requestId).put("subject", subjectHash);
 
         PersonKeys stored = identity.everythingAbout(transaction,

@@ -21,15 +21,28 @@ import org.messaginghub.pooled.jms.JmsPoolConnectionFactory;
 import jakarta.jms.ConnectionFactory;
 
 /**
- * The durable queue between intake and delivery: an Artemis broker inside this JVM (in-VM connections only) with a
- * persistent file journal under the data folder. Intake publishes to the multicast address {@value #EVENTS_ADDRESS};
- * each destination owns a durable queue bound to it, so every destination receives every event and one destination
- * can stall without holding up the others. The queues are declared here rather than created by consumers so that
- * events accepted before a destination's consumer first runs are kept for it.
+ * The durable logs between the stages: an Artemis broker inside this JVM (in-VM connections only) with a persistent
+ * file journal under the data folder.
+ * <ul>
+ *   <li>The intake log, the anycast queue {@value #INTAKE_LOG}: the intake appends every accepted event to it and
+ *       answers; the processor reads it.</li>
+ *   <li>One log per destination: the processor publishes to the multicast address {@value #EVENTS_ADDRESS}, and each
+ *       destination owns a durable queue bound to it, so every destination receives every event and one destination
+ *       can stall without holding up the others. An event carrying {@value #ONLY_FOR_PROPERTY} reaches only the
+ *       destination it names (each queue's filter says so), which lets one transaction publish to all and to one.</li>
+ * </ul>
+ * The queues are declared here rather than created by consumers so that events accepted before a consumer first runs
+ * are kept for it.
  */
 public class EmbeddedBroker extends ServiceSupport {
 
     public static final String EVENTS_ADDRESS = "segment.events";
+    /** Address and queue of the intake log. */
+    public static final String INTAKE_LOG = "segment.intake";
+    /** On an event published to {@value #EVENTS_ADDRESS}: the one destination whose log takes it. */
+    public static final String ONLY_FOR_PROPERTY = "bridgeOnlyFor";
+    /** Destination names become queue names and filter literals: letters, digits, '-' and '_' only. */
+    private static final java.util.regex.Pattern DESTINATION_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
     /**
      * Where Artemis would move a message it gives up on or that expires. Neither happens (delivery attempts are
      * unlimited and events carry no expiry: delivery dead-letters by its own rules, into the state database), but
@@ -54,6 +67,12 @@ public class EmbeddedBroker extends ServiceSupport {
     public EmbeddedBroker(Path dataDir, List<String> destinations, long minDiskFreeBytes) {
         if (destinations.isEmpty()) {
             throw new IllegalArgumentException("Setting bridge.destinations is empty: name at least one destination");
+        }
+        for (String destination : destinations) {
+            if (!DESTINATION_NAME.matcher(destination).matches()) {
+                throw new IllegalArgumentException("Setting bridge.destinations: '" + destination
+                        + "' is not a usable destination name; use letters, digits, '-' and '_'");
+            }
         }
         this.directory = dataDir.resolve("queue").toAbsolutePath();
         this.destinations = List.copyOf(destinations);
@@ -107,15 +126,36 @@ public class EmbeddedBroker extends ServiceSupport {
                 .setExpiryAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
                 .setAutoCreateQueues(false)
                 .setAutoDeleteQueues(false));
+        config.addAddressSetting(INTAKE_LOG, new AddressSettings()
+                .setMaxSizeBytes(32L * 1024 * 1024)
+                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                .setMaxDeliveryAttempts(-1)
+                .setDeadLetterAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
+                .setExpiryAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
+                .setAutoCreateQueues(false)
+                .setAutoDeleteQueues(false));
+        config.addQueueConfiguration(QueueConfiguration.of(INTAKE_LOG)
+                .setAddress(INTAKE_LOG)
+                .setRoutingType(RoutingType.ANYCAST)
+                .setDurable(true));
         for (String destination : destinations) {
-            config.addQueueConfiguration(QueueConfiguration.of(destination)
-                    .setAddress(EVENTS_ADDRESS)
-                    .setRoutingType(RoutingType.MULTICAST)
-                    .setDurable(true));
+            config.addQueueConfiguration(destinationLog(destination));
         }
         embedded = new EmbeddedActiveMQ().setConfiguration(config);
         embedded.start();
+        // A queue kept from an earlier version keeps its old filter through a restart: set the current one.
+        for (String destination : destinations) {
+            embedded.getActiveMQServer().updateQueue(destinationLog(destination));
+        }
         connectionFactory.start();
+    }
+
+    private static QueueConfiguration destinationLog(String destination) {
+        return QueueConfiguration.of(destination)
+                .setAddress(EVENTS_ADDRESS)
+                .setRoutingType(RoutingType.MULTICAST)
+                .setFilterString(ONLY_FOR_PROPERTY + " IS NULL OR " + ONLY_FOR_PROPERTY + " = '" + destination + "'")
+                .setDurable(true);
     }
 
     @Override
@@ -159,5 +199,15 @@ public class EmbeddedBroker extends ServiceSupport {
         }
         Queue queue = server.locateQueue(SimpleString.of(destination));
         return queue == null ? 0 : queue.getMessageCount();
+    }
+
+    /** Events in the intake log that the processor has not yet taken (those it holds in a batch included). */
+    public long intakeLogDepth() {
+        return depth(INTAKE_LOG);
+    }
+
+    /** How long the oldest event in the intake log has waited for the processor, in milliseconds; 0 when none waits. */
+    public long intakeLogOldestAgeMillis() {
+        return oldestAgeMillis(INTAKE_LOG);
     }
 }

@@ -65,7 +65,7 @@ final class SailthruPostback {
         }
         // A verify postback only confirms that Sailthru sent a message; it changes nothing about the person.
         if ("verify".equals(action)) {
-            return new Intake.Outcome(0, 0);
+            return new Intake.Outcome(0);
         }
         Instant now = Instant.now();
         Postback postback = new Postback(params, reports.recipient(email, now, kind -> messageId(params, kind)));

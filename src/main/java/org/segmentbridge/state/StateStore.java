@@ -112,12 +112,17 @@ public class StateStore extends ServiceSupport {
      * connection closes, so once the pool has closed every connection to a failed database the next connection opens
      * the file again. With -1 a database H2 closed after an out-of-memory error stayed registered and kept the file
      * locked: every new connection failed with 90020 until the process ended.</li>
+     * <li>WRITE_DELAY=0: a commit is in the file (the operating system's cache of it) when it returns, so a killed
+     * process keeps it. H2's default writes up to half a second later, and the processor's crash safety rests on the
+     * order "database committed, then the destinations' logs": a ledger row or a consent change lost after its events
+     * were published would let a resent event through again, or weigh a consent change twice. The processor commits
+     * once per batch, so the cost is per batch, not per event.</li>
      * <li>CACHE_SIZE (KB) is set from the heap: see {@link #cacheSizeKb}.</li>
      * </ul>
      */
     static String embeddedUrl(Path dataDir, long maxHeapBytes) {
         return "jdbc:h2:file:" + dataDir.resolve("state").toAbsolutePath().resolve("bridge")
-                + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=0;LOCK_TIMEOUT=10000;CACHE_SIZE=" + cacheSizeKb(maxHeapBytes);
+                + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=0;LOCK_TIMEOUT=10000;WRITE_DELAY=0;CACHE_SIZE=" + cacheSizeKb(maxHeapBytes);
     }
 
     /**

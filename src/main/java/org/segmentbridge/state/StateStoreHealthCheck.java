@@ -7,9 +7,12 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * The bridge is not ready while its state database cannot store: each call writes a heartbeat row through the pool
- * with a short timeout, and is DOWN when that fails, hangs, or a fatal error hit the store meanwhile. UP again as soon
- * as a write succeeds; the store reopens itself (see {@link StateStore}), so DOWN for long means a restart is due.
+ * The state database cannot store. Not a readiness check: the intake needs only the intake log, so a load balancer
+ * keeps sending while the processor waits for the database. Liveness: DOWN for long means a restart is due.
+ *
+ * <p>Each call writes a heartbeat row through the pool with a short timeout, and is DOWN when that fails, hangs, or a
+ * fatal error hit the store meanwhile. UP again as soon as a write succeeds; the store reopens itself (see
+ * {@link StateStore}).
  */
 public class StateStoreHealthCheck extends AbstractHealthCheck {
 
@@ -18,6 +21,11 @@ public class StateStoreHealthCheck extends AbstractHealthCheck {
     public StateStoreHealthCheck(StateStore stateStore) {
         super("bridge", "state-store");
         this.stateStore = stateStore;
+    }
+
+    @Override
+    public boolean isReadiness() {
+        return false;
     }
 
     @Override

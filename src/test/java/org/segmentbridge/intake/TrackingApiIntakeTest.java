@@ -378,7 +378,7 @@ class TrackingApiIntakeTest {
     void duplicateMessageIdIsAcknowledgedButStoredOnce() {
         String messageId = newId();
         String event = "{\"userId\":\"u-dup\",\"event\":\"Clicked\",\"messageId\":\"" + messageId + "\"}";
-        double duplicatesBefore = bridge.metric("bridge_intake_events_duplicate_total{endpoint=\"tracking-api\"}");
+        double duplicatesBefore = bridge.metric("bridge_processor_events_dropped_total", Map.of("reason", "duplicate", "endpoint", "tracking-api"));
 
         assertThat(bridge.postTracking("/v1/track", WRITE_KEY, event).statusCode()).isEqualTo(200);
         assertThat(bridge.postTracking("/v1/track", WRITE_KEY, event).statusCode()).isEqualTo(200);
@@ -388,7 +388,7 @@ class TrackingApiIntakeTest {
         for (String destination : DESTINATIONS) {
             assertThat(bridge.queuedWhere(destination, "messageId", messageId)).as(destination).hasSize(1);
         }
-        assertThat(bridge.metric("bridge_intake_events_duplicate_total{endpoint=\"tracking-api\"}"))
+        assertThat(bridge.metric("bridge_processor_events_dropped_total", Map.of("reason", "duplicate", "endpoint", "tracking-api")))
                 .isEqualTo(duplicatesBefore + 3);
     }
 

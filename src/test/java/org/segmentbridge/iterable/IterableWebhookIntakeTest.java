@@ -289,14 +289,14 @@ class IterableWebhookIntakeTest {
     void webhookSentTwiceIsStoredOnce() {
         String email = newEmail("twice");
         String body = webhook("emailUnSubscribe", email, sendFields(email, "msg-" + UUID.randomUUID(), "\"emailListIds\":[1]"));
-        String duplicates = "bridge_intake_events_duplicate_total{endpoint=\"iterable-webhook\"}";
-        double before = bridge.metric(duplicates);
+        Map<String, String> duplicates = Map.of("reason", "duplicate", "endpoint", "iterable-webhook");
+        double before = bridge.metric("bridge_processor_events_dropped_total", duplicates);
 
         assertThat(post(body).statusCode()).isEqualTo(200);
         assertThat(post(body).statusCode()).isEqualTo(200);
 
         assertThat(storedFor(email)).hasSize(2);
-        assertThat(bridge.metric(duplicates)).isEqualTo(before + 2);
+        assertThat(bridge.metric("bridge_processor_events_dropped_total", duplicates)).isEqualTo(before + 2);
     }
 
     @Test

@@ -48,7 +48,9 @@ class HealthAndDefaultsTest {
         } finally {
             store.start();
         }
-        assertThat(bridge.getManagement("/observe/health").statusCode()).isEqualTo(200);
+        // The processor notices at its next read, within its longest pause (5 s).
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> bridge.getManagement("/observe/health").statusCode() == 200);
     }
 
     @Test

@@ -13,21 +13,24 @@ import org.segmentbridge.queue.EventQueue.QueuedEvent;
 import org.segmentbridge.support.RunningBridge;
 
 /**
- * Events for every destination and events for one destination, published in turn, each reach exactly their queues.
- * (Published over shared sessions, Artemis' reuse of a session's last routing once sent either kind to the other's
- * queues.)
+ * Events the processor publishes for every destination and events put back for one destination (a replay, a released
+ * event), interleaved over the same pooled sessions, each reach exactly their queues. (Once published to a queue by
+ * its fully qualified name, Artemis' reuse of a session's last routing sent either kind to the other's queues; the
+ * destinations' queue filters leave no such name to reuse.)
  */
 class EventQueueRoutingTest {
 
+    private static final String WRITE_KEY = "routing-key";
     private static RunningBridge bridge;
     private static EventQueue queue;
 
     @BeforeAll
     static void start() {
         // Nothing reads the queues, so they hold exactly what was published.
-        bridge = RunningBridge.start(Map.of("bridge.destinations", "emarsys,segment", "bridge.delivery.enabled", "false"));
+        bridge = RunningBridge.start(Map.of("bridge.destinations", "emarsys,segment", "bridge.delivery.enabled", "false",
+                "bridge.write-keys", WRITE_KEY));
         EmbeddedBroker broker = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("eventBroker", EmbeddedBroker.class);
-        queue = new EventQueue(broker.connectionFactory(), broker.directConnectionFactory());
+        queue = new EventQueue(broker.connectionFactory());
     }
 
     @AfterAll
@@ -40,10 +43,11 @@ class EventQueueRoutingTest {
         List<String> toAll = new ArrayList<>();
         List<String> toSegment = new ArrayList<>();
         for (int round = 0; round < 5; round++) {
-            toAll.add(publish(null, "all-" + round + "-a"));
-            toSegment.add(publish("segment", "segment-" + round + "-a"));
-            toSegment.add(publish("segment", "segment-" + round + "-b"));
-            toAll.add(publish(null, "all-" + round + "-b"));
+            toAll.add(track("all-" + round + "-a"));
+            toSegment.add(putBack("segment", "segment-" + round + "-a"));
+            toSegment.add(putBack("segment", "segment-" + round + "-b"));
+            toAll.add(track("all-" + round + "-b"));
+            bridge.awaitProcessed();
         }
 
         assertThat(messageIds("emarsys")).containsExactlyElementsOf(toAll);
@@ -52,14 +56,15 @@ class EventQueueRoutingTest {
         assertThat(messageIds("segment")).containsExactlyInAnyOrderElementsOf(both);
     }
 
-    private static String publish(String onlyDestination, String messageId) {
-        List<QueuedEvent> events = List.of(new QueuedEvent("track", messageId,
-                "{\"type\":\"track\",\"event\":\"E\",\"userId\":\"u\",\"messageId\":\"" + messageId + "\"}"));
-        if (onlyDestination == null) {
-            queue.publish(events, "test");
-        } else {
-            queue.publishTo(onlyDestination, events, "test");
-        }
+    private static String track(String messageId) {
+        assertThat(bridge.postTracking("/v1/track", WRITE_KEY,
+                "{\"event\":\"E\",\"userId\":\"u\",\"messageId\":\"" + messageId + "\"}").statusCode()).isEqualTo(200);
+        return messageId;
+    }
+
+    private static String putBack(String destination, String messageId) {
+        queue.republish(destination, new QueuedEvent("track", messageId,
+                "{\"type\":\"track\",\"event\":\"E\",\"userId\":\"u\",\"messageId\":\"" + messageId + "\"}"), null);
         return messageId;
     }
 

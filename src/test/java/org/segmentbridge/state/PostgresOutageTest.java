@@ -17,8 +17,9 @@ import org.segmentbridge.support.RunningBridge;
 /**
  * The PostgreSQL counterpart of {@link StoreFailureTest}: the state database server is stopped (an operator's fast
  * shutdown: every session is ended with 57P01, then connections are refused) for ten seconds under load, and started
- * again. Meanwhile the intake answers 503 with Retry-After (it does database work per request) and health 503; after,
- * with no restart of the bridge, both come back by themselves, and every event answered 200 reaches the vendor once.
+ * again. Meanwhile the intake answers 200 throughout (it appends to the intake log and does no database work), while
+ * the processor waits and health says 503; after, with no restart of the bridge, the processor resumes by itself,
+ * health comes back, and every event answered 200 reaches the vendor once.
  * It runs on a server of its own, since it stops it.
  */
 class PostgresOutageTest {
@@ -60,7 +61,8 @@ class PostgresOutageTest {
                 await().atMost(Duration.ofSeconds(20)).until(() -> load.acceptedSince(healthyAt) >= 100);
                 load.stopSending();
 
-                await().atMost(Duration.ofSeconds(30)).until(() -> OutageLoad.delivered(iterable).keySet().containsAll(load.accepted()));
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(OutageLoad.delivered(iterable).keySet())
+                    .as("accepted events delivered").containsAll(load.accepted()));
                 RunningBridge.sleep(500); // anything sent twice would arrive now
                 Map<String, Long> delivered = OutageLoad.delivered(iterable);
 
@@ -73,14 +75,10 @@ class PostgresOutageTest {
                         acceptedDuringTheOutage, refused.size(), load.slowestAnswer(), delivered.size());
 
                 assertThat(load.unexpected()).as("answers other than 200 and 503, and requests left unanswered").isEmpty();
-                assertThat(refused).as("the intake refused events while the server was down").isNotEmpty()
-                        .allSatisfy(answer -> {
-                            assertThat(answer.status()).isEqualTo(503);
-                            assertThat(answer.retryAfter()).isEqualTo("5");
-                        });
-                assertThat(acceptedDuringTheOutage).as("events accepted while the server was down").isZero();
-                // A request waits for a connection at most StateStore.CONNECTION_TIMEOUT (3 s), then is answered.
-                assertThat(load.slowestAnswer()).as("slowest intake answer (ms)").isLessThan(5_000);
+                assertThat(refused).as("answers other than 200 from the intake, the server down or not").isEmpty();
+                assertThat(acceptedDuringTheOutage).as("events accepted while the server was down").isGreaterThan(100);
+                assertThat(load.slowestAnswer()).as("slowest intake answer (ms)").isLessThan(1_000);
+                assertThat(bridge.metric("bridge_processor_stalled")).as("the processor runs again").isZero();
                 assertThat(firstDown - stoppedAt).as("ms until health said 503").isLessThan(5_000);
 
                 assertThat(delivered.keySet()).as("events delivered to Iterable").isEqualTo(load.accepted());

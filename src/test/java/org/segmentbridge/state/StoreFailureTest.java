@@ -24,8 +24,9 @@ import org.segmentbridge.support.TestStateDatabase;
  * Issue 14: after the state database failed (H2 closed it after an out-of-memory error) every intake request answered
  * 503 for as long as the process lived, delivery stopped, and health stayed 200. Here the real application, under
  * load, delivering to a fake Iterable with the shipped route, has its state database fail the same way, and the file
- * stays locked for a while (it cannot be reopened). Meanwhile the intake answers 503 with Retry-After, quickly;
- * health turns 503; then, with no restart, everything recovers by itself and nothing accepted is lost or doubled.
+ * stays locked for a while (it cannot be reopened). Meanwhile the intake answers 200 throughout (it only appends to
+ * the intake log), the processor waits, health turns 503; then, with no restart, everything recovers by itself and
+ * nothing accepted is lost or doubled.
  */
 class StoreFailureTest {
 
@@ -85,7 +86,8 @@ class StoreFailureTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> load.acceptedSince(healthyAt) >= 100);
             load.stopSending();
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> delivered(iterable).keySet().containsAll(load.accepted()));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivered(iterable).keySet())
+                    .as("accepted events delivered").containsAll(load.accepted()));
             RunningBridge.sleep(500); // anything sent twice would arrive now
             Map<String, Long> delivered = delivered(iterable);
 
@@ -98,12 +100,8 @@ class StoreFailureTest {
                     load.accepted().size(), refused.size(), load.slowestAnswer(), delivered.size(), load.lastAccepted());
 
             assertThat(load.unexpected()).as("answers other than 200 and 503, and requests left unanswered").isEmpty();
-            assertThat(refused).as("the intake refused events while the store was down").isNotEmpty()
-                    .allSatisfy(answer -> {
-                        assertThat(answer.status()).isEqualTo(503);
-                        assertThat(answer.retryAfter()).isEqualTo("5");
-                    });
-            assertThat(load.slowestAnswer()).as("slowest intake answer (ms)").isLessThan(5_000);
+            assertThat(refused).as("answers other than 200 from the intake, the store down or not").isEmpty();
+            assertThat(load.slowestAnswer()).as("slowest intake answer (ms)").isLessThan(1_000);
             assertThat(healthMessage).as("the health check names the problem").startsWith("the state database")
                     .doesNotContain(password);
             assertThat(firstDown - failedAt).as("ms until health said 503").isLessThan(5_000);

@@ -89,6 +89,12 @@ public final class BridgeProcess implements AutoCloseable {
         throw new IllegalStateException("bridge process not healthy within " + timeout + ":\n" + output());
     }
 
+    /** Waits for the process to end by itself; its exit code, or empty when it still runs after {@code timeout}. */
+    public java.util.OptionalInt awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -195,6 +195,7 @@ public final class RunningBridge implements AutoCloseable {
 
     /** Value of one Prometheus sample line (name with labels, exactly as printed), or 0 when absent. */
     public double metric(String sample) {
+        awaitProcessed();
         String text = getManagement("/observe/metrics").body();
         return text.lines().filter(line -> line.startsWith(sample + " "))
                 .mapToDouble(line -> Double.parseDouble(line.substring(sample.length() + 1).trim()))
@@ -203,6 +204,7 @@ public final class RunningBridge implements AutoCloseable {
 
     /** Value of a Prometheus sample by name and labels, in any label order; 0 when absent. */
     public double metric(String name, Map<String, String> labels) {
+        awaitProcessed();
         String text = getManagement("/observe/metrics").body();
         return text.lines().filter(line -> line.startsWith(name + "{") || line.startsWith(name + " "))
                 .filter(line -> labels.entrySet().stream().allMatch(label ->
@@ -217,8 +219,22 @@ public final class RunningBridge implements AutoCloseable {
     public record QueuedEvent(JsonNode body, Map<String, String> properties) {
     }
 
-    /** Everything waiting in one destination's subscription, oldest first, without consuming it. */
+    /**
+     * Waits (up to 10 s) until the processor has taken everything the intake appended, so that what a test reads
+     * next (queues, metrics, dead letters) includes it. Returns without failing when it has not: a test that stops
+     * the processor on purpose reads what there is.
+     */
+    public void awaitProcessed() {
+        EmbeddedBroker broker = main.getCamelContext().getRegistry().lookupByNameAndType("eventBroker", EmbeddedBroker.class);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (broker != null && broker.intakeLogDepth() > 0 && System.nanoTime() < deadline) {
+            sleep(5);
+        }
+    }
+
+    /** Everything waiting in one destination's subscription, oldest first, without consuming it (once processed). */
     public List<QueuedEvent> queued(String destination) {
+        awaitProcessed();
         EmbeddedBroker broker = main.getCamelContext().getRegistry().lookupByNameAndType("eventBroker", EmbeddedBroker.class);
         List<QueuedEvent> events = new ArrayList<>();
         try (JMSContext context = broker.connectionFactory().createContext();
@@ -251,6 +267,7 @@ public final class RunningBridge implements AutoCloseable {
 
     /** Dead letters of a destination for one messageId (null: all of them), as the admin endpoint lists them. */
     public List<JsonNode> deadLetters(String destination, String messageId, String adminToken) {
+        awaitProcessed();
         List<JsonNode> matching = new ArrayList<>();
         json(get("/admin/dead-letters?destination=" + destination + "&limit=1000", "Authorization", "Bearer " + adminToken))
                 .path("deadLetters").forEach(letter -> {

@@ -1,0 +1,291 @@
+package org.segmentbridge.processor;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.segmentbridge.crash.CrashPoints;
+import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.privacy.Privacy;
+import org.segmentbridge.queue.IntakeLog;
+import org.segmentbridge.state.StateStore;
+
+/**
+ * What the processor does with one batch read from the intake log, in the state database: drops events of erased
+ * persons, links identities, claims messageIds (dropping duplicates), screens consent and carries out erasures, and
+ * says where each remaining event goes. The database work of a whole batch is two transactions (identity, then
+ * ledger and screening), whatever its size.
+ *
+ * <p>Nothing here touches the logs: the caller emits {@link Batch#emits()} and commits, and only then calls
+ * {@link Batch#afterEmitted()}, so a crash anywhere leaves the batch to be read again at the same positions.
+ */
+final class EventProcessor {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String MARKS = "bridge";
+    /** In a recorded marks object: where the event went, for a replay to send it the same way. */
+    private static final String ROUTE = "route";
+
+    /** Where a processed event goes. */
+    enum Route {
+        /** Every destination. */
+        ALL,
+        /** The reports destination alone (engagement a platform reported, for Segment). */
+        REPORTS,
+        /** Nowhere: a consent signal that changed nothing, or engagement with no destination to take it. */
+        NONE
+    }
+
+    /** Why the processor dropped an event: the tag of {@code bridge_processor_events_dropped_total}. */
+    enum Dropped {
+        DUPLICATE("duplicate"), ERASED("erased"), CONSENT_UNCHANGED("consent_unchanged"),
+        ENGAGEMENT_NOT_KEPT("engagement_not_kept");
+
+        final String label;
+
+        Dropped(String label) {
+            this.label = label;
+        }
+    }
+
+    /** One event to publish to the destinations' logs; {@code onlyFor} null means every destination. */
+    record Emit(IntakeLog.Entry event, String receivedVia, String onlyFor) {
+    }
+
+    /** What the batch came to. */
+    interface Batch {
+        List<Emit> emits();
+
+        /** Counts of what was dropped, by reason and endpoint. */
+        List<DroppedEvent> dropped();
+
+        int replayed();
+
+        /** Once the emits are durable: in-memory state catches up, and events waiting for a key now known go. */
+        void afterEmitted();
+    }
+
+    record DroppedEvent(Dropped reason, String endpoint) {
+    }
+
+    private final StateStore stateStore;
+    private final IdentityStore identity;
+    private final Privacy privacy;
+    private final MessageLedger ledger;
+    private final KeyedRelease release;
+    private final Optional<String> reportsDestination;
+
+    /** Releases the events held for persons whose key just became known. */
+    @FunctionalInterface
+    public interface KeyedRelease {
+        void release(Set<String> persons);
+    }
+
+    /**
+     * @param reportsDestination the destination that takes engagement reported by a platform (Segment), if any
+     */
+    EventProcessor(StateStore stateStore, IdentityStore identity, Privacy privacy, MessageLedger ledger,
+                   KeyedRelease release, Optional<String> reportsDestination) {
+        this.stateStore = stateStore;
+        this.identity = identity;
+        this.privacy = privacy;
+        this.ledger = ledger;
+        this.release = release;
+        this.reportsDestination = reportsDestination;
+    }
+
+    private record Read(IntakeLog.Logged logged, ObjectNode event) {
+    }
+
+    /** A claimed event: fresh, or the same record read again ({@code marks} as its first pass recorded them). */
+    private record Claimed(Read read, boolean replay, String marks) {
+    }
+
+    Batch process(List<IntakeLog.Logged> logged) throws SQLException {
+        List<DroppedEvent> dropped = new ArrayList<>();
+        List<Read> kept = new ArrayList<>(logged.size());
+        for (IntakeLog.Logged each : logged) {
+            ObjectNode event = each.event();
+            if (privacy.withoutErased(List.of(event), each.receivedVia()).isEmpty()) {
+                dropped.add(new DroppedEvent(Dropped.ERASED, each.receivedVia()));
+                continue;
+            }
+            if (each.kind() == IntakeLog.Kind.REPORT) {
+                attributeToKnownUser(event);
+            }
+            kept.add(new Read(each, event));
+        }
+        Instant now = logged.isEmpty() ? Instant.now() : logged.get(logged.size() - 1).receivedAt();
+        Set<String> newlyKeyed = identity.observeAll(kept.stream().map(Read::event).toList(), now);
+        CrashPoints.pass("processor.identity-linked");
+
+        List<Emit> emits = new ArrayList<>(kept.size());
+        int replayed = 0;
+        Privacy.Screening screening;
+        try (Connection transaction = stateStore.dataSource().getConnection()) {
+            transaction.setAutoCommit(false);
+            try {
+                List<Read> fresh = new ArrayList<>(kept.size());
+                List<Claimed> claimed = new ArrayList<>(kept.size());
+                for (Read read : kept) {
+                    String messageId = read.event().get("messageId").asText();
+                    MessageLedger.Claim claim = ledger.claim(transaction, messageId, read.logged().position(),
+                            read.logged().receivedAt());
+                    if (claim instanceof MessageLedger.Fresh) {
+                        fresh.add(read);
+                        claimed.add(new Claimed(read, false, null));
+                    } else if (claim instanceof MessageLedger.Replay replay) {
+                        replayed++;
+                        claimed.add(new Claimed(read, true, replay.marks()));
+                    } else {
+                        dropped.add(new DroppedEvent(Dropped.DUPLICATE, read.logged().receivedVia()));
+                    }
+                }
+                screening = privacy.screen(transaction, fresh.stream().map(Read::event).toList(), now);
+                for (Claimed each : claimed) {
+                    Read read = each.read();
+                    if (each.replay()) {
+                        Route route = restoreMarks(read, each.marks());
+                        // Counted as dropped by the pass that first read it, if it went nowhere.
+                        emitOrDrop(read.logged(), read.event(), route, emits, new ArrayList<>());
+                    } else {
+                        Route route = routeOf(read, screening);
+                        recordMarks(transaction, read, route);
+                        emitOrDrop(read.logged(), read.event(), route, emits, dropped);
+                    }
+                }
+                transaction.commit();
+            } catch (SQLException | RuntimeException e) {
+                transaction.rollback();
+                throw e;
+            }
+        }
+        CrashPoints.pass("processor.ledger-committed");
+        Privacy.Screening committed = screening;
+        int replays = replayed;
+        return new Batch() {
+            @Override
+            public List<Emit> emits() {
+                return emits;
+            }
+
+            @Override
+            public List<DroppedEvent> dropped() {
+                return dropped;
+            }
+
+            @Override
+            public int replayed() {
+                return replays;
+            }
+
+            @Override
+            public void afterEmitted() {
+                privacy.committed(committed);
+                release.release(newlyKeyed);
+            }
+        };
+    }
+
+    /** Where a fresh event goes: an event for everyone; a report's consent change for everyone, its engagement for Segment. */
+    private Route routeOf(Read read, Privacy.Screening screening) {
+        if (read.logged().kind() == IntakeLog.Kind.EVENT || screening.changesConsent(read.event())) {
+            return Route.ALL;
+        }
+        if (screening.carriesConsent(read.event())) {
+            return Route.NONE;
+        }
+        return reportsDestination.isPresent() ? Route.REPORTS : Route.NONE;
+    }
+
+    /**
+     * Records the marks of an event that has any, or that goes elsewhere than its kind's default: a replay finds
+     * them. Most events have none, and cost no write.
+     */
+    private void recordMarks(Connection transaction, Read read, Route route) throws SQLException {
+        JsonNode marks = read.event().path("context").path(MARKS);
+        if (marks.isMissingNode() && route == defaultRoute(read.logged().kind())) {
+            return;
+        }
+        ObjectNode recorded = JSON.createObjectNode().put(ROUTE, route.name());
+        if (!marks.isMissingNode()) {
+            recorded.set(MARKS, marks);
+        }
+        ledger.recordMarks(transaction, read.event().get("messageId").asText(), recorded.toString());
+    }
+
+    private Route defaultRoute(IntakeLog.Kind kind) {
+        return kind == IntakeLog.Kind.EVENT ? Route.ALL : reportsDestination.isPresent() ? Route.REPORTS : Route.NONE;
+    }
+
+    /** Where a processed report went, from its recorded marks (null when none were recorded). */
+    Route routeOfReport(String marks) {
+        return marks == null ? defaultRoute(IntakeLog.Kind.REPORT)
+                : Route.valueOf(parse(marks).path(ROUTE).asText(defaultRoute(IntakeLog.Kind.REPORT).name()));
+    }
+
+    /** The same record read again: it goes where it went the first time, with the marks it had then. */
+    private Route restoreMarks(Read read, String marks) {
+        Route route = defaultRoute(read.logged().kind());
+        if (marks == null) {
+            return route;
+        }
+        JsonNode recorded = parse(marks);
+        if (recorded.get(MARKS) instanceof ObjectNode bridgeMarks) {
+            read.event().with("context").set(MARKS, bridgeMarks);
+        }
+        return Route.valueOf(recorded.path(ROUTE).asText(route.name()));
+    }
+
+    private void emitOrDrop(IntakeLog.Logged logged, ObjectNode event, Route route, List<Emit> emits, List<DroppedEvent> dropped) {
+        switch (route) {
+            case ALL -> emits.add(new Emit(entry(event), logged.receivedVia(), null));
+            case REPORTS -> emits.add(new Emit(entry(event), logged.receivedVia(), reportsDestination.orElseThrow()));
+            case NONE -> dropped.add(new DroppedEvent(logged.kind() == IntakeLog.Kind.REPORT && !carriesConsentMark(event)
+                    ? Dropped.ENGAGEMENT_NOT_KEPT : Dropped.CONSENT_UNCHANGED, logged.receivedVia()));
+        }
+    }
+
+    private static boolean carriesConsentMark(ObjectNode event) {
+        return event.path("context").path(MARKS).has("consent");
+    }
+
+    /**
+     * A platform's report names the person by email: the identity store's user for that email, when it knows one,
+     * becomes the event's userId, so Segment files the engagement under the person rather than an anonymous visitor.
+     */
+    private void attributeToKnownUser(ObjectNode event) {
+        if (event.hasNonNull("userId")) {
+            return;
+        }
+        String email = event.path("context").path("traits").path("email").asText("");
+        if (email.isEmpty()) {
+            return;
+        }
+        identity.userIdForKey(email).ifPresent(userId -> {
+            event.put("userId", userId);
+            event.remove("anonymousId");
+        });
+    }
+
+    private static IntakeLog.Entry entry(ObjectNode event) {
+        return new IntakeLog.Entry(event.path("type").asText(), event.path("messageId").asText(), event.toString());
+    }
+
+    private static ObjectNode parse(String json) {
+        try {
+            return (ObjectNode) JSON.readTree(json);
+        } catch (IOException | ClassCastException e) {
+            // The intake wrote it from a parsed object: unreadable means the log itself is damaged.
+            throw new IllegalStateException("an event in the intake log is not a JSON object: " + e.getMessage(), e);
+        }
+    }
+}
