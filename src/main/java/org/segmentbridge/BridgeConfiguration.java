@@ -141,7 +141,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("deliver", new DeliverComponent());
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         bindConnectors(context, vendors, settings.destinations(), reader);
-        DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, eventRoutes,
+        DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, intakeLog, eventRoutes,
                 identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(erasures, meters));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();

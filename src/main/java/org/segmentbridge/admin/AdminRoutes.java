@@ -29,11 +29,14 @@ public class AdminRoutes extends AdminRouteBuilder {
                 .process(exchange -> answer(exchange, () -> listDeadLetters(exchange.getMessage())));
         from("platform-http:/admin/dead-letters/replay?httpMethodRestrict=POST").routeId("admin-dead-letters-replay-all")
                 .process(exchange -> answer(exchange, () -> JSON.createObjectNode()
-                        .put("replayed", delivery.replayAll(exchange.getMessage().getHeader("destination", String.class)))));
+                        .put("replayed", replayable(() -> delivery.replayAll(exchange.getMessage().getHeader("destination", String.class))))));
         from("platform-http:/admin/dead-letters/{id}/replay?httpMethodRestrict=POST").routeId("admin-dead-letters-replay")
                 .process(exchange -> answer(exchange, () -> {
                     DeadLetters.DeadLetter letter = find(exchange.getMessage().getHeader("id", String.class));
-                    delivery.replay(letter);
+                    replayable(() -> {
+                        delivery.replay(letter);
+                        return 1;
+                    });
                     return JSON.createObjectNode().put("replayed", 1).put("id", letter.id());
                 }));
         from("platform-http:/admin/dead-letters/{id}?httpMethodRestrict=DELETE").routeId("admin-dead-letters-discard")
@@ -100,4 +103,13 @@ public class AdminRoutes extends AdminRouteBuilder {
         return delivery.deadLetters().find(id).orElseThrow(() -> new AdminError(404, "no dead letter with id " + id));
     }
 
+
+    /** A dead letter for a destination that is no longer configured stays, and the answer says why: 409. */
+    private static int replayable(java.util.function.IntSupplier replay) {
+        try {
+            return replay.getAsInt();
+        } catch (IllegalArgumentException noSuchDestination) {
+            throw new AdminError(409, noSuchDestination.getMessage());
+        }
+    }
 }

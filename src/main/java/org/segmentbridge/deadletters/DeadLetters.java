@@ -32,6 +32,12 @@ public final class DeadLetters implements ErasesPeople {
 
     private final StateStore stateStore;
 
+    /**
+     * The destination of a dead letter the processor wrote, before the event had any; its action is the event's kind
+     * on the intake log ({@code EVENT} or {@code REPORT}), and a replay appends it to the intake log again.
+     */
+    public static final String PROCESSOR = "processor";
+
     public DeadLetters(StateStore stateStore) {
         this.stateStore = stateStore;
     }

@@ -16,6 +16,7 @@ import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.queue.IntakeLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,17 +39,19 @@ public final class DeliveryService {
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
     private final DeliveryObserver observer;
+    private final IntakeLog intakeLog;
     private final VendorTransport transport;
     private final Map<String, Prepared> prepared = new LinkedHashMap<>();
     private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
 
     public DeliveryService(CamelContext camel, List<String> destinations, EmbeddedBroker broker, EventQueue queue,
-                           EventRoutes routes, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
+                           IntakeLog intakeLog, EventRoutes routes, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
                            DryRunRecorder dryRun, DeliveryObserver observer) {
         this.camel = camel;
         this.destinations = destinations;
         this.broker = broker;
         this.queue = queue;
+        this.intakeLog = intakeLog;
         this.routes = routes;
         this.identity = identity;
         this.pendingEvents = pendingEvents;
@@ -179,7 +182,17 @@ public final class DeliveryService {
         } catch (java.io.IOException e) {
             type = "";
         }
-        queue.republish(letter.destination(), new EventQueue.QueuedEvent(type, letter.messageId(), letter.event()), letter.action());
+        if (DeadLetters.PROCESSOR.equals(letter.destination())) {
+            // The processor failed on it before it had a destination: it goes through the processor again.
+            intakeLog.append(List.of(new IntakeLog.Entry(type, letter.messageId(), letter.event())), "replay",
+                    IntakeLog.Kind.valueOf(letter.action()), java.time.Instant.now());
+        } else if (destinations.contains(letter.destination())) {
+            queue.republish(letter.destination(), new EventQueue.QueuedEvent(type, letter.messageId(), letter.event()), letter.action());
+        } else {
+            // Published for a destination that has no log, it would reach no queue: keep it instead, and say why.
+            throw new IllegalArgumentException("dead letter " + letter.id() + " is for destination '" + letter.destination()
+                    + "', which is not in bridge.destinations " + destinations + "; add it back to replay the letter, or discard it");
+        }
         deadLetters.remove(letter.id());
     }
 

@@ -85,7 +85,7 @@ final class EventProcessor {
 
     /** Releases the events held for persons whose key just became known. */
     @FunctionalInterface
-    public interface KeyedRelease {
+    interface KeyedRelease {
         void release(Set<String> persons);
     }
 
@@ -114,6 +114,7 @@ final class EventProcessor {
         List<Read> kept = new ArrayList<>(logged.size());
         for (IntakeLog.Logged each : logged) {
             ObjectNode event = each.event();
+            CrashPoints.failIfNamed(event.path("messageId").asText());
             if (privacy.withoutErased(List.of(event), each.receivedVia()).isEmpty()) {
                 dropped.add(new DroppedEvent(Dropped.ERASED, each.receivedVia()));
                 continue;

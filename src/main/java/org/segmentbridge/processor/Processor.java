@@ -36,8 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class Processor extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(Processor.class);
-    /** Where an event the processor could not handle is dead-lettered: no destination was chosen yet. */
-    public static final String DEAD_LETTER_STAGE = "processor";
     private static final long FIRST_PAUSE_MILLIS = 100;
     private static final long MAX_PAUSE_MILLIS = 5_000;
     private static final int ATTEMPTS_BEFORE_ALONE = 3;
@@ -58,14 +56,14 @@ public final class Processor extends ServiceSupport {
 
     /**
      * @param reportsDestination the destination that takes what platforms report (Segment), when it is one
-     * @param release            releases the events held for persons whose key became known
+     * @param release            releases the events held for persons whose key became known (their ids)
      */
     public Processor(IntakeLog log, StateStore stateStore, IdentityStore identity, Privacy privacy, DeadLetters deadLetters,
-                     Duration dedupeWindow, Optional<String> reportsDestination, EventProcessor.KeyedRelease release,
+                     Duration dedupeWindow, Optional<String> reportsDestination, java.util.function.Consumer<java.util.Set<String>> release,
                      MeterRegistry meters, int batchSize, Duration poll) {
         this.log = log;
         this.ledger = new MessageLedger(stateStore, dedupeWindow);
-        this.events = new EventProcessor(stateStore, identity, privacy, ledger, release, reportsDestination);
+        this.events = new EventProcessor(stateStore, identity, privacy, ledger, release::accept, reportsDestination);
         this.deadLetters = deadLetters;
         this.meters = meters;
         this.batchSize = batchSize;
@@ -204,7 +202,7 @@ public final class Processor extends ServiceSupport {
     private void deadLetter(IntakeLog.Reader reader, IntakeLog.Logged logged, Exception failure) {
         try {
             String messageId = logged.event().path("messageId").asText("");
-            deadLetters.add(DEAD_LETTER_STAGE, DEAD_LETTER_STAGE, messageId, logged.event().toString(), null, 0, 0, "processing_failed",
+            deadLetters.add(DeadLetters.PROCESSOR, logged.kind().name(), messageId, logged.event().toString(), null, 0, 0, "processing_failed",
                     "the processor failed on this event " + (ATTEMPTS_BEFORE_DEAD_LETTER) + " times alone: "
                             + StoreFailures.describe(failure));
             reader.commit();

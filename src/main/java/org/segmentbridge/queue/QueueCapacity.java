@@ -11,10 +11,11 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Whether the queue can take more events: the data folder's disk keeps a reserve of free space, and no destination's
- * backlog passes the bound the operator set. Checked before a request's body is read, so a full queue answers 503
- * at once instead of blocking the sender (Artemis itself blocks producers on a full disk, which would hang every
- * request until the client gave up). Delivery goes on draining meanwhile, which is what frees the room.
+ * Whether the logs can take more events: the data folder's disk keeps a reserve of free space, and neither the intake
+ * log's backlog nor a destination's passes the bound the operator set. Checked before a request's body is read, so a
+ * full queue answers 503 at once instead of blocking the sender (Artemis itself blocks producers on a full disk, which
+ * would hang every request until the client gave up). The processor and delivery go on draining meanwhile, which is
+ * what frees the room.
  */
 public final class QueueCapacity {
 
@@ -68,6 +69,12 @@ public final class QueueCapacity {
                     DISK_RETRY_AFTER_SECONDS));
         }
         if (maxBacklog.isPresent()) {
+            long appends = broker.intakeLogDepth();
+            if (appends >= maxBacklog.getAsLong()) {
+                return Optional.of(new Full("backlog", "the intake log holds " + appends
+                        + " appends the processor has not taken yet, the bound is " + maxBacklog.getAsLong()
+                        + " (setting bridge.queue.max-backlog); nothing was kept, retry later", BACKLOG_RETRY_AFTER_SECONDS));
+            }
             for (String destination : broker.destinations()) {
                 long depth = broker.depth(destination);
                 if (depth >= maxBacklog.getAsLong()) {
@@ -105,6 +112,12 @@ public final class QueueCapacity {
         Gauge.builder("bridge.queue.full", this, capacity -> capacity.full().isPresent() ? 1 : 0)
                 .description("1 while the intake refuses events because the disk reserve or the backlog bound is reached")
                 .register(meters);
+        Gauge.builder("bridge.intake.log.depth", broker, EmbeddedBroker::intakeLogDepth)
+                .description("Appends in the intake log that the processor has not taken yet (up to 100 events each)")
+                .register(meters);
+        Gauge.builder("bridge.intake.log.oldest.age.seconds", broker, b -> b.intakeLogOldestAgeMillis() / 1000.0)
+                .description("Age of the oldest append waiting in the intake log (0 when none waits)")
+                .baseUnit("seconds").register(meters);
         for (String destination : broker.destinations()) {
             Gauge.builder("bridge.queue.depth", () -> broker.depth(destination))
                     .description("Events waiting in a destination's subscription")
