@@ -102,16 +102,13 @@ final class EventProcessor {
         this.reportsDestination = reportsDestination;
     }
 
-    private record Read(IntakeLog.Logged logged, ObjectNode event) {
-    }
-
     /** A claimed event: fresh, or the same record read again ({@code marks} as its first pass recorded them). */
-    private record Claimed(Read read, boolean replay, String marks) {
+    private record Claimed(IntakeLog.Logged read, boolean replay, String marks) {
     }
 
     Batch process(List<IntakeLog.Logged> logged) throws SQLException {
         List<DroppedEvent> dropped = new ArrayList<>();
-        List<Read> kept = new ArrayList<>(logged.size());
+        List<IntakeLog.Logged> kept = new ArrayList<>(logged.size());
         for (IntakeLog.Logged each : logged) {
             ObjectNode event = each.event();
             CrashPoints.failIfNamed(event.path("messageId").asText());
@@ -122,10 +119,10 @@ final class EventProcessor {
             if (each.kind() == IntakeLog.Kind.REPORT) {
                 attributeToKnownUser(event);
             }
-            kept.add(new Read(each, event));
+            kept.add(each);
         }
         Instant now = logged.isEmpty() ? Instant.now() : logged.get(logged.size() - 1).receivedAt();
-        Set<String> newlyKeyed = identity.observeAll(kept.stream().map(Read::event).toList(), now);
+        Set<String> newlyKeyed = identity.observeAll(kept.stream().map(IntakeLog.Logged::event).toList(), now);
         CrashPoints.pass("processor.identity-linked");
 
         List<Emit> emits = new ArrayList<>(kept.size());
@@ -134,12 +131,12 @@ final class EventProcessor {
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
             try {
-                List<Read> fresh = new ArrayList<>(kept.size());
+                List<IntakeLog.Logged> fresh = new ArrayList<>(kept.size());
                 List<Claimed> claimed = new ArrayList<>(kept.size());
-                for (Read read : kept) {
+                for (IntakeLog.Logged read : kept) {
                     String messageId = read.event().get("messageId").asText();
-                    MessageLedger.Claim claim = ledger.claim(transaction, messageId, read.logged().position(),
-                            read.logged().receivedAt());
+                    MessageLedger.Claim claim = ledger.claim(transaction, messageId, read.position(),
+                            read.receivedAt());
                     if (claim instanceof MessageLedger.Fresh) {
                         fresh.add(read);
                         claimed.add(new Claimed(read, false, null));
@@ -147,20 +144,20 @@ final class EventProcessor {
                         replayed++;
                         claimed.add(new Claimed(read, true, replay.marks()));
                     } else {
-                        dropped.add(new DroppedEvent(Dropped.DUPLICATE, read.logged().receivedVia()));
+                        dropped.add(new DroppedEvent(Dropped.DUPLICATE, read.receivedVia()));
                     }
                 }
-                screening = privacy.screen(transaction, fresh.stream().map(Read::event).toList(), now);
+                screening = privacy.screen(transaction, fresh.stream().map(IntakeLog.Logged::event).toList(), now);
                 for (Claimed each : claimed) {
-                    Read read = each.read();
+                    IntakeLog.Logged read = each.read();
                     if (each.replay()) {
                         Route route = restoreMarks(read, each.marks());
                         // Counted as dropped by the pass that first read it, if it went nowhere.
-                        emitOrDrop(read.logged(), read.event(), route, emits, new ArrayList<>());
+                        emitOrDrop(read, route, emits, new ArrayList<>());
                     } else {
                         Route route = routeOf(read, screening);
                         recordMarks(transaction, read, route);
-                        emitOrDrop(read.logged(), read.event(), route, emits, dropped);
+                        emitOrDrop(read, route, emits, dropped);
                     }
                 }
                 transaction.commit();
@@ -197,8 +194,8 @@ final class EventProcessor {
     }
 
     /** Where a fresh event goes: an event for everyone; a report's consent change for everyone, its engagement for Segment. */
-    private Route routeOf(Read read, Privacy.Screening screening) {
-        if (read.logged().kind() == IntakeLog.Kind.EVENT || screening.changesConsent(read.event())) {
+    private Route routeOf(IntakeLog.Logged read, Privacy.Screening screening) {
+        if (read.kind() == IntakeLog.Kind.EVENT || screening.changesConsent(read.event())) {
             return Route.ALL;
         }
         if (screening.carriesConsent(read.event())) {
@@ -211,9 +208,9 @@ final class EventProcessor {
      * Records the marks of an event that has any, or that goes elsewhere than its kind's default: a replay finds
      * them. Most events have none, and cost no write.
      */
-    private void recordMarks(Connection transaction, Read read, Route route) throws SQLException {
+    private void recordMarks(Connection transaction, IntakeLog.Logged read, Route route) throws SQLException {
         JsonNode marks = read.event().path("context").path(MARKS);
-        if (marks.isMissingNode() && route == defaultRoute(read.logged().kind())) {
+        if (marks.isMissingNode() && route == defaultRoute(read.kind())) {
             return;
         }
         ObjectNode recorded = JSON.createObjectNode().put(ROUTE, route.name());
@@ -234,8 +231,8 @@ final class EventProcessor {
     }
 
     /** The same record read again: it goes where it went the first time, with the marks it had then. */
-    private Route restoreMarks(Read read, String marks) {
-        Route route = defaultRoute(read.logged().kind());
+    private Route restoreMarks(IntakeLog.Logged read, String marks) {
+        Route route = defaultRoute(read.kind());
         if (marks == null) {
             return route;
         }
@@ -246,7 +243,8 @@ final class EventProcessor {
         return Route.valueOf(recorded.path(ROUTE).asText(route.name()));
     }
 
-    private void emitOrDrop(IntakeLog.Logged logged, ObjectNode event, Route route, List<Emit> emits, List<DroppedEvent> dropped) {
+    private void emitOrDrop(IntakeLog.Logged logged, Route route, List<Emit> emits, List<DroppedEvent> dropped) {
+        ObjectNode event = logged.event();
         switch (route) {
             case ALL -> emits.add(new Emit(entry(event), logged.receivedVia(), null));
             case REPORTS -> emits.add(new Emit(entry(event), logged.receivedVia(), reportsDestination.orElseThrow()));
