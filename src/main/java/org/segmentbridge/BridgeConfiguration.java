@@ -193,7 +193,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         // After the broker and the state store, so that it stops before them.
         Processor processor = new Processor(intakeLog, stateStore, identity, privacy, deadLetters, settings.dedupeWindow(),
                 settings.destinations().contains(VendorReports.DESTINATION) ? Optional.of(VendorReports.DESTINATION) : Optional.empty(),
-                persons -> persons.forEach(pendingEvents::release), meters(context),
+                pendingEvents::releaseAll, meters(context),
                 reader.positiveInt("bridge.processor.batch-size"), Duration.ofMillis(20));
         context.addService(processor, true, true);
         context.getRegistry().bind("processor", processor);

@@ -166,6 +166,7 @@ final class EventProcessor {
                 throw e;
             }
         }
+        stateStore.makeCommittedDurable();
         CrashPoints.pass("processor.ledger-committed");
         Privacy.Screening committed = screening;
         int replays = replayed;
