@@ -135,7 +135,7 @@ final class Report {
 
     private void intakeTable(StringBuilder md) {
         md.append("### Intake (closed loop, ").append(intake.isEmpty() ? "" : intake.get(0).bridge().tool())
-                .append("; the bridge with delivery disabled, so only the intake works)\n\n")
+                .append("; the bridge with delivery disabled, so only the intake and the processor work)\n\n")
                 .append("| endpoint | connections | bare req/s | bare p50 / p99 | bridge req/s | bridge events/s | bridge p50 / p99 | ratio | non-200 / socket errors (bridge) |\n")
                 .append("|---|---|---|---|---|---|---|---|---|\n");
         for (IntakeRow row : intake) {
