@@ -197,6 +197,7 @@ public class BridgeConfiguration implements CamelConfiguration {
                 reader.positiveInt("bridge.processor.batch-size"), Duration.ofMillis(20));
         context.addService(processor, true, true);
         context.getRegistry().bind("processor", processor);
+        context.getRegistry().bind("intakeLog", intakeLog);
         context.addRoutes(new ProcessorRoutes(processor));
 
         HealthCheckRegistry health = HealthCheckHelper.getHealthCheckRegistry(context);

@@ -51,6 +51,7 @@ public final class Processor extends ServiceSupport {
     private final int batchSize;
     private final long pollMillis;
 
+    private final java.util.concurrent.atomic.AtomicLong taken = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean running;
     private volatile long stalledSinceMillis;
     private volatile String stalledBecause = "";
@@ -99,6 +100,11 @@ public final class Processor extends ServiceSupport {
             }
             TimeUnit.MILLISECONDS.sleep(10);
         }
+    }
+
+    /** Events this processor has taken off the intake log since it started (published, dropped or dead-lettered). */
+    public long processedEvents() {
+        return taken.get();
     }
 
     /** Forgets messageIds older than the dedupe window; returns how many. */
@@ -171,6 +177,7 @@ public final class Processor extends ServiceSupport {
             reader.emit(emit.event(), emit.receivedVia(), emit.onlyFor());
         }
         reader.commit();
+        taken.addAndGet(batch.size());
         CrashPoints.pass("processor.emitted");
         count(processed);
         try {
@@ -208,6 +215,7 @@ public final class Processor extends ServiceSupport {
                     "the processor failed on this event " + (ATTEMPTS_BEFORE_DEAD_LETTER) + " times alone: "
                             + StoreFailures.describe(failure));
             reader.commit();
+            taken.incrementAndGet();
             LOG.error("An event received via {} failed in the processor every time and was dead-lettered: {}",
                     logged.receivedVia(), StoreFailures.describe(failure));
         } catch (Exception e) {

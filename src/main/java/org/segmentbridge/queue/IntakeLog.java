@@ -59,6 +59,7 @@ public final class IntakeLog {
 
     private final ConnectionFactory appends;
     private final ConnectionFactory readers;
+    private final java.util.concurrent.atomic.AtomicLong appended = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param appends pooled connections, shared by the intake's requests
@@ -104,6 +105,12 @@ public final class IntakeLog {
                 throw new EventQueue.QueueUnavailableException(e);
             }
         }
+        appended.addAndGet(events.size());
+    }
+
+    /** Events appended through this log since the bridge started. */
+    public long appendedEvents() {
+        return appended.get();
     }
 
     /** A reader for the processor; use it from one thread only, as JMS sessions require. */

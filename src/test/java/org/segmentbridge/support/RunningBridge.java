@@ -221,13 +221,21 @@ public final class RunningBridge implements AutoCloseable {
 
     /**
      * Waits (up to 10 s) until the processor has taken everything the intake appended, so that what a test reads
-     * next (queues, metrics, dead letters) includes it. Returns without failing when it has not: a test that stops
-     * the processor on purpose reads what there is.
+     * next (queues, metrics, dead letters) includes it: the intake log is empty, and the processor has taken at least
+     * as many events as were appended since the start (the log's count alone can read 0 for a moment while the broker
+     * routes a message just committed). Returns without failing when it has not: a test that stops the processor on
+     * purpose reads what there is.
      */
     public void awaitProcessed() {
-        EmbeddedBroker broker = main.getCamelContext().getRegistry().lookupByNameAndType("eventBroker", EmbeddedBroker.class);
+        var registry = main.getCamelContext().getRegistry();
+        EmbeddedBroker broker = registry.lookupByNameAndType("eventBroker", EmbeddedBroker.class);
+        org.segmentbridge.processor.Processor processor = registry.lookupByNameAndType("processor", org.segmentbridge.processor.Processor.class);
+        org.segmentbridge.queue.IntakeLog log = registry.lookupByNameAndType("intakeLog", org.segmentbridge.queue.IntakeLog.class);
+        if (broker == null || processor == null || log == null) {
+            return;
+        }
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (broker != null && broker.intakeLogDepth() > 0 && System.nanoTime() < deadline) {
+        while ((broker.intakeLogDepth() > 0 || processor.processedEvents() < log.appendedEvents()) && System.nanoTime() < deadline) {
             sleep(5);
         }
     }
