@@ -225,23 +225,18 @@ final class EventProcessor {
         return kind == IntakeLog.Kind.EVENT ? Route.ALL : reportsDestination.isPresent() ? Route.REPORTS : Route.NONE;
     }
 
-    /** Where a processed report went, from its recorded marks (null when none were recorded). */
-    Route routeOfReport(String marks) {
-        return marks == null ? defaultRoute(IntakeLog.Kind.REPORT)
-                : Route.valueOf(parse(marks).path(ROUTE).asText(defaultRoute(IntakeLog.Kind.REPORT).name()));
+    /** Where a processed event went, from its recorded marks (null when none were recorded: its kind's default). */
+    Route recordedRoute(IntakeLog.Kind kind, String marks) {
+        Route route = defaultRoute(kind);
+        return marks == null ? route : Route.valueOf(parse(marks).path(ROUTE).asText(route.name()));
     }
 
     /** The same record read again: it goes where it went the first time, with the marks it had then. */
     private Route restoreMarks(IntakeLog.Logged read, String marks) {
-        Route route = defaultRoute(read.kind());
-        if (marks == null) {
-            return route;
-        }
-        JsonNode recorded = parse(marks);
-        if (recorded.get(MARKS) instanceof ObjectNode bridgeMarks) {
+        if (marks != null && parse(marks).get(MARKS) instanceof ObjectNode bridgeMarks) {
             read.event().with("context").set(MARKS, bridgeMarks);
         }
-        return Route.valueOf(recorded.path(ROUTE).asText(route.name()));
+        return recordedRoute(read.kind(), marks);
     }
 
     private void emitOrDrop(IntakeLog.Logged logged, Route route, List<Emit> emits, List<DroppedEvent> dropped) {

@@ -93,7 +93,7 @@ public final class Processor extends ServiceSupport {
         while (true) {
             Optional<Optional<String>> marks = ledger.marksOf(messageId);
             if (marks.isPresent()) {
-                return Optional.of(events.routeOfReport(marks.get().orElse(null)) == EventProcessor.Route.ALL);
+                return Optional.of(events.recordedRoute(IntakeLog.Kind.REPORT, marks.get().orElse(null)) == EventProcessor.Route.ALL);
             }
             if (System.nanoTime() > deadline) {
                 return Optional.empty();

@@ -116,24 +116,8 @@ public class EmbeddedBroker extends ServiceSupport {
         // and on a small one too late.
         config.setMaxDiskUsage(-1);
         config.setMinDiskFree(minDiskFreeBytes);
-        // A stalled destination pages its backlog to disk instead of filling the heap.
-        config.addAddressSetting(EVENTS_ADDRESS, new AddressSettings()
-                .setMaxSizeBytes(32L * 1024 * 1024)
-                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
-                // Delivery gives up by its own rules, into its own dead letters; the broker must never drop an event.
-                .setMaxDeliveryAttempts(-1)
-                .setDeadLetterAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
-                .setExpiryAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
-                .setAutoCreateQueues(false)
-                .setAutoDeleteQueues(false));
-        config.addAddressSetting(INTAKE_LOG, new AddressSettings()
-                .setMaxSizeBytes(32L * 1024 * 1024)
-                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
-                .setMaxDeliveryAttempts(-1)
-                .setDeadLetterAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
-                .setExpiryAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
-                .setAutoCreateQueues(false)
-                .setAutoDeleteQueues(false));
+        config.addAddressSetting(EVENTS_ADDRESS, durableLog());
+        config.addAddressSetting(INTAKE_LOG, durableLog());
         config.addQueueConfiguration(QueueConfiguration.of(INTAKE_LOG)
                 .setAddress(INTAKE_LOG)
                 .setRoutingType(RoutingType.ANYCAST)
@@ -148,6 +132,21 @@ public class EmbeddedBroker extends ServiceSupport {
             embedded.getActiveMQServer().updateQueue(destinationLog(destination));
         }
         connectionFactory.start();
+    }
+
+    /**
+     * Both logs: a stalled reader pages its backlog to disk instead of filling the heap; the processor and delivery
+     * give up by their own rules, into their own dead letters, so the broker must never drop an event.
+     */
+    private static AddressSettings durableLog() {
+        return new AddressSettings()
+                .setMaxSizeBytes(32L * 1024 * 1024)
+                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                .setMaxDeliveryAttempts(-1)
+                .setDeadLetterAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
+                .setExpiryAddress(SimpleString.of(UNDELIVERABLE_ADDRESS))
+                .setAutoCreateQueues(false)
+                .setAutoDeleteQueues(false);
     }
 
     private static QueueConfiguration destinationLog(String destination) {

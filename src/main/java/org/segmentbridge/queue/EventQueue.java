@@ -55,7 +55,8 @@ public class EventQueue {
         }
     }
 
-    private static JMSContext openTransactedContext(ConnectionFactory connections) {
+    /** A transacted context, or {@link QueueUnavailableException} while the broker is down. */
+    static JMSContext openTransactedContext(ConnectionFactory connections) {
         JMSContext context;
         try {
             context = connections.createContext(JMSContext.SESSION_TRANSACTED);

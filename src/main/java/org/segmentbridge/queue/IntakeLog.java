@@ -75,17 +75,7 @@ public final class IntakeLog {
         if (events.isEmpty()) {
             return;
         }
-        JMSContext context;
-        try {
-            context = appends.createContext(JMSContext.SESSION_TRANSACTED);
-        } catch (jakarta.jms.JMSRuntimeException e) {
-            throw new EventQueue.QueueUnavailableException(e);
-        }
-        if (context == null) {
-            // The connection pool answers null once stopped, i.e. while the broker is down.
-            throw new EventQueue.QueueUnavailableException(new IllegalStateException("the intake log is not running"));
-        }
-        try (context) {
+        try (JMSContext context = EventQueue.openTransactedContext(appends)) {
             JMSProducer producer = context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT);
             jakarta.jms.Queue log = context.createQueue(EmbeddedBroker.INTAKE_LOG);
             try {
