@@ -43,6 +43,7 @@ import org.segmentbridge.privacy.PrivacyAudit;
 import org.segmentbridge.admin.PrivacyRoutes;
 import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EmbeddedBroker;
+import org.segmentbridge.queue.EventLogs;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.processor.Processor;
@@ -97,8 +98,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         QueueCapacity.Limits queueLimits = QueueCapacity.Limits.from(reader);
         IntakeAdmission.Limits intakeLimits = IntakeAdmission.Limits.from(reader, Runtime.getRuntime().maxMemory(),
                 settings.maxBatchBytes(), settings.maxWebhookBytes());
-        // Artemis' own disk block is the last line, at half the reserve below which the intake refuses.
-        EmbeddedBroker broker = new EmbeddedBroker(settings.dataDir(), settings.destinations(), queueLimits.minFreeBytes() / 2);
+        EventLogs broker = eventLogs(settings, reader, queueLimits);
         boolean ownsDataDir = mode == Mode.RUN || mode == Mode.BACKFILL;
         if (ownsDataDir) {
             // First of all services: a second process on the same folder stops here, before touching its files.
@@ -108,11 +108,8 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.addService(stateStore, true, true);
         }
         context.getRegistry().bind("stateStore", stateStore);
-        // Inert until used, so check can resolve routes that read a queue directly even though no broker runs there.
-        context.getRegistry().bind("connectionFactory", broker.connectionFactory());
-
-        EventQueue queue = new EventQueue(broker.connectionFactory());
-        IntakeLog intakeLog = new IntakeLog(broker.connectionFactory(), broker.directConnectionFactory());
+        EventQueue queue = broker.eventQueue();
+        IntakeLog intakeLog = broker.intakeLog();
         DeadLetters deadLetters = new DeadLetters(stateStore);
         IdentityStore identity = new IdentityStore(stateStore, settings.identityKeyPaths());
         PendingEvents pendingEvents = new PendingEvents(stateStore, identity, queue, deadLetters, settings.pendingTtl(),
@@ -141,7 +138,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("deliver", new DeliverComponent());
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         bindConnectors(context, vendors, settings.destinations(), reader);
-        DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, queue, intakeLog, eventRoutes,
+        DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, eventRoutes,
                 identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(erasures, meters));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
@@ -152,7 +149,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         }
         if (mode == Mode.RUN) {
             serve(context, settings, stateStore, broker, intakeLog, identity, pendingEvents, deadLetters, delivery, privacy,
-                    intakeLimits, new QueueCapacity(settings.dataDir(), queueLimits, broker), vendors, reader);
+                    intakeLimits, new QueueCapacity(queueLimits, broker), vendors, reader);
         }
         // After the broker and the state store, so that services a vendor adds stop before them.
         VendorContext vendorContext = new VendorContext(context, reader, ownsDataDir, stateStore, delivery.connectors(), delivery.transport(),
@@ -161,6 +158,15 @@ public class BridgeConfiguration implements CamelConfiguration {
         for (Vendor vendor : vendors.all()) {
             vendor.configure(vendorContext);
         }
+    }
+
+    /**
+     * The logs the settings choose: Artemis inside this JVM (the default), or Apache Kafka, whose bridges keep their
+     * state in one PostgreSQL database.
+     */
+    private static EventLogs eventLogs(BridgeSettings settings, SettingsReader reader, QueueCapacity.Limits queueLimits) {
+        // Artemis' own disk block is the last line, at half the reserve below which the intake refuses.
+        return new EmbeddedBroker(settings.dataDir(), settings.destinations(), queueLimits.minFreeBytes() / 2);
     }
 
     /**
@@ -182,7 +188,7 @@ public class BridgeConfiguration implements CamelConfiguration {
     }
 
     /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */
-    private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EmbeddedBroker broker,
+    private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EventLogs broker,
                               IntakeLog intakeLog, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
                               DeliveryService delivery, Privacy privacy, IntakeAdmission.Limits intakeLimits,
                               QueueCapacity capacity, Vendors vendors, SettingsReader reader)

@@ -7,15 +7,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.segmentbridge.SettingsReader;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
-import org.segmentbridge.queue.EmbeddedBroker;
-import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.queue.EventLogs;
 import org.segmentbridge.queue.IntakeLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,31 +25,25 @@ import org.slf4j.LoggerFactory;
 public final class DeliveryService {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryService.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CamelContext camel;
     private final List<String> destinations;
-    private final EmbeddedBroker broker;
-    private final EventQueue queue;
+    private final EventLogs logs;
     private final EventRoutes routes;
     private final IdentityStore identity;
     private final PendingEvents pendingEvents;
     private final DeadLetters deadLetters;
     private final DryRunRecorder dryRun;
     private final DeliveryObserver observer;
-    private final IntakeLog intakeLog;
     private final VendorTransport transport;
     private final Map<String, Prepared> prepared = new LinkedHashMap<>();
     private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
 
-    public DeliveryService(CamelContext camel, List<String> destinations, EmbeddedBroker broker, EventQueue queue,
-                           IntakeLog intakeLog, EventRoutes routes, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
+    public DeliveryService(CamelContext camel, List<String> destinations, EventLogs logs, EventRoutes routes, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
                            DryRunRecorder dryRun, DeliveryObserver observer) {
         this.camel = camel;
         this.destinations = destinations;
-        this.broker = broker;
-        this.queue = queue;
-        this.intakeLog = intakeLog;
+        this.logs = logs;
         this.routes = routes;
         this.identity = identity;
         this.pendingEvents = pendingEvents;
@@ -133,7 +125,7 @@ public final class DeliveryService {
                 return;
             }
             DestinationDelivery delivery = new DestinationDelivery(ready.settings(), ready.connector(), routes, identity,
-                    pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), observer, transport, broker.directConnectionFactory());
+                    pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), observer, transport, logs);
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
             if (!delivery.isDryRun()) {
@@ -176,18 +168,12 @@ public final class DeliveryService {
      * runs again: its action's items, or its failed route ({@code route:<id>}), so what was delivered is not resent.
      */
     public void replay(DeadLetters.DeadLetter letter) {
-        String type;
-        try {
-            type = JSON.readTree(letter.event()).path("type").asText("");
-        } catch (java.io.IOException e) {
-            type = "";
-        }
+        IntakeLog.Entry event = IntakeLog.Entry.parse(letter.event());
         if (DeadLetters.PROCESSOR.equals(letter.destination())) {
             // The processor failed on it before it had a destination: it goes through the processor again.
-            intakeLog.append(List.of(new IntakeLog.Entry(type, letter.messageId(), letter.event())), "replay",
-                    IntakeLog.Kind.valueOf(letter.action()), java.time.Instant.now());
+            logs.intakeLog().append(List.of(event), "replay", IntakeLog.Kind.valueOf(letter.action()), java.time.Instant.now());
         } else if (destinations.contains(letter.destination())) {
-            queue.republish(letter.destination(), new EventQueue.QueuedEvent(type, letter.messageId(), letter.event()), letter.action());
+            logs.eventQueue().republish(letter.destination(), event, letter.action());
         } else {
             // Published for a destination that has no log, it would reach no queue: keep it instead, and say why.
             throw new IllegalArgumentException("dead letter " + letter.id() + " is for destination '" + letter.destination()

@@ -19,14 +19,13 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.resilience4j.core.IntervalFunction;
-import jakarta.jms.ConnectionFactory;
-import jakarta.jms.JMSException;
-import jakarta.jms.Message;
-import jakarta.jms.TextMessage;
 import org.segmentbridge.identity.AwaitingIdentity;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
-import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.queue.DestinationReader;
+import org.segmentbridge.queue.EventLogs;
+import org.segmentbridge.queue.Postponed;
+import org.segmentbridge.queue.QueuedMessage;
 import org.segmentbridge.state.StoreFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * timers post back to it. Nothing on it waits for a vendor: requests go out through the {@link VendorTransport}, and a
  * request that needs a lookup first ({@link AwaitingLookup}) is set aside until the lookup answers.
  */
-public final class DestinationDelivery implements SubscriptionReader.Listener {
+public final class DestinationDelivery implements DestinationReader.Listener {
 
     private static final Logger LOG = LoggerFactory.getLogger(DestinationDelivery.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,7 +62,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
     private final Map<String, RequestPacer> endpointPacers;
     private final boolean recordOnly;
     private final IntervalFunction backoff;
-    private final SubscriptionReader reader;
+    private final DestinationReader reader;
     private final VendorTransport transport;
 
     private ScheduledExecutorService actor;
@@ -77,7 +76,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
 
     DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, IdentityStore identity,
                         PendingEvents pendingEvents, DeadLetters deadLetters, DryRunRecorder dryRun, DeliveryMetrics metrics,
-                        DeliveryObserver observer, VendorTransport transport, ConnectionFactory queueConnections) {
+                        DeliveryObserver observer, VendorTransport transport, EventLogs logs) {
         this.settings = settings;
         this.connector = connector;
         this.routes = routes;
@@ -98,7 +97,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         }
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(settings.initialDelay(), settings.backoffMultiplier(), 0.5,
                 settings.maxDelay());
-        this.reader = new SubscriptionReader(settings.name(), queueConnections, settings.maxInFlight(), this);
+        this.reader = logs.destinationReader(settings.name(), settings.maxInFlight(), this);
     }
 
     public String destination() {
@@ -133,7 +132,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
      * rather than dead-lettered: the reader hands it over again once the store may answer.
      */
     @Override
-    public void onMessage(Message message) {
+    public void onMessage(QueuedMessage message) {
         try {
             handle(message);
         } catch (Postponed postponed) {
@@ -146,13 +145,13 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         }
     }
 
-    private void handle(Message message) {
+    private void handle(QueuedMessage message) {
         String json;
         JsonNode event;
         try {
-            json = ((TextMessage) message).getText();
+            json = message.json();
             event = JSON.readTree(json);
-        } catch (JMSException | IOException e) {
+        } catch (IOException e) {
             LOG.error("Destination {}: a queued message could not be read: {}", settings.name(), e.getMessage());
             reader.finished(message);
             return;
@@ -170,7 +169,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         }
         Ticket ticket = ticketFor(message, json, event);
         // A replayed dead letter names an action to deliver again, or the failed route to run again alone.
-        String replaying = stringProperty(message, EventQueue.REPLAY_ACTION_PROPERTY);
+        String replaying = message.replayAction();
         String onlyRoute = RouteFailure.routeNamedBy(replaying);
         List<RouteFailure> failures;
         try {
@@ -248,7 +247,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
         return false;
     }
 
-    private Ticket ticketFor(Message message, String json, JsonNode event) {
+    private Ticket ticketFor(QueuedMessage message, String json, JsonNode event) {
         String messageId = event.path("messageId").asText("");
         String userId = event.path("userId").asText(null);
         String anonymousId = event.path("anonymousId").asText(null);
@@ -579,7 +578,7 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             }
         }
         if (item.ticket().itemDone()) {
-            reader.finished((Message) item.ticket().queueMessage());
+            reader.finished(item.ticket().queueMessage());
         }
     }
 
@@ -598,14 +597,6 @@ public final class DestinationDelivery implements SubscriptionReader.Listener {
             actor.schedule(task, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException stopping) {
             // as above
-        }
-    }
-
-    private static String stringProperty(Message message, String name) {
-        try {
-            return message.getStringProperty(name);
-        } catch (JMSException e) {
-            return null;
         }
     }
 

@@ -19,11 +19,11 @@ public final class Ticket {
     private final String eventJson;
     private final com.fasterxml.jackson.databind.JsonNode event;
     private final String personKey;
-    private final Object queueMessage;
+    private final org.segmentbridge.queue.QueuedMessage queueMessage;
     private final List<DeliveryItem> items = new ArrayList<>();
     private int outstanding;
 
-    Ticket(String destination, com.fasterxml.jackson.databind.JsonNode event, String eventJson, String personKey, Object queueMessage) {
+    Ticket(String destination, com.fasterxml.jackson.databind.JsonNode event, String eventJson, String personKey, org.segmentbridge.queue.QueuedMessage queueMessage) {
         this.destination = destination;
         this.messageId = event.path("messageId").asText("");
         this.eventType = event.path("type").asText("");
@@ -74,7 +74,7 @@ public final class Ticket {
         return personKey;
     }
 
-    Object queueMessage() {
+    org.segmentbridge.queue.QueuedMessage queueMessage() {
         return queueMessage;
     }
 

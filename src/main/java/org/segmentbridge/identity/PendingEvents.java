@@ -10,9 +10,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.queue.EventQueue;
+import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.state.ErasesPeople;
 import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
@@ -28,7 +28,6 @@ import org.slf4j.LoggerFactory;
 public final class PendingEvents implements ErasesPeople {
 
     private static final Logger LOG = LoggerFactory.getLogger(PendingEvents.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StateStore stateStore;
     private final IdentityStore identity;
@@ -81,8 +80,7 @@ public final class PendingEvents implements ErasesPeople {
     /** Queues every event waiting for this person again, oldest first, then forgets them. */
     public void release(String personId) {
         for (Waiting waiting : waitingFor(personId)) {
-            queue.republish(waiting.destination(), new EventQueue.QueuedEvent(typeOf(waiting.event()), waiting.messageId(),
-                    waiting.event()), null);
+            queue.republish(waiting.destination(), IntakeLog.Entry.parse(waiting.event()), null);
             delete(waiting.id());
         }
     }
@@ -220,13 +218,5 @@ public final class PendingEvents implements ErasesPeople {
             return seconds / 3_600 + " hour(s)";
         }
         return seconds % 60 == 0 ? seconds / 60 + " minute(s)" : seconds + " second(s)";
-    }
-
-    private static String typeOf(String event) {
-        try {
-            return JSON.readTree(event).path("type").asText("");
-        } catch (java.io.IOException e) {
-            return "";
-        }
     }
 }

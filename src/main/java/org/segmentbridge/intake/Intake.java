@@ -59,8 +59,7 @@ public class Intake {
                 // The endpoints check this as they validate each event; this guards the others (operators, reports).
                 requireStorable(event, "");
             }
-            log.append(received.stream().map(event -> new IntakeLog.Entry(event.get("type").asText(),
-                    event.get("messageId").asText(), event.toString())).toList(), endpoint, kind, now);
+            log.append(received.stream().map(IntakeLog.Entry::of).toList(), endpoint, kind, now);
         }
         CrashPoints.pass("intake.appended");
         metrics.accepted(endpoint, received.size());

@@ -272,7 +272,7 @@ final class EventProcessor {
     }
 
     private static IntakeLog.Entry entry(ObjectNode event) {
-        return new IntakeLog.Entry(event.path("type").asText(), event.path("messageId").asText(), event.toString());
+        return IntakeLog.Entry.of(event);
     }
 
     private static ObjectNode parse(String json) {

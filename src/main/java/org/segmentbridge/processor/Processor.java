@@ -10,12 +10,12 @@ import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import jakarta.jms.JMSException;
 import org.apache.camel.support.service.ServiceSupport;
 import org.segmentbridge.crash.CrashPoints;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.Privacy;
+import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.state.StoreFailures;
@@ -145,7 +145,7 @@ public final class Processor extends ServiceSupport {
                         resumed();
                         failures = 0;
                         pause = FIRST_PAUSE_MILLIS;
-                    } catch (JMSException | SQLException | RuntimeException e) {
+                    } catch (SQLException | RuntimeException e) {
                         if (!isOutage(e)) {
                             failures++;
                             if (batch.size() == 1 && failures >= ATTEMPTS_BEFORE_ALONE + ATTEMPTS_BEFORE_DEAD_LETTER) {
@@ -161,7 +161,7 @@ public final class Processor extends ServiceSupport {
                         pause = Math.min(pause * 2, MAX_PAUSE_MILLIS);
                     }
                 }
-            } catch (JMSException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 if (running) {
                     stalled(e);
                     sleep(pause);
@@ -171,7 +171,7 @@ public final class Processor extends ServiceSupport {
         }
     }
 
-    private void processAndEmit(IntakeLog.Reader reader, List<IntakeLog.Logged> batch) throws JMSException, SQLException {
+    private void processAndEmit(IntakeLog.Reader reader, List<IntakeLog.Logged> batch) throws SQLException {
         EventProcessor.Batch processed = events.process(batch);
         for (EventProcessor.Emit emit : processed.emits()) {
             reader.emit(emit.event(), emit.receivedVia(), emit.onlyFor());
@@ -202,10 +202,10 @@ public final class Processor extends ServiceSupport {
         }
     }
 
-    /** An outage passes by itself: the database or the broker is unreachable, busy or restarting. */
+    /** An outage passes by itself: the database or the logs are unreachable, busy or restarting. */
     private static boolean isOutage(Exception e) {
-        return e instanceof SQLException || e instanceof JMSException || StoreFailures.isUnavailable(e)
-                || e.getCause() instanceof SQLException || e.getCause() instanceof JMSException;
+        return e instanceof SQLException || e instanceof EventQueue.QueueUnavailableException || StoreFailures.isUnavailable(e)
+                || e.getCause() instanceof SQLException;
     }
 
     private void deadLetter(IntakeLog.Reader reader, IntakeLog.Logged logged, Exception failure) {
@@ -243,7 +243,7 @@ public final class Processor extends ServiceSupport {
     private static void rollbackQuietly(IntakeLog.Reader reader) {
         try {
             reader.rollback();
-        } catch (JMSException | RuntimeException e) {
+        } catch (RuntimeException e) {
             LOG.debug("Rolling back the processor's batch failed (the session is lost, which gives it back too): {}", e.getMessage());
         }
     }

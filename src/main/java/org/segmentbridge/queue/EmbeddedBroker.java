@@ -2,6 +2,7 @@ package org.segmentbridge.queue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import org.apache.activemq.artemis.api.core.QueueConfiguration;
 import org.apache.activemq.artemis.api.core.RoutingType;
@@ -34,7 +35,7 @@ import jakarta.jms.ConnectionFactory;
  * The queues are declared here rather than created by consumers so that events accepted before a consumer first runs
  * are kept for it.
  */
-public class EmbeddedBroker extends ServiceSupport {
+public class EmbeddedBroker extends ServiceSupport implements EventLogs {
 
     public static final String EVENTS_ADDRESS = "segment.events";
     /** Address and queue of the intake log. */
@@ -57,6 +58,8 @@ public class EmbeddedBroker extends ServiceSupport {
     private final String inVmUrl = "vm://" + NEXT_IN_VM_ID.getAndIncrement();
     private final JmsPoolConnectionFactory connectionFactory = new JmsPoolConnectionFactory();
     private EmbeddedActiveMQ embedded;
+    private final IntakeLog intakeLog;
+    private final EventQueue eventQueue;
 
     private final long minDiskFreeBytes;
 
@@ -78,6 +81,33 @@ public class EmbeddedBroker extends ServiceSupport {
         this.destinations = List.copyOf(destinations);
         this.minDiskFreeBytes = minDiskFreeBytes;
         connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(inVmUrl));
+        this.intakeLog = new ArtemisIntakeLog(connectionFactory, directConnectionFactory());
+        this.eventQueue = new ArtemisEventQueue(connectionFactory);
+    }
+
+    @Override
+    public IntakeLog intakeLog() {
+        return intakeLog;
+    }
+
+    @Override
+    public EventQueue eventQueue() {
+        return eventQueue;
+    }
+
+    @Override
+    public DestinationReader destinationReader(String destination, int maxInFlight, DestinationReader.Listener listener) {
+        return new ArtemisDestinationReader(destination, directConnectionFactory(), maxInFlight, listener);
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        return isHealthy() ? Optional.empty() : Optional.of("the embedded queue broker is not active");
+    }
+
+    @Override
+    public Optional<Path> localJournal() {
+        return Optional.of(directory);
     }
 
     /** An unpooled factory, for long-lived consumers that acknowledge message by message. */
@@ -166,6 +196,7 @@ public class EmbeddedBroker extends ServiceSupport {
         }
     }
 
+    @Override
     public List<String> destinations() {
         return destinations;
     }
@@ -180,6 +211,7 @@ public class EmbeddedBroker extends ServiceSupport {
      * How long the oldest event still waiting in a destination's subscription has waited, in milliseconds; 0 when
      * none waits. Events that delivery holds (batching, retrying) are not counted: they are in its own metrics.
      */
+    @Override
     public long oldestAgeMillis(String destination) {
         ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
         Queue queue = server == null ? null : server.locateQueue(SimpleString.of(destination));
@@ -191,6 +223,7 @@ public class EmbeddedBroker extends ServiceSupport {
     }
 
     /** Events waiting in one destination's subscription (delivered but unacknowledged ones included). */
+    @Override
     public long depth(String destination) {
         ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
         if (server == null) {
@@ -201,11 +234,13 @@ public class EmbeddedBroker extends ServiceSupport {
     }
 
     /** Events in the intake log that the processor has not yet taken (those it holds in a batch included). */
+    @Override
     public long intakeLogDepth() {
         return depth(INTAKE_LOG);
     }
 
     /** How long the oldest event in the intake log has waited for the processor, in milliseconds; 0 when none waits. */
+    @Override
     public long intakeLogOldestAgeMillis() {
         return oldestAgeMillis(INTAKE_LOG);
     }

@@ -37,15 +37,16 @@ public final class QueueCapacity {
         }
     }
 
-    private final Path dataDir;
+    /** While the logs cannot be reached; a second is enough for a restarting broker to be tried again. */
+    static final int UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
     private final long minFreeBytes;
     private final OptionalLong maxBacklog;
-    private final EmbeddedBroker broker;
+    private final EventLogs broker;
     private volatile long checkedAt = System.nanoTime() - RECHECK_NANOS;
     private volatile Optional<Full> last = Optional.empty();
 
-    public QueueCapacity(Path dataDir, Limits limits, EmbeddedBroker broker) {
-        this.dataDir = dataDir;
+    public QueueCapacity(Limits limits, EventLogs broker) {
         this.minFreeBytes = limits.minFreeBytes();
         this.maxBacklog = limits.maxBacklog();
         this.broker = broker;
@@ -62,6 +63,11 @@ public final class QueueCapacity {
     }
 
     private Optional<Full> check() {
+        Optional<String> unavailable = broker.unavailable();
+        if (unavailable.isPresent()) {
+            return Optional.of(new Full("unavailable", unavailable.get() + "; nothing was kept, retry later",
+                    UNAVAILABLE_RETRY_AFTER_SECONDS));
+        }
         long free = freeBytes();
         if (free >= 0 && free < minFreeBytes) {
             return Optional.of(new Full("disk", "the data folder's disk has " + free + " bytes free, less than the reserve of "
@@ -87,10 +93,13 @@ public final class QueueCapacity {
         return Optional.empty();
     }
 
-    /** Free bytes on the data folder's file system for this process; -1 when it cannot be read. */
+    /** Free bytes on the local journal's file system for this process; -1 when it cannot be read or there is none. */
     public long freeBytes() {
+        if (broker.localJournal().isEmpty()) {
+            return -1;
+        }
         try {
-            Path existing = dataDir.toAbsolutePath();
+            Path existing = broker.localJournal().get().toAbsolutePath();
             while (existing != null && !Files.exists(existing)) {
                 existing = existing.getParent();
             }
@@ -112,7 +121,7 @@ public final class QueueCapacity {
         Gauge.builder("bridge.queue.full", this, capacity -> capacity.full().isPresent() ? 1 : 0)
                 .description("1 while the intake refuses events because the disk reserve or the backlog bound is reached")
                 .register(meters);
-        Gauge.builder("bridge.intake.log.depth", broker, EmbeddedBroker::intakeLogDepth)
+        Gauge.builder("bridge.intake.log.depth", broker, EventLogs::intakeLogDepth)
                 .description("Appends in the intake log that the processor has not taken yet (up to 100 events each)")
                 .register(meters);
         Gauge.builder("bridge.intake.log.oldest.age.seconds", broker, b -> b.intakeLogOldestAgeMillis() / 1000.0)

@@ -8,22 +8,23 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 /** The bridge is not ready while its durable queue is down: it could not store what it accepts. */
 public class QueueHealthCheck extends AbstractHealthCheck {
 
-    private final EmbeddedBroker broker;
+    private final EventLogs broker;
 
-    public QueueHealthCheck(EmbeddedBroker broker) {
+    public QueueHealthCheck(EventLogs broker) {
         super("bridge", "queue");
         this.broker = broker;
     }
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        if (broker.isHealthy()) {
+        java.util.Optional<String> unavailable = broker.unavailable();
+        if (unavailable.isEmpty()) {
             for (String destination : broker.destinations()) {
                 builder.detail("depth." + destination, broker.depth(destination));
             }
             builder.up();
         } else {
-            builder.message("the embedded queue broker is not active").down();
+            builder.message(unavailable.get()).down();
         }
     }
 }

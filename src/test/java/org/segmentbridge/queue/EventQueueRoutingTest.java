@@ -9,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.segmentbridge.queue.EventQueue.QueuedEvent;
+import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.support.RunningBridge;
 
 /**
@@ -30,7 +30,7 @@ class EventQueueRoutingTest {
         bridge = RunningBridge.start(Map.of("bridge.destinations", "emarsys,segment", "bridge.delivery.enabled", "false",
                 "bridge.write-keys", WRITE_KEY));
         EmbeddedBroker broker = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("eventBroker", EmbeddedBroker.class);
-        queue = new EventQueue(broker.connectionFactory());
+        queue = broker.eventQueue();
     }
 
     @AfterAll
@@ -63,7 +63,7 @@ class EventQueueRoutingTest {
     }
 
     private static String putBack(String destination, String messageId) {
-        queue.republish(destination, new QueuedEvent("track", messageId,
+        queue.republish(destination, IntakeLog.Entry.parse(
                 "{\"type\":\"track\",\"event\":\"E\",\"userId\":\"u\",\"messageId\":\"" + messageId + "\"}"), null);
         return messageId;
     }

@@ -1,4 +1,4 @@
-package org.segmentbridge.delivery;
+package org.segmentbridge.queue;
 
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -11,19 +11,19 @@ import jakarta.jms.JMSException;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
 import org.apache.activemq.artemis.api.jms.ActiveMQJMSConstants;
-import org.segmentbridge.queue.EmbeddedBroker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads one destination's subscription and acknowledges each message on its own once the destination is done with
- * it, in any order. Up to {@code maxInFlight} messages are held unacknowledged; a crash or a stop returns them all to
- * the queue. Every JMS call happens on this reader's own thread, as JMS sessions require.
+ * Reads one destination's subscription on the embedded broker and acknowledges each message on its own once the
+ * destination is done with it, in any order. A crash or a stop returns every unacknowledged message to the queue. Every
+ * JMS call happens on this reader's own thread, as JMS sessions require.
  */
-final class SubscriptionReader {
+final class ArtemisDestinationReader implements DestinationReader {
 
-    private static final Logger LOG = LoggerFactory.getLogger(SubscriptionReader.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ArtemisDestinationReader.class);
     private static final long POLL_MILLIS = 20;
     /** Pauses before an event the listener postponed is handed over again: doubling from the first to the last. */
     private static final long POSTPONE_FIRST_MILLIS = 100;
@@ -38,16 +38,7 @@ final class SubscriptionReader {
     private volatile boolean running;
     private Thread thread;
 
-    /** What the reader hands its messages to. */
-    interface Listener {
-        /** @throws Postponed when the message cannot be handled now: it is handed over again after a pause */
-        void onMessage(Message message);
-
-        /** The session ended with messages unacknowledged; the broker will deliver them again, so forget them. */
-        void sessionLost();
-    }
-
-    SubscriptionReader(String destination, ConnectionFactory connectionFactory, int maxInFlight, Listener listener) {
+    ArtemisDestinationReader(String destination, ConnectionFactory connectionFactory, int maxInFlight, Listener listener) {
         this.destination = destination;
         this.connectionFactory = connectionFactory;
         this.maxInFlight = maxInFlight;
@@ -55,23 +46,31 @@ final class SubscriptionReader {
         this.inFlight = new Semaphore(maxInFlight);
     }
 
-    void start() {
+    @Override
+    public void start() {
         running = true;
         thread = new Thread(this::run, "subscription-" + destination);
         thread.start();
     }
 
-    /** Stops reading and closes the session: messages not yet acknowledged go back to the queue. */
-    void stop() throws InterruptedException {
+    @Override
+    public void stop() throws InterruptedException {
         running = false;
         if (thread != null) {
             thread.join(10_000);
         }
     }
 
-    /** The destination is done with this message (delivered or dead-lettered): acknowledge it. */
-    void finished(Message message) {
-        finished.add(message);
+    @Override
+    public void finished(QueuedMessage message) {
+        finished.add(((Received) message).message());
+    }
+
+    /** A JMS message as the destination reads it. */
+    private record Received(Message message, String json, String replayAction) implements QueuedMessage {
+        static Received of(Message message) throws JMSException {
+            return new Received(message, ((TextMessage) message).getText(), message.getStringProperty(EventQueue.REPLAY_ACTION_PROPERTY));
+        }
     }
 
     private void run() {
@@ -130,9 +129,10 @@ final class SubscriptionReader {
     private void handOver(Message message) throws JMSException, InterruptedException {
         long pause = POSTPONE_FIRST_MILLIS;
         long pausedSince = 0;
+        Received received = Received.of(message);
         while (running) {
             try {
-                listener.onMessage(message);
+                listener.onMessage(received);
                 if (pausedSince != 0) {
                     LOG.info("Destination {}: reading resumes after {} ms", destination,
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedSince));
