@@ -44,6 +44,8 @@ import org.segmentbridge.admin.PrivacyRoutes;
 import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventLogs;
+import org.segmentbridge.queue.KafkaEventLogs;
+import org.segmentbridge.queue.KafkaSettings;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.processor.Processor;
@@ -98,7 +100,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         QueueCapacity.Limits queueLimits = QueueCapacity.Limits.from(reader);
         IntakeAdmission.Limits intakeLimits = IntakeAdmission.Limits.from(reader, Runtime.getRuntime().maxMemory(),
                 settings.maxBatchBytes(), settings.maxWebhookBytes());
-        EventLogs broker = eventLogs(settings, reader, queueLimits);
+        EventLogs broker = eventLogs(context, settings, reader, queueLimits);
         boolean ownsDataDir = mode == Mode.RUN || mode == Mode.BACKFILL;
         if (ownsDataDir) {
             // First of all services: a second process on the same folder stops here, before touching its files.
@@ -164,9 +166,27 @@ public class BridgeConfiguration implements CamelConfiguration {
      * The logs the settings choose: Artemis inside this JVM (the default), or Apache Kafka, whose bridges keep their
      * state in one PostgreSQL database.
      */
-    private static EventLogs eventLogs(BridgeSettings settings, SettingsReader reader, QueueCapacity.Limits queueLimits) {
-        // Artemis' own disk block is the last line, at half the reserve below which the intake refuses.
-        return new EmbeddedBroker(settings.dataDir(), settings.destinations(), queueLimits.minFreeBytes() / 2);
+    private static EventLogs eventLogs(CamelContext context, BridgeSettings settings, SettingsReader reader,
+                                       QueueCapacity.Limits queueLimits) {
+        String engine = reader.optional("bridge.event-log").orElse("embedded");
+        switch (engine) {
+            case "embedded":
+                // Artemis' own disk block is the last line, at half the reserve below which the intake refuses.
+                return new EmbeddedBroker(settings.dataDir(), settings.destinations(), queueLimits.minFreeBytes() / 2);
+            case "kafka":
+                if (!settings.stateJdbcUrl().orElse("").startsWith("jdbc:postgresql:")) {
+                    throw new IllegalArgumentException("Setting bridge.event-log=kafka runs several bridges on shared state: "
+                            + "set bridge.state.jdbc-url (BRIDGE_STATE_JDBC_URL) to their PostgreSQL database, jdbc:postgresql://...");
+                }
+                Map<String, String> fileClientSettings = new java.util.TreeMap<>();
+                context.getPropertiesComponent().loadProperties(key -> key.startsWith(KafkaSettings.CLIENT_PREFIX))
+                        .forEach((key, value) -> fileClientSettings.put(((String) key).substring(KafkaSettings.CLIENT_PREFIX.length()),
+                                String.valueOf(value)));
+                return new KafkaEventLogs(KafkaSettings.from(reader, fileClientSettings, System.getenv()), settings.destinations());
+            default:
+                throw new IllegalArgumentException("Setting bridge.event-log (BRIDGE_EVENT_LOG): '" + engine
+                        + "' is not an event log; use embedded or kafka");
+        }
     }
 
     /**

@@ -55,6 +55,7 @@ public final class RunningBridge implements AutoCloseable {
         all.put("bridge.data-dir", dataDir.toString());
         // With -Dbridge.test.state=postgresql every bridge keeps its state in PostgreSQL, one database per data folder.
         TestStateDatabase.settingsFor(dataDir).forEach(all::putIfAbsent);
+        TestEventLog.settingsFor(dataDir).forEach(all::putIfAbsent);
         all.putIfAbsent("bridge.write-keys", "");
         all.putIfAbsent("bridge.webhook.segment-secret", "");
         // The shipped routes would consume the destinations' queues that intake tests inspect: tests that want
@@ -228,7 +229,7 @@ public final class RunningBridge implements AutoCloseable {
      */
     public void awaitProcessed() {
         var registry = main.getCamelContext().getRegistry();
-        EmbeddedBroker broker = registry.lookupByNameAndType("eventBroker", EmbeddedBroker.class);
+        org.segmentbridge.queue.EventLogs broker = registry.lookupByNameAndType("eventBroker", org.segmentbridge.queue.EventLogs.class);
         org.segmentbridge.processor.Processor processor = registry.lookupByNameAndType("processor", org.segmentbridge.processor.Processor.class);
         org.segmentbridge.queue.IntakeLog log = registry.lookupByNameAndType("intakeLog", org.segmentbridge.queue.IntakeLog.class);
         if (broker == null || processor == null || log == null) {
