@@ -124,9 +124,10 @@ public class BridgeConfiguration implements CamelConfiguration {
 
         MeterRegistry meters = meters(context);
         SuppressionStore suppressions = new SuppressionStore(stateStore);
+        DryRunRecorder dryRun = new DryRunRecorder(stateStore, settings.dryRunKeep());
         // Every store that keeps rows about persons erases its own; the audit log names them in this order.
         Erasures erasures = new Erasures(identity, suppressions, new PrivacyAudit(stateStore),
-                List.of(identity, pendingEvents, deadLetters, suppressions, crossings), settings.resolvedKeyField(), meters);
+                List.of(identity, pendingEvents, deadLetters, suppressions, crossings, dryRun), settings.resolvedKeyField(), meters);
         Set<String> origins = new LinkedHashSet<>(vendors.names());
         origins.add(PrivacyRoutes.OPERATOR.toLowerCase(Locale.ROOT));
         ConsentChanges consent = new ConsentChanges(identity, suppressions, meters, origins);
@@ -141,7 +142,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         bindConnectors(context, vendors, settings.destinations(), reader);
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, eventRoutes,
-                identity, pendingEvents, deadLetters, new DryRunRecorder(settings.dryRunKeep()), new ErasureSteps(erasures, meters));
+                identity, pendingEvents, deadLetters, dryRun, new ErasureSteps(erasures, meters));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
 

@@ -146,13 +146,9 @@ public final class DeadLetters implements ErasesPeople {
         int deadLetters = 0;
         for (String value : values) {
             deadLetters += ErasesPeople.delete(transaction, "DELETE FROM dead_letter WHERE LOWER(event) LIKE ? ESCAPE '\\'",
-                    "%" + likeEscaped(TextNode.valueOf(value.toLowerCase(Locale.ROOT)).toString()) + "%");
+                    ErasesPeople.containing(TextNode.valueOf(value.toLowerCase(Locale.ROOT)).toString()));
         }
         return "dead letters: " + deadLetters;
-    }
-
-    private static String likeEscaped(String value) {
-        return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
     }
 
     private static List<DeadLetter> read(PreparedStatement query) throws SQLException {

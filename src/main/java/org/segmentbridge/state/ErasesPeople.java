@@ -18,6 +18,11 @@ public interface ErasesPeople {
      */
     String erase(Connection transaction, PersonKeys person) throws SQLException;
 
+    /** A LIKE pattern (with {@code ESCAPE '\\'}) matching text that contains {@code value} anywhere. */
+    static String containing(String value) {
+        return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+    }
+
     /** One {@code DELETE} with one string parameter; answers how many rows went. */
     static int delete(Connection transaction, String sql, String value) throws SQLException {
         try (PreparedStatement statement = transaction.prepareStatement(sql)) {

@@ -62,4 +62,20 @@ class DryRunTest {
         assertThat(harness.bridge.metric("bridge_delivery_items_total", Map.of("destination", "nokey", "outcome", "dry_run")))
                 .isEqualTo(2);
     }
+
+    @Test
+    void aRecordedRequestSurvivesARestartAndGoesWhenItsPersonIsErased() {
+        String track = DeliveryHarness.newId("dry-erased");
+        harness.send(DeliveryHarness.track(track, "dry-erased-user"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorded("nokey").toString().contains(track));
+
+        // Kept in the state database, which every bridge of a cluster shares: a restart (or another bridge) lists it.
+        harness.bridge.restart();
+        assertThat(recorded("nokey").toString()).contains(track);
+
+        assertThat(harness.bridge.post("/admin/privacy/delete", "{\"userId\":\"dry-erased-user\"}", harness.admin()).statusCode())
+                .isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !recorded("nokey").toString().contains("dry-erased-user"));
+        assertThat(recorded("nokey").toString()).doesNotContain(track);
+    }
 }
