@@ -23,8 +23,11 @@ public final class TestStateDatabase {
     private TestStateDatabase() {
     }
 
-    /** True in the pass that keeps the state on PostgreSQL. */
+    /** True in the pass that keeps the state on PostgreSQL, and in the cluster pass, which needs it there. */
     public static boolean postgresql() {
+        if (TestEventLog.kafka()) {
+            return true;
+        }
         String state = System.getProperty(PROPERTY, "h2").trim();
         if (state.equalsIgnoreCase("postgresql")) {
             return true;
