@@ -21,10 +21,11 @@ import io.github.bucket4j.ConsumptionProbe;
  * said about the next token, so a caller waiting for its turn costs no query.
  *
  * <p>When a shared state does not answer (the database is down or unreachable) nothing is taken: {@link #tryTake}
- * answers false and {@link #waitTime} says to wait {@link #UNREACHABLE_RETRY} (or as long as the failed attempt
- * took, if longer), after which the state is asked again. Deliveries
- * and calls therefore wait and try again, as they do for an empty bucket; none is ever sent unpaced. A pause that
- * could not be written is kept in this process meanwhile and written once the database answers.
+ * answers false and {@link #waitTime} says to wait {@link #UNREACHABLE_RETRY} (or as long as the failed attempt took,
+ * if longer), after which the state is asked again. Deliveries and calls therefore wait and try again, as they do for
+ * an empty bucket; none is ever sent unpaced, since this bridge cannot know what the others took meanwhile. A pause
+ * known here still holds while the database is away, and one that could not be written is written once it answers.
+ * The thread that asks waits for the database meanwhile: up to the store's connection timeout, once per retry.
  */
 final class RequestPacer {
 

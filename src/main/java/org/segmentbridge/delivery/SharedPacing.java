@@ -54,9 +54,11 @@ import org.slf4j.LoggerFactory;
  * rather than going on with a bucket built for the old one (bucket4j keeps the configuration a bucket was created
  * with). Buckets that have been full for an hour expire and are deleted once per process start.
  *
- * <p><b>Failures.</b> Every bucket operation is one short transaction with a statement timeout of
- * {@link #REQUEST_TIMEOUT}; getting a connection waits at most the store's connection timeout. When either fails, the
- * pacer takes nothing (see {@link RequestPacer}), and this says so once per outage.
+ * <p><b>Failures.</b> Every bucket operation is one short transaction that must end within {@link #REQUEST_TIMEOUT}:
+ * bucket4j checks the deadline between its steps and gives each statement what remains as its timeout (rolling back
+ * takes nothing). Getting a connection waits at most the store's connection timeout (3 s), which a database that is
+ * down costs. When anything fails the pacer takes nothing (see {@link RequestPacer}), and this says so once per
+ * outage (and every 30 s while it lasts).
  */
 final class SharedPacing {
 
@@ -64,7 +66,7 @@ final class SharedPacing {
 
     /** How long a pause read from the database is taken as current: a pause set by another bridge applies this late. */
     static final Duration PAUSE_READ_EVERY = Duration.ofMillis(100);
-    /** The longest any one statement of a bucket operation may run (bucket4j sets it in whole seconds, at least one). */
+    /** The longest a bucket operation may take, its connection included (statement timeouts are whole seconds). */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(1);
     /** A bucket full for this long is deleted by the sweep: a new one would start full, so nothing is lost. */
     private static final Duration KEEP_FULL_BUCKET = Duration.ofHours(1);
