@@ -55,7 +55,9 @@ class SharedPacingTest {
 
     @Test
     void threeBridgesTogetherNeverGrantMoreThanTheRateInAnySecond() throws Exception {
-        int perSecond = 20;
+        // 50/s: the bucket lets at most 47.9 through in a second, so a permit recorded up to ~40 ms late (the thread
+        // descheduled after the grant) cannot make 51.
+        int perSecond = 50;
         Rate rate = new Rate(perSecond, Duration.ofSeconds(1));
         Duration runFor = Duration.ofSeconds(5);
         List<Long> granted = Collections.synchronizedList(new ArrayList<>());
@@ -103,14 +105,19 @@ class SharedPacingTest {
             }
             busiest = Math.max(busiest, last - first);
         }
-        // The bucket: a burst of 2, then 18 per 1.05 s.
-        double allowed = 2 + 18 * (runFor.toMillis() / 1050.0);
+        // The bucket: a burst of a tenth, the rest refilled per 1.05 s. What it allows over the run, and at most over the
+        // time between the first and the last permit (a take asked just before the end may be granted a little after
+        // it), with 100 ms for when each permit was recorded.
+        int burst = perSecond / 10;
+        double allowed = burst + (perSecond - burst) * (runFor.toMillis() / 1050.0);
+        double atMost = times.isEmpty() ? 0
+                : burst + (perSecond - burst) * ((times.get(times.size() - 1) - times.get(0)) / 1e6 + 100) / 1050.0;
         System.out.printf("SharedPacingTest: %d permits in %d s at %d/s (by bridge %d, %d, %d; the rate allows %.1f), "
                 + "at most %d in one second%n", times.size(), runFor.toSeconds(), perSecond, byBridge[0], byBridge[1], byBridge[2],
                 allowed, busiest);
 
         assertThat(busiest).as("permits granted in the busiest second, all bridges together").isLessThanOrEqualTo(perSecond);
-        assertThat((double) times.size()).as("permits granted in all").isBetween(allowed * 0.9, allowed + 1);
+        assertThat((double) times.size()).as("permits granted in all").isGreaterThanOrEqualTo(allowed * 0.9).isLessThanOrEqualTo(atMost);
         for (int count : byBridge) {
             assertThat(count).as("permits each bridge got").isPositive();
         }
