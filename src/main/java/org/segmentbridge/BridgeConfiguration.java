@@ -23,6 +23,7 @@ import org.segmentbridge.delivery.DeliveryService;
 import org.segmentbridge.delivery.DryRunRecorder;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.EventsComponent;
+import org.segmentbridge.delivery.Pacers;
 import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.identity.CrossingComponent;
 import org.segmentbridge.identity.IdentityComponent;
@@ -142,7 +143,9 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         bindConnectors(context, vendors, settings.destinations(), reader);
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, eventRoutes,
-                identity, pendingEvents, deadLetters, dryRun, new ErasureSteps(erasures, meters));
+                identity, pendingEvents, deadLetters, dryRun, new ErasureSteps(erasures, meters),
+                // Rate limits and vendor pauses: shared with every bridge on a PostgreSQL state database.
+                Pacers.of(stateStore));
         context.getRegistry().bind("deliveryService", delivery);
         delivery.prepare();
 

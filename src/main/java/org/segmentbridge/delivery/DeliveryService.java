@@ -36,11 +36,13 @@ public final class DeliveryService {
     private final DryRunRecorder dryRun;
     private final DeliveryObserver observer;
     private final VendorTransport transport;
+    private final boolean sharedPacing;
     private final Map<String, Prepared> prepared = new LinkedHashMap<>();
     private final Map<String, DestinationDelivery> running = new LinkedHashMap<>();
 
-    public DeliveryService(CamelContext camel, List<String> destinations, EventLogs logs, EventRoutes routes, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
-                           DryRunRecorder dryRun, DeliveryObserver observer) {
+    public DeliveryService(CamelContext camel, List<String> destinations, EventLogs logs, EventRoutes routes, IdentityStore identity,
+                           PendingEvents pendingEvents, DeadLetters deadLetters, DryRunRecorder dryRun, DeliveryObserver observer,
+                           Pacers pacers) {
         this.camel = camel;
         this.destinations = destinations;
         this.logs = logs;
@@ -50,7 +52,8 @@ public final class DeliveryService {
         this.deadLetters = deadLetters;
         this.dryRun = dryRun;
         this.observer = observer;
-        this.transport = new VendorTransport(camel);
+        this.transport = new VendorTransport(camel, pacers);
+        this.sharedPacing = pacers.shared();
         try {
             // Started and stopped with the context, which stops it after the routes and delivery.
             camel.addService(transport);
@@ -113,6 +116,9 @@ public final class DeliveryService {
     /** Starts delivery for every prepared destination that has routes; called once all routes are started. */
     public synchronized void start() {
         MeterRegistry meters = camel.getRegistry().findSingleByType(MeterRegistry.class);
+        if (sharedPacing) {
+            LOG.info("Rate limits and vendor pauses are shared with every bridge on the PostgreSQL state database");
+        }
         prepared.forEach((destination, ready) -> {
             if (routes.count(destination) == 0) {
                 LOG.warn("Destination {} has no route (from: events:{}): its events stay in its queue; "

@@ -327,7 +327,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 Duration endpointWait = endpointPacer.waitTime(now);
                 wait = endpointWait.compareTo(wait) > 0 ? endpointWait : wait;
             }
-            if (wait.isZero() && destinationPacer.tryTake(now) && (endpointPacer == null || endpointPacer.tryTake(now))) {
+            if (wait.isZero() && takePermits(endpointPacer, now)) {
                 it.remove();
                 send(next);
             } else {
@@ -342,6 +342,22 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 pump();
             });
         }
+    }
+
+    /**
+     * Takes the credential's permit and, for an endpoint with a rate of its own, the endpoint's: both or neither. The
+     * endpoint's may be gone though its wait read zero (another destination on the credential, or another bridge,
+     * took it meanwhile): the credential's permit then goes back unspent.
+     */
+    private boolean takePermits(RequestPacer endpointPacer, Instant now) {
+        if (!destinationPacer.tryTake(now)) {
+            return false;
+        }
+        if (endpointPacer == null || endpointPacer.tryTake(now)) {
+            return true;
+        }
+        destinationPacer.giveBack();
+        return false;
     }
 
     // ---- requests (actor thread; answers posted back to it) ----------------------------------------------------

@@ -41,14 +41,21 @@ public final class VendorTransport extends ServiceSupport {
     private static final String COMPONENT = "http";
 
     private final CamelContext camel;
-    private final Pacers pacers = new Pacers();
+    private final Pacers pacers;
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
     private final Map<String, DeliveryMetrics> metrics = new ConcurrentHashMap<>();
     private volatile ProducerTemplate producer;
     private volatile ScheduledExecutorService pacing;
 
+    /** A transport whose pacers are this process's own. */
     public VendorTransport(CamelContext camel) {
+        this(camel, new Pacers());
+    }
+
+    /** A transport pacing with {@code pacers}: shared with the other bridges on the state database, or not. */
+    public VendorTransport(CamelContext camel, Pacers pacers) {
         this.camel = camel;
+        this.pacers = pacers;
     }
 
     @Override
