@@ -30,6 +30,7 @@ import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * A real, throwaway Kafka broker for tests: one KRaft node (broker and controller in one process) of
@@ -50,7 +51,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** A folder of broker jars other than {@link #DEFAULT_LIBS}. */
     public static final String LIBS_PROPERTY = "kafka.broker.libs";
-    /** Relative to the project folder, where the tests run. */
+    /** Relative to the project folder, where the tests run; filled by {@link #FILL_COMMAND}. */
     public static final String DEFAULT_LIBS = "target/kafka-broker/libs";
     /** Fills {@link #DEFAULT_LIBS}; mvn test and mvn verify run it before the tests. */
     public static final String FILL_COMMAND = "mvn -B -q exec:exec@kafka-broker-libs";
@@ -397,17 +398,27 @@ public final class KafkaBroker implements AutoCloseable {
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     /**
-     * The folder with the broker's jars: {@code -Dkafka.broker.libs}, else {@link #DEFAULT_LIBS}. It is complete when
-     * fetch-libs has written its {@code .fetched} stamp (it fills a folder beside it, then renames it).
+     * The folder with the broker's jars: {@code -Dkafka.broker.libs}, else {@link #DEFAULT_LIBS}. fetch-libs fills a
+     * folder beside it and renames it, so a folder with Kafka's server jar in it is complete.
      */
     static Path libs() {
-        Path libs = Path.of(System.getProperty(LIBS_PROPERTY, DEFAULT_LIBS));
-        if (!Files.isRegularFile(libs.resolve(".fetched"))) {
-            throw new IllegalStateException("the Kafka broker's jars are not in " + libs.toAbsolutePath() + ": mvn test and mvn verify"
-                    + " put them there before the tests; for a test run another way, run `" + FILL_COMMAND + "` in the project"
-                    + " folder first (or set -D" + LIBS_PROPERTY + " to a folder holding them)");
+        String configured = System.getProperty(LIBS_PROPERTY, "").trim();
+        Path libs = Path.of(configured.isEmpty() ? DEFAULT_LIBS : configured);
+        try (Stream<Path> files = Files.isDirectory(libs) ? Files.list(libs) : Stream.empty()) {
+            if (files.anyMatch(file -> file.getFileName().toString().matches("kafka_2\\.13-.*\\.jar"))) {
+                return libs;
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("could not read " + libs.toAbsolutePath(), e);
         }
-        return libs;
+        if (configured.isEmpty()) {
+            throw new IllegalStateException("the Kafka broker's jars are not in " + libs.toAbsolutePath() + " (mvn test and mvn"
+                    + " verify put them there before the tests): run `" + FILL_COMMAND + "` in the project folder, or set -D"
+                    + LIBS_PROPERTY + " to a folder that holds them");
+        }
+        throw new IllegalStateException("-D" + LIBS_PROPERTY + "=" + configured + " holds no kafka_2.13 jar: fill it with `bash"
+                + " src/test/kafka-broker/fetch-libs --version=" + AppInfoParser.getVersion() + " --into=" + configured
+                + "`, or leave the property out to use " + DEFAULT_LIBS + " (`" + FILL_COMMAND + "`)");
     }
 
     /** {@code count} different ports of 127.0.0.1 that were free a moment ago (all held at once, so they differ). */
