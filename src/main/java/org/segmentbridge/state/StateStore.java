@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The bridge's relational state (message ledger, dead letters, identity and pending stores): an embedded H2 database
  * file under the data folder by default, or a PostgreSQL database by setting ({@link StateDialect}), its schema kept
- * by Flyway migrations in {@code db/migration} (SQL that both databases run as it is).
+ * by Flyway migrations in {@code db/migration} (SQL that both databases run as it is) and, on PostgreSQL only,
+ * {@code db/postgresql} ({@link #migrationLocations}).
  *
  * <p>A fatal database error is never permanent. Every error passing through a pooled connection is judged (see
  * {@link StoreFailures}): a fatal one evicts that connection and soft-evicts all the others (idle ones are closed at
@@ -163,7 +164,7 @@ public class StateStore extends ServiceSupport {
         outageSince = null;
         HikariDataSource pool = new HikariDataSource(config);
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            Flyway.configure().dataSource(pool).locations(migrationLocations(dialect)).load().migrate();
             if (embedded) {
                 writeToFile(pool);
             }
@@ -174,6 +175,17 @@ public class StateStore extends ServiceSupport {
         // Only a migrated store is handed out: a health check polled during the start wrote its heartbeat row into
         // the table the migration was still creating, and failed the migration's own insert of it.
         dataSource = pool;
+    }
+
+    /**
+     * Where Flyway finds the migrations: {@code db/migration} (SQL both databases run as it is), and on PostgreSQL also
+     * {@code db/postgresql}, what only PostgreSQL has (V11: Quartz's clustered job store, see {@link ClusteredScheduler}).
+     * One version sequence across both folders: a version is never used in both.
+     */
+    static String[] migrationLocations(StateDialect dialect) {
+        return dialect == StateDialect.POSTGRESQL
+                ? new String[] {"classpath:db/migration", "classpath:db/postgresql"}
+                : new String[] {"classpath:db/migration"};
     }
 
     /**
