@@ -52,7 +52,9 @@ import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.processor.Processor;
 import org.segmentbridge.processor.ProcessorHealthCheck;
 import org.segmentbridge.processor.ProcessorRoutes;
+import org.segmentbridge.state.ClusteredScheduler;
 import org.segmentbridge.state.DataDirLock;
+import org.segmentbridge.state.StateDialect;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.state.StateStoreHealthCheck;
 import org.segmentbridge.queue.QueueCapacity;
@@ -217,6 +219,12 @@ public class BridgeConfiguration implements CamelConfiguration {
                               DeliveryService delivery, Privacy privacy, IntakeAdmission.Limits intakeLimits,
                               QueueCapacity capacity, Vendors vendors, SettingsReader reader)
             throws Exception {
+        if (stateStore.dialect() == StateDialect.POSTGRESQL) {
+            // Several bridges may share the database: the quartz: routes' schedules live there too, so each firing runs
+            // on one bridge, and another takes over from one that is lost. Only in a running bridge: the backfill
+            // command and check start no route, and a scheduler of theirs in the cluster would take firings it cannot run.
+            context.addComponent("quartz", ClusteredScheduler.component(stateStore));
+        }
         context.addService(broker, true, true);
         context.getRegistry().bind("eventBroker", broker);
         context.getRegistry().bind("pendingEvents", pendingEvents);

@@ -178,10 +178,10 @@ public class StateStore extends ServiceSupport {
     }
 
     /**
-     * Where Flyway finds the migrations: {@code db/migration} (SQL both databases run) and, on PostgreSQL, also
-     * {@code db/postgresql}: tables only a database that several bridges share needs (the shared pacers' buckets and
-     * pauses). Their versions are numbered in the one sequence with the others, so each number is used once across
-     * both folders; an H2 database simply never has the PostgreSQL-only versions.
+     * Where Flyway finds the migrations: {@code db/migration} (SQL both databases run as it is) and, on PostgreSQL,
+     * also {@code db/postgresql}: what only a database that several bridges share needs (V10: the shared pacers'
+     * buckets and pauses; V11: Quartz's clustered job store, see {@link ClusteredScheduler}). One version sequence
+     * across both folders: a version is never used in both, and an H2 database simply never has the PostgreSQL ones.
      */
     static String[] migrationLocations(StateDialect dialect) {
         return dialect == StateDialect.POSTGRESQL
