@@ -122,6 +122,13 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** An admin GET to one bridge. */
+    HttpResponse<String> adminGet(int member, String path) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + members.get(member).httpPort() + path))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).timeout(Duration.ofSeconds(15)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Segment's batch call to one bridge. */
     Optional<HttpResponse<String>> batch(int member, String batchJson) {
         return post(member, "/v1/batch", batchJson, "Authorization", RunningBridge.basic(WRITE_KEY));

@@ -1,6 +1,9 @@
 package org.segmentbridge.cluster;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -23,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -40,8 +44,8 @@ import org.segmentbridge.support.RunningBridge;
 /**
  * Three bridge processes in cluster mode on one Kafka broker and one PostgreSQL server, all real, delivering Segment
  * track calls to one fake Iterable (whose event id is the messageId: a repeat is no second effect). Each test runs
- * load through the three while something fails: an erasure at one bridge, a PostgreSQL restart, a Kafka restart, one
- * bridge killed. The bridge killed last is not started again.
+ * load through the three while something fails: an erasure at one bridge, a dead letter handled from the others, a
+ * PostgreSQL restart, a Kafka restart, one bridge killed. The bridge killed last is not started again.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -109,6 +113,27 @@ class ClusterTest {
 
     @Test
     @Order(2)
+    void aDeadLetterFromOneBridgeIsListedAtAnotherAndReplayedFromAThird() throws Exception {
+        iterable.stubFor(post(urlEqualTo(TRACK)).withRequestBody(containing("Poisoned")).atPriority(1)
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
+                        .withBody("{\"msg\":\"Invalid event\",\"code\":\"BadParams\",\"params\":{}}")));
+        String poisoned = sendTrack(0, "poisoned-" + UUID.randomUUID(), "Poisoned").orElseThrow();
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.adminGet(1, "/admin/dead-letters?destination=iterable")
+                .body().contains(poisoned));
+        String id = StreamSupport.stream(RunningBridge.JSON.readTree(cluster.adminGet(1, "/admin/dead-letters?destination=iterable")
+                        .body()).path("deadLetters").spliterator(), false)
+                .filter(letter -> letter.path("messageId").asText().equals(poisoned)).findFirst().orElseThrow().path("id").asText();
+
+        iterable.resetMappings();
+        iterable.stubFor(any(urlMatching("/api/.*")).willReturn(okJson("{\"msg\":\"\",\"code\":\"Success\",\"params\":{}}")));
+        HttpResponse<String> replay = cluster.admin(2, "/admin/dead-letters/" + id + "/replay", "").orElseThrow();
+        assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().stream().filter(poisoned::equals).count() == 2);
+        assertThat(cluster.adminGet(0, "/admin/dead-letters?destination=iterable").body()).doesNotContain(poisoned);
+    }
+
+    @Test
+    @Order(3)
     void aPostgresRestartMidLoadKeepsTheIntakeAnsweringAndLosesNothing() throws Exception {
         List<Integer> statuses = Collections.synchronizedList(new ArrayList<>());
         Thread outage = new Thread(() -> {
@@ -125,7 +150,7 @@ class ClusterTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aKafkaRestartMidLoadAnswers503WhileNothingCanBeWrittenAndLosesNothingAcknowledged() throws Exception {
         List<Integer> statuses = Collections.synchronizedList(new ArrayList<>());
         Thread outage = new Thread(() -> {
@@ -144,7 +169,7 @@ class ClusterTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void killingOneBridgeMidLoadLosesNothingAndKeepsEachPersonsOrder() throws Exception {
         int persons = 200;
         int perPerson = 25;
