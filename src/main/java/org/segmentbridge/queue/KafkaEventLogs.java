@@ -56,6 +56,8 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
     private final KafkaIntakeLog intakeLog;
     private final EventQueue eventQueue = this::republish;
     private final Map<String, Long> lags = new ConcurrentHashMap<>();
+    /** Each topic's partitions as found at the start: a topic made earlier may have another count than the setting. */
+    private final Map<String, Integer> partitionCounts = new ConcurrentHashMap<>();
     private volatile Admin admin;
     private volatile KafkaProducer<String, String> producer;
     private volatile long failingSinceMillis;
@@ -114,10 +116,20 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
                             + e.getCause().getMessage() + " (settings bridge.kafka.*)", e.getCause());
                 }
             } catch (java.util.concurrent.TimeoutException e) {
-                throw new IllegalStateException(settings + " did not answer within " + START_TIMEOUT.toSeconds()
-                        + " s; check bridge.kafka.bootstrap-servers (BRIDGE_KAFKA_BOOTSTRAP_SERVERS) and that the brokers run", e);
+                throw unreachable(e);
             }
         }
+        try {
+            admin.describeTopics(created.keySet()).allTopicNames().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .forEach((name, description) -> partitionCounts.put(name, description.partitions().size()));
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw unreachable(e);
+        }
+    }
+
+    private IllegalStateException unreachable(Exception e) {
+        return new IllegalStateException(settings + " did not answer within " + START_TIMEOUT.toSeconds()
+                + " s; check bridge.kafka.bootstrap-servers (BRIDGE_KAFKA_BOOTSTRAP_SERVERS) and that the brokers run", e);
     }
 
     @Override
@@ -272,7 +284,7 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
         for (String topic : groupOfTopic.keySet()) {
-            for (int partition = 0; partition < settings.partitions(); partition++) {
+            for (int partition = 0; partition < partitionCounts.getOrDefault(topic, settings.partitions()); partition++) {
                 latest.put(new TopicPartition(topic, partition), OffsetSpec.latest());
                 earliest.put(new TopicPartition(topic, partition), OffsetSpec.earliest());
             }
