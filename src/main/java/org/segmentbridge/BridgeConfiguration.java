@@ -113,6 +113,11 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.addService(stateStore, true, true);
         }
         context.getRegistry().bind("stateStore", stateStore);
+        if (broker instanceof EmbeddedBroker embedded) {
+            // A route file may read a destination's queue itself (jms:queue:segment.events::<destination>). Inert until
+            // used, so check can resolve such routes even though no broker runs there.
+            context.getRegistry().bind("connectionFactory", embedded.connectionFactory());
+        }
         EventQueue queue = broker.eventQueue();
         IntakeLog intakeLog = broker.intakeLog();
         DeadLetters deadLetters = new DeadLetters(stateStore);
