@@ -12,7 +12,7 @@ final class LocalPacing implements PacingState {
     private final AtomicReference<Instant> pausedUntil = new AtomicReference<>(Instant.MIN);
 
     LocalPacing(Rate rate) {
-        this.bucket = Bucket.builder().addLimit(RequestPacer.limit(rate)).build();
+        this.bucket = Bucket.builder().addLimit(RequestPacer.limit(rate, RequestPacer.LOCAL_SLOWER_PERCENT)).build();
     }
 
     @Override

@@ -11,8 +11,11 @@ import io.github.bucket4j.ConsumptionProbe;
  * Keeps one credential (or one endpoint of it) under its rate: never more than {@code rate.requests} requests in
  * any window of {@code rate.period}. A token bucket with burst {@code b} refilled at {@code (N - b)} per period lets
  * through at most {@code b + (N - b) = N} in any window, so a vendor counting in fixed or sliding windows never sees
- * more than its limit. The refill runs 5 % slower than the period, so the vendor still sees at most N when requests
- * arrive a little earlier or later than they were sent. The vendor's own signals (a 429, or a rate-limit header
+ * more than its limit. The refill runs slower than the period ({@value #LOCAL_SLOWER_PERCENT} % for one bridge,
+ * {@value #SHARED_SLOWER_PERCENT} % for several), so the vendor still sees at most N when requests arrive a little
+ * earlier or later than their permits were granted. Several bridges need the wider margin: each sends from its own
+ * process after its permit, and a process that is slower for a moment (a busy CPU, a GC pause) lets requests granted
+ * apart arrive together. The vendor's own signals (a 429, or a rate-limit header
  * saying nothing remains) pause it.
  *
  * <p>The bucket and the pause live in a {@link PacingState}: in this process, or in the state database, where every
@@ -48,11 +51,14 @@ final class RequestPacer {
         this.state = state;
     }
 
-    /** The bucket's one limit for {@code rate}: a tenth as burst, the rest refilled 5 % slower than the period. */
-    static Bandwidth limit(Rate rate) {
+    static final int LOCAL_SLOWER_PERCENT = 5;
+    static final int SHARED_SLOWER_PERCENT = 15;
+
+    /** The bucket's one limit for {@code rate}: a tenth as burst, the rest refilled this much slower than the period. */
+    static Bandwidth limit(Rate rate, int slowerPercent) {
         long burst = Math.max(1, rate.requests() / 10);
         long refill = Math.max(1, rate.requests() - burst);
-        Duration slowerPeriod = rate.period().plus(rate.period().dividedBy(20));
+        Duration slowerPeriod = rate.period().plus(rate.period().multipliedBy(slowerPercent).dividedBy(100));
         return Bandwidth.builder().capacity(burst).refillGreedy(refill, slowerPeriod).initialTokens(burst).build();
     }
 

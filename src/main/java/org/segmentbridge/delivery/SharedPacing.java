@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Clocks.</b> bucket4j computes the refill from the clock of the bridge that takes the permit. Bridges whose
  * clocks differ by d can together let through up to d's worth of refill more (or less) in a window; with clocks kept by
- * NTP (milliseconds) that is far inside the 5 % margin {@link RequestPacer} keeps. A pause is an instant, compared
+ * NTP (milliseconds) that is far inside the margin {@link RequestPacer} keeps. A pause is an instant, compared
  * with each bridge's own clock likewise.
  *
  * <p><b>Row ids</b> are SHA-256 digests of the pacer's key (a credential id, which may hold part of a key) and, for the
@@ -96,7 +96,7 @@ final class SharedPacing {
     /** The shared state of the pacer {@code key} limited to {@code rate}. Reaches the database only when used. */
     PacingState state(String key, Rate rate) {
         return new Shared(digest(key), buckets.builder().build(digest(key + "\n" + rate),
-                () -> BucketConfiguration.builder().addLimit(RequestPacer.limit(rate)).build()));
+                () -> BucketConfiguration.builder().addLimit(RequestPacer.limit(rate, RequestPacer.SHARED_SLOWER_PERCENT)).build()));
     }
 
     /** The row id for a key: its SHA-256 digest in hex. */

@@ -147,6 +147,13 @@ class ClusterTest {
         outage.join();
         assertThat(statuses).as("the intake's answers while PostgreSQL restarted").containsOnly(200);
         await().atMost(Duration.ofSeconds(90)).until(() -> deliveredIds().containsAll(sent));
+        // The work is shared by partition: every bridge processed and delivered some of it.
+        for (int member = 0; member < cluster.size(); member++) {
+            assertThat(cluster.metric(member, "bridge_processor_events_emitted_total", "")).as("events bridge %d processed", member)
+                    .isPositive();
+            assertThat(cluster.metric(member, "bridge_delivery_items_total", "outcome=\"delivered\"")).as("items bridge %d delivered", member)
+                    .isPositive();
+        }
     }
 
     @Test

@@ -105,13 +105,14 @@ class SharedPacingTest {
             }
             busiest = Math.max(busiest, last - first);
         }
-        // The bucket: a burst of a tenth, the rest refilled per 1.05 s. What it allows over the run, and at most over the
+        // The bucket: a burst of a tenth, the rest refilled per stretched second. What it allows over the run, and at most over the
         // time between the first and the last permit (a take asked just before the end may be granted a little after
         // it), with 100 ms for when each permit was recorded.
         int burst = perSecond / 10;
-        double allowed = burst + (perSecond - burst) * (runFor.toMillis() / 1050.0);
+        double stretchedSecond = 1000.0 * (100 + RequestPacer.SHARED_SLOWER_PERCENT) / 100;
+        double allowed = burst + (perSecond - burst) * (runFor.toMillis() / stretchedSecond);
         double atMost = times.isEmpty() ? 0
-                : burst + (perSecond - burst) * ((times.get(times.size() - 1) - times.get(0)) / 1e6 + 100) / 1050.0;
+                : burst + (perSecond - burst) * ((times.get(times.size() - 1) - times.get(0)) / 1e6 + 100) / stretchedSecond;
         System.out.printf("SharedPacingTest: %d permits in %d s at %d/s (by bridge %d, %d, %d; the rate allows %.1f), "
                 + "at most %d in one second%n", times.size(), runFor.toSeconds(), perSecond, byBridge[0], byBridge[1], byBridge[2],
                 allowed, busiest);
