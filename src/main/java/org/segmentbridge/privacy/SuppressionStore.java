@@ -92,8 +92,22 @@ public final class SuppressionStore implements ErasesPeople {
     }
 
     Optional<Consent> current(Connection connection, String subject, String channel) throws SQLException {
+        return read(connection, subject, channel, "");
+    }
+
+    /**
+     * The same, read to be changed within the caller's transaction: the row stays locked until it ends. Two bridges
+     * weighing signals of one person at once take turns, and the second weighs its signal against what the first
+     * recorded, so one change is marked changed once (not once by each). When there is no row yet, the second insert
+     * fails on the primary key, the second bridge's batch is rolled back, and read again it finds the first's row.
+     */
+    Optional<Consent> currentForChange(Connection transaction, String subject, String channel) throws SQLException {
+        return read(transaction, subject, channel, " FOR UPDATE");
+    }
+
+    private static Optional<Consent> read(Connection connection, String subject, String channel, String lock) throws SQLException {
         try (PreparedStatement query = connection.prepareStatement(
-                "SELECT state, origin, changed_at FROM consent_state WHERE subject = ? AND channel = ?")) {
+                "SELECT state, origin, changed_at FROM consent_state WHERE subject = ? AND channel = ?" + lock)) {
             query.setString(1, subject);
             query.setString(2, channel);
             try (ResultSet rows = query.executeQuery()) {
