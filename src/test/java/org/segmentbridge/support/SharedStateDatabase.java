@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 
 import org.segmentbridge.state.StateStore;
@@ -57,6 +58,11 @@ public final class SharedStateDatabase implements AutoCloseable {
             case "h2" -> h2();
             default -> throw new IllegalArgumentException(engine);
         };
+    }
+
+    /** The settings that put a booted bridge's state in this database. */
+    public Map<String, String> bridgeSettings() {
+        return Map.of("bridge.state.jdbc-url", jdbcUrl, "bridge.state.username", username, "bridge.state.password", password);
     }
 
     /** One more bridge's store on the database, started (the first one migrates the schema). */
