@@ -44,10 +44,19 @@ public final class DeadLetters implements ErasesPeople {
 
     public DeadLetter add(String destination, String action, String messageId, String event, String item,
                           int attempts, int status, String code, String reason) {
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            return add(connection, destination, action, messageId, event, item, attempts, status, code, reason);
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not store a dead letter for " + destination + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The same, within the caller's transaction: it is kept only if that commits. */
+    public DeadLetter add(Connection transaction, String destination, String action, String messageId, String event,
+                          String item, int attempts, int status, String code, String reason) throws SQLException {
         DeadLetter letter = new DeadLetter(UUID.randomUUID().toString(), destination, action, messageId, event, item,
                 attempts, status, code, reason, Instant.now());
-        try (Connection connection = stateStore.dataSource().getConnection();
-             PreparedStatement insert = connection.prepareStatement("""
+        try (PreparedStatement insert = transaction.prepareStatement("""
                      INSERT INTO dead_letter (id, destination, action, message_id, event, item, attempts, status, code, reason, created_at)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
             insert.setString(1, letter.id());
@@ -63,8 +72,6 @@ public final class DeadLetters implements ErasesPeople {
             insert.setTimestamp(11, Timestamp.from(letter.createdAt()));
             insert.executeUpdate();
             return letter;
-        } catch (SQLException e) {
-            throw new IllegalStateException("could not store a dead letter for " + destination + ": " + e.getMessage(), e);
         }
     }
 

@@ -12,6 +12,7 @@ import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.VendorTransport;
+import org.segmentbridge.state.ClusterLocks;
 
 /**
  * Emarsys Core API v2: contacts, external events, contact lists and deletion, authenticated by WSSE or OAuth2
@@ -82,6 +83,11 @@ public final class EmarsysConnector implements Connector {
 
     EmarsysDirectory directory() {
         return directory;
+    }
+
+    /** The cluster-wide locks under which contact lists are created (see {@link EmarsysDirectory#listId}). */
+    void useLocks(ClusterLocks locks) {
+        directory.useLocks(locks);
     }
 
     /** Every action's {@code keyField}: the field that identifies contacts, 3 (the email) unless the route says. */

@@ -13,11 +13,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.Lookups;
+import org.segmentbridge.delivery.TemporaryFailure;
+import org.segmentbridge.state.ClusterLocks;
+import org.segmentbridge.state.StoreFailures;
 
 /**
  * Emarsys ids behind the names routes and mappings use: fields ({@code GET /field}, read once), external events
  * ({@code GET /event}, read again when a name is missing) and contact lists ({@code GET /contactlist}, a missing list
- * created once with {@code POST /contactlist}, even when many events ask for it at the same moment).
+ * created once with {@code POST /contactlist}, even when many events, in several bridges, ask for it at the same
+ * moment).
  *
  * <p>A name not known yet is looked up asynchronously: the caller gets an {@link AwaitingLookup} and asks again once
  * the lookup has answered, by which time the id is here. Concurrent askers share one lookup.
@@ -37,6 +41,7 @@ final class EmarsysDirectory {
     private final Map<String, String> events = new ConcurrentHashMap<>();
     private final Map<String, String> lists = new ConcurrentHashMap<>();
     private volatile boolean fieldsLoaded;
+    private volatile ClusterLocks locks;
 
     EmarsysDirectory(EmarsysHttp calls) {
         this.calls = calls;
@@ -85,7 +90,12 @@ final class EmarsysDirectory {
                 }));
     }
 
-    /** A contact list's id: found with {@code GET /contactlist}, or created once. */
+    /**
+     * A contact list's id: found with {@code GET /contactlist}, or created once. Several bridges may need the same new
+     * list at the same moment: creating it is done under a lock all of them respect ({@link #useLocks}), and the one
+     * holding it reads the lists again before it creates anything, so a list another bridge created meanwhile is
+     * found, not made twice. A found id is kept: a list's id never changes.
+     */
     String listId(String name, String keyField, DestinationSettings settings, Optional<EmarsysAuth> auth) {
         if (auth.isEmpty()) {
             return placeholder(name);
@@ -96,10 +106,39 @@ final class EmarsysDirectory {
         }
         throw lookups.awaiting("Emarsys' id of contact list '" + name + "' (GET /contactlist)", () -> lists.containsKey(name)
                 ? CompletableFuture.completedFuture(null)
-                : get("/contactlist", settings, auth.get()).thenCompose(answer -> {
-                    loadNamed(answer, lists);
-                    return lists.containsKey(name) ? CompletableFuture.completedFuture(null) : create(name, keyField, settings, auth.get());
-                }));
+                : findList(name, settings, auth.get()).thenCompose(found -> found ? CompletableFuture.completedFuture(null)
+                        : createOnce(name, keyField, settings, auth.get())));
+    }
+
+    /** The cluster-wide locks list creation is done under; without them (tools, tests), only this bridge is minded. */
+    void useLocks(ClusterLocks locks) {
+        this.locks = locks;
+    }
+
+    /** GET /contactlist, every list's id kept: true when one has this name. */
+    private CompletableFuture<Boolean> findList(String name, DestinationSettings settings, EmarsysAuth auth) {
+        return get("/contactlist", settings, auth).thenApply(answer -> {
+            loadNamed(answer, lists);
+            return lists.containsKey(name);
+        });
+    }
+
+    private CompletableFuture<Void> createOnce(String name, String keyField, DestinationSettings settings, EmarsysAuth auth) {
+        ClusterLocks cluster = locks;
+        if (cluster == null) {
+            return create(name, keyField, settings, auth);
+        }
+        return cluster.holding("Emarsys' contact list '" + name + "'", EmarsysAuth.baseUrl(settings) + " " + auth.credentialId(),
+                        () -> findList(name, settings, auth).thenCompose(found -> found ? CompletableFuture.completedFuture(null)
+                                : create(name, keyField, settings, auth)))
+                .exceptionally(failure -> {
+                    RuntimeException cause = AwaitingLookup.failureOf(failure);
+                    if (cause instanceof ClusterLocks.Busy || StoreFailures.isUnavailable(cause)) {
+                        throw new TemporaryFailure("Emarsys' contact list '" + name + "' could not be created yet: "
+                                + cause.getMessage(), cause);
+                    }
+                    throw cause;
+                });
     }
 
     private CompletableFuture<Void> create(String list, String keyField, DestinationSettings settings, EmarsysAuth auth) {

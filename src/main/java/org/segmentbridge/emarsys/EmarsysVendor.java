@@ -7,6 +7,7 @@ import org.apache.camel.CamelContext;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.RouteWarnings;
+import org.segmentbridge.state.ClusterLocks;
 import org.segmentbridge.vendor.Backfill;
 import org.segmentbridge.vendor.Vendor;
 import org.segmentbridge.vendor.VendorContext;
@@ -37,6 +38,13 @@ public final class EmarsysVendor implements Vendor {
     @Override
     public void configure(VendorContext context) throws Exception {
         CamelContext camel = context.camel();
+        // Each Emarsys destination creates its contact lists under locks every bridge sharing the state database respects.
+        ClusterLocks locks = new ClusterLocks(context.stateStore());
+        context.connectors().values().forEach(connector -> {
+            if (connector instanceof EmarsysConnector emarsys) {
+                emarsys.useLocks(locks);
+            }
+        });
         DestinationSettings destination = new DestinationSettings(name(), context.settings());
         // Emarsys' own auth is reused (one OAuth2 token) when Emarsys is a destination.
         Optional<EmarsysAuth> auth = context.connectors().get(name()) instanceof EmarsysConnector connector

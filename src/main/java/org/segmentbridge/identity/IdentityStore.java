@@ -80,6 +80,15 @@ public final class IdentityStore implements ErasesPeople {
      * identifier only changes person when persons merge, an identifier is moved, or a person is erased; each of
      * those forgets everything remembered (also once their transaction has committed, so nothing read in between
      * stays).
+     *
+     * <p>That is only true while this process makes every such change itself, so the memory is used only when the
+     * state is the embedded H2 file, which no other process can open ({@link StateStore#ownedByThisProcess()}). On a
+     * database server other bridges may share (cluster mode), another bridge merges, moves or erases without this
+     * one hearing of it, and an answer remembered here would be stale from that moment: a person's events would be
+     * ordered in two lanes, and a rule keyed by the person would see a second person. A bounded age would only make
+     * that window shorter, and checking an answer costs the same query as reading it, so there every question reads
+     * the store (one primary-key lookup). A change of the primary key alone changes no answer here: keys are never
+     * remembered.
      */
     private final Map<String, String> rememberedPersons = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(1024, 0.75f, true) {
@@ -255,11 +264,18 @@ public final class IdentityStore implements ErasesPeople {
     }
 
     /**
-     * The id of the person behind an event's ids (userId first, as {@link #find}), remembered: delivery orders every
-     * event of every destination by it.
+     * The id of the person behind an event's ids (userId first, as {@link #find}): delivery orders every event of
+     * every destination by it. Remembered when the state is this process's own, else read (see
+     * {@link #rememberedPersons}).
      */
     public Optional<String> personIdOf(String userId, String anonymousId) {
         try {
+            if (!stateStore.ownedByThisProcess()) {
+                // Shared with other bridges: read, never remembered (see rememberedPersons).
+                try (Connection connection = stateStore.dataSource().getConnection()) {
+                    return currentPersonIdOf(connection, userId, anonymousId);
+                }
+            }
             Optional<String> person = Optional.empty();
             if (userId != null && !userId.isBlank()) {
                 person = remembered("user", userId);
@@ -284,6 +300,21 @@ public final class IdentityStore implements ErasesPeople {
             person = personOf(connection, kind, identifier);
         }
         person.ifPresent(found -> rememberedPersons.put(cacheKey, found));
+        return person;
+    }
+
+    /**
+     * The id of the person behind an event's ids as the store has it now (userId first), never remembered: for a
+     * decision that must hold across bridges, read on the caller's connection.
+     */
+    Optional<String> currentPersonIdOf(Connection connection, String userId, String anonymousId) throws SQLException {
+        Optional<String> person = Optional.empty();
+        if (userId != null && !userId.isBlank()) {
+            person = personOf(connection, "user", userId);
+        }
+        if (person.isEmpty() && anonymousId != null && !anonymousId.isBlank()) {
+            person = personOf(connection, "anonymous", anonymousId);
+        }
         return person;
     }
 

@@ -77,11 +77,60 @@ public final class PendingEvents implements ErasesPeople {
         }
     }
 
-    /** Queues every event waiting for this person again, oldest first, then forgets them. */
+    /**
+     * Queues every event waiting for this person again, oldest first, each once, however many bridges release the
+     * person at the same moment (see {@link #claim}). A bridge that meets a row another claims waits for it, so the
+     * rows go to the queue in their order whoever claims which.
+     */
     public void release(String personId) {
         for (Waiting waiting : waitingFor(personId)) {
-            queue.republish(waiting.destination(), IntakeLog.Entry.parse(waiting.event()), null);
-            delete(waiting.id());
+            claim(waiting.id(), "", transaction ->
+                    queue.republish(waiting.destination(), IntakeLog.Entry.parse(waiting.event()), null));
+        }
+    }
+
+    /** What is done with a waiting row this bridge has claimed, inside the claim's transaction. */
+    @FunctionalInterface
+    private interface ClaimedRow {
+        void take(Connection transaction) throws SQLException;
+    }
+
+    /**
+     * Does {@code then} with one waiting row if this bridge is the one that takes it off the store: the row is deleted
+     * first, in a transaction that commits only once {@code then} is done. Another bridge deleting the same row at
+     * the same moment waits for that transaction, then deletes nothing and leaves the row alone, so each row is
+     * queued again, or dead-lettered, exactly once. When {@code then} fails, the transaction rolls back and the row
+     * stays for the next try (the upkeep's {@link #releaseKeyed} or {@link #expire}). What {@code then} queues
+     * before a commit that then fails is queued again by that next try: at least once, never lost.
+     *
+     * @param condition extra SQL the row must meet to be claimed, after {@code WHERE id = ?}; its parameters follow
+     * @return true when this bridge claimed the row and {@code then} was done
+     */
+    private boolean claim(long id, String condition, ClaimedRow then, Timestamp... parameters) {
+        try (Connection transaction = stateStore.dataSource().getConnection()) {
+            transaction.setAutoCommit(false);
+            try {
+                int deleted;
+                try (PreparedStatement delete = transaction.prepareStatement("DELETE FROM pending_event WHERE id = ?" + condition)) {
+                    delete.setLong(1, id);
+                    for (int index = 0; index < parameters.length; index++) {
+                        delete.setTimestamp(index + 2, parameters[index]);
+                    }
+                    deleted = delete.executeUpdate();
+                }
+                if (deleted == 0) {
+                    transaction.rollback();
+                    return false;
+                }
+                then.take(transaction);
+                transaction.commit();
+                return true;
+            } catch (SQLException | RuntimeException e) {
+                transaction.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("the pending store could not be written: " + e.getMessage(), e);
         }
     }
 
@@ -140,15 +189,21 @@ public final class PendingEvents implements ErasesPeople {
         } catch (SQLException e) {
             throw new IllegalStateException("the pending store could not be read: " + e.getMessage(), e);
         }
+        int claimed = 0;
         for (Waiting waiting : expired) {
-            deadLetters.add(waiting.destination(), "identity", waiting.messageId(), waiting.event(), null, 0, 0, "identity_timeout",
-                    "waited " + readable(ttl) + " (bridge.identity.pending.ttl) for the person's primary key, and no event supplied it");
-            delete(waiting.id());
+            // Claimed, so that of several bridges expiring at once one dead-letters it; and still expired, so that
+            // a row released meanwhile is not (the release claimed it first).
+            if (claim(waiting.id(), " AND expires_at < ?", transaction -> deadLetters.add(transaction, waiting.destination(),
+                    "identity", waiting.messageId(), waiting.event(), null, 0, 0, "identity_timeout", "waited " + readable(ttl)
+                            + " (bridge.identity.pending.ttl) for the person's primary key, and no event supplied it"),
+                    Timestamp.from(now))) {
+                claimed++;
+            }
         }
-        if (!expired.isEmpty()) {
-            LOG.warn("{} event(s) waited longer than {} for a primary key and were dead-lettered", expired.size(), ttl);
+        if (claimed > 0) {
+            LOG.warn("{} event(s) waited longer than {} for a primary key and were dead-lettered", claimed, ttl);
         }
-        return expired.size();
+        return claimed;
     }
 
     /** The events waiting for the person's key: an erased person's events never go anywhere. */
@@ -177,16 +232,6 @@ public final class PendingEvents implements ErasesPeople {
             return read(query);
         } catch (SQLException e) {
             throw new IllegalStateException("the pending store could not be read: " + e.getMessage(), e);
-        }
-    }
-
-    private void delete(long id) {
-        try (Connection connection = stateStore.dataSource().getConnection();
-             PreparedStatement delete = connection.prepareStatement("DELETE FROM pending_event WHERE id = ?")) {
-            delete.setLong(1, id);
-            delete.executeUpdate();
-        } catch (SQLException e) {
-            throw new IllegalStateException("the pending store could not be written: " + e.getMessage(), e);
         }
     }
 

@@ -30,18 +30,39 @@ public final class ThresholdCrossings implements ErasesPeople {
     /**
      * Remembers which side of rule {@code name}'s threshold the event's person is now on.
      *
+     * <p>Several bridges may weigh events of one person at the same moment, so the move is decided by the database,
+     * never by what was read before: the side is changed by an update that only applies while the row is still on the
+     * other side, and a first memory by an insert the primary key lets through once. Of two bridges moving the same
+     * person the same way, one changes a row and fires; the other changes none (its update waits for the first and
+     * then finds the row on the new side, or its insert meets the first one's row) and does not. The person is read
+     * afresh, never from a memory another bridge's merge could have made stale.
+     *
      * @return false when the person was already remembered on that side
      */
     boolean moved(String name, String userId, String anonymousId, boolean above) throws SQLException {
-        String person = identity.personIdOf(userId, anonymousId).orElse(unknownPerson(userId, anonymousId));
         try (Connection connection = stateStore.dataSource().getConnection()) {
+            String person = identity.currentPersonIdOf(connection, userId, anonymousId).orElse(unknownPerson(userId, anonymousId));
             Optional<Boolean> wasAbove = wasAbove(connection, name, person);
-            if (wasAbove.isPresent() && wasAbove.get() == above) {
-                return false;
+            if (wasAbove.isPresent()) {
+                // Usually the same side, decided by the one read; a move is the update's to decide.
+                return wasAbove.get() != above && moveTo(connection, name, person, above);
             }
-            remember(connection, name, person, above, wasAbove.isPresent());
-            return true;
+            try {
+                rememberFirst(connection, name, person, above);
+                return true;
+            } catch (SQLException e) {
+                if (!isKeyViolation(e)) {
+                    throw e;
+                }
+                // Another bridge remembered the person a moment ago: move from where it put them, if it is the other side.
+                return moveTo(connection, name, person, above);
+            }
         }
+    }
+
+    /** SQLSTATE class 23, integrity constraint violation: the same on H2 and PostgreSQL. */
+    private static boolean isKeyViolation(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("23");
     }
 
     /** Every rule's memory of the person, under each name they may be kept by. */
@@ -75,11 +96,22 @@ public final class ThresholdCrossings implements ErasesPeople {
         }
     }
 
-    private static void remember(Connection connection, String name, String person, boolean above, boolean known) throws SQLException {
-        String sql = known
-                ? "UPDATE threshold_crossing SET above = ?, changed_at = ? WHERE name = ? AND person = ?"
-                : "INSERT INTO threshold_crossing (above, changed_at, name, person) VALUES (?, ?, ?, ?)";
-        try (PreparedStatement write = connection.prepareStatement(sql)) {
+    /** True when this call moved the person to {@code above}; false when they were on that side already. */
+    private static boolean moveTo(Connection connection, String name, String person, boolean above) throws SQLException {
+        try (PreparedStatement write = connection.prepareStatement(
+                "UPDATE threshold_crossing SET above = ?, changed_at = ? WHERE name = ? AND person = ? AND above <> ?")) {
+            write.setBoolean(1, above);
+            write.setTimestamp(2, Timestamp.from(Instant.now()));
+            write.setString(3, name);
+            write.setString(4, person);
+            write.setBoolean(5, above);
+            return write.executeUpdate() == 1;
+        }
+    }
+
+    private static void rememberFirst(Connection connection, String name, String person, boolean above) throws SQLException {
+        try (PreparedStatement write = connection.prepareStatement(
+                "INSERT INTO threshold_crossing (above, changed_at, name, person) VALUES (?, ?, ?, ?)")) {
             write.setBoolean(1, above);
             write.setTimestamp(2, Timestamp.from(Instant.now()));
             write.setString(3, name);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,6 +30,8 @@ import org.segmentbridge.delivery.OutboundRequest;
 import org.segmentbridge.delivery.TemporaryFailure;
 import org.segmentbridge.delivery.VendorAnswer;
 import org.segmentbridge.delivery.VendorTransport;
+import org.segmentbridge.state.ClusterLocks;
+import org.segmentbridge.state.StoreFailures;
 
 /**
  * Iterable: users, events, purchases, carts, lists, unsubscribes and erasure, authenticated with {@code Api-Key}.
@@ -49,6 +52,7 @@ public final class IterableConnector implements Connector {
     private final Map<String, Long> lists = new ConcurrentHashMap<>();
     private final Lookups lookups = new Lookups();
     private volatile VendorTransport transport;
+    private volatile ClusterLocks locks;
 
     @Override
     public Actions actions() {
@@ -175,6 +179,9 @@ public final class IterableConnector implements Connector {
 
     /**
      * The id of the static list with this name: found with GET /api/lists, or created once with POST /api/lists.
+     * Several bridges may need the same new list at the same moment: creating it is done under a lock all of them
+     * respect ({@link #useLocks}), and the one holding it asks Iterable again before it creates anything, so a list
+     * another bridge created meanwhile is found, not made twice. A found id is kept: a list's id never changes.
      *
      * @throws AwaitingLookup while it is being looked up (asked again once the lookup answered, it is known)
      */
@@ -188,14 +195,42 @@ public final class IterableConnector implements Connector {
         }
         throw lookups.awaiting("Iterable's id of list '" + name + "' (GET /api/lists)", () -> lists.containsKey(name)
                 ? CompletableFuture.completedFuture(null)
-                : call("GET", "/api/lists", null, settings).thenCompose(found -> {
-                    for (JsonNode list : found.path("lists")) {
-                        lists.put(list.path("name").asText(), list.path("id").asLong());
+                : findList(name, settings).thenCompose(found -> found ? CompletableFuture.completedFuture(null)
+                        : createList(name, settings)));
+    }
+
+    /** The cluster-wide locks list creation is done under; without them (tools, tests), only this bridge is minded. */
+    void useLocks(ClusterLocks locks) {
+        this.locks = locks;
+    }
+
+    /** GET /api/lists, every list's id kept: true when one has this name. */
+    private CompletableFuture<Boolean> findList(String name, DestinationSettings settings) {
+        return call("GET", "/api/lists", null, settings).thenApply(found -> {
+            for (JsonNode list : found.path("lists")) {
+                lists.put(list.path("name").asText(), list.path("id").asLong());
+            }
+            return lists.containsKey(name);
+        });
+    }
+
+    private CompletableFuture<Void> createList(String name, DestinationSettings settings) {
+        Supplier<CompletableFuture<Void>> create = () -> call("POST", "/api/lists",
+                JSON.createObjectNode().put("name", name).toString(), settings)
+                .thenAccept(created -> lists.put(name, created.path("listId").asLong()));
+        ClusterLocks cluster = locks;
+        if (cluster == null) {
+            return create.get();
+        }
+        return cluster.holding("Iterable's list '" + name + "'", settings.baseUrl() + " " + credentialId(settings),
+                        () -> findList(name, settings).thenCompose(found -> found ? CompletableFuture.completedFuture(null) : create.get()))
+                .exceptionally(failure -> {
+                    RuntimeException cause = AwaitingLookup.failureOf(failure);
+                    if (cause instanceof ClusterLocks.Busy || StoreFailures.isUnavailable(cause)) {
+                        throw new TemporaryFailure("Iterable's list '" + name + "' could not be created yet: " + cause.getMessage(), cause);
                     }
-                    return lists.containsKey(name) ? CompletableFuture.completedFuture(null)
-                            : call("POST", "/api/lists", JSON.createObjectNode().put("name", name).toString(), settings)
-                                    .thenAccept(created -> lists.put(name, created.path("listId").asLong()));
-                }));
+                    throw cause;
+                });
     }
 
     /** A lookup through the shared transport: the answer's JSON; a 429, 5xx or no answer fails it as temporary. */

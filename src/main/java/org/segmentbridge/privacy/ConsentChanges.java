@@ -64,7 +64,7 @@ public final class ConsentChanges {
             throws SQLException {
         String origin = originOf(event);
         Instant at = timestampOf(event, now);
-        Optional<Consent> current = suppressions.current(transaction, subject, signal.channel());
+        Optional<Consent> current = suppressions.currentForChange(transaction, subject, signal.channel());
         Optional<String> unchangedBecause = unchangedBecause(signal, current, at);
         ObjectNode mark = EventFields.bridgeMarks(event).putObject(MARK)
                 .put("channel", signal.channel())

@@ -106,6 +106,14 @@ public final class Erasures {
         return key.map(known -> hash("key", known)).orElseGet(() -> hash("user", userId == null ? anonymousId : userId));
     }
 
+    /**
+     * Lines the caller's transaction up behind the erasures other bridges sharing the database have under way (see
+     * {@link SuppressionStore#nextTombstoneSeq}), before it touches any row about the persons.
+     */
+    void queueBehindOtherErasures(Connection transaction) throws SQLException {
+        suppressions.nextTombstoneSeq(transaction);
+    }
+
     Set<String> erase(Connection transaction, ObjectNode event, Instant now) throws SQLException {
         String userId = EventFields.text(event, "userId");
         String anonymousId = EventFields.text(event, "anonymousId");

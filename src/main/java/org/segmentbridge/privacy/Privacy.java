@@ -82,6 +82,10 @@ public final class Privacy {
      */
     public Screening screen(Connection transaction, List<ObjectNode> fresh, Instant now) throws SQLException {
         Screening screening = new Screening();
+        if (fresh.stream().anyMatch(Erasures::isErasure)) {
+            // Before any consent row is touched: a batch with an erasure waits for other bridges' erasures first.
+            erasures.queueBehindOtherErasures(transaction);
+        }
         for (ObjectNode event : fresh) {
             if (Erasures.isErasure(event)) {
                 screening.tombstones.addAll(erasures.erase(transaction, event, now));

@@ -5,16 +5,20 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.segmentbridge.state.ErasesPeople;
 import org.segmentbridge.state.PersonKeys;
 import org.segmentbridge.state.StateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Who may be contacted on which channel, as last reported by any side, and the tombstones of erased persons. It lives
@@ -39,10 +43,31 @@ public final class SuppressionStore implements ErasesPeople {
     public record Consent(State state, String origin, Instant changedAt) {
     }
 
+    /**
+     * How often, at most, the tombstones other bridges sharing the database committed are read: while events flow,
+     * one caller in this period pays one query.
+     */
+    static final Duration READ_EVERY = Duration.ofMillis(250);
+    /**
+     * The oldest the set may be when an event is checked. With the read itself (milliseconds), an erasure another
+     * bridge committed keeps the person's events out here within a second.
+     */
+    static final Duration MAX_AGE = Duration.ofMillis(750);
+
+    private static final Logger LOG = LoggerFactory.getLogger(SuppressionStore.class);
+
     private final StateStore stateStore;
-    /** Tombstones are few and read for every event, so they are held in memory as well. */
+    /**
+     * Tombstones are few and read for every event, so they are held in memory as well: every tombstone committed up
+     * to {@link #seenSeq}, by any bridge, as of the start of the last read ({@link #readStartedNanos}), plus those this
+     * bridge committed since.
+     */
     private final Set<String> tombstones = ConcurrentHashMap.newKeySet();
-    private volatile boolean tombstonesLoaded;
+    private final ReentrantLock reading = new ReentrantLock();
+    /** Guarded by {@link #reading}; -1 before the first read, which takes every tombstone (those before V12 have 0). */
+    private long seenSeq = -1;
+    private volatile long readStartedNanos;
+    private volatile boolean loaded;
 
     public SuppressionStore(StateStore stateStore) {
         this.stateStore = stateStore;
@@ -67,8 +92,22 @@ public final class SuppressionStore implements ErasesPeople {
     }
 
     Optional<Consent> current(Connection connection, String subject, String channel) throws SQLException {
+        return read(connection, subject, channel, "");
+    }
+
+    /**
+     * The same, read to be changed within the caller's transaction: the row stays locked until it ends. Two bridges
+     * weighing signals of one person at once take turns, and the second weighs its signal against what the first
+     * recorded, so one change is marked changed once (not once by each). When there is no row yet, the second insert
+     * fails on the primary key, the second bridge's batch is rolled back, and read again it finds the first's row.
+     */
+    Optional<Consent> currentForChange(Connection transaction, String subject, String channel) throws SQLException {
+        return read(transaction, subject, channel, " FOR UPDATE");
+    }
+
+    private static Optional<Consent> read(Connection connection, String subject, String channel, String lock) throws SQLException {
         try (PreparedStatement query = connection.prepareStatement(
-                "SELECT state, origin, changed_at FROM consent_state WHERE subject = ? AND channel = ?")) {
+                "SELECT state, origin, changed_at FROM consent_state WHERE subject = ? AND channel = ?" + lock)) {
             query.setString(1, subject);
             query.setString(2, channel);
             try (ResultSet rows = query.executeQuery()) {
@@ -128,9 +167,9 @@ public final class SuppressionStore implements ErasesPeople {
 
     // ---- tombstones ---------------------------------------------------------------------------------------------
 
-    /** True when any of these identifier hashes belongs to an erased person. */
+    /** True when any of these identifier hashes belongs to an erased person (as of at most {@link #MAX_AGE} ago). */
     public boolean erased(Collection<String> identifierHashes) {
-        loadTombstones();
+        readNewTombstones();
         if (tombstones.isEmpty()) {
             return false;
         }
@@ -142,8 +181,30 @@ public final class SuppressionStore implements ErasesPeople {
         return false;
     }
 
+    /**
+     * Puts the caller's transaction in line behind every other erasure under way, in any bridge sharing the database,
+     * and gives it the next tombstone seq (see {@code V12__tombstone_order.sql}). The counter row stays locked until
+     * the transaction ends, so erasures commit in seq order. Taken before the transaction writes anything else about
+     * the persons, two erasures never wait for each other's rows (no deadlock).
+     */
+    long nextTombstoneSeq(Connection transaction) throws SQLException {
+        try (PreparedStatement take = transaction.prepareStatement(
+                "UPDATE privacy_tombstone_counter SET last_seq = last_seq + 1 WHERE id = 1")) {
+            if (take.executeUpdate() != 1) {
+                throw new SQLException("the tombstone counter row is missing (migration V12)");
+            }
+        }
+        try (PreparedStatement read = transaction.prepareStatement("SELECT last_seq FROM privacy_tombstone_counter WHERE id = 1");
+             ResultSet rows = read.executeQuery()) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
     void tombstone(Connection transaction, Collection<String> identifierHashes, String requestId, Instant at) throws SQLException {
+        long seq = nextTombstoneSeq(transaction);
         for (String hash : identifierHashes) {
+            // No other erasure can insert the same hash meanwhile: they wait for the counter row.
             try (PreparedStatement exists = transaction.prepareStatement(
                     "SELECT 1 FROM privacy_tombstone WHERE identifier_hash = ?")) {
                 exists.setString(1, hash);
@@ -154,44 +215,80 @@ public final class SuppressionStore implements ErasesPeople {
                 }
             }
             try (PreparedStatement insert = transaction.prepareStatement(
-                    "INSERT INTO privacy_tombstone (identifier_hash, request_id, erased_at) VALUES (?, ?, ?)")) {
+                    "INSERT INTO privacy_tombstone (identifier_hash, request_id, erased_at, seq) VALUES (?, ?, ?, ?)")) {
                 insert.setString(1, hash);
                 insert.setString(2, requestId);
                 insert.setTimestamp(3, Timestamp.from(at));
+                insert.setLong(4, seq);
                 insert.executeUpdate();
             }
         }
     }
 
-    /** Called once the transaction that wrote these tombstones has committed. */
+    /** Called once the transaction that wrote these tombstones has committed: this bridge knows at once. */
     void remember(Collection<String> identifierHashes) {
         tombstones.addAll(identifierHashes);
     }
 
     /** False while nobody was ever erased: then no event needs its identifiers hashed to be checked. */
     boolean anyErased() {
-        loadTombstones();
+        readNewTombstones();
         return !tombstones.isEmpty();
     }
 
-    private void loadTombstones() {
-        if (tombstonesLoaded) {
+    /**
+     * Keeps the set no older than {@link #MAX_AGE}, at a cost per event of one clock read: at most every
+     * {@link #READ_EVERY} one caller reads the tombstones committed since the last seq seen (an index range that is
+     * nearly always empty) while the others go on with the set as it is; only a set older than {@link #MAX_AGE} (no
+     * event for a while, or the database failing) makes a caller wait for the read, or fail with the store.
+     */
+    private void readNewTombstones() {
+        long age = System.nanoTime() - readStartedNanos;
+        if (loaded && age < READ_EVERY.toNanos()) {
             return;
         }
-        synchronized (tombstones) {
-            if (tombstonesLoaded) {
-                return;
+        if (loaded && age < MAX_AGE.toNanos()) {
+            if (reading.tryLock()) {
+                try {
+                    readSinceLastSeq();
+                } catch (IllegalStateException e) {
+                    // Still young enough; a caller past MAX_AGE reads again and fails if the store still does.
+                    LOG.debug("Could not read new tombstones yet: {}", e.getMessage());
+                } finally {
+                    reading.unlock();
+                }
             }
-            try (Connection connection = stateStore.dataSource().getConnection();
-                 PreparedStatement query = connection.prepareStatement("SELECT identifier_hash FROM privacy_tombstone");
-                 ResultSet rows = query.executeQuery()) {
+            return;
+        }
+        reading.lock();
+        try {
+            if (!loaded || System.nanoTime() - readStartedNanos >= MAX_AGE.toNanos()) {
+                readSinceLastSeq();
+            }
+        } finally {
+            reading.unlock();
+        }
+    }
+
+    /** Under {@link #reading}. What a read sees was committed before it started, so the set is as of its start. */
+    private void readSinceLastSeq() {
+        long started = System.nanoTime();
+        long highest = seenSeq;
+        try (Connection connection = stateStore.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(
+                     "SELECT identifier_hash, seq FROM privacy_tombstone WHERE seq > ?")) {
+            query.setLong(1, seenSeq);
+            try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
                     tombstones.add(rows.getString(1));
+                    highest = Math.max(highest, rows.getLong(2));
                 }
-            } catch (SQLException e) {
-                throw new IllegalStateException("the suppression store's tombstones could not be read: " + e.getMessage(), e);
             }
-            tombstonesLoaded = true;
+        } catch (SQLException | RuntimeException e) {
+            throw new IllegalStateException("the suppression store's tombstones could not be read: " + e.getMessage(), e);
         }
+        seenSeq = highest;
+        readStartedNanos = started;
+        loaded = true;
     }
 }

@@ -236,6 +236,15 @@ public class StateStore extends ServiceSupport {
         }
     }
 
+    /**
+     * True for the embedded H2 file, which no other process can open while this one has it (H2 locks the file, and
+     * AUTO_SERVER is off): every write to it is this process's own, so a memory that this process keeps up to date on
+     * its own writes cannot go stale. False for a database server, which other bridges may share (cluster mode).
+     */
+    public boolean ownedByThisProcess() {
+        return embedded;
+    }
+
     /** Which SQL the database speaks, for the few statements that differ. */
     public StateDialect dialect() {
         return dialect;
