@@ -25,9 +25,6 @@ final class ArtemisDestinationReader implements DestinationReader {
 
     private static final Logger LOG = LoggerFactory.getLogger(ArtemisDestinationReader.class);
     private static final long POLL_MILLIS = 20;
-    /** Pauses before an event the listener postponed is handed over again: doubling from the first to the last. */
-    private static final long POSTPONE_FIRST_MILLIS = 100;
-    private static final long POSTPONE_MAX_MILLIS = 2000;
 
     private final String destination;
     private final ConnectionFactory connectionFactory;
@@ -121,30 +118,8 @@ final class ArtemisDestinationReader implements DestinationReader {
         }
     }
 
-    /**
-     * Hands a message to the listener until it takes it. While the listener postpones it (its store is unavailable),
-     * reading pauses, which keeps every person's events in order, and what finished meanwhile is still acknowledged;
-     * the session stays, so nothing already sent is read and sent again.
-     */
     private void handOver(Message message) throws JMSException, InterruptedException {
-        long pause = POSTPONE_FIRST_MILLIS;
-        long pausedSince = 0;
-        Received received = Received.of(message);
-        while (running) {
-            try {
-                listener.onMessage(received);
-                if (pausedSince != 0) {
-                    LOG.info("Destination {}: reading resumes after {} ms", destination,
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedSince));
-                }
-                return;
-            } catch (Postponed postponed) {
-                if (pausedSince == 0) {
-                    pausedSince = System.nanoTime();
-                    LOG.warn("Destination {}: {}; reading pauses and the event is tried again until it can be handled",
-                            destination, postponed.getMessage());
-                }
-            }
+        HandOver.until(destination, listener, Received.of(message), () -> running, pause -> {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
             for (long left = pause; running && left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
                 Message done = finished.poll(Math.min(left, POLL_MILLIS), TimeUnit.MILLISECONDS);
@@ -153,9 +128,8 @@ final class ArtemisDestinationReader implements DestinationReader {
                     inFlight.release();
                 }
             }
-            pause = Math.min(pause * 2, POSTPONE_MAX_MILLIS);
-        }
-        // Stopping: the message stays unacknowledged and is read again on the next start.
+            return true;
+        });
     }
 
     private static void sleepQuietly(long millis) {

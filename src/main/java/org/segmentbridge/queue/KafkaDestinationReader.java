@@ -42,8 +42,6 @@ final class KafkaDestinationReader implements DestinationReader {
     private static final long POLL_MILLIS = 20;
     private static final long COMMIT_EVERY_MILLIS = 200;
     private static final long REVOKE_GRACE_MILLIS = 5_000;
-    private static final long POSTPONE_FIRST_MILLIS = 100;
-    private static final long POSTPONE_MAX_MILLIS = 2_000;
 
     private final KafkaSettings settings;
     private final String destination;
@@ -151,9 +149,8 @@ final class KafkaDestinationReader implements DestinationReader {
     }
 
     /**
-     * Hands an event to the destination until it takes it. While the destination postpones it (its store is
-     * unavailable), reading pauses, which keeps every person's events in order; the consumer keeps polling with its
-     * partitions paused, so it stays in its group, and what finished meanwhile is still settled.
+     * Hands an event over (see {@link HandOver}); while it is postponed the consumer keeps polling with its partitions
+     * paused, so it stays in its group, and what finished meanwhile is still settled.
      */
     private void handOver(ConsumerRecord<String, String> record) throws InterruptedException {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
@@ -161,34 +158,18 @@ final class KafkaDestinationReader implements DestinationReader {
                 KafkaHeaders.get(record.headers(), EventQueue.REPLAY_ACTION_PROPERTY));
         unsettled.computeIfAbsent(partition, ignored -> new TreeSet<>()).add(record.offset());
         inFlight++;
-        long pause = POSTPONE_FIRST_MILLIS;
-        long pausedSince = 0;
-        while (running) {
-            try {
-                listener.onMessage(held);
-                if (pausedSince != 0) {
-                    LOG.info("Destination {}: reading resumes after {} ms", destination,
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedSince));
-                }
-                return;
-            } catch (Postponed postponed) {
-                if (pausedSince == 0) {
-                    pausedSince = System.nanoTime();
-                    LOG.warn("Destination {}: {}; reading pauses and the event is tried again until it can be handled",
-                            destination, postponed.getMessage());
-                }
-            }
+        HandOver.until(destination, listener, held, () -> running, pause -> {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
             consumer.pause(consumer.assignment());
             while (running && System.nanoTime() < until) {
                 consumer.poll(Duration.ofMillis(POLL_MILLIS)).forEach(buffered::addLast);
                 settle();
                 if (held.generation() != generation || !consumer.assignment().contains(partition)) {
-                    return; // the partition went to another bridge meanwhile: it delivers the event
+                    return false; // the partition went to another bridge meanwhile: it delivers the event
                 }
             }
-            pause = Math.min(pause * 2, POSTPONE_MAX_MILLIS);
-        }
+            return true;
+        });
     }
 
     /** Takes what the destination finished off the unsettled sets. */
