@@ -9,16 +9,12 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,6 +31,7 @@ import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.VendorTransport;
 import org.segmentbridge.state.ClusterLocks;
+import org.segmentbridge.support.DeliveryContext;
 import org.segmentbridge.support.SharedStateDatabase;
 
 /**
@@ -92,19 +89,9 @@ class SharedContactListCreationTest {
 
     /** One bridge's directory of Emarsys ids: its own Camel context and transport, its own state store on the shared database. */
     private Bridge bridge() throws Exception {
-        DefaultCamelContext context = new DefaultCamelContext();
+        DefaultCamelContext context = DeliveryContext.started(Map.of("bridge.destination.emarsys.base-url", emarsys.baseUrl(),
+                "bridge.destination.emarsys.rate.requests", "1000"));
         contexts.add(context);
-        Properties properties = new Properties();
-        Properties shipped = new Properties();
-        try (Reader reader = Files.newBufferedReader(Path.of("application.properties"), StandardCharsets.UTF_8)) {
-            shipped.load(reader);
-        }
-        shipped.stringPropertyNames().stream().filter(key -> key.startsWith("bridge.delivery."))
-                .forEach(key -> properties.setProperty(key, shipped.getProperty(key)));
-        properties.setProperty("bridge.destination.emarsys.base-url", emarsys.baseUrl());
-        properties.setProperty("bridge.destination.emarsys.rate.requests", "1000");
-        context.getPropertiesComponent().setInitialProperties(properties);
-        context.start();
         VendorTransport transport = new VendorTransport(context);
         context.addService(transport);
         EmarsysHttp http = new EmarsysHttp();

@@ -12,16 +12,11 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -39,6 +34,7 @@ import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.VendorTransport;
 import org.segmentbridge.state.ClusterLocks;
+import org.segmentbridge.support.DeliveryContext;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.SharedStateDatabase;
 
@@ -144,20 +140,9 @@ class SharedListCreationTest {
 
     /** One bridge's connector: its own Camel context and transport, its own state store on the shared database. */
     private Bridge bridge() throws Exception {
-        DefaultCamelContext context = new DefaultCamelContext();
+        DefaultCamelContext context = DeliveryContext.started(Map.of("bridge.destination.iterable.base-url", iterable.baseUrl(),
+                "bridge.destination.iterable.api-key", API_KEY, "bridge.destination.iterable.rate.requests", "1000"));
         contexts.add(context);
-        Properties properties = new Properties();
-        Properties shipped = new Properties();
-        try (Reader reader = Files.newBufferedReader(Path.of("application.properties"), StandardCharsets.UTF_8)) {
-            shipped.load(reader);
-        }
-        shipped.stringPropertyNames().stream().filter(key -> key.startsWith("bridge.delivery."))
-                .forEach(key -> properties.setProperty(key, shipped.getProperty(key)));
-        properties.setProperty("bridge.destination.iterable.base-url", iterable.baseUrl());
-        properties.setProperty("bridge.destination.iterable.api-key", API_KEY);
-        properties.setProperty("bridge.destination.iterable.rate.requests", "1000");
-        context.getPropertiesComponent().setInitialProperties(properties);
-        context.start();
         VendorTransport transport = new VendorTransport(context);
         context.addService(transport);
         IterableConnector connector = new IterableConnector();
