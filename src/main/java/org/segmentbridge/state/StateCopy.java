@@ -229,8 +229,8 @@ public final class StateCopy {
             }
         }
         if (!used.isEmpty()) {
-            throw new Refused("the PostgreSQL database already holds state: table " + String.join(", ", used)
-                    + (used.size() == 1 ? " has rows" : " have rows") + ". copy-state fills an empty database only and never"
+            throw new Refused("the PostgreSQL database already holds state: " + (used.size() == 1 ? "table " : "tables ")
+                    + String.join(", ", used) + (used.size() == 1 ? " has rows" : " have rows") + ". copy-state fills an empty database only and never"
                     + " merges: give it a new database (CREATE DATABASE ... OWNER ...), or drop this one's tables if nothing in"
                     + " them is needed");
         }
