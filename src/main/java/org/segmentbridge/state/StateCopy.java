@@ -87,6 +87,12 @@ public final class StateCopy {
     public static Result copy(DataSource source, DataSource target, PrintStream out) throws Refused, SQLException {
         try (Connection from = source.getConnection(); Connection to = target.getConnection()) {
             from.setReadOnly(true);
+            // H2 otherwise builds a query's whole result before the first row (in memory up to MAX_MEMORY_ROWS rows,
+            // whatever their size): a table of megabyte dead letters must stream instead. Each table is read by one
+            // query at a time on this connection, as lazy execution requires.
+            try (Statement lazy = from.createStatement()) {
+                lazy.execute("SET LAZY_QUERY_EXECUTION TRUE");
+            }
             Map<String, String> sourceTables = tables(from);
             Map<String, String> targetTables = tables(to);
             List<String> missing = sourceTables.keySet().stream().filter(table -> !targetTables.containsKey(table)).toList();
@@ -273,7 +279,7 @@ public final class StateCopy {
                         copied += send(writing, table, copied);
                         batched = 0;
                         chars = 0;
-                        if (copied >= nextProgress) {
+                        if (copied >= nextProgress && copied < expected) {
                             out.println("  " + table + ": " + copied + " of " + expected + " rows so far");
                             nextProgress = (copied / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
                         }
