@@ -32,7 +32,10 @@ public final class Bridge {
                                 read the engagement of the range from a vendor that reports it to no one
                                 (%s; dates yyyy-MM-dd in UTC, --to exclusive, or ISO-8601 instants) and
                                 queue it for Segment; a second run of the range resumes where the first stopped.
-                                Needs the data folder: stop the bridge first; it sends the events when it next runs""";
+                                Needs the data folder: stop the bridge first; it sends the events when it next runs
+              copy-state        copy the state of the data folder's embedded H2 database (BRIDGE_DATA_DIR) into the
+                                new, empty PostgreSQL database of BRIDGE_STATE_JDBC_URL, for the move to cluster mode.
+                                Needs the data folder: stop the bridge first""";
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
@@ -45,6 +48,7 @@ public final class Bridge {
                     : usage("try takes one file of Segment events");
             case "actions" -> Tools.actions(java.util.List.of(args).subList(1, args.length), System.out);
             case "backfill" -> Tools.backfill(java.util.List.of(args).subList(1, args.length), System.out, Map.of(), Map.of());
+            case "copy-state" -> Tools.copyState(java.util.List.of(args).subList(1, args.length), System.out, Map.of());
             case "help", "--help", "-h" -> usage(null);
             default -> usage("unknown command '" + args[0] + "'");
         };

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,6 +30,10 @@ import org.segmentbridge.intake.SegmentEvents;
 import org.segmentbridge.mapping.MappingFileException;
 import org.segmentbridge.mapping.Mappings;
 import org.segmentbridge.state.DataDirLock;
+import org.segmentbridge.state.StateCopy;
+import org.segmentbridge.state.StateDialect;
+import org.segmentbridge.state.StateStore;
+import org.segmentbridge.state.StoreFailures;
 import org.segmentbridge.vendor.Backfill;
 import org.segmentbridge.vendor.Vendor;
 import org.segmentbridge.vendor.Vendors;
@@ -37,8 +42,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The command-line tools: {@code check} validates settings, mappings and routes; {@code try EVENTS.json} prints the
  * requests events would cause; {@code actions} lists the vendors' actions and their parameters; {@code backfill
- * <vendor>} queues a date range of what a vendor reports to no one (Emarsys' engagement). All load the same configuration as the bridge and start no
- * server; only backfill touches the data folder, and it writes to no vendor.
+ * <vendor>} queues a date range of what a vendor reports to no one (Emarsys' engagement); {@code copy-state} copies the
+ * data folder's embedded state into PostgreSQL. All load the same configuration as the bridge and start no server; only
+ * backfill and copy-state touch the data folder, and neither writes to a vendor.
  */
 final class Tools {
 
@@ -228,6 +234,159 @@ final class Tools {
         }
     }
 
+    /**
+     * {@code copy-state}: copies the state of the data folder's embedded H2 database into the empty PostgreSQL database
+     * {@code bridge.state.jdbc-url} names, for the move from one embedded bridge to cluster mode. It holds the data
+     * folder's lock (so it refuses to run beside a bridge on the folder), migrates both databases as a bridge would at
+     * its start, and copies in one transaction ({@link StateCopy}). Nothing but the state store is started.
+     *
+     * @param overrides settings over application.properties and the environment (tests)
+     * @return 0 when copied, 1 when refused or failed (the target is left empty), 2 for a bad command line
+     */
+    static int copyState(List<String> args, PrintStream out, Map<String, String> overrides) {
+        if (!args.isEmpty()) {
+            out.println("copy-state takes no arguments: it copies the state of the data folder (bridge.data-dir, BRIDGE_DATA_DIR)"
+                    + " into the PostgreSQL database of bridge.state.jdbc-url (BRIDGE_STATE_JDBC_URL)");
+            return 2;
+        }
+        quietLogs();
+        String password = "";
+        DataDirLock lock = null;
+        StateStore source = null;
+        StateStore target = null;
+        try {
+            SettingsReader settings = settingsOnly(overrides);
+            Path dataDir = Path.of(settings.required("bridge.data-dir")).toAbsolutePath().normalize();
+            String url = settings.optional("bridge.state.jdbc-url").orElse("");
+            String username = settings.optional("bridge.state.username").orElse("bridge");
+            password = settings.optional("bridge.state.password").orElse("");
+            Optional<String> badTarget = copyTargetProblem(url);
+            if (badTarget.isPresent()) {
+                out.println("copy-state: " + badTarget.get());
+                return 1;
+            }
+            Path file = StateStore.embeddedFile(dataDir);
+            if (!Files.isRegularFile(file)) {
+                out.println("copy-state: the data folder " + dataDir + " holds no embedded state database (" + file + " does not"
+                        + " exist): set bridge.data-dir (BRIDGE_DATA_DIR) to the folder the embedded bridge ran on");
+                return 1;
+            }
+            lock = new DataDirLock(dataDir);
+            try {
+                lock.start();
+            } catch (RuntimeException e) {
+                lock = null;
+                out.println("copy-state: " + String.join("; ", problems(e)));
+                out.println("  stop the bridge (after draining its logs, see README \"Moving from embedded to cluster mode\")"
+                        + " and run the command again");
+                return 1;
+            }
+            out.println("copy-state: from " + file + " (H2) into " + shownUrl(url) + " (PostgreSQL)");
+            long started = System.nanoTime();
+            source = new StateStore(dataDir);
+            try {
+                source.start();
+            } catch (RuntimeException e) {
+                if (!wrongCredentials(e)) {
+                    out.println(masked("copy-state failed: the H2 state in " + file + " could not be opened: "
+                            + StoreFailures.describe(e), password));
+                    return 1;
+                }
+                // The embedded bridge passed bridge.state.username/password to the H2 file it created: a bridge that ran
+                // with them set made its file with them.
+                stopQuietly(source);
+                source = new StateStore(null, username, password, dataDir);
+                try {
+                    source.start();
+                } catch (RuntimeException again) {
+                    out.println(masked("copy-state failed: the H2 state in " + file + " could not be opened: "
+                            + StoreFailures.describe(again), password));
+                    return 1;
+                }
+            }
+            target = new StateStore(url, username, password, dataDir);
+            try {
+                target.start();
+            } catch (RuntimeException e) {
+                out.println(masked("copy-state failed: the PostgreSQL database " + shownUrl(url) + " could not be opened and"
+                        + " migrated: " + StoreFailures.describe(e), password));
+                return 1;
+            }
+            StateCopy.Result copied = StateCopy.copy(source.dataSource(), target.dataSource(), out);
+            if (!copied.targetOnly().isEmpty()) {
+                out.println("  left empty, cluster mode's own: " + String.join(", ", copied.targetOnly()));
+            }
+            out.println("copy-state done: " + copied.rows() + " rows of " + copied.tables().size() + " tables copied in one"
+                    + " transaction in " + String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9)
+                    + " s. Start the cluster on this database; the data folder's state is left where it is");
+            return 0;
+        } catch (StateCopy.Refused e) {
+            out.println(masked("copy-state: " + e.getMessage(), password));
+            out.println("  nothing was copied");
+            return 1;
+        } catch (java.sql.SQLException e) {
+            out.println(masked("copy-state failed: " + StoreFailures.describe(e), password));
+            out.println("  nothing was copied (the PostgreSQL database is left as it was): run the command again once that is fixed");
+            return 1;
+        } catch (RuntimeException e) {
+            out.println(masked("copy-state failed: " + String.join("; ", problems(e)), password));
+            out.println("  nothing was copied (the PostgreSQL database is left as it was): run the command again once that is fixed");
+            return 1;
+        } finally {
+            for (org.apache.camel.Service service : java.util.Arrays.asList(target, source, lock)) {
+                if (service != null) {
+                    stopQuietly(service);
+                }
+            }
+        }
+    }
+
+    /** Why copy-state cannot copy into this {@code bridge.state.jdbc-url}, if it cannot: it must be PostgreSQL. */
+    static Optional<String> copyTargetProblem(String url) {
+        String setting = "Setting bridge.state.jdbc-url (BRIDGE_STATE_JDBC_URL)";
+        String wanted = "set it to the new, empty PostgreSQL database the cluster will use, jdbc:postgresql://host:5432/database";
+        if (url.isBlank()) {
+            return Optional.of(setting + " is empty, so the state would stay in the embedded H2 file: " + wanted);
+        }
+        try {
+            if (StateDialect.of(url) == StateDialect.H2) {
+                return Optional.of(setting + " names an H2 database: copy-state copies the embedded H2 state into PostgreSQL; " + wanted);
+            }
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    /** H2's "wrong user name or password" (SQLState 28000) anywhere in the cause chain. */
+    private static boolean wrongCredentials(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException sql && "28000".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A JDBC URL as it may be printed: a password given in it is masked. */
+    static String shownUrl(String url) {
+        return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+    }
+
+    private static String masked(String text, String password) {
+        return password == null || password.isEmpty() ? text : text.replace(password, "***");
+    }
+
+    /** The settings (application.properties, the environment, {@code overrides} first), without starting anything. */
+    private static SettingsReader settingsOnly(Map<String, String> overrides) {
+        CamelContext context = new DefaultCamelContext();
+        context.getPropertiesComponent().setLocation(Bridge.PROPERTY_LOCATIONS);
+        java.util.Properties override = new java.util.Properties();
+        override.putAll(overrides);
+        context.getPropertiesComponent().setOverrideProperties(override);
+        return new SettingsReader(context.getPropertiesComponent());
+    }
+
     /** The backfill command's arguments: the vendor, and the range as instants. */
     record BackfillArguments(String vendor, Instant from, Instant to) {
 
@@ -319,6 +478,14 @@ final class Tools {
     private static void quietLogs() {
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                 .setLevel(ch.qos.logback.classic.Level.OFF);
+    }
+
+    private static void stopQuietly(org.apache.camel.Service service) {
+        try {
+            service.stop();
+        } catch (Exception ignored) {
+            // the tool's answer is printed already
+        }
     }
 
     private static void stopQuietly(Main main) {

@@ -104,6 +104,14 @@ public class StateStore extends ServiceSupport {
         this.password = password;
     }
 
+    /** The embedded database's name: H2 keeps it in {@code dataDir/state/bridge.mv.db}. */
+    private static final String EMBEDDED_NAME = "bridge";
+
+    /** The file of the embedded database under a data folder (it exists once a bridge has run on the folder). */
+    public static Path embeddedFile(Path dataDir) {
+        return dataDir.resolve("state").toAbsolutePath().resolve(EMBEDDED_NAME + ".mv.db");
+    }
+
     /**
      * The embedded database's URL.
      * <ul>
@@ -117,7 +125,7 @@ public class StateStore extends ServiceSupport {
      * </ul>
      */
     static String embeddedUrl(Path dataDir, long maxHeapBytes) {
-        return "jdbc:h2:file:" + dataDir.resolve("state").toAbsolutePath().resolve("bridge")
+        return "jdbc:h2:file:" + dataDir.resolve("state").toAbsolutePath().resolve(EMBEDDED_NAME)
                 + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=0;LOCK_TIMEOUT=10000;CACHE_SIZE=" + cacheSizeKb(maxHeapBytes);
     }
 
