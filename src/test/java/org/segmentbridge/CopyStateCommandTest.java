@@ -116,6 +116,7 @@ class CopyStateCommandTest {
                 "  dead_letter: 1 row\n",
                 "  threshold_crossing: 2 rows\n",
                 "  state_heartbeat: 1 row\n",
+                "  privacy_tombstone_counter: 1 row\n",
                 "  left empty, cluster mode's own: pacer_bucket, pacer_pause, qrtz_",
                 "copy-state done: ")
                 .doesNotContain(PostgresServer.PASSWORD);

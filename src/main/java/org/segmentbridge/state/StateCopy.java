@@ -39,10 +39,10 @@ public final class StateCopy {
     /** Flyway's own table: each database keeps the history of its own migrations. */
     static final String FLYWAY_HISTORY = "flyway_schema_history";
     /**
-     * Tables a migration fills with rows of its own (V7's single heartbeat row): they do not make a database "used",
-     * and their rows are replaced by the source's.
+     * Tables a migration fills with rows of its own (V7's heartbeat row, V12's tombstone counter): they do not make a
+     * database "used", and their rows are replaced by the source's (the counter must go on from the source's tombstones).
      */
-    static final Set<String> SEEDED_BY_MIGRATIONS = Set.of("state_heartbeat");
+    static final Set<String> SEEDED_BY_MIGRATIONS = Set.of("state_heartbeat", "privacy_tombstone_counter");
     /** Rows sent to the target per batch, at most; a batch is also sent once it holds {@link #BATCH_CHARS} of text. */
     static final int BATCH_ROWS = 1000;
     /** Dead letters and pending events hold up to a megabyte each: a batch of those is cut by size, not by count. */
