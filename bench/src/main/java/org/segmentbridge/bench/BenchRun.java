@@ -30,9 +30,12 @@ import org.HdrHistogram.Histogram;
  *       bare Vert.x handler; JFR profile of /v1/track at 64 connections.</li>
  *   <li>Bridge B (all destinations live against the fake vendors): time to healthy; intake-to-vendor latency at
  *       500 events/s; then delivery against the fakes' rate limits, one group of identifies and one of tracks.</li>
+ *   <li>The cluster part ({@link Cluster}): a Kafka broker and a PostgreSQL server of its own; intake, delivery end
+ *       to end and latency of one and of two bridges in cluster mode, each against one embedded bridge.</li>
  * </ol>
  *
- * Usage: {@code BenchRun <repo> <bridge jar> <work dir> <report file> <started epoch ms> [--smoke] [--no-wrk]}
+ * Usage: {@code BenchRun <repo> <bridge jar> <work dir> <report file> <started epoch ms> [--smoke] [--no-wrk]
+ * [--no-cluster | --cluster-only]}
  */
 public final class BenchRun {
 
@@ -56,6 +59,9 @@ public final class BenchRun {
     private final long startedMs;
     private final boolean smoke;
     private final boolean useWrk;
+    /** Whether the cluster part runs ({@code --no-cluster}: not), and whether only it runs ({@code --cluster-only}). */
+    private final boolean cluster;
+    private final boolean clusterOnly;
     private final Processes processes;
     private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     private final Events events;
@@ -72,6 +78,8 @@ public final class BenchRun {
         List<String> flags = List.of(args).subList(5, args.length);
         smoke = flags.contains("--smoke");
         useWrk = !flags.contains("--no-wrk");
+        clusterOnly = flags.contains("--cluster-only");
+        cluster = clusterOnly || !flags.contains("--no-cluster");
         processes = new Processes(work.resolve("pids"));
         monitor = processes.new Monitor();
         events = new Events(repo.resolve("samples"));
@@ -103,10 +111,15 @@ public final class BenchRun {
         log("machine: " + out.machine);
         fakes = new FakeVendors(vertx, LIMITS);
         fakes.start();
-        intakePhase();
-        deliveryPhase();
+        if (!clusterOnly) {
+            intakePhase();
+            deliveryPhase();
+        }
+        if (cluster) {
+            out.cluster = new Cluster(this).run();
+        }
         out.wallTime = Duration.ofMillis(System.currentTimeMillis() - startedMs);
-        out.write(report, smoke);
+        out.write(report, smoke || clusterOnly);
         log("report written to " + report + " (wall time so far " + Report.duration(out.wallTime) + ")");
     }
 
