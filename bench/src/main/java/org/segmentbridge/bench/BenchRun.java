@@ -115,12 +115,24 @@ public final class BenchRun {
             intakePhase();
             deliveryPhase();
         }
+        Exception clusterFailure = null;
         if (cluster) {
-            out.cluster = new Cluster(this).run();
+            // A failure here keeps the figures of the parts before it: the report says the part failed, and the run
+            // still ends with an error.
+            Cluster part = new Cluster(this);
+            try {
+                part.run();
+            } catch (Exception e) {
+                clusterFailure = e;
+            }
+            out.cluster = part.results();
         }
         out.wallTime = Duration.ofMillis(System.currentTimeMillis() - startedMs);
         out.write(report, smoke || clusterOnly);
         log("report written to " + report + " (wall time so far " + Report.duration(out.wallTime) + ")");
+        if (clusterFailure != null) {
+            throw clusterFailure;
+        }
     }
 
     // ---- bridge instances ---------------------------------------------------------------------------------------

@@ -120,6 +120,8 @@ final class Cluster {
     /** What the part measured, for the report; {@code skipped} says why it did not run. */
     static final class Results {
         String skipped;
+        /** Why the part stopped before its end; the figures measured before are kept. */
+        String failure;
         Duration took = Duration.ZERO;
         Duration kafkaStart = Duration.ZERO;
         Duration postgresStart = Duration.ZERO;
@@ -149,6 +151,11 @@ final class Cluster {
         return bench.smoke() ? smoke : full;
     }
 
+    /** What was measured so far (all of it once {@link #run()} returned). */
+    Results results() {
+        return results;
+    }
+
     Results run() throws Exception {
         Optional<Path> libs = ClusterServers.kafkaLibs(bench.repo());
         Optional<Path> postgres = ClusterServers.postgresBin();
@@ -159,7 +166,7 @@ final class Cluster {
             BenchRun.log("cluster part skipped: " + results.skipped);
             return results;
         }
-        results.postgresVersion = postgres.get().getParent().getFileName().toString();
+        results.postgresVersion = ClusterServers.postgresVersion(postgres.get());
         long began = System.nanoTime();
         servers = new ClusterServers(bench.processes(), bench.work(), libs.get(), postgres.get());
         try {
@@ -170,6 +177,9 @@ final class Cluster {
                     servers.kafkaStart.toMillis() / 1000.0, servers.postgresStart.toMillis() / 1000.0));
             intake();
             delivery();
+        } catch (Exception | Error e) {
+            results.failure = e.toString();
+            throw e;
         } finally {
             stopBridges(List.copyOf(live));
             servers.close();

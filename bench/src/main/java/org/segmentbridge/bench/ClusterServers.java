@@ -108,6 +108,23 @@ final class ClusterServers implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** What {@code postgres --version} says after "(PostgreSQL)", e.g. 15.14; the folder's name if it says nothing. */
+    static String postgresVersion(Path bin) {
+        try {
+            Process process = new ProcessBuilder(bin.resolve("postgres").toString(), "--version").redirectErrorStream(true).start();
+            String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            process.waitFor(10, TimeUnit.SECONDS);
+            if (text.contains(")")) {
+                return text.substring(text.lastIndexOf(')') + 1).trim();
+            }
+        } catch (IOException e) {
+            // the folder's name below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return bin.getParent() == null ? "?" : bin.getParent().getFileName().toString();
+    }
+
     private static int major(String version) {
         try {
             return Integer.parseInt(version.replaceAll("\\..*", ""));

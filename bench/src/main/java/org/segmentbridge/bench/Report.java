@@ -263,6 +263,9 @@ final class Report {
             md.append("Not run: ").append(cluster.skipped).append(".\n\n");
             return;
         }
+        if (cluster.failure != null) {
+            md.append("**This part failed** (").append(cluster.failure).append("); what it measured before is below.\n\n");
+        }
         int cores = Runtime.getRuntime().availableProcessors();
         md.append(String.format("One Kafka broker (KRaft, broker and controller in one JVM, `-Xmx384m`, C1 only: the tests' settings) and one "
                         + "PostgreSQL %s (its defaults, fsync and synchronous commits on, but `shared_buffers` 64 MB) were started for this "
