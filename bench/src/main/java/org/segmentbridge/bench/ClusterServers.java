@@ -108,14 +108,18 @@ final class ClusterServers implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** What {@code postgres --version} says after "(PostgreSQL)", e.g. 15.14; the folder's name if it says nothing. */
+    /** The version {@code postgres --version} names after "(PostgreSQL)", e.g. 15.18; the folder's name if none. */
     static String postgresVersion(Path bin) {
         try {
             Process process = new ProcessBuilder(bin.resolve("postgres").toString(), "--version").redirectErrorStream(true).start();
             String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             process.waitFor(10, TimeUnit.SECONDS);
-            if (text.contains(")")) {
-                return text.substring(text.lastIndexOf(')') + 1).trim();
+            int at = text.indexOf("(PostgreSQL)");
+            if (at >= 0) {
+                String[] words = text.substring(at + "(PostgreSQL)".length()).trim().split("\\s+");
+                if (!words[0].isEmpty()) {
+                    return words[0];
+                }
             }
         } catch (IOException e) {
             // the folder's name below
