@@ -30,9 +30,12 @@ import org.HdrHistogram.Histogram;
  *       bare Vert.x handler; JFR profile of /v1/track at 64 connections.</li>
  *   <li>Bridge B (all destinations live against the fake vendors): time to healthy; intake-to-vendor latency at
  *       500 events/s; then delivery against the fakes' rate limits, one group of identifies and one of tracks.</li>
+ *   <li>The cluster part ({@link Cluster}): a Kafka broker and a PostgreSQL server of its own; intake, delivery end
+ *       to end and latency of one and of two bridges in cluster mode, each against one embedded bridge.</li>
  * </ol>
  *
- * Usage: {@code BenchRun <repo> <bridge jar> <work dir> <report file> <started epoch ms> [--smoke] [--no-wrk]}
+ * Usage: {@code BenchRun <repo> <bridge jar> <work dir> <report file> <started epoch ms> [--smoke] [--no-wrk]
+ * [--no-cluster | --cluster-only]}
  */
 public final class BenchRun {
 
@@ -56,6 +59,9 @@ public final class BenchRun {
     private final long startedMs;
     private final boolean smoke;
     private final boolean useWrk;
+    /** Whether the cluster part runs ({@code --no-cluster}: not), and whether only it runs ({@code --cluster-only}). */
+    private final boolean cluster;
+    private final boolean clusterOnly;
     private final Processes processes;
     private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     private final Events events;
@@ -72,6 +78,8 @@ public final class BenchRun {
         List<String> flags = List.of(args).subList(5, args.length);
         smoke = flags.contains("--smoke");
         useWrk = !flags.contains("--no-wrk");
+        clusterOnly = flags.contains("--cluster-only");
+        cluster = clusterOnly || !flags.contains("--no-cluster");
         processes = new Processes(work.resolve("pids"));
         monitor = processes.new Monitor();
         events = new Events(repo.resolve("samples"));
@@ -103,19 +111,40 @@ public final class BenchRun {
         log("machine: " + out.machine);
         fakes = new FakeVendors(vertx, LIMITS);
         fakes.start();
-        intakePhase();
-        deliveryPhase();
+        if (!clusterOnly) {
+            intakePhase();
+            deliveryPhase();
+        }
+        Exception clusterFailure = null;
+        if (cluster) {
+            // A failure here keeps the figures of the parts before it: the report says the part failed, and the run
+            // still ends with an error.
+            Cluster part = new Cluster(this);
+            try {
+                part.run();
+            } catch (Exception e) {
+                clusterFailure = e;
+            }
+            out.cluster = part.results();
+        }
         out.wallTime = Duration.ofMillis(System.currentTimeMillis() - startedMs);
-        out.write(report, smoke);
+        out.write(report, smoke || clusterOnly);
         log("report written to " + report + " (wall time so far " + Report.duration(out.wallTime) + ")");
+        if (clusterFailure != null) {
+            throw clusterFailure;
+        }
     }
 
     // ---- bridge instances ---------------------------------------------------------------------------------------
 
-    record Bridge(Process process, int httpPort, int managementPort, Path dir) {
+    record Bridge(Process process, int httpPort, int managementPort, Path dir, Duration healthy) {
         String metrics() {
             return Processes.get("http://127.0.0.1:" + managementPort + "/observe/metrics");
         }
+    }
+
+    /** A bridge launched and not yet healthy. */
+    record Launch(String name, Process process, int httpPort, int managementPort, Path dir, long launchedNanos) {
     }
 
     interface RoutesHook {
@@ -126,8 +155,19 @@ public final class BenchRun {
         return startBridge(name, work.resolve(name).resolve("data"), overrides, extraEnv, extraRoutes);
     }
 
-    /** A bridge launched from its own folder (routes, application.properties, log) on {@code dataDir}. */
+    /** A bridge launched from its own folder (routes, application.properties, log) on {@code dataDir}, once healthy. */
     private Bridge startBridge(String name, Path dataDir, String overrides, Map<String, String> extraEnv, RoutesHook extraRoutes)
+            throws Exception {
+        Bridge bridge = awaitHealthy(launch(name, dataDir, overrides, extraEnv, extraRoutes));
+        out.timeToHealthy.put(name, bridge.healthy());
+        return bridge;
+    }
+
+    /**
+     * Launches a bridge from its own folder (routes, application.properties, log) on {@code dataDir} and returns at
+     * once, so that several can start together; {@link #awaitHealthy} waits for it.
+     */
+    Launch launch(String name, Path dataDir, String overrides, Map<String, String> extraEnv, RoutesHook extraRoutes)
             throws Exception {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
@@ -147,18 +187,46 @@ public final class BenchRun {
         env.put("BRIDGE_MAPPINGS_DIR", repo.resolve("mappings").toString());
         env.put("BRIDGE_WRITE_KEYS", WRITE_KEY);
         env.put("BRIDGE_ADMIN_TOKEN", "bench-admin-token");
+        // 128 MB of free disk rather than the 512 MB a bridge keeps by default before it refuses events: the benchmark
+        // machine's disk is shared, and other work's files must not make a bench bridge answer 503. The run gives each
+        // bridge's data back once it is done with it (discardData), so it never holds much.
+        env.put("BRIDGE_QUEUE_MIN_FREE_DISK", "128MB");
         env.putAll(extraEnv);
         List<String> command = List.of(javaBinary(), "-Xmx256m", "-jar", jar.toString());
         long launched = System.nanoTime();
         Process process = processes.start(command, env, dir, dir.resolve("bridge.log"));
-        Duration healthy = Processes.waitFor200("http://127.0.0.1:" + management + "/observe/health", launched,
-                Duration.ofSeconds(60), process);
+        return new Launch(name, process, http, management, dir, launched);
+    }
+
+    /** Waits (up to 60 s from its launch) until the bridge's health answers 200. */
+    Bridge awaitHealthy(Launch launch) throws Exception {
+        Duration left = Duration.ofSeconds(60).minusNanos(System.nanoTime() - launch.launchedNanos());
+        Duration healthy = Processes.waitFor200("http://127.0.0.1:" + launch.managementPort() + "/observe/health",
+                launch.launchedNanos(), left.isNegative() ? Duration.ZERO : left, launch.process());
         if (healthy == null) {
-            throw new IllegalStateException("bridge " + name + " did not become healthy; see " + dir.resolve("bridge.log"));
+            String health = launch.process().isAlive()
+                    ? " (its health answers: " + Processes.get("http://127.0.0.1:" + launch.managementPort() + "/observe/health") + ")"
+                    : " (it exited)";
+            throw new IllegalStateException("bridge " + launch.name() + " did not become healthy" + health + "; see "
+                    + launch.dir().resolve("bridge.log"));
         }
-        out.timeToHealthy.put(name, healthy);
-        log("bridge " + name + " (pid " + process.pid() + ") healthy after " + healthy.toMillis() + " ms");
-        return new Bridge(process, http, management, dir);
+        log("bridge " + launch.name() + " (pid " + launch.process().pid() + ") healthy after " + healthy.toMillis() + " ms");
+        return new Bridge(launch.process(), launch.httpPort(), launch.managementPort(), launch.dir(), healthy);
+    }
+
+    /** Deletes a stopped bridge's data folder (its journal can be hundreds of MB); its log and settings stay. */
+    static void discardData(Bridge bridge) {
+        Path data = bridge.dir().resolve("data");
+        if (!Files.isDirectory(data)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(data)) {
+            for (Path path : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException | RuntimeException e) {
+            // what is left goes with the work folder
+        }
     }
 
     private void stopBridge(Bridge bridge) {
@@ -183,7 +251,7 @@ public final class BenchRun {
         }
     }
 
-    private String authorization() {
+    String authorization() {
         return "Basic " + Base64.getEncoder().encodeToString((WRITE_KEY + ":").getBytes());
     }
 
@@ -262,6 +330,7 @@ public final class BenchRun {
                 out.loadedRss.merge("intake", monitor.maxRss("intake"), Math::max);
                 out.bridgeLogProblems.put(name, logProblems(bridge.dir().resolve("bridge.log")));
                 stopBridge(bridge);
+                discardData(bridge);
             }
         }
         Processes.stop(bare, Duration.ofSeconds(5));
@@ -358,6 +427,7 @@ public final class BenchRun {
         load.close();
         collectDeliveryMetrics(bridge);
         stopBridge(bridge);
+        discardData(bridge);
         out.bridgeLogProblems.put("latency", logProblems(bridge.dir().resolve("bridge.log")));
 
         // Delivery: each group's backlog is queued by a bridge with delivery disabled, then drained by a bridge with
@@ -399,7 +469,7 @@ public final class BenchRun {
     }
 
     /** Iterable's shipped user-update and custom-events routes with their bulk actions, for the iterablebulk destination. */
-    private void addBulkRoutes(Path routes) throws IOException {
+    void addBulkRoutes(Path routes) throws IOException {
         Path bulk = routes.resolve("iterablebulk");
         Files.createDirectories(bulk);
         for (String file : List.of("user-update.yaml", "custom-events.yaml")) {
@@ -413,7 +483,7 @@ public final class BenchRun {
         }
     }
 
-    private static String logProblems(Path log) throws IOException {
+    static String logProblems(Path log) throws IOException {
         Map<String, Long> counts = Files.readAllLines(log).stream()
                 .filter(line -> line.contains(" ERROR ") || (line.contains(" WARN ") && line.contains("dead-lettered")))
                 .map(line -> line.replaceAll("^\\S+ ", "").replaceAll("messageId \\S+", "messageId …"))

@@ -374,6 +374,11 @@ final class FakeVendors {
             return (highCount - lowCount) / ((highAt - lowAt) / 1e9);
         }
 
+        /** System.nanoTime() of the last accepted request, or -1. */
+        synchronized long lastNanos() {
+            return requests == 0 ? -1 : times[requests - 1];
+        }
+
         /** Seconds from the first to the last accepted request. */
         synchronized double span() {
             return requests < 2 ? 0 : (times[requests - 1] - times[0]) / 1e9;

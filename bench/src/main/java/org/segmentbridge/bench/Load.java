@@ -18,18 +18,28 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import org.HdrHistogram.Histogram;
 
-/** HTTP load against the intake: pushes of prepared bodies, open-loop at a fixed rate, and closed-loop at N connections. */
+/**
+ * HTTP load against the intake: pushes of prepared bodies, open-loop at a fixed rate, and closed-loop at N connections.
+ * Given several ports (bridges of one cluster), each request goes to the next one in turn, as a round-robin load
+ * balancer would send it.
+ */
 final class Load {
 
     private final Vertx vertx;
     private final String host = "127.0.0.1";
-    private final int port;
+    private final int[] ports;
+    private final AtomicInteger turn = new AtomicInteger();
     private final String authorization;
     private final HttpClient client;
 
     Load(Vertx vertx, int port, String authorization, int connections) {
+        this(vertx, new int[] {port}, authorization, connections);
+    }
+
+    /** {@code connections}: at most this many to each port. */
+    Load(Vertx vertx, int[] ports, String authorization, int connections) {
         this.vertx = vertx;
-        this.port = port;
+        this.ports = ports.clone();
         this.authorization = authorization;
         this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(false)
                         .setIdleTimeout(0),
@@ -42,6 +52,7 @@ final class Load {
 
     /** One POST; completes with the status (0 when no answer). */
     Future<Integer> post(String path, Buffer body) {
+        int port = ports.length == 1 ? ports[0] : ports[Math.floorMod(turn.getAndIncrement(), ports.length)];
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
                 .putHeader("Content-Type", "application/json");
         if (authorization != null) {

@@ -27,6 +27,8 @@ final class Processes {
 
     private final Path pidFile;
     private final List<Process> started = new ArrayList<>();
+    /** Processes of this run that are not its children (a daemon such as PostgreSQL's postmaster, started by pg_ctl). */
+    private final java.util.Set<Long> adopted = ConcurrentHashMap.newKeySet();
 
     Processes(Path pidFile) {
         this.pidFile = pidFile;
@@ -41,6 +43,20 @@ final class Processes {
         started.add(process);
         Files.writeString(pidFile, process.pid() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         return process;
+    }
+
+    /**
+     * Records a process this run started indirectly (pg_ctl's postmaster, which detaches from its parent) as this run's:
+     * its pid goes to {@code pids} like a child's (bench/run's trap ends it should this JVM die), and neither it nor its
+     * children count as other processes' CPU. Stopping it is the caller's job.
+     */
+    synchronized void adopt(long pid) throws IOException {
+        adopted.add(pid);
+        Files.writeString(pidFile, pid + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    java.util.Set<Long> adopted() {
+        return adopted;
     }
 
     /** SIGTERM, then SIGKILL after {@code grace} if it is still there. */
@@ -188,7 +204,8 @@ final class Processes {
             for (Map.Entry<Long, long[]> entry : stats.entrySet()) {
                 long pid = entry.getKey();
                 seen.put(pid, entry.getValue()[1]);
-                if (pid == 2 || entry.getValue()[0] == 2 || pid == self || ancestors.contains(pid) || descends(pid, self, stats)) {
+                if (pid == 2 || entry.getValue()[0] == 2 || pid == self || ancestors.contains(pid) || descends(pid, self, stats)
+                        || adopted.contains(pid) || adopted.stream().anyMatch(root -> descends(pid, root, stats))) {
                     continue;
                 }
                 Long before = lastTicks.get(pid);

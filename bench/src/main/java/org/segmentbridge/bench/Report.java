@@ -47,6 +47,8 @@ final class Report {
     double intakeProfileRate;
     Map<String, double[]> cores = new LinkedHashMap<>();
     String deliveryOverrides = "";
+    /** The cluster part's figures; null when it did not run ({@code --no-cluster}). */
+    Cluster.Results cluster;
 
     /** Adds the 429s the fakes answered since their last reset to the run's totals. */
     synchronized void collect429s(FakeVendors fakes) {
@@ -90,6 +92,7 @@ final class Report {
         intakeTable(md);
         deliveryTable(md);
         latencyTable(md);
+        clusterSection(md);
         memoryTable(md);
         profile(md, String.format("Profile of the intake: `/v1/track` at 64 connections (JFR, one more run after the measured ones: %,.0f req/s under the recorder)", intakeProfileRate), intakeProfile);
         profile(md, "Profile of delivery: the bridge draining the track group (JFR)", deliveryProfile);
@@ -129,6 +132,7 @@ final class Report {
                         .append(") | ").append(String.format("%.2f s", time.toMillis() / 1000.0)).append(" | | |\n");
             }
         });
+        clusterSummary(md);
         md.append("| `bench/run` wall time | ").append(duration(wallTime)).append(" | 10 min | ")
                 .append(String.format("%.2f", wallTime.toMillis() / 600_000.0)).append(" |\n\n");
     }
@@ -194,6 +198,220 @@ final class Report {
                     result.rate(), result.non200(), result.secondsToDeliverAll(), result.seconds()));
         }
         md.append("\n");
+    }
+
+    // ---- the cluster part ---------------------------------------------------------------------------------------
+
+    private static <T> T baseline(List<T> rows, java.util.function.Function<T, Cluster.Setup> setup) {
+        return rows.stream().filter(row -> !setup.apply(row).cluster()).findFirst().orElse(null);
+    }
+
+    private static String ratio(double value, double base) {
+        return base > 0 && !Double.isNaN(value) && !Double.isNaN(base) ? String.format("%.2f", value / base) : "";
+    }
+
+    private static String bridges(Cluster.Setup setup) {
+        return setup.cluster() ? "cluster, " + setup.bridges() + (setup.bridges() == 1 ? " bridge" : " bridges") : "embedded, 1 bridge";
+    }
+
+    private void clusterSummary(StringBuilder md) {
+        if (cluster == null || cluster.skipped != null) {
+            return;
+        }
+        Cluster.IntakeRow intakeBase = baseline(cluster.intake, Cluster.IntakeRow::setup);
+        for (Cluster.IntakeRow row : cluster.intake) {
+            if (row.setup().cluster() && intakeBase != null) {
+                md.append(String.format("| intake `/v1/batch` (100 events), 16 connections, %s | %,.0f events/s (%,.0f per core-second) "
+                                + "| embedded, 1 bridge: %,.0f events/s (%,.0f per core-second) | %s (per core-second %s) |%n",
+                        bridges(row.setup()), row.events(), row.perCore(), intakeBase.events(), intakeBase.perCore(),
+                        ratio(row.events(), intakeBase.events()), ratio(row.perCore(), intakeBase.perCore())));
+            }
+        }
+        Cluster.DeliveryRow deliveryBase = baseline(cluster.delivery, Cluster.DeliveryRow::setup);
+        for (Cluster.DeliveryRow row : cluster.delivery) {
+            if (row.setup().cluster() && deliveryBase != null) {
+                md.append(String.format("| delivery end to end, %,d events → Iterable `events/trackBulk`, %s | %,.0f events/s (%,.0f per core-second) "
+                                + "| embedded (state in PostgreSQL), 1 bridge: %,.0f events/s (%,.0f per core-second) | %s (per core-second %s) |%n",
+                        row.events(), bridges(row.setup()), row.rate(), row.perCore(), deliveryBase.rate(), deliveryBase.perCore(),
+                        ratio(row.rate(), deliveryBase.rate()), ratio(row.perCore(), deliveryBase.perCore())));
+            }
+        }
+        Cluster.LatencyRow latencyBase = baseline(cluster.latency, Cluster.LatencyRow::setup);
+        for (Cluster.LatencyRow row : cluster.latency) {
+            if (row.setup().cluster() && latencyBase != null) {
+                md.append(String.format("| latency intake → Iterable `events/track` at %.0f events/s, %s, p50 / p99 | %s | embedded (state in PostgreSQL), 1 bridge: %s | %s / %s |%n",
+                        row.rate(), bridges(row.setup()), pair(row.latency()), pair(latencyBase.latency()),
+                        ratio(Latency.ms(row.latency(), 50), Latency.ms(latencyBase.latency(), 50)),
+                        ratio(Latency.ms(row.latency(), 99), Latency.ms(latencyBase.latency(), 99))));
+            }
+        }
+    }
+
+    private static String cores(Cluster.Cores cores) {
+        return String.format("%.2f | %.2f | %.2f | %.2f | %.2f | %.2f", cores.bridges(), cores.kafka(), cores.postgres(),
+                cores.harness(), cores.rest(), cores.machine());
+    }
+
+    private static final String CORES_HEADER = "bridges | Kafka | PostgreSQL | load generator + fakes | rest (other processes, kernel) | machine busy";
+
+    private void clusterSection(StringBuilder md) {
+        if (cluster == null) {
+            return;
+        }
+        md.append("### Cluster mode: 1 and 2 bridges on one Kafka and one PostgreSQL, against one embedded bridge\n\n");
+        if (cluster.skipped != null) {
+            md.append("Not run: ").append(cluster.skipped).append(".\n\n");
+            return;
+        }
+        if (cluster.failure != null) {
+            md.append("**This part failed** (").append(cluster.failure).append("); what it measured before is below.\n\n");
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        md.append(String.format("One Kafka broker (KRaft, broker and controller in one JVM, `-Xmx384m`, C1 only: the tests' settings) and one "
+                        + "PostgreSQL %s (its defaults, fsync and synchronous commits on, but `shared_buffers` 64 MB) were started for this "
+                        + "part, on the same %d cores as everything else: Kafka answered %.1f s after its launch, PostgreSQL started in %.1f s. "
+                        + "Topics have %d partitions (the default), replication factor 1. Every setup had fresh bridges (`-Xmx256m` each, "
+                        + "two started together), a database and a topic prefix of its own, and was measured once its consumer groups were "
+                        + "stable with every bridge in them. The part took **%s** of the run.%n%n",
+                cluster.postgresVersion, cores, cluster.kafkaStart.toMillis() / 1000.0, cluster.postgresStart.toMillis() / 1000.0,
+                cluster.partitions, duration(cluster.took)));
+        md.append(String.format("The CPU columns are the cores (of %d) used during each measurement, read from `/proc`: the bridges' JVMs, "
+                        + "the broker, PostgreSQL with its backends, this harness (load generator, fake vendors, wrk), the rest of what kept "
+                        + "the machine busy (other processes, the kernel), and the machine busy in all. **Per core-second of the setup** is "
+                        + "the rate divided by the cores the bridges, Kafka and PostgreSQL used meanwhile: the machine is shared, so how much "
+                        + "CPU a setup got varies from one minute to the next, and this figure moves less with it than the rate does.%n%n",
+                cores));
+
+        Cluster.IntakeRow intakeBase = baseline(cluster.intake, Cluster.IntakeRow::setup);
+        md.append(String.format("#### Intake: `/v1/batch` × 100 tracks, %d connections in all, closed loop (%s) for %.0f s, delivery disabled%n%n",
+                Cluster.INTAKE_CONNECTIONS, cluster.intakeTool, cluster.intakeSeconds));
+        md.append("| setup | events/s | req/s | ratio to embedded | events per core-second of the setup | ratio to embedded | p50 / p99 (slowest bridge) | non-200 / socket errors | ")
+                .append(CORES_HEADER).append(" |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Cluster.IntakeRow row : cluster.intake) {
+            md.append(String.format("| %s | %,.0f | %,.0f | %s | %,.0f | %s | %s | %d / %d | %s |%n", row.setup().label(), row.events(),
+                    row.result().perSecond(), intakeBase == null ? "" : ratio(row.events(), intakeBase.events()),
+                    row.perCore(), intakeBase == null ? "" : ratio(row.perCore(), intakeBase.perCore()),
+                    pair(row.result().p50Micros(), row.result().p99Micros()), row.result().non200(), row.result().socketErrors(),
+                    cores(row.cores())));
+        }
+        md.append(String.format("%nThe intake part's batch bodies (tracks of 4,000 returning people, no messageId), seen once by each setup "
+                + "before it is measured, then %.0f s of warm-up. With two bridges each gets half the people and half the connections, "
+                + "from a load generator of its own (with wrk: one thread each, two in all as for one bridge). The intake bridges have "
+                + "the shipped four destinations, as in the intake part, so in cluster mode the processor writes each event to four "
+                + "destination topics.%n%n", cluster.intakeWarmSeconds));
+
+        Cluster.DeliveryRow deliveryBase = baseline(cluster.delivery, Cluster.DeliveryRow::setup);
+        Cluster.DeliveryRow any = cluster.delivery.isEmpty() ? null : cluster.delivery.get(0);
+        md.append(String.format("#### Delivery end to end: %s tracks of %s people, `/v1/batch` → fake Iterable `POST /api/events/trackBulk`%n%n",
+                any == null ? "?" : String.format("%,d", any.events()), any == null ? "?" : String.format("%,d", any.persons())));
+        md.append("| setup | received / sent | pushed in | first push → last event at the vendor | events/s end to end | ratio to embedded | events per core-second of the setup | ratio to embedded | steady events/s (20–95 %) | 429s | ")
+                .append(CORES_HEADER).append(" |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Cluster.DeliveryRow row : cluster.delivery) {
+            md.append(String.format("| %s | %,d / %,d | %.1f s | %.1f s | %,.0f | %s | %,.0f | %s | %,.0f | %d | %s |%n", row.setup().label(),
+                    row.received(), row.events(), row.pushSeconds(), row.endToEndSeconds(), row.rate(),
+                    deliveryBase == null ? "" : ratio(row.rate(), deliveryBase.rate()), row.perCore(),
+                    deliveryBase == null ? "" : ratio(row.perCore(), deliveryBase.perCore()), row.steadyRate(), row.rejected429(),
+                    cores(row.cores())));
+        }
+        double ceiling = 10 * BenchRun.PACER_STEADY * Cluster.BULK_BATCH;
+        md.append(String.format("%nThe bridges have two destinations, both Iterable through the shipped routes: `iterable` (one request "
+                + "per event) and the delivery part's `iterablebulk` (the same routes with the bulk actions, batches of up to %d). These "
+                + "events are flagged for `iterablebulk` only. Each person has ten; they are pushed 100 to a request with 4 requests in "
+                + "flight (round-robin over the bridges) into bridges that deliver meanwhile, and the figure runs from the first push to "
+                + "the last event at the fake. The bridge paces `trackBulk` at 10 requests/s (the fake's limit), so the ceiling is "
+                + "%,.0f events/s%s. Bulk, because with one request per event every event takes two pacer "
+                + "permits, each a transaction holding a row lock in PostgreSQL: in trial runs that capped every setup alike at a "
+                + "couple of hundred events/s, so the figure would have measured the pacer rather than the logs. The baseline keeps "
+                + "its state in the same PostgreSQL and paces through it as the cluster does; only the logs (Artemis in the bridge's "
+                + "JVM, or Kafka) and the number of bridges differ.%n%n", Cluster.BULK_BATCH, ceiling,
+                cluster.delivery.stream().allMatch(row -> row.steadyRate() < ceiling / 2) ? ", more than twice every figure here" : ""));
+
+        Cluster.LatencyRow latencyBase = baseline(cluster.latency, Cluster.LatencyRow::setup);
+        md.append(String.format("#### Latency: intake → fake Iterable `events/track` at %.0f events/s, on the delivery run's bridges right after it%n%n",
+                cluster.latencyRate));
+        md.append("| setup | delivered / sent | p50 | p90 | p99 | max | p50 / p99 ratio to embedded | intake answer p99 | non-200 | ")
+                .append(CORES_HEADER).append(" |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Cluster.LatencyRow row : cluster.latency) {
+            Histogram h = row.latency();
+            md.append(String.format("| %s | %,d / %,d | %s | %s | %s | %s | %s | %s | %d | %s |%n", row.setup().label(),
+                    h.getTotalCount(), row.sent(), msOrNone(h, 50), msOrNone(h, 90), msOrNone(h, 99),
+                    h.getTotalCount() == 0 ? "" : ms(h.getMaxValue()),
+                    latencyBase == null ? "" : ratio(Latency.ms(h, 50), Latency.ms(latencyBase.latency(), 50)) + " / "
+                            + ratio(Latency.ms(h, 99), Latency.ms(latencyBase.latency(), 99)),
+                    msOrNone(row.intakeAnswer(), 99), row.non200(), cores(row.cores())));
+        }
+        md.append(String.format("%nRequests of %d tracks of the delivery run's people (returning by then), stamped with their due time, "
+                        + "open loop for %.0f s, round-robin over the bridges; the fake subtracts the stamp from the arrival of the request.%n%n",
+                Cluster.LATENCY_PER_REQUEST, cluster.latency.isEmpty() ? 0 : cluster.latency.get(0).seconds()));
+
+        md.append("Launch to `/observe/health` 200: ");
+        List<String> starts = new ArrayList<>();
+        cluster.bridgeStarts.forEach((name, time) -> starts.add(String.format("%s %.2f s", name, time.toMillis() / 1000.0)));
+        md.append(String.join(", ", starts)).append(".\n\n");
+        cluster.logProblems.forEach((name, problems) -> md.append("- ERROR lines (and dead-letter warnings) in the log of bridge ")
+                .append(name).append(": ").append(problems).append(".\n"));
+        md.append("\n");
+        clusterLimits(md, intakeBase, deliveryBase, cores);
+    }
+
+    private void clusterLimits(StringBuilder md, Cluster.IntakeRow intakeBase, Cluster.DeliveryRow deliveryBase, int cores) {
+        Cluster.IntakeRow intakeOne = find(cluster.intake, Cluster.IntakeRow::setup, 1);
+        Cluster.IntakeRow intakeTwo = find(cluster.intake, Cluster.IntakeRow::setup, 2);
+        Cluster.DeliveryRow deliveryOne = find(cluster.delivery, Cluster.DeliveryRow::setup, 1);
+        Cluster.DeliveryRow deliveryTwo = find(cluster.delivery, Cluster.DeliveryRow::setup, 2);
+        Cluster.LatencyRow latencyBase = baseline(cluster.latency, Cluster.LatencyRow::setup);
+        Cluster.LatencyRow latencyOne = find(cluster.latency, Cluster.LatencyRow::setup, 1);
+        Cluster.LatencyRow latencyTwo = find(cluster.latency, Cluster.LatencyRow::setup, 2);
+        md.append("**What limits cluster mode on this machine.** Everything in this part ran on the same ").append(cores)
+                .append(" cores: with two bridges, two bridge JVMs, the Kafka broker's JVM, PostgreSQL, the load generator and the "
+                        + "fake vendor, besides whatever else the machine ran (the rest column). ");
+        if (intakeOne != null && intakeTwo != null && intakeBase != null) {
+            md.append(String.format("At the intake one bridge in cluster mode accepted %s the embedded bridge's events/s (%s per "
+                            + "core-second), with Kafka and PostgreSQL using %.2f and %.2f of the setup's %.2f cores; two bridges "
+                            + "accepted %s (%s per core-second). ",
+                    times(intakeOne.events(), intakeBase.events()), times(intakeOne.perCore(), intakeBase.perCore()),
+                    intakeOne.cores().kafka(), intakeOne.cores().postgres(), intakeOne.cores().setup(),
+                    times(intakeTwo.events(), intakeBase.events()), times(intakeTwo.perCore(), intakeBase.perCore())));
+        }
+        if (deliveryOne != null && deliveryTwo != null && deliveryBase != null) {
+            md.append(String.format("End to end, one bridge delivered %s the embedded rate (%s per core-second) and two %s (%s). ",
+                    times(deliveryOne.rate(), deliveryBase.rate()), times(deliveryOne.perCore(), deliveryBase.perCore()),
+                    times(deliveryTwo.rate(), deliveryBase.rate()), times(deliveryTwo.perCore(), deliveryBase.perCore())));
+        }
+        if (latencyOne != null && latencyTwo != null && latencyBase != null) {
+            md.append(String.format("At %.0f events/s an event reached the vendor in %s at p50 with one bridge in cluster mode and "
+                            + "%s with two, against %s embedded, the bridges using %.2f, %.2f and %.2f cores. ",
+                    latencyOne.rate(), msOrNone(latencyOne.latency(), 50), msOrNone(latencyTwo.latency(), 50),
+                    msOrNone(latencyBase.latency(), 50), latencyOne.cores().bridges(), latencyTwo.cores().bridges(),
+                    latencyBase.cores().bridges()));
+        }
+        md.append("\n\nWhere the work goes: in cluster mode an accepted event is written to Kafka at the intake (`acks=all`), read back "
+                + "by a processor, written again to the topic of each of its destinations in a transaction with the processor's "
+                + "offsets, and read back by each destination's reader, which sees it only once that transaction commits "
+                + "(`read_committed`); the embedded bridge does the same through Artemis inside its own JVM. The two logs do not "
+                + "promise the same thing here: the embedded bridge syncs its journal to disk before the intake answers, while the "
+                + "Kafka broker acknowledges once every in-sync replica holds the record in memory, and this broker is the only "
+                + "replica (replication factor 1). On one machine Kafka's append is therefore the cheaper of the two; in production "
+                + "its durability comes from replicas on other machines, whose round trips this run does not have. The broker's and "
+                + "PostgreSQL's CPU, and the bridges' Kafka clients serialising, polling and committing, come out of the same two "
+                + "cores the bridges work with. A second bridge on the same machine adds no cores, only a second JVM's fixed costs "
+                + "(JIT, GC, a processor, readers and pools of its own) and coordination (the consumer groups split the partitions, "
+                + "each processor commits its own transactions, every vendor request takes its permit through a row lock in "
+                + "PostgreSQL). **The two-bridge figures are therefore not a scale-out measurement**: they show that two bridges "
+                + "share the work, and what that costs, when they share two cores. Scale-out needs each bridge on cores of its own "
+                + "and Kafka and PostgreSQL on others, which one 2-core machine cannot measure.\n\n");
+    }
+
+    private static <T> T find(List<T> rows, java.util.function.Function<T, Cluster.Setup> setup, int bridges) {
+        return rows.stream().filter(row -> setup.apply(row).cluster() && setup.apply(row).bridges() == bridges).findFirst().orElse(null);
+    }
+
+    private static String times(double value, double base) {
+        return base > 0 ? String.format("%.2f×", value / base) : "?";
+    }
+
+    private static String msOrNone(Histogram histogram, double percentile) {
+        return histogram.getTotalCount() == 0 ? "no samples" : ms(histogram.getValueAtPercentile(percentile));
     }
 
     private static void row(StringBuilder md, String rate, String name, long expected, Histogram histogram) {
