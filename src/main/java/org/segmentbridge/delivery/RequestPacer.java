@@ -52,7 +52,7 @@ final class RequestPacer {
     }
 
     static final int LOCAL_SLOWER_PERCENT = 5;
-    static final int SHARED_SLOWER_PERCENT = 15;
+    static final int SHARED_SLOWER_PERCENT = 25;
 
     /** The bucket's one limit for {@code rate}: a tenth as burst, the rest refilled this much slower than the period. */
     static Bandwidth limit(Rate rate, int slowerPercent) {
