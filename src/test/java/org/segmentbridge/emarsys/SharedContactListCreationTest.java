@@ -15,11 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
@@ -31,6 +26,7 @@ import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.VendorTransport;
 import org.segmentbridge.state.ClusterLocks;
+import org.segmentbridge.support.AtOnce;
 import org.segmentbridge.support.DeliveryContext;
 import org.segmentbridge.support.SharedStateDatabase;
 
@@ -103,24 +99,7 @@ class SharedContactListCreationTest {
 
     /** Each bridge asks for the list's id at the same moment, as a delivery would, waiting out its lookups. */
     private static List<String> atOnce(List<Bridge> bridges, String list) throws Exception {
-        CyclicBarrier start = new CyclicBarrier(bridges.size());
-        ExecutorService threads = Executors.newFixedThreadPool(bridges.size());
-        try {
-            List<Future<String>> asked = new ArrayList<>();
-            for (Bridge bridge : bridges) {
-                asked.add(threads.submit(() -> {
-                    start.await(10, TimeUnit.SECONDS);
-                    return AwaitingLookup.waitingFor(() -> bridge.directory().listId(list, "3", bridge.settings(),
-                            Optional.of(new WsseAuth(API_USER, "secret", Clock.systemUTC()))), Duration.ofSeconds(20));
-                }));
-            }
-            List<String> ids = new ArrayList<>();
-            for (Future<String> answer : asked) {
-                ids.add(answer.get(30, TimeUnit.SECONDS));
-            }
-            return ids;
-        } finally {
-            threads.shutdownNow();
-        }
+        return AtOnce.call(bridges.stream().<java.util.concurrent.Callable<String>>map(bridge -> () -> AwaitingLookup.waitingFor(() -> bridge.directory().listId(list, "3", bridge.settings(),
+                        Optional.of(new WsseAuth(API_USER, "secret", Clock.systemUTC()))), Duration.ofSeconds(20))).toList());
     }
 }

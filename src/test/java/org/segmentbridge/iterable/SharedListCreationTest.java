@@ -18,10 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -34,6 +30,7 @@ import org.segmentbridge.delivery.AwaitingLookup;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.VendorTransport;
 import org.segmentbridge.state.ClusterLocks;
+import org.segmentbridge.support.AtOnce;
 import org.segmentbridge.support.DeliveryContext;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.SharedStateDatabase;
@@ -153,23 +150,6 @@ class SharedListCreationTest {
 
     /** Each bridge asks for the list's id at the same moment, as a delivery would, waiting out its lookups. */
     private static List<String> atOnce(List<Bridge> bridges, String list) throws Exception {
-        CyclicBarrier start = new CyclicBarrier(bridges.size());
-        ExecutorService threads = Executors.newFixedThreadPool(bridges.size());
-        try {
-            List<Future<String>> asked = new ArrayList<>();
-            for (Bridge bridge : bridges) {
-                asked.add(threads.submit(() -> {
-                    start.await(10, TimeUnit.SECONDS);
-                    return AwaitingLookup.waitingFor(() -> bridge.connector().listId(list, bridge.settings()), Duration.ofSeconds(20));
-                }));
-            }
-            List<String> ids = new ArrayList<>();
-            for (Future<String> answer : asked) {
-                ids.add(answer.get(30, TimeUnit.SECONDS));
-            }
-            return ids;
-        } finally {
-            threads.shutdownNow();
-        }
+        return AtOnce.call(bridges.stream().<java.util.concurrent.Callable<String>>map(bridge -> () -> AwaitingLookup.waitingFor(() -> bridge.connector().listId(list, bridge.settings()), Duration.ofSeconds(20))).toList());
     }
 }
