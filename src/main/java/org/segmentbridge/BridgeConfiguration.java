@@ -84,6 +84,8 @@ public class BridgeConfiguration implements CamelConfiguration {
     public enum Mode { RUN, CHECK, TRY, BACKFILL }
 
     public static final String MODE_PROPERTY = "bridge.mode";
+    /** Vert.x worker threads, on which the intake's requests wait for their commit. */
+    static final int INTAKE_WORKERS = 64;
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -91,6 +93,10 @@ public class BridgeConfiguration implements CamelConfiguration {
                 .toUpperCase(java.util.Locale.ROOT));
         BridgeSettings settings = BridgeSettings.from(context);
         Vendors vendors = Vendors.discovered();
+
+        // An intake request holds a Vert.x worker until its group commit is durable; the requests waiting meanwhile
+        // form the next group, so the pool bounds how many share one sync (Vert.x' default is 20).
+        context.getRegistry().bind("vertxOptions", new io.vertx.core.VertxOptions().setWorkerPoolSize(INTAKE_WORKERS));
 
         // Mapping files are validated before anything starts: a broken file stops the start naming file, entry and problem.
         context.getRegistry().bind("mappings", Mappings.load(settings.mappingsDir()));

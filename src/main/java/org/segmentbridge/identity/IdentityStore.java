@@ -72,7 +72,8 @@ public final class IdentityStore implements ErasesPeople {
     }
 
     private final StateStore stateStore;
-    private final List<JsonPath> keyPaths;
+    /** Each key path as a reader of the event: the value it names, or a missing node. */
+    private final List<java.util.function.Function<JsonNode, JsonNode>> keyPaths;
     /** The key paths as the event's fields, e.g. {@code traits.email}, to name them in errors. */
     private final List<String> keyFields = new ArrayList<>();
     /**
@@ -106,7 +107,7 @@ public final class IdentityStore implements ErasesPeople {
         this.keyPaths = new ArrayList<>();
         for (String path : keyPaths) {
             try {
-                this.keyPaths.add(JsonPath.compile(path));
+                this.keyPaths.add(keyReader(path.trim()));
                 this.keyFields.add(path.trim().replaceFirst("^\\$\\.?", ""));
             } catch (InvalidPathException | IllegalArgumentException e) {
                 throw new IllegalArgumentException("Setting bridge.identity.key-paths: '" + path + "' is not a JSONPath: " + e.getMessage());
@@ -115,6 +116,23 @@ public final class IdentityStore implements ErasesPeople {
         if (this.keyPaths.isEmpty()) {
             throw new IllegalArgumentException("Setting bridge.identity.key-paths is empty: name at least one JSONPath");
         }
+    }
+
+    /** A plain chain of names ({@code $.traits.email}); anything else is read as the JSONPath it is. */
+    private static final java.util.regex.Pattern NAME_CHAIN = java.util.regex.Pattern.compile("\\$(\\.[A-Za-z_][A-Za-z0-9_]*)+");
+
+    /**
+     * The intake reads the key of every event twice (storable? then linked): a plain chain of names is read as a JSON
+     * pointer, a tenth of the cost of evaluating the same JSONPath, and with the same answer.
+     */
+    private static java.util.function.Function<JsonNode, JsonNode> keyReader(String path) {
+        JsonPath compiled = JsonPath.compile(path);
+        if (NAME_CHAIN.matcher(path).matches()) {
+            com.fasterxml.jackson.core.JsonPointer pointer = com.fasterxml.jackson.core.JsonPointer.compile(path.substring(1).replace('.', '/'));
+            return event -> event.at(pointer);
+        }
+        return event -> compiled.read(event, JSON_PATHS) instanceof JsonNode node ? node
+                : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     }
 
     /** The event's own primary key, if it carries one. */
@@ -126,8 +144,8 @@ public final class IdentityStore implements ErasesPeople {
     /** Which of the key paths gives the event's key, or -1. */
     private int keyPathIn(JsonNode event) {
         for (int i = 0; i < keyPaths.size(); i++) {
-            Object value = keyPaths.get(i).read(event, JSON_PATHS);
-            if (value instanceof JsonNode node && node.isValueNode() && !node.isNull() && !node.asText().isBlank()) {
+            JsonNode node = keyPaths.get(i).apply(event);
+            if (node.isValueNode() && !node.isNull() && !node.asText().isBlank()) {
                 return i;
             }
         }
@@ -135,7 +153,7 @@ public final class IdentityStore implements ErasesPeople {
     }
 
     private String keyAt(JsonNode event, int path) {
-        return ((JsonNode) keyPaths.get(path).read(event, JSON_PATHS)).asText().trim();
+        return keyPaths.get(path).apply(event).asText().trim();
     }
 
     /**
@@ -239,6 +257,10 @@ public final class IdentityStore implements ErasesPeople {
             personOf(transaction, kind(id), value(id)).ifPresent(persons::add);
         }
         Optional<String> key = keyIn(event);
+        if (ids.size() == 1 && persons.size() == 1 && key.isEmpty()) {
+            // A known person's one id and no key: linking and keying would change nothing (most returning traffic).
+            return Set.of();
+        }
         String survivor = persons.isEmpty() ? createPerson(transaction, now) : chooseSurvivor(transaction, persons);
         boolean hadKey = primaryKeyOf(transaction, survivor).isPresent();
         boolean merged = false;

@@ -10,9 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
-import jakarta.jms.JMSContext;
 import jakarta.jms.JMSException;
-import jakarta.jms.JMSProducer;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.MessageProducer;
@@ -34,40 +32,124 @@ final class ArtemisIntakeLog implements IntakeLog {
     private final ConnectionFactory appends;
     private final ConnectionFactory readers;
     private final java.util.concurrent.atomic.AtomicLong appended = new java.util.concurrent.atomic.AtomicLong();
+    private final Committer committer = new Committer();
+    private final GroupCommit groupCommit = new GroupCommit("intake-log-commit", committer);
 
     /**
-     * @param appends pooled connections, shared by the intake's requests
-     * @param readers unpooled connections, one for each reader's long-lived session
+     * @param appends  unpooled connections, one for the group commit's long-lived session
+     * @param readers  unpooled connections, one for each reader's long-lived session
      */
     ArtemisIntakeLog(ConnectionFactory appends, ConnectionFactory readers) {
         this.appends = appends;
         this.readers = readers;
     }
 
-    /** One transaction: when this returns the events are on disk, when it throws none are. */
+    /**
+     * When this returns the events are on disk, when it throws they may not be: appended in one transaction with the
+     * appends of every other request waiting meanwhile ({@link GroupCommit}).
+     */
     @Override
     public void append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt) {
         if (events.isEmpty()) {
             return;
         }
-        try (JMSContext context = ArtemisEventQueue.openTransactedContext(appends)) {
-            JMSProducer producer = context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT);
-            jakarta.jms.Queue log = context.createQueue(EmbeddedBroker.INTAKE_LOG);
-            try {
-                for (List<Entry> record : IntakeRecords.split(events, kind)) {
-                    TextMessage message = context.createTextMessage(IntakeRecords.join(record));
-                    message.setStringProperty(EventQueue.RECEIVED_VIA_PROPERTY, receivedVia);
-                    message.setStringProperty(KIND_PROPERTY, kind.name());
-                    message.setLongProperty(RECEIVED_AT_PROPERTY, receivedAt.toEpochMilli());
-                    producer.send(log, message);
+        groupCommit.append(events, receivedVia, kind, receivedAt);
+        appended.addAndGet(events.size());
+    }
+
+    /** Lets go of the broker (its connection), for the broker to stop; the next append connects again. */
+    void disconnect() {
+        committer.reset();
+    }
+
+    /**
+     * Writes a group of appends on its own connection and session. Events of consecutive appends from the same
+     * endpoint share records (of up to {@value IntakeLog#EVENTS_PER_RECORD}), so a stream of single events costs the
+     * broker one message per hundred of them; a platform's report stays one record of its own.
+     */
+    private final class Committer implements GroupCommit.Writer {
+
+        private Connection connection;
+        private Session session;
+        private MessageProducer producer;
+
+        @Override
+        public synchronized void write(List<GroupCommit.Append> group) throws JMSException {
+            if (session == null) {
+                open();
+            }
+            List<Entry> record = new ArrayList<>();
+            GroupCommit.Append recordOf = null;
+            Instant recordReceivedAt = null;
+            for (GroupCommit.Append append : group) {
+                boolean joins = recordOf != null && append.kind() == Kind.EVENT && recordOf.kind() == Kind.EVENT
+                        && recordOf.receivedVia().equals(append.receivedVia());
+                if (!joins && recordOf != null) {
+                    send(record, recordOf, recordReceivedAt);
                 }
-                context.commit();
-            } catch (RuntimeException | JMSException e) {
-                context.rollback();
-                throw new EventQueue.QueueUnavailableException(e);
+                if (!joins) {
+                    recordOf = append;
+                    recordReceivedAt = append.receivedAt();
+                }
+                if (append.kind() == Kind.REPORT) {
+                    record.addAll(append.events());
+                    continue;
+                }
+                if (append.receivedAt().isAfter(recordReceivedAt)) {
+                    recordReceivedAt = append.receivedAt();
+                }
+                for (Entry event : append.events()) {
+                    record.add(event);
+                    if (record.size() == EVENTS_PER_RECORD) {
+                        send(record, recordOf, recordReceivedAt);
+                    }
+                }
+            }
+            if (!record.isEmpty()) {
+                send(record, recordOf, recordReceivedAt);
+            }
+            session.commit();
+        }
+
+        /** Sends the record and empties it. */
+        private void send(List<Entry> record, GroupCommit.Append from, Instant receivedAt) throws JMSException {
+            if (record.isEmpty()) {
+                return;
+            }
+            TextMessage message = session.createTextMessage(IntakeRecords.join(record));
+            message.setStringProperty(EventQueue.RECEIVED_VIA_PROPERTY, from.receivedVia());
+            message.setStringProperty(KIND_PROPERTY, from.kind().name());
+            message.setLongProperty(RECEIVED_AT_PROPERTY, receivedAt.toEpochMilli());
+            producer.send(message);
+            record.clear();
+        }
+
+        private void open() throws JMSException {
+            connection = appends.createConnection();
+            try {
+                session = connection.createSession(true, Session.SESSION_TRANSACTED);
+                producer = session.createProducer(session.createQueue(EmbeddedBroker.INTAKE_LOG));
+                producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            } catch (JMSException | RuntimeException e) {
+                reset();
+                throw e;
             }
         }
-        appended.addAndGet(events.size());
+
+        @Override
+        public void reset() {
+            Connection open = connection;
+            connection = null;
+            session = null;
+            producer = null;
+            if (open != null) {
+                try {
+                    open.close();
+                } catch (JMSException | RuntimeException e) {
+                    // Gone either way; what the session had not committed is rolled back by the broker.
+                }
+            }
+        }
     }
 
     @Override

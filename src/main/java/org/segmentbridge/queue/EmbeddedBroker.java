@@ -58,7 +58,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     private final String inVmUrl = "vm://" + NEXT_IN_VM_ID.getAndIncrement();
     private final JmsPoolConnectionFactory connectionFactory = new JmsPoolConnectionFactory();
     private EmbeddedActiveMQ embedded;
-    private final IntakeLog intakeLog;
+    private final ArtemisIntakeLog intakeLog;
     private final EventQueue eventQueue;
 
     private final long minDiskFreeBytes;
@@ -81,7 +81,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         this.destinations = List.copyOf(destinations);
         this.minDiskFreeBytes = minDiskFreeBytes;
         connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(inVmUrl));
-        this.intakeLog = new ArtemisIntakeLog(connectionFactory, directConnectionFactory());
+        this.intakeLog = new ArtemisIntakeLog(directConnectionFactory(), directConnectionFactory());
         this.eventQueue = new ArtemisEventQueue(connectionFactory);
     }
 
@@ -189,6 +189,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
 
     @Override
     protected void doStop() throws Exception {
+        intakeLog.disconnect();
         connectionFactory.stop();
         if (embedded != null) {
             embedded.stop();
@@ -214,7 +215,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     @Override
     public long oldestAgeMillis(String destination) {
         ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
-        Queue queue = server == null ? null : server.locateQueue(SimpleString.of(destination));
+        Queue queue = server == null || !server.isActive() ? null : server.locateQueue(SimpleString.of(destination));
         org.apache.activemq.artemis.core.server.MessageReference first = queue == null ? null : queue.peekFirstMessage();
         if (first == null) {
             return 0;
@@ -226,7 +227,8 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     @Override
     public long depth(String destination) {
         ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
-        if (server == null) {
+        // Until the server is active it has no post office to look in (locateQueue would throw).
+        if (server == null || !server.isActive()) {
             return 0;
         }
         Queue queue = server.locateQueue(SimpleString.of(destination));
