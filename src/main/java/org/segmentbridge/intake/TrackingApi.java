@@ -72,7 +72,7 @@ final class TrackingApi {
             writeKeys.authenticate(null, bodyWriteKey == null || !bodyWriteKey.isTextual() ? null : bodyWriteKey.asText());
         }
         Instant now = Instant.now();
-        List<ObjectNode> events = batch ? batchEvents(root, now) : List.of(singleEvent(call, root, now));
+        List<ObjectNode> events = batch ? batchEvents(root, EventBodies.batchElementSizes(body), now) : List.of(singleEvent(call, root, now));
         if (senderAddress != null) {
             events.forEach(event -> fillSenderAddress(event, senderAddress));
         }
@@ -93,7 +93,8 @@ final class TrackingApi {
         return event;
     }
 
-    private List<ObjectNode> batchEvents(ObjectNode root, Instant now) {
+    /** @param sizes each event's size in the body as sent */
+    private List<ObjectNode> batchEvents(ObjectNode root, int[] sizes, Instant now) {
         JsonNode items = root.get("batch");
         if (!(items instanceof ArrayNode array)) {
             throw new IntakeRejected(Reason.INVALID, "batch", items == null
@@ -114,7 +115,7 @@ final class TrackingApi {
             String path = "batch[" + index + "]";
             try {
                 ObjectNode event = EventBodies.requireObject(array.get(index), path);
-                EventBodies.checkEventSize(EventBodies.serializedSize(event), maxEventBytes, path);
+                EventBodies.checkEventSize(sizes[index], maxEventBytes, path);
                 event.remove("writeKey");
                 mergeShared(event, "context", sharedContext);
                 mergeShared(event, "integrations", sharedIntegrations);
