@@ -117,7 +117,7 @@ class CopyStateCommandTest {
                 "  threshold_crossing: 2 rows\n",
                 "  state_heartbeat: 1 row\n",
                 "  privacy_tombstone_counter: 1 row\n",
-                "  left empty, cluster mode's own: pacer_bucket, pacer_pause, qrtz_",
+                "  left empty, cluster mode's own: pacer_pause, pacer_slot, pacer_window, qrtz_",
                 "copy-state done: ")
                 .doesNotContain(PostgresServer.PASSWORD);
         Map<String, List<String>> after;

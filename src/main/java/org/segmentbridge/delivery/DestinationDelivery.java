@@ -11,6 +11,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -327,9 +328,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 Duration endpointWait = endpointPacer.waitTime(now);
                 wait = endpointWait.compareTo(wait) > 0 ? endpointWait : wait;
             }
-            if (wait.isZero() && takePermits(endpointPacer, now)) {
+            Optional<RequestPacer.Permit> permit = wait.isZero() ? takePermits(endpointPacer, now) : Optional.empty();
+            if (permit.isPresent()) {
                 it.remove();
-                send(next);
+                send(next, permit.get());
             } else {
                 Duration retryIn = wait.isZero() ? Duration.ofMillis(1) : wait;
                 earliest = earliest == null || retryIn.compareTo(earliest) < 0 ? retryIn : earliest;
@@ -349,33 +351,39 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      * endpoint's may be gone though its wait read zero (another destination on the credential, or another bridge,
      * took it meanwhile): the credential's permit then goes back unspent.
      */
-    private boolean takePermits(RequestPacer endpointPacer, Instant now) {
-        if (!destinationPacer.tryTake(now)) {
-            return false;
+    private Optional<RequestPacer.Permit> takePermits(RequestPacer endpointPacer, Instant now) {
+        Duration longest = VendorTransport.longestExchange(settings);
+        Optional<RequestPacer.Permit> credential = destinationPacer.tryTake(now, longest);
+        if (credential.isEmpty() || endpointPacer == null) {
+            return credential;
         }
-        if (endpointPacer == null || endpointPacer.tryTake(now)) {
-            return true;
+        Optional<RequestPacer.Permit> endpoint = endpointPacer.tryTake(now, longest);
+        if (endpoint.isEmpty()) {
+            credential.get().giveBack();
         }
-        destinationPacer.giveBack();
-        return false;
+        return endpoint.map(credential.get()::and);
     }
 
     // ---- requests (actor thread; answers posted back to it) ----------------------------------------------------
 
-    private void send(Batch batch) {
+    /** Sends the batch on its permit, which goes back unspent when no request could be built for it. */
+    private void send(Batch batch, RequestPacer.Permit permit) {
         Instant now = Instant.now();
         batch.items.forEach(item -> item.attempted(now));
         OutboundRequest request;
         try {
             request = connector.authorize(batch.action.request(batch.group, batch.payloads(), settings), settings);
         } catch (AwaitingLookup awaiting) {
+            permit.giveBack();
             batch.items.forEach(DeliveryItem::attemptNotCounted); // nothing was sent
             awaitLookup(batch, awaiting);
             return;
         } catch (TemporaryFailure e) {
+            permit.giveBack();
             batch.items.forEach(item -> retry(item, Duration.ZERO, 0, e.getMessage()));
             return;
         } catch (RuntimeException e) {
+            permit.giveBack();
             batch.items.forEach(item -> deadLetter(item, 0, "request_not_built", "the request could not be built: " + e.getMessage()));
             return;
         }
@@ -383,7 +391,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         requestsInFlight++;
         long born = generation;
         long started = System.nanoTime();
-        transport.send(request, settings).whenComplete((answer, failure) -> onActor(() -> {
+        transport.send(request, settings, permit).whenComplete((answer, failure) -> onActor(() -> {
             if (born != generation) {
                 return;
             }

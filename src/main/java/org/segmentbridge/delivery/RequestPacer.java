@@ -2,31 +2,41 @@ package org.segmentbridge.delivery;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
-import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.ConsumptionProbe;
-
 /**
- * Keeps one credential (or one endpoint of it) under its rate: never more than {@code rate.requests} requests in
- * any window of {@code rate.period}. A token bucket with burst {@code b} refilled at {@code (N - b)} per period lets
- * through at most {@code b + (N - b) = N} in any window, so a vendor counting in fixed or sliding windows never sees
- * more than its limit. The refill runs slower than the period ({@value #LOCAL_SLOWER_PERCENT} % for one bridge,
- * {@value #SHARED_SLOWER_PERCENT} % for several), so the vendor still sees at most N when requests arrive a little
- * earlier or later than their permits were granted. Several bridges need the wider margin: each sends from its own
- * process after its permit, and a process that is slower for a moment (a busy CPU, a GC pause) lets requests granted
- * apart arrive together. The vendor's own signals (a 429, or a rate-limit header
- * saying nothing remains) pause it.
+ * Keeps one credential (or one endpoint of it) under its rate: never more than N = {@code rate.requests} requests
+ * reaching the vendor in any window of P = {@code rate.period}, whatever the network or the vendor's servers do to
+ * their timing. A sliding window of completions: the last N requests each hold a slot, and a request may start only
+ * once the request N places before it <em>ended</em> (its answer came back, or it failed or timed out) at least P ago.
  *
- * <p>The bucket and the pause live in a {@link PacingState}: in this process, or in the state database, where every
- * bridge on it takes from the same bucket and sees the same pause, so the N hold for all of them together. Only
- * {@link #tryTake} asks the bucket; {@link #waitTime} answers from the pause and from what the last refused take
- * said about the next token, so a caller waiting for its turn costs no query.
+ * <p><b>Why no window at the vendor ever holds more than N.</b> Number the requests in the order they start (the
+ * order their slots are handed out, one at a time). Request i reaches the vendor at some a_i with
+ * {@code s_i <= a_i <= e_i}, where s_i is when its permit was granted (it is sent after that) and e_i when it ended
+ * (the vendor received it before answering, and a request that got no answer is one the transport gave up on).
+ * Permits are granted in order, so {@code s_j >= s_(i+N)} for every {@code j >= i + N}, and the rule says
+ * {@code s_(i+N) >= e_i + P}. Hence for any two requests N or more places apart,
+ * {@code a_j >= s_j >= s_(i+N) >= e_i + P >= a_i + P}. Among any N + 1 requests the first and the last are N places
+ * apart at least, so they reach the vendor P apart at least: no window of length P, sliding or fixed, counted on
+ * arrival, holds more than N. No burst or refill margin is needed, and no allowance for jitter: a request that is slow
+ * to arrive also ends late, and holds back the one N after it just as long. The price is the latency: the window lets
+ * N through per P plus one request's latency (at P = 1 s and a few milliseconds of latency, over 0.99 of the limit).
+ *
+ * <p><b>A request whose end is never reported</b> (a bridge killed while it was in flight, a bug) must not hold its
+ * slot for ever: it counts as ended at its start plus the longest a request may take (the transport's timeouts, which
+ * the caller passes with the take), after which the vendor cannot receive it any more.
+ *
+ * <p>The window and the pause live in a {@link PacingState}: in this process, or in the state database, where every
+ * bridge on it takes from the same window (on the database's clock) and sees the same pause, so the N hold for all of
+ * them together. Only {@link #tryTake} asks the window; {@link #waitTime} answers from the pause and from what the last
+ * refused take said about the soonest the window could have room, so a caller waiting for its turn costs no query.
+ * The vendor's own signals (a 429, or a rate-limit header saying nothing remains) pause it.
  *
  * <p>When a shared state does not answer (the database is down or unreachable) nothing is taken: {@link #tryTake}
- * answers false and {@link #waitTime} says to wait {@link #UNREACHABLE_RETRY} (or as long as the failed attempt took,
+ * answers empty and {@link #waitTime} says to wait {@link #UNREACHABLE_RETRY} (or as long as the failed attempt took,
  * if longer), after which the state is asked again. Deliveries and calls therefore wait and try again, as they do for
- * an empty bucket; none is ever sent unpaced, since this bridge cannot know what the others took meanwhile. A pause
+ * a full window; none is ever sent unpaced, since this bridge cannot know what the others took meanwhile. A pause
  * known here still holds while the database is away, and one that could not be written is written once it answers.
  * The thread that asks waits for the database meanwhile: up to the store's connection timeout, once per retry.
  */
@@ -35,10 +45,40 @@ final class RequestPacer {
     /** After the state failed to answer, how long nothing is taken before it is asked again. */
     static final Duration UNREACHABLE_RETRY = Duration.ofSeconds(1);
 
+    /**
+     * One request's place in the window. {@link #done} once its HTTP exchange is over, answered or not (the next
+     * request but N may start a period later); {@link #giveBack} instead when it is not sent after all. Only the first
+     * of the two calls counts.
+     */
+    interface Permit {
+
+        void done();
+
+        void giveBack();
+
+        /** This permit and {@code other} together, for a request that needed both. */
+        default Permit and(Permit other) {
+            Permit first = this;
+            return new Permit() {
+                @Override
+                public void done() {
+                    first.done();
+                    other.done();
+                }
+
+                @Override
+                public void giveBack() {
+                    first.giveBack();
+                    other.giveBack();
+                }
+            };
+        }
+    }
+
     private final PacingState state;
     /**
-     * Nothing is taken before this: when the bucket will have its next token, as the last refused take said (another
-     * bridge may have taken it by then, which the next take finds out), or when to ask a state that failed again.
+     * Nothing is taken before this: the soonest the window can have room, as the last refused take said (another
+     * bridge may take that room first, which the next take finds out), or when to ask a state that failed again.
      */
     private final AtomicReference<Instant> notBefore = new AtomicReference<>(Instant.MIN);
 
@@ -49,17 +89,6 @@ final class RequestPacer {
 
     RequestPacer(PacingState state) {
         this.state = state;
-    }
-
-    static final int LOCAL_SLOWER_PERCENT = 5;
-    static final int SHARED_SLOWER_PERCENT = 25;
-
-    /** The bucket's one limit for {@code rate}: a tenth as burst, the rest refilled this much slower than the period. */
-    static Bandwidth limit(Rate rate, int slowerPercent) {
-        long burst = Math.max(1, rate.requests() / 10);
-        long refill = Math.max(1, rate.requests() - burst);
-        Duration slowerPeriod = rate.period().plus(rate.period().multipliedBy(slowerPercent).dividedBy(100));
-        return Bandwidth.builder().capacity(burst).refillGreedy(refill, slowerPeriod).initialTokens(burst).build();
     }
 
     /**
@@ -80,38 +109,28 @@ final class RequestPacer {
         return until.isAfter(now) ? Duration.between(now, until) : Duration.ZERO;
     }
 
-    /** Takes one request's permit; false (taking nothing) when it must wait, or when the state did not answer. */
-    boolean tryTake(Instant now) {
+    /**
+     * Takes one request's permit: empty (taking nothing) when it must wait, or when the state did not answer. The
+     * request must then end, answered or not, within {@code longest} of now, or it counts as ended then.
+     */
+    Optional<Permit> tryTake(Instant now, Duration longest) {
         if (notBefore.get().isAfter(now)) {
-            return false;
+            return Optional.empty();
         }
         long asked = System.nanoTime();
         try {
             if (state.pausedUntil().isAfter(now)) {
-                return false;
+                return Optional.empty();
             }
-            ConsumptionProbe probe = state.bucket().tryConsumeAndReturnRemaining(1);
+            PacingState.Take take = state.take(longest);
             state.answered();
-            if (probe.isConsumed()) {
-                return true;
+            if (take.permit() == null) {
+                notBefore.set(now.plus(take.soonest()));
             }
-            notBefore.set(now.plusNanos(probe.getNanosToWaitForRefill()));
-            return false;
+            return Optional.ofNullable(take.permit());
         } catch (RuntimeException e) {
             unreachable(e, asked);
-            return false;
-        }
-    }
-
-    /**
-     * Returns a permit taken a moment ago for a request that is not sent after all (the endpoint's own pacer refused
-     * it). A permit that cannot be returned only makes the pacing slower.
-     */
-    void giveBack() {
-        try {
-            state.bucket().addTokens(1);
-        } catch (RuntimeException e) {
-            state.failed(e);
+            return Optional.empty();
         }
     }
 

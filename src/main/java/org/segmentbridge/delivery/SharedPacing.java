@@ -10,55 +10,54 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
-import io.github.bucket4j.Bucket;
-import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.TimeMeter;
-import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
-import io.github.bucket4j.distributed.jdbc.PrimaryKeyMapper;
-import io.github.bucket4j.postgresql.Bucket4jPostgreSQL;
-import io.github.bucket4j.postgresql.PostgreSQLSelectForUpdateBasedProxyManager;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.state.StoreFailures;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pacers shared by every bridge on one PostgreSQL state database: each pacer's token bucket is a row of
- * {@code pacer_bucket}, kept by bucket4j's PostgreSQL proxy manager, and its pause a row of {@code pacer_pause}
- * (migration {@code db/postgresql/V10}). Both are reached through the state store's connection pool.
+ * Pacers shared by every bridge on one PostgreSQL state database: each pacer's window is a row of
+ * {@code pacer_window} (the number of the next request) and its slots rows of {@code pacer_slot}, and its pause a row
+ * of {@code pacer_pause} (migrations {@code db/postgresql/V10} and {@code V14}). All are reached through the state
+ * store's connection pool.
  *
- * <p><b>Why SELECT ... FOR UPDATE rather than advisory locks.</b> bucket4j offers both. The row lock is keyed by the
- * row's own primary key, a text here, so no key is hashed into the 64-bit number an advisory lock needs (where two
- * pacers could collide, and share the lock space of the whole database with Flyway's own advisory lock and whatever
- * else takes one); a permit costs one statement fewer (lock-and-read in one, then the write, then the commit); and the
- * lock is plainly visible in {@code pg_locks} as a row lock on {@code pacer_bucket}. Both release the lock when the
- * transaction ends, so a bridge that dies mid-permit holds nobody up for longer than its connection lives.
+ * <p><b>A permit</b> is one short transaction: the window's row is locked ({@code SELECT ... FOR UPDATE}), the slot of
+ * its next request read, and when that slot is free the request written into it and the next number counted on;
+ * the commit lets the next bridge in. Its end is written shortly after it is reported, by one writer thread that
+ * sends whatever ends have gathered meanwhile in one transaction: a slot's end recorded a little late only holds the
+ * request N after it back a little longer. The window is rows of slots rather than one array, so a permit writes one
+ * small row whatever N is (endpoints paced at thousands a second have thousands of slots).
  *
- * <p><b>Clocks.</b> bucket4j computes the refill from the clock of the bridge that takes the permit. Bridges whose
- * clocks differ by d can together let through up to d's worth of refill more (or less) in a window; with clocks kept by
- * NTP (milliseconds) that is far inside the margin {@link RequestPacer} keeps. A pause is an instant, compared
- * with each bridge's own clock likewise.
+ * <p><b>Clocks.</b> Every start and end is read from the database's clock ({@code clock_timestamp()}, in
+ * microseconds), never a bridge's: bridges whose clocks differ pace together exactly as one would. A pause is an
+ * instant, compared with each bridge's own clock (kept by NTP, milliseconds apart).
  *
  * <p><b>Row ids</b> are SHA-256 digests of the pacer's key (a credential id, which may hold part of a key) and, for the
- * bucket, of its rate: no credential text is written to the database, and a changed rate starts a bucket of its own
- * rather than going on with a bucket built for the old one (bucket4j keeps the configuration a bucket was created
- * with). Buckets that have been full for an hour expire and are deleted once per process start.
+ * window, of its rate: no credential text is written to the database, and a changed rate starts a window of its own.
+ * Windows whose requests all ended over an hour ago are deleted once per process start (a new one starts empty, the
+ * same as theirs).
  *
- * <p><b>Failures.</b> Every bucket operation is one short transaction that must end within {@link #REQUEST_TIMEOUT}:
- * bucket4j checks the deadline between its steps and gives each statement what remains as its timeout (rolling back
- * takes nothing). Getting a connection waits at most the store's connection timeout (3 s), which a database that is
- * down costs. When anything fails the pacer takes nothing (see {@link RequestPacer}), and this says so once per
- * outage (and every 30 s while it lasts).
+ * <p><b>Failures.</b> Every statement must answer within {@link #REQUEST_TIMEOUT}; getting a connection waits at most
+ * the store's connection timeout (3 s), which a database that is down costs. When a take fails the pacer takes nothing
+ * (see {@link RequestPacer}), and this says so once per outage (and every 30 s while it lasts). An end that cannot be
+ * written is dropped: its slot frees itself at its request's latest end.
  */
 final class SharedPacing {
 
@@ -66,37 +65,35 @@ final class SharedPacing {
 
     /** How long a pause read from the database is taken as current: a pause set by another bridge applies this late. */
     static final Duration PAUSE_READ_EVERY = Duration.ofMillis(100);
-    /** The longest a bucket operation may take, its connection included (statement timeouts are whole seconds). */
+    /** The longest a statement on the window may take (statement timeouts are whole seconds). */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(1);
-    /** A bucket full for this long is deleted by the sweep: a new one would start full, so nothing is lost. */
-    private static final Duration KEEP_FULL_BUCKET = Duration.ofHours(1);
-    private static final int SWEEP_ROWS = 1000;
+    /** A window whose requests all ended this long ago is deleted by the sweep: a new one would be as empty. */
+    private static final Duration KEEP_IDLE_WINDOW = Duration.ofHours(1);
     private static final Duration WARN_EVERY = Duration.ofSeconds(30);
+    /** The database's clock in microseconds: every start and end of every bridge is read from it. */
+    private static final String NOW_MICROS = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT";
 
     private final DataSource connections;
-    private final PostgreSQLSelectForUpdateBasedProxyManager<String> buckets;
     private final AtomicBoolean swept = new AtomicBoolean();
+    /** Requests ended and not yet written, and whether the writer is at work on them. */
+    private final ConcurrentLinkedQueue<Ended> ended = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean writing = new AtomicBoolean();
+    private final ExecutorService endWriter = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "shared-pacing-ends");
+        thread.setDaemon(true);
+        return thread;
+    });
     private volatile Instant outageSince;
     private Instant lastWarning;
 
     SharedPacing(StateStore store) {
         this.connections = new StoreConnections(store);
-        this.buckets = Bucket4jPostgreSQL.selectForUpdateBasedBuilder(connections)
-                .primaryKeyMapper(PrimaryKeyMapper.STRING)
-                .table("pacer_bucket")
-                .idColumn("id")
-                .stateColumn("state")
-                .expiresAtColumn("expires_at")
-                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKET))
-                .requestTimeout(REQUEST_TIMEOUT)
-                .clientClock(TimeMeter.SYSTEM_MILLISECONDS)
-                .build();
     }
 
     /** The shared state of the pacer {@code key} limited to {@code rate}. Reaches the database only when used. */
     PacingState state(String key, Rate rate) {
-        return new Shared(digest(key), buckets.builder().build(digest(key + "\n" + rate),
-                () -> BucketConfiguration.builder().addLimit(RequestPacer.limit(rate, RequestPacer.SHARED_SLOWER_PERCENT)).build()));
+        return new Shared(digest(key), new Window(digest(key + "\n" + rate), Math.toIntExact(rate.requests()),
+                rate.period().toNanos() / 1000));
     }
 
     /** The row id for a key: its SHA-256 digest in hex. */
@@ -108,11 +105,225 @@ final class SharedPacing {
         }
     }
 
-    /** One pacer's bucket proxy and pause, the pause read at most every {@link #PAUSE_READ_EVERY}. */
+    /** One pacer's window in the database: its row id, N and the period in microseconds. */
+    private record Window(String id, int requests, long periodMicros) {
+
+        int slot(long request) {
+            return (int) Math.floorMod(request, (long) requests);
+        }
+    }
+
+    /** A request that ended, to be written into its slot (if the slot is still its own). */
+    private record Ended(Window window, long request) {
+    }
+
+    /**
+     * Takes the window's next slot in one transaction. The slot is read after the window's row is locked, so it is
+     * what the last taker wrote, and the time with it is after that taker committed: starts are read in the order
+     * their slots are handed out, as the proof in {@link RequestPacer} needs.
+     */
+    private PacingState.Take take(Window window, Duration longest) {
+        try (Connection connection = connections.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                PacingState.Take take = take(connection, window, longest);
+                connection.commit();
+                return take;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("the shared window could not be taken from: " + StoreFailures.describe(e), e);
+        }
+    }
+
+    private PacingState.Take take(Connection connection, Window window, Duration longest) throws SQLException {
+        Long next = lockWindow(connection, window);
+        if (next == null) {
+            try (PreparedStatement insert = connection.prepareStatement(
+                    "INSERT INTO pacer_window (id, next_request) VALUES (?, 0) ON CONFLICT (id) DO NOTHING")) {
+                insert.setQueryTimeout((int) REQUEST_TIMEOUT.toSeconds());
+                insert.setString(1, window.id());
+                insert.executeUpdate();
+            }
+            next = lockWindow(connection, window);
+            if (next == null) {
+                throw new IllegalStateException("the shared window " + window.id() + " was deleted while it was created");
+            }
+        }
+        long now;
+        SlidingWindow.Slot previous;
+        try (PreparedStatement select = connection.prepareStatement("SELECT " + NOW_MICROS + ", s.request, s.ended_at, s.ends_by"
+                + " FROM (SELECT 1) one LEFT JOIN pacer_slot s ON s.pacer_id = ? AND s.slot = ?")) {
+            select.setQueryTimeout((int) REQUEST_TIMEOUT.toSeconds());
+            select.setString(1, window.id());
+            select.setInt(2, window.slot(next));
+            try (ResultSet row = select.executeQuery()) {
+                row.next();
+                now = row.getLong(1);
+                long request = row.getLong(2);
+                previous = row.wasNull() ? SlidingWindow.Slot.unused(next - window.requests())
+                        : new SlidingWindow.Slot(request, endedAt(row), row.getLong(4));
+            }
+        }
+        if (previous.freeAt(window.periodMicros()) > now) {
+            return PacingState.Take.refused(Duration.ofNanos((previous.soonestFree(now, window.periodMicros()) - now) * 1000));
+        }
+        SlidingWindow.Slot started = SlidingWindow.Slot.started(next, now, longest.toNanos() / 1000);
+        try (PreparedStatement write = connection.prepareStatement(
+                "WITH counted AS (UPDATE pacer_window SET next_request = next_request + 1 WHERE id = ?)"
+                        + " INSERT INTO pacer_slot (pacer_id, slot, request, ended_at, ends_by) VALUES (?, ?, ?, NULL, ?)"
+                        + " ON CONFLICT (pacer_id, slot) DO UPDATE SET request = EXCLUDED.request, ended_at = NULL,"
+                        + " ends_by = EXCLUDED.ends_by")) {
+            write.setQueryTimeout((int) REQUEST_TIMEOUT.toSeconds());
+            write.setString(1, window.id());
+            write.setString(2, window.id());
+            write.setInt(3, window.slot(next));
+            write.setLong(4, next);
+            write.setLong(5, started.endsBy());
+            write.executeUpdate();
+        }
+        return PacingState.Take.granted(new SharedPermit(window, new SlidingWindow.Start(next, previous)));
+    }
+
+    /** Locks the window's row; its next request's number, or null when it has no row yet. */
+    private static Long lockWindow(Connection connection, Window window) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement("SELECT next_request FROM pacer_window WHERE id = ? FOR UPDATE")) {
+            lock.setQueryTimeout((int) REQUEST_TIMEOUT.toSeconds());
+            lock.setString(1, window.id());
+            try (ResultSet row = lock.executeQuery()) {
+                return row.next() ? row.getLong(1) : null;
+            }
+        }
+    }
+
+    private static long endedAt(ResultSet row) throws SQLException {
+        long endedAt = row.getLong(3);
+        return row.wasNull() ? SlidingWindow.IN_FLIGHT : endedAt;
+    }
+
+    /** The request ended: written with the others that ended meanwhile, by the one writer. */
+    private void ended(Ended request) {
+        ended.add(request);
+        if (writing.compareAndSet(false, true)) {
+            endWriter.execute(this::writeEnded);
+        }
+    }
+
+    /**
+     * Writes every end gathered so far in one transaction, at the database's time, into the slots still held by
+     * those requests; then again if more came meanwhile. In the order of their rows, so two bridges writing at once
+     * lock them in the same order.
+     */
+    private void writeEnded() {
+        try {
+            List<Ended> batch = new ArrayList<>();
+            for (Ended next = ended.poll(); next != null; next = ended.poll()) {
+                batch.add(next);
+            }
+            if (batch.isEmpty()) {
+                return;
+            }
+            batch.sort(Comparator.comparing((Ended end) -> end.window().id()).thenComparingInt(end -> end.window().slot(end.request())));
+            try (Connection connection = connections.getConnection()) {
+                connection.setAutoCommit(false);
+                try (PreparedStatement update = connection.prepareStatement("UPDATE pacer_slot SET ended_at = " + NOW_MICROS
+                        + " WHERE pacer_id = ? AND slot = ? AND request = ? AND ended_at IS NULL")) {
+                    update.setQueryTimeout((int) REQUEST_TIMEOUT.toSeconds());
+                    for (Ended end : batch) {
+                        update.setString(1, end.window().id());
+                        update.setInt(2, end.window().slot(end.request()));
+                        update.setLong(3, end.request());
+                        update.addBatch();
+                    }
+                    update.executeBatch();
+                    connection.commit();
+                } catch (SQLException | RuntimeException e) {
+                    connection.rollback();
+                    throw e;
+                } finally {
+                    connection.setAutoCommit(true);
+                }
+            } catch (SQLException | RuntimeException e) {
+                LOG.debug("{} request end(s) were not written; their slots free themselves at their latest end: {}",
+                        batch.size(), StoreFailures.describe(e));
+            }
+        } finally {
+            writing.set(false);
+            if (!ended.isEmpty() && writing.compareAndSet(false, true)) {
+                endWriter.execute(this::writeEnded);
+            }
+        }
+    }
+
+    /**
+     * The request was not sent: when no request started after it, its slot gets back what it held and the window's
+     * count goes back (both in one statement, the window's row locked first as a take locks it); otherwise it ended.
+     */
+    private void giveBack(Window window, SlidingWindow.Start start) {
+        SlidingWindow.Slot previous = start.previous();
+        try (Connection connection = connections.getConnection();
+             PreparedStatement undo = connection.prepareStatement(
+                     "WITH counted AS (UPDATE pacer_window SET next_request = next_request - 1 WHERE id = ? AND next_request = ?"
+                             + " RETURNING id)"
+                             + " UPDATE pacer_slot SET request = ?, ended_at = ?, ends_by = ? FROM counted"
+                             + " WHERE pacer_slot.pacer_id = counted.id AND pacer_slot.slot = ? AND pacer_slot.request = ?")) {
+            undo.setQueryTimeout((int) REQUEST_TIMEOUT.toSeconds());
+            undo.setString(1, window.id());
+            undo.setLong(2, start.request() + 1);
+            undo.setLong(3, previous.request());
+            if (previous.inFlight()) {
+                undo.setNull(4, Types.BIGINT);
+            } else {
+                undo.setLong(4, previous.endedAt());
+            }
+            undo.setLong(5, previous.endsBy());
+            undo.setInt(6, window.slot(start.request()));
+            undo.setLong(7, start.request());
+            if (undo.executeUpdate() == 1) {
+                return;
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("A permit was not given back, it ends now instead: {}", StoreFailures.describe(e));
+        }
+        ended(new Ended(window, start.request()));
+    }
+
+    /** A request's slot in a shared window; ended or given back once, whichever comes first. */
+    private final class SharedPermit implements RequestPacer.Permit {
+
+        private final Window window;
+        private final SlidingWindow.Start start;
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        SharedPermit(Window window, SlidingWindow.Start start) {
+            this.window = window;
+            this.start = start;
+        }
+
+        @Override
+        public void done() {
+            if (settled.compareAndSet(false, true)) {
+                ended(new Ended(window, start.request()));
+            }
+        }
+
+        @Override
+        public void giveBack() {
+            if (settled.compareAndSet(false, true)) {
+                SharedPacing.this.giveBack(window, start);
+            }
+        }
+    }
+
+    /** One pacer's window and pause, the pause read at most every {@link #PAUSE_READ_EVERY}. */
     private final class Shared implements PacingState {
 
         private final String pauseId;
-        private final Bucket bucket;
+        private final Window window;
         /** The latest pause known here: read from the database, or recorded by this bridge. */
         private Instant known = Instant.MIN;
         /** Until when {@link #known} is taken as current ({@link System#nanoTime}), once read. */
@@ -121,14 +332,14 @@ final class SharedPacing {
         /** A pause this bridge recorded and could not write yet: written before the next read. */
         private Instant unwritten;
 
-        Shared(String pauseId, Bucket bucket) {
+        Shared(String pauseId, Window window) {
             this.pauseId = pauseId;
-            this.bucket = bucket;
+            this.window = window;
         }
 
         @Override
-        public Bucket bucket() {
-            return bucket;
+        public Take take(Duration longest) {
+            return SharedPacing.this.take(window, longest);
         }
 
         /**
@@ -219,18 +430,23 @@ final class SharedPacing {
         }
     }
 
-    /** Deletes buckets that expired (full for {@link #KEEP_FULL_BUCKET}), once per process; a failure is let pass. */
+    /** Deletes windows whose requests all ended over {@link #KEEP_IDLE_WINDOW} ago, once per process; a failure is let pass. */
     private void sweepOnce() {
         if (!swept.compareAndSet(false, true)) {
             return;
         }
-        try {
-            int removed = buckets.removeExpired(SWEEP_ROWS);
+        try (Connection connection = connections.getConnection();
+             PreparedStatement delete = connection.prepareStatement("DELETE FROM pacer_window w WHERE NOT EXISTS (SELECT 1"
+                     + " FROM pacer_slot s WHERE s.pacer_id = w.id AND LEAST(COALESCE(s.ended_at, s.ends_by), s.ends_by) > "
+                     + NOW_MICROS + " - ?)")) {
+            delete.setQueryTimeout((int) REQUEST_TIMEOUT.toSeconds());
+            delete.setLong(1, KEEP_IDLE_WINDOW.toNanos() / 1000);
+            int removed = delete.executeUpdate();
             if (removed > 0) {
-                LOG.debug("Deleted {} expired pacer bucket(s)", removed);
+                LOG.debug("Deleted {} idle pacer window(s)", removed);
             }
-        } catch (RuntimeException e) {
-            LOG.debug("Expired pacer buckets were not deleted: {}", StoreFailures.describe(e));
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Idle pacer windows were not deleted: {}", StoreFailures.describe(e));
         }
     }
 

@@ -7,11 +7,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -39,6 +41,8 @@ public final class VendorTransport extends ServiceSupport {
 
     /** Every endpoint goes through the one {@code http} component, whatever the vendor's scheme. */
     private static final String COMPONENT = "http";
+    /** Covers the moment between a permit and its call in {@link #longestExchange}. */
+    private static final Duration PERMIT_TO_CALL = Duration.ofSeconds(2);
 
     private final CamelContext camel;
     private final Pacers pacers;
@@ -99,10 +103,29 @@ public final class VendorTransport extends ServiceSupport {
         ((HttpEndpoint) endpointFor(baseUrl, settings)).getHttpClient();
     }
 
-    /** Sends a delivery request now; the caller has paced it and counts it. */
-    public CompletableFuture<VendorAnswer> send(OutboundRequest request, DestinationSettings settings) {
-        return producer.asyncSend(endpointFor(request.uri(), settings), exchange -> toCamel(request, exchange.getIn()))
-                .thenApply(exchange -> answerOf(exchange, settings));
+    /**
+     * Sends a delivery request now; the caller has paced it and counts it. The permit is done as soon as the exchange
+     * is over (answered, failed or timed out), or at once when it could not even start.
+     */
+    CompletableFuture<VendorAnswer> send(OutboundRequest request, DestinationSettings settings, RequestPacer.Permit permit) {
+        CompletableFuture<Exchange> exchange;
+        try {
+            exchange = producer.asyncSend(endpointFor(request.uri(), settings), sent -> toCamel(request, sent.getIn()));
+        } catch (RuntimeException e) {
+            permit.done();
+            throw e;
+        }
+        return exchange.whenComplete((over, failure) -> permit.done()).thenApply(answered -> answerOf(answered, settings));
+    }
+
+    /**
+     * The longest a request sent with {@code settings} may take, from its permit to the end of its exchange: a
+     * connection from the pool, then one connected, then the answer, each within its timeout; and a margin for the
+     * moment between the permit and the call (building the request, a thread picking it up, a shared take's commit).
+     * A request whose end is never reported counts as ended then: the vendor can no longer receive it.
+     */
+    static Duration longestExchange(DestinationSettings settings) {
+        return settings.requestTimeout().multipliedBy(2).plus(settings.connectTimeout()).plus(PERMIT_TO_CALL);
     }
 
     /**
@@ -115,9 +138,9 @@ public final class VendorTransport extends ServiceSupport {
         RequestPacer pacer = pacer(credential, settings.rate());
         DeliveryMetrics counted = metrics.computeIfAbsent(settings.name(), this::metricsOf);
         CompletableFuture<VendorAnswer> answer = new CompletableFuture<>();
-        whenPaced(pacer, () -> {
+        whenPaced(pacer, longestExchange(settings), permit -> {
             long started = System.nanoTime();
-            send(request, settings).whenComplete((received, failure) -> {
+            send(request, settings, permit).whenComplete((received, failure) -> {
                 Duration latency = Duration.ofNanos(System.nanoTime() - started);
                 if (failure != null) {
                     counted.vendorLatency(purpose, 0, latency);
@@ -136,14 +159,15 @@ public final class VendorTransport extends ServiceSupport {
         return answer;
     }
 
-    private void whenPaced(RequestPacer pacer, Runnable call) {
+    private void whenPaced(RequestPacer pacer, Duration longest, Consumer<RequestPacer.Permit> call) {
         Instant now = Instant.now();
         Duration wait = pacer.waitTime(now);
-        if (wait.isZero() && pacer.tryTake(now)) {
-            call.run();
+        Optional<RequestPacer.Permit> permit = wait.isZero() ? pacer.tryTake(now, longest) : Optional.empty();
+        if (permit.isPresent()) {
+            call.accept(permit.get());
             return;
         }
-        pacing.schedule(() -> whenPaced(pacer, call), Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
+        pacing.schedule(() -> whenPaced(pacer, longest, call), Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
     }
 
     private DeliveryMetrics metricsOf(String destination) {

@@ -187,8 +187,8 @@ public class StateStore extends ServiceSupport {
 
     /**
      * Where Flyway finds the migrations: {@code db/migration} (SQL both databases run as it is) and, on PostgreSQL,
-     * also {@code db/postgresql}: what only a database that several bridges share needs (V10: the shared pacers'
-     * buckets and pauses; V11: Quartz's clustered job store, see {@link ClusteredScheduler}). One version sequence
+     * also {@code db/postgresql}: what only a database that several bridges share needs (V10 and V14: the shared
+     * pacers' pauses and windows; V11: Quartz's clustered job store, see {@link ClusteredScheduler}). One version sequence
      * across both folders: a version is never used in both, and an H2 database simply never has the PostgreSQL ones.
      */
     static String[] migrationLocations(StateDialect dialect) {

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -27,12 +28,15 @@ import org.segmentbridge.support.PostgresServer;
 
 /**
  * Pacers shared through a PostgreSQL state database, as three bridges would have them: three state stores on one
- * database, each with its own {@link Pacers}. Together they keep a credential under its rate, and a pause one of them
- * records holds the others; with the database down they take nothing, and afterwards pace again by themselves.
+ * database, each with its own {@link Pacers}. Together they keep a credential under its rate, a slot frees a period
+ * after its request ended on whichever bridge (or after its latest end), and a pause one of them records holds the
+ * others; with the database down they take nothing, and afterwards pace again by themselves.
  */
 class SharedPacingTest {
 
     private static final AtomicInteger DATABASES = new AtomicInteger();
+    /** The longest a request may take, for the tests whose requests all report their end (or none is sent). */
+    private static final Duration LONGEST = Duration.ofSeconds(30);
 
     private static final List<StateStore> stores = new ArrayList<>();
     private static final List<Pacers> bridges = new ArrayList<>();
@@ -55,8 +59,8 @@ class SharedPacingTest {
 
     @Test
     void threeBridgesTogetherNeverGrantMoreThanTheRateInAnySecond() throws Exception {
-        // 50/s: the bucket lets at most 47.9 through in a second, so a permit recorded up to ~40 ms late (the thread
-        // descheduled after the grant) cannot make 51.
+        // Each permit is recorded here before its end is reported, so the window's rule holds for these records
+        // exactly: no second of them may hold more than the rate, however late a thread recorded its permit.
         int perSecond = 50;
         Rate rate = new Rate(perSecond, Duration.ofSeconds(1));
         Duration runFor = Duration.ofSeconds(5);
@@ -75,8 +79,10 @@ class SharedPacingTest {
                         while (System.nanoTime() < end) {
                             Instant now = Instant.now();
                             Duration wait = pacer.waitTime(now);
-                            if (wait.isZero() && pacer.tryTake(now)) {
+                            Optional<RequestPacer.Permit> permit = wait.isZero() ? pacer.tryTake(now, LONGEST) : Optional.empty();
+                            if (permit.isPresent()) {
                                 granted.add(System.nanoTime() - started);
+                                permit.get().done();
                                 synchronized (byBridge) {
                                     byBridge[index]++;
                                 }
@@ -105,23 +111,46 @@ class SharedPacingTest {
             }
             busiest = Math.max(busiest, last - first);
         }
-        // The bucket: a burst of a tenth, the rest refilled per stretched second. What it allows over the run, and at most over the
-        // time between the first and the last permit (a take asked just before the end may be granted a little after
-        // it), with 100 ms for when each permit was recorded.
-        int burst = perSecond / 10;
-        double stretchedSecond = 1000.0 * (100 + RequestPacer.SHARED_SLOWER_PERCENT) / 100;
-        double allowed = burst + (perSecond - burst) * (runFor.toMillis() / stretchedSecond);
-        double atMost = times.isEmpty() ? 0
-                : burst + (perSecond - burst) * ((times.get(times.size() - 1) - times.get(0)) / 1e6 + 100) / stretchedSecond;
-        System.out.printf("SharedPacingTest: %d permits in %d s at %d/s (by bridge %d, %d, %d; the rate allows %.1f), "
-                + "at most %d in one second%n", times.size(), runFor.toSeconds(), perSecond, byBridge[0], byBridge[1], byBridge[2],
-                allowed, busiest);
+        System.out.printf("SharedPacingTest: %d permits in %d s at %d/s (by bridge %d, %d, %d), at most %d in one second%n",
+                times.size(), runFor.toSeconds(), perSecond, byBridge[0], byBridge[1], byBridge[2], busiest);
 
         assertThat(busiest).as("permits granted in the busiest second, all bridges together").isLessThanOrEqualTo(perSecond);
-        assertThat((double) times.size()).as("permits granted in all").isGreaterThanOrEqualTo(allowed * 0.9).isLessThanOrEqualTo(atMost);
+        // The rate over the run, less a request's latency (here the end's write) per period; loosely, on a busy machine.
+        assertThat(times.size()).as("permits granted in all").isGreaterThanOrEqualTo((int) (perSecond * runFor.toSeconds() * 0.8));
         for (int count : byBridge) {
             assertThat(count).as("permits each bridge got").isPositive();
         }
+    }
+
+    /**
+     * A request's slot frees a period after its end was reported on any bridge, and a request whose end never comes
+     * (its bridge was killed) frees its own at its latest end; a permit given back at once is as if never taken.
+     */
+    @Test
+    void aSlotFreesAPeriodAfterItsRequestEndedOrAfterItsLatestEnd() throws Exception {
+        Rate rate = new Rate(2, Duration.ofSeconds(1));
+        Duration longest = Duration.ofSeconds(2);
+        String key = "iterable:slots";
+        RequestPacer first = bridges.get(0).pacer(key, rate);
+        RequestPacer second = bridges.get(1).pacer(key, rate);
+
+        RequestPacer.Permit unsent = first.tryTake(Instant.now(), longest).orElseThrow();
+        unsent.giveBack();
+        RequestPacer.Permit ended = first.tryTake(Instant.now(), longest).orElseThrow();
+        long neverEndingAsked = System.nanoTime();
+        second.tryTake(Instant.now(), longest).orElseThrow(); // never ends
+        ended.done();
+        long endReported = System.nanoTime();
+        assertThat(second.tryTake(Instant.now(), longest)).as("a third within the period").isEmpty();
+
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> second.tryTake(Instant.now(), longest).isPresent());
+        assertThat(Duration.ofNanos(System.nanoTime() - endReported)).as("after the first request's end")
+                .isGreaterThanOrEqualTo(rate.period());
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> first.tryTake(Instant.now(), longest).isPresent());
+        assertThat(Duration.ofNanos(System.nanoTime() - neverEndingAsked)).as("after the request that never ended could end")
+                .isGreaterThanOrEqualTo(longest.plus(rate.period()));
     }
 
     @Test
@@ -131,7 +160,7 @@ class SharedPacingTest {
         RequestPacer first = bridges.get(0).pacer(key, rate);
         RequestPacer second = bridges.get(1).pacer(key, rate);
         RequestPacer third = bridges.get(2).pacer(key, rate);
-        assertThat(second.tryTake(Instant.now())).as("before any pause").isTrue();
+        assertThat(second.tryTake(Instant.now(), LONGEST)).as("before any pause").isPresent();
         assertThat(third.waitTime(Instant.now())).isZero();
 
         Instant pausedUntil = Instant.now().plusMillis(2000);
@@ -140,17 +169,17 @@ class SharedPacingTest {
         Thread.sleep(SharedPacing.PAUSE_READ_EVERY.toMillis() + 50);
 
         Instant now = Instant.now();
-        assertThat(second.tryTake(now)).as("the second bridge during the pause").isFalse();
-        assertThat(third.tryTake(now)).as("the third bridge during the pause").isFalse();
+        assertThat(second.tryTake(now, LONGEST)).as("the second bridge during the pause").isEmpty();
+        assertThat(third.tryTake(now, LONGEST)).as("the third bridge during the pause").isEmpty();
         // PostgreSQL keeps microseconds: the pause is rounded up to one.
         Duration left = Duration.between(now, pausedUntil);
         assertThat(third.waitTime(now)).as("the third bridge's wait").isBetween(left, left.plusNanos(1000));
         assertThat(second.waitTime(now)).as("the second bridge's wait").isEqualTo(third.waitTime(now));
         assertThat(first.waitTime(now)).as("the first bridge's wait").isEqualTo(third.waitTime(now));
 
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> third.tryTake(Instant.now()));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> third.tryTake(Instant.now(), LONGEST).isPresent());
         assertThat(Instant.now()).as("when the third bridge took again").isAfterOrEqualTo(pausedUntil);
-        assertThat(second.tryTake(Instant.now())).as("the second bridge after the pause").isTrue();
+        assertThat(second.tryTake(Instant.now(), LONGEST)).as("the second bridge after the pause").isPresent();
 
         try (Connection connection = stores.get(0).dataSource().getConnection(); Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT pacer_id FROM pacer_pause")) {
@@ -179,20 +208,20 @@ class SharedPacingTest {
                 RequestPacer taking = onePacers.pacer("emarsys:taking", rate);
                 RequestPacer paused = onePacers.pacer("emarsys:paused", rate);
                 RequestPacer otherPausing = Pacers.of(other).pacer("emarsys:paused", rate);
-                assertThat(taking.tryTake(Instant.now())).as("before the outage").isTrue();
+                assertThat(taking.tryTake(Instant.now(), LONGEST)).as("before the outage").isPresent();
                 assertThat(otherPausing.waitTime(Instant.now())).as("before the outage").isZero();
 
                 postgres.stop();
                 Thread.sleep(SharedPacing.PAUSE_READ_EVERY.toMillis() + 50);
                 long asked = System.nanoTime();
-                assertThat(taking.tryTake(Instant.now())).as("a take with the database down").isFalse();
+                assertThat(taking.tryTake(Instant.now(), LONGEST)).as("a take with the database down").isEmpty();
                 Duration answeredIn = Duration.ofNanos(System.nanoTime() - asked);
                 assertThat(taking.waitTime(Instant.now())).as("the wait with the database down")
                         .isPositive().isLessThanOrEqualTo(RequestPacer.UNREACHABLE_RETRY.plus(answeredIn));
                 // Every further try within the retry costs no query, so it answers at once.
                 long again = System.nanoTime();
                 for (int attempt = 0; attempt < 100; attempt++) {
-                    assertThat(taking.tryTake(Instant.now())).as("a take right after").isFalse();
+                    assertThat(taking.tryTake(Instant.now(), LONGEST)).as("a take right after").isEmpty();
                 }
                 Duration hundredTries = Duration.ofNanos(System.nanoTime() - again);
                 long pausing = System.nanoTime();
@@ -201,14 +230,14 @@ class SharedPacingTest {
                 Duration pauseRecordedIn = Duration.ofNanos(System.nanoTime() - pausing);
                 assertThat(paused.waitTime(Instant.now())).as("this bridge keeps the pause meanwhile")
                         .isGreaterThan(Duration.ofSeconds(50));
-                assertThat(paused.tryTake(Instant.now())).as("a take during the pause kept here").isFalse();
+                assertThat(paused.tryTake(Instant.now(), LONGEST)).as("a take during the pause kept here").isEmpty();
 
                 long restarting = System.nanoTime();
                 postgres.startAgain();
                 Duration restart = Duration.ofNanos(System.nanoTime() - restarting);
                 // Pacing resumes by itself, and the pause recorded while the database was down reaches the other
                 // bridge (this one writes it before its next read).
-                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> taking.tryTake(Instant.now()));
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> taking.tryTake(Instant.now(), LONGEST).isPresent());
                 Duration resumedIn = Duration.ofNanos(System.nanoTime() - restarting).minus(restart);
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
                     paused.waitTime(Instant.now());

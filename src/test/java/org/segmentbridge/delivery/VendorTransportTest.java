@@ -23,6 +23,7 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -71,7 +72,7 @@ class VendorTransportTest {
         OutboundRequest request = new OutboundRequest("PATCH", URI.create(vendor.baseUrl() + "/api/users/a%40b.com?x=1&y=%7B%7D"),
                 headers, "{\"a\":1}".getBytes(StandardCharsets.UTF_8));
 
-        VendorAnswer answer = transport.send(request, settings(Map.of())).get(10, TimeUnit.SECONDS);
+        VendorAnswer answer = transport.send(request, settings(Map.of()), new CountedPermit()).get(10, TimeUnit.SECONDS);
 
         assertThat(answer.status()).isEqualTo(429);
         assertThat(answer.bodyText()).isEqualTo("{\"error\":\"slow down\"}");
@@ -93,7 +94,7 @@ class VendorTransportTest {
         vendor.stubFor(any(anyUrl()).willReturn(okJson("{}")));
         OutboundRequest request = new OutboundRequest("DELETE", URI.create(vendor.baseUrl() + "/user?id=1"), Map.of(), new byte[0]);
 
-        assertThat(transport.send(request, settings(Map.of())).get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(transport.send(request, settings(Map.of()), new CountedPermit()).get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
 
         LoggedRequest sent = vendor.findAll(anyRequestedFor(anyUrl())).get(0);
         assertThat(sent.getMethod().getName()).isEqualTo("DELETE");
@@ -105,29 +106,61 @@ class VendorTransportTest {
     void noAnswerWithinTheRequestTimeoutIsATemporaryFailureSayingSo() {
         vendor.stubFor(any(anyUrl()).willReturn(okJson("{}").withFixedDelay(3000)));
         OutboundRequest request = OutboundRequest.json("POST", URI.create(vendor.baseUrl() + "/slow"), "{}");
-        CompletableFuture<VendorAnswer> answer = transport.send(request, settings(Map.of("timeout.request", "500ms")));
+        CountedPermit permit = new CountedPermit();
+        CompletableFuture<VendorAnswer> answer = transport.send(request, settings(Map.of("timeout.request", "500ms")), permit);
 
         assertThatThrownBy(() -> answer.join()).isInstanceOf(CompletionException.class)
                 .cause().isInstanceOf(TemporaryFailure.class).hasMessage("no answer within PT0.5S");
+        assertThat(permit.done).as("the permit's request ended with its timeout").hasValue(1);
+    }
+
+    @Test
+    void aRequestsPermitIsDoneOnceItsAnswerCameBack() throws Exception {
+        vendor.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(503)));
+        CountedPermit permit = new CountedPermit();
+        CompletableFuture<VendorAnswer> answer = transport.send(
+                OutboundRequest.json("POST", URI.create(vendor.baseUrl() + "/failing"), "{}"), settings(Map.of()), permit);
+
+        assertThat(answer.get(10, TimeUnit.SECONDS).status()).isEqualTo(503);
+        assertThat(permit.done).as("done when the answer came").hasValue(1);
+        assertThat(permit.givenBack).hasValue(0);
     }
 
     @Test
     void ownCallsArePacedByTheCredentialAndCounted() throws Exception {
         vendor.stubFor(any(urlPathEqualTo("/api/lists")).willReturn(okJson("{\"lists\":[]}")));
-        // 2 requests per 2 s: a burst of 1, then one every 2.1 s.
+        // 2 requests per 2 s: the third goes 2 s after the first one's answer came back.
         DestinationSettings settings = settings(Map.of("rate.requests", "2", "rate.period", "2s"));
         OutboundRequest lookup = new OutboundRequest("GET", URI.create(vendor.baseUrl() + "/api/lists"), Map.of(), new byte[0]);
 
         long started = System.nanoTime();
         CompletableFuture<VendorAnswer> first = transport.call("lookup", lookup, settings, "test:key");
-        CompletableFuture<Long> second = transport.call("lookup", lookup, settings, "test:key")
+        CompletableFuture<VendorAnswer> second = transport.call("lookup", lookup, settings, "test:key");
+        CompletableFuture<Long> third = transport.call("lookup", lookup, settings, "test:key")
                 .thenApply(answer -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
 
         assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
-        assertThat(second.get(10, TimeUnit.SECONDS)).as("the second waited for the pacer").isGreaterThanOrEqualTo(2000);
-        assertThat(vendor.findAll(anyRequestedFor(urlPathEqualTo("/api/lists")))).hasSize(2);
+        assertThat(second.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(third.get(10, TimeUnit.SECONDS)).as("the third waited for the pacer").isGreaterThanOrEqualTo(2000);
+        assertThat(vendor.findAll(anyRequestedFor(urlPathEqualTo("/api/lists")))).hasSize(3);
         assertThat(meters.get("bridge.delivery.vendor.latency").tags("destination", "test", "action", "lookup", "status", "200")
-                .timer().count()).isEqualTo(2);
+                .timer().count()).isEqualTo(3);
+    }
+
+    /** A permit that counts what was said of its request. */
+    private static final class CountedPermit implements RequestPacer.Permit {
+        final AtomicInteger done = new AtomicInteger();
+        final AtomicInteger givenBack = new AtomicInteger();
+
+        @Override
+        public void done() {
+            done.incrementAndGet();
+        }
+
+        @Override
+        public void giveBack() {
+            givenBack.incrementAndGet();
+        }
     }
 
     /** The shipped delivery defaults, which DestinationSettings requires, plus this destination's own keys. */
