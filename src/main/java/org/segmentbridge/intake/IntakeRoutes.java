@@ -206,8 +206,11 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        message.setBody(EventBodies.JSON.valueToTree(reply).toString());
+        message.setBody(status == 200 ? SUCCESS : EventBodies.JSON.valueToTree(reply).toString());
     }
+
+    /** Every accepted request's answer, as Segment's API gives it. */
+    private static final String SUCCESS = "{\"success\":true}";
 
     /** The body as sent, decoded when it was compressed; {@code limit} bounds the decoded size. */
     private static byte[] body(Exchange exchange, long limit, String limitSetting) {
