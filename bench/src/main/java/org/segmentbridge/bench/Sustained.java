@@ -84,7 +84,8 @@ final class Sustained {
         }
         Load.OpenLoopResult answers = sending.get();
         double from = seconds * 0.2;
-        List<Sample> steady = samples.stream().filter(sample -> sample.at() >= from).toList();
+        // Samples taken while answers were still awaited, after the last request was due, are shown but not fitted.
+        List<Sample> steady = samples.stream().filter(sample -> sample.at() >= from && sample.at() <= seconds + 1).toList();
         double slope = slope(steady, sample -> sample.backlog().total());
         Map<String, Long> offered = AllDestinations.offered(0, sequence.get(), rate);
         Map<String, Double> queueSlopes = new LinkedHashMap<>();
