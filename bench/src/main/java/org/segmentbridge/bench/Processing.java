@@ -42,7 +42,7 @@ final class Processing {
         Load pusher = new Load(bench.vertx(), loader.httpPort(), bench.authorization(), 4);
         Load.PushResult pushed = pusher.push("/v1/batch", bodies, 4);
         pusher.close();
-        long deadline = System.nanoTime() + 120_000_000_000L;
+        long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline && AllDestinations.backlog(loader.metrics()).intakeLog() > 0) {
             Thread.sleep(200);
         }

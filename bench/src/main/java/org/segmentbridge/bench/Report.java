@@ -176,9 +176,10 @@ final class Report {
             Histogram answers = trackOpenLoop.answerMicros();
             md.append(String.format("%nOpen loop on the `/v1/track` bridge right after its closed-loop run: %,.0f single events/s offered for %.0f s "
                             + "(64 connections at most, each request due at its time, its latency counted from then): p50 %s, p90 %s, p99 %s, "
-                            + "max %s; %,d non-200 of %,d.%n", trackOpenLoopRate, trackOpenLoop.seconds(), ms(answers.getValueAtPercentile(50)),
+                            + "max %s; %,d non-200 of %,d, of which %,d not sent because %,d were unanswered when they were due.%n",
+                    trackOpenLoopRate, trackOpenLoop.seconds(), ms(answers.getValueAtPercentile(50)),
                     ms(answers.getValueAtPercentile(90)), ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()),
-                    trackOpenLoop.failed(), trackOpenLoop.sent()));
+                    trackOpenLoop.failed(), trackOpenLoop.sent(), trackOpenLoop.shed(), BenchRun.TRACK_MAX_OUTSTANDING));
         }
         md.append(String.format("%nEvents the intake bridges stored (their own counters, seeding and warm-ups included): %,.0f.%n%n", intakeAccepted));
     }
@@ -302,8 +303,10 @@ final class Report {
         if (trackOpenLoop != null) {
             Histogram answers = trackOpenLoop.answerMicros();
             target(md, String.format("`/v1/track` at %,.0f req/s offered (open loop), p99", trackOpenLoopRate),
-                    String.format("p50 %s, p99 %s, max %s; %,d non-200 of %,d", ms(answers.getValueAtPercentile(50)),
-                            ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()), trackOpenLoop.failed(), trackOpenLoop.sent()),
+                    String.format("p50 %s, p99 %s, max %s; %,d non-200 of %,d%s", ms(answers.getValueAtPercentile(50)),
+                            ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()), trackOpenLoop.failed(), trackOpenLoop.sent(),
+                            trackOpenLoop.shed() == 0 ? "" : String.format(" (%,d not sent: %,d were unanswered)", trackOpenLoop.shed(),
+                                    BenchRun.TRACK_MAX_OUTSTANDING)),
                     "≤ 20 ms", answers.getValueAtPercentile(99) <= 20_000 && trackOpenLoop.failed() == 0);
         }
         intake.stream().filter(row -> row.endpoint().equals("/v1/batch") && row.connections() == 64).findFirst().ifPresent(row ->
