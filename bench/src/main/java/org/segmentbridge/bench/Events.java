@@ -56,6 +56,14 @@ final class Events {
         return event;
     }
 
+    /**
+     * A person's id that carries a due time ({@code <name>-sent<epoch micros>}): every vendor request names the person
+     * (userId or email), so the fakes read the time from it where a mapping carries no custom field.
+     */
+    static String sentPerson(String name, long epochMicros) {
+        return name + "-sent" + epochMicros;
+    }
+
     /** Segment's integrations flags keeping the event from every vendor destination but {@code only}. */
     static ObjectNode onlyFor(ObjectNode event, Set<String> only) {
         ObjectNode flags = event.with("integrations");

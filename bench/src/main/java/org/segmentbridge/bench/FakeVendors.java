@@ -22,24 +22,33 @@ import io.vertx.core.http.HttpServerRequest;
 import org.HdrHistogram.Histogram;
 
 /**
- * Fake Emarsys, Sailthru and Iterable APIs on loopback. Each enforces its rate limits the strict way (at most N
+ * Fake Emarsys, Sailthru, Iterable and Segment APIs on loopback. Each enforces its rate limits the strict way (at most N
  * requests in <em>any</em> window of the period, counted when a request arrives; over that it answers 429) and
  * records, per endpoint and credential, when each accepted request arrived, how many items (contacts, users, events)
- * it carried, the 429s it answered, and the intake-to-here latency of every item stamped with {@code bench_sent_us}.
+ * it carried, the 429s it answered, and the intake-to-here latency of every item stamped with {@code bench_sent_us} (or
+ * whose person's id carries {@code sent<epoch micros>}, for the vendors whose mappings carry no custom field).
  * Each vendor is one HttpServer, so one event-loop thread owns its limiter state.
  */
 final class FakeVendors {
 
     static final String STAMP = "bench_sent_us";
+    /** The due time in a person's id ({@link Events#sentPerson}), which every vendor's request names in some form. */
+    private static final java.util.regex.Pattern SENT_IN_ID = java.util.regex.Pattern.compile("sent(\\d{13,17})");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Emarsys' external events the shipped routes name, with the ids GET /event answers. */
     static final Map<String, Integer> EMARSYS_EVENTS = Map.of("signed_up", 1001, "checkout_started", 1002,
             "premium_product_viewed", 1003, "order_completed", 1004, "vip_entered", 1005);
 
-    /** Limits, per second: Emarsys per API user (all calls), Sailthru and Iterable per credential and endpoint. */
+    /**
+     * Limits, per second: Emarsys per API user (all calls), Sailthru and Iterable per credential and endpoint, Segment
+     * per write key.
+     */
     record Limits(int emarsysPerUser, int sailthruUser, int sailthruEvent, int iterableUserUpdate, int iterableTrack,
-                  int iterableBulkUpdate, int iterableTrackBulk) {
+                  int iterableBulkUpdate, int iterableTrackBulk, int segment) {
+        /** Fakes that never answer 429: what the bridge does when no vendor limits it. */
+        static final Limits NONE = new Limits(1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000);
+
         Map<String, Integer> asMap() {
             Map<String, Integer> limits = new LinkedHashMap<>();
             limits.put("emarsys (any call, per API user)", emarsysPerUser);
@@ -49,6 +58,7 @@ final class FakeVendors {
             limits.put("iterable POST /api/events/track", iterableTrack);
             limits.put("iterable POST /api/users/bulkUpdate", iterableBulkUpdate);
             limits.put("iterable POST /api/events/trackBulk", iterableTrackBulk);
+            limits.put("segment POST /v1/batch", segment);
             return limits;
         }
     }
@@ -60,6 +70,7 @@ final class FakeVendors {
     int emarsysPort;
     int sailthruPort;
     int iterablePort;
+    int segmentPort;
 
     FakeVendors(Vertx vertx, Limits limits) {
         this.vertx = vertx;
@@ -70,6 +81,7 @@ final class FakeVendors {
         emarsysPort = listen(this::emarsys);
         sailthruPort = listen(this::sailthru);
         iterablePort = listen(this::iterable);
+        segmentPort = listen(this::segment);
     }
 
     private int listen(Consumer<HttpServerRequest> handler) throws Exception {
@@ -205,6 +217,29 @@ final class FakeVendors {
         });
     }
 
+    // ---- Segment (the back-flow destination's Tracking API) ------------------------------------------------------
+
+    private void segment(HttpServerRequest request) {
+        request.body().onSuccess(body -> {
+            String authorization = request.getHeader("Authorization");
+            if (authorization == null || !authorization.startsWith("Basic ")) {
+                reply(request, 401, "{\"success\":false}");
+                return;
+            }
+            String key = new String(java.util.Base64.getDecoder().decode(authorization.substring(6)), StandardCharsets.UTF_8)
+                    .replaceFirst(":$", "");
+            String label = "segment " + request.method() + " " + request.path() + " [" + key + "]";
+            if (!allowed("segment:" + key, limits.segment(), label)) {
+                reply(request, 429, "{\"success\":false}");
+                return;
+            }
+            JsonNode batch = parse(body).path("batch");
+            record(label, batch.size(), batch, item -> item.path("properties").has(STAMP) ? item.path("properties").path(STAMP)
+                    : item.path("traits").path(STAMP));
+            reply(request, 200, "{\"success\":true}");
+        });
+    }
+
     // ---- shared -------------------------------------------------------------------------------------------------
 
     private boolean allowed(String scope, int perSecond, String label) {
@@ -224,6 +259,11 @@ final class FakeVendors {
                 JsonNode stamp = stampOf.apply(item);
                 if (stamp.canConvertToLong()) {
                     latencies.add(nowMicros - stamp.asLong());
+                } else {
+                    java.util.regex.Matcher sent = SENT_IN_ID.matcher(item.toString());
+                    if (sent.find()) {
+                        latencies.add(nowMicros - Long.parseLong(sent.group(1)));
+                    }
                 }
             }
         }
@@ -372,6 +412,23 @@ final class FakeVendors {
                 return Double.NaN;
             }
             return (highCount - lowCount) / ((highAt - lowAt) / 1e9);
+        }
+
+        /** The items of {@code endpoints} together as one endpoint's (their requests in order of arrival). */
+        static Endpoint merged(String name, java.util.Collection<Endpoint> endpoints) {
+            List<long[]> arrivals = new ArrayList<>();
+            for (Endpoint endpoint : endpoints) {
+                synchronized (endpoint) {
+                    for (int i = 0; i < endpoint.requests; i++) {
+                        arrivals.add(new long[] {endpoint.times[i], endpoint.items[i]});
+                    }
+                }
+            }
+            arrivals.sort(java.util.Comparator.comparingLong(arrival -> arrival[0]));
+            Endpoint merged = new Endpoint(name);
+            arrivals.forEach(arrival -> merged.accepted(arrival[0], (int) arrival[1], List.of()));
+            endpoints.forEach(endpoint -> merged.rejected += endpoint.rejected429());
+            return merged;
         }
 
         /** System.nanoTime() of the last accepted request, or -1. */

@@ -112,15 +112,21 @@ final class Load {
         });
     }
 
-    record OpenLoopResult(long sent, long ok, long failed, Histogram answerMicros, double seconds) {
+    /** {@code shed}: requests not sent because too many were unanswered when they were due (counted in failed too). */
+    record OpenLoopResult(long sent, long ok, long failed, long shed, Histogram answerMicros, double seconds) {
+    }
+
+    OpenLoopResult openLoop(double perSecond, double seconds, LongFunction<Request> bodyAt) throws Exception {
+        return openLoop(perSecond, seconds, Long.MAX_VALUE, bodyAt);
     }
 
     /**
      * Open loop: request {@code i} is due at {@code start + i / rate} whatever happened to the others (no coordinated
      * omission); {@code bodyAt} gets the due time in epoch microseconds to stamp into the event, and the answer time is
-     * measured from that due time too.
+     * measured from that due time too. A request due while {@code maxOutstanding} are unanswered is not sent and counts
+     * as failed: a rate far above what the server takes would otherwise queue minutes of requests in the client.
      */
-    OpenLoopResult openLoop(double perSecond, double seconds, LongFunction<Request> bodyAt) throws Exception {
+    OpenLoopResult openLoop(double perSecond, double seconds, long maxOutstanding, LongFunction<Request> bodyAt) throws Exception {
         long count = Math.round(perSecond * seconds);
         long intervalNanos = Math.round(1e9 / perSecond);
         long startNanos = System.nanoTime() + 20_000_000L;
@@ -129,12 +135,21 @@ final class Load {
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         AtomicLong done = new AtomicLong();
+        long shed = 0;
         CompletableFuture<Void> all = new CompletableFuture<>();
         for (long i = 0; i < count; i++) {
             long due = startNanos + i * intervalNanos;
             long wait;
             while ((wait = due - System.nanoTime()) > 0) {
                 LockSupport.parkNanos(wait);
+            }
+            if (i - done.get() >= maxOutstanding) {
+                shed++;
+                failed.incrementAndGet();
+                if (done.incrementAndGet() == count) {
+                    all.complete(null);
+                }
+                continue;
             }
             Request request = bodyAt.apply(startMicros + (due - startNanos) / 1000);
             post(request.path(), request.body()).onComplete(answer -> {
@@ -153,7 +168,7 @@ final class Load {
             });
         }
         all.get(2, TimeUnit.MINUTES);
-        return new OpenLoopResult(count, ok.get(), failed.get(), answers, count / perSecond);
+        return new OpenLoopResult(count, ok.get(), failed.get(), shed, answers, count / perSecond);
     }
 
     record Request(String path, Buffer body) {

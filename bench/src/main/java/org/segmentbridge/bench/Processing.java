@@ -1,0 +1,85 @@
+package org.segmentbridge.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * Each destination's processing rate (its routes, mappings, batching and requests) when no vendor limits it: a backlog
+ * of identifies and tracks for new people, every event to every one of the shipped four destinations
+ * ({@link AllDestinations}), is queued by a bridge with delivery disabled and processed by its processor; a bridge
+ * with delivery enabled then drains it on the same data folder, all four at once, against fakes that never answer
+ * 429, for at most a fixed time. A destination's figure is the items its fakes received per second, steady (between
+ * the moment 20 % and the moment 95 % of what it received had arrived).
+ */
+final class Processing {
+
+    /** {@code items}: items received at the endpoint (or all the destination's endpoints together). */
+    record Row(String destination, String endpoint, long offered, long items, long requests, double steadyRate) {
+    }
+
+    private final BenchRun bench;
+    private final FakeVendors fakes;
+    private long events;
+
+    Processing(BenchRun bench, FakeVendors fakes) {
+        this.bench = bench;
+        this.fakes = fakes;
+    }
+
+    /** Queues {@code count} events through /v1/batch and waits until the processor has published them all. */
+    void load(BenchRun.Bridge loader, long count) throws Exception {
+        events = count;
+        List<ObjectNode> backlog = new ArrayList<>();
+        for (long n = 0; n < count; n++) {
+            backlog.add(AllDestinations.event(bench.events(), "proc", n, 0, 0));
+        }
+        List<Buffer> bodies = Events.batches(backlog, 100);
+        long started = System.nanoTime();
+        Load pusher = new Load(bench.vertx(), loader.httpPort(), bench.authorization(), 4);
+        Load.PushResult pushed = pusher.push("/v1/batch", bodies, 4);
+        pusher.close();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline && AllDestinations.backlog(loader.metrics()).intakeLog() > 0) {
+            Thread.sleep(200);
+        }
+        BenchRun.log(String.format("processing: queued %,d events in %.1f s (%d requests sent again), processed %.1f s after the first push",
+                count, pushed.seconds(), pushed.retries(), (System.nanoTime() - started) / 1e9));
+        bench.out().processingEvents = count;
+    }
+
+    /**
+     * While {@code drainer} delivers: from the first item at a fake (a bridge is healthy before its destinations have
+     * started), waits until it holds nothing or {@code maxSeconds} passed, then records.
+     */
+    void drain(BenchRun.Bridge drainer, double maxSeconds) throws Exception {
+        long firstDeadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < firstDeadline && AllDestinations.endpoints(fakes).isEmpty()) {
+            Thread.sleep(50);
+        }
+        long started = System.nanoTime();
+        boolean empty = AllDestinations.awaitEmpty(drainer, maxSeconds);
+        double took = (System.nanoTime() - started) / 1e9;
+        List<Row> rows = new ArrayList<>();
+        AllDestinations.byDestination(fakes).forEach((destination, merged) -> rows.add(new Row(destination, "all endpoints", events,
+                merged.items(), merged.requests(), merged.steadyRate(0.2, 0.95))));
+        for (Map.Entry<String, FakeVendors.Endpoint> entry : AllDestinations.endpoints(fakes).entrySet()) {
+            FakeVendors.Endpoint endpoint = entry.getValue();
+            String name = entry.getKey();
+            rows.add(new Row(name.substring(0, name.indexOf(' ')), name.substring(name.indexOf(' ') + 1, name.indexOf(" [")),
+                    events, endpoint.items(), endpoint.requests(), endpoint.steadyRate(0.2, 0.95)));
+        }
+        bench.out().processing.addAll(rows);
+        bench.out().processingSeconds = took;
+        bench.out().processingDrained = empty;
+        for (Row row : rows) {
+            BenchRun.log(String.format("  processing %s %s: %,d items in %,d requests, steady %,.0f items/s", row.destination(),
+                    row.endpoint(), row.items(), row.requests(), row.steadyRate()));
+        }
+        bench.out().collect429s(fakes);
+        fakes.reset();
+    }
+}
