@@ -94,7 +94,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         this.endpointPacers = new HashMap<>();
         for (String actionName : connector.actionNames()) {
             Action action = connector.action(actionName);
-            action.endpointRate().ifPresent(rate -> endpointPacers.put(actionName, transport.pacer(credential + "/" + actionName, rate)));
+            action.endpointRate().ifPresent(documented -> endpointPacers.put(actionName,
+                    transport.pacer(credential + "/" + actionName, settings.endpointRate(actionName, documented))));
         }
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(settings.initialDelay(), settings.backoffMultiplier(), 0.5,
                 settings.maxDelay());

@@ -55,6 +55,17 @@ public final class DestinationSettings {
         this.maxConcurrentRequests = reader.positiveInt(key("max-concurrent-requests"));
     }
 
+    /**
+     * The pace of one action's endpoint: the vendor's documented limit the action carries, unless this destination
+     * sets {@code endpoint-rate.<action>.requests} and/or {@code .period} (an account with a raised limit).
+     */
+    public Rate endpointRate(String action, Rate documented) {
+        String prefix = "bridge.destination." + name + ".endpoint-rate." + action + ".";
+        long requests = reader.has(prefix + "requests") ? reader.positiveLong(prefix + "requests") : documented.requests();
+        Duration period = reader.has(prefix + "period") ? reader.duration(prefix + "period") : documented.period();
+        return new Rate(requests, period);
+    }
+
     /** The full key this destination reads for {@code suffix}: its own when set, else the shared default. */
     private String key(String suffix) {
         String own = "bridge.destination." + name + "." + suffix;
