@@ -523,7 +523,7 @@ public final class BenchRun {
         processing.load(loader, smoke ? 400 : 16_000);
         stopBridge(loader);
         freeFakes.reset();
-        Bridge drainer = startBridge("drain-processing", data, overrides, env, null);
+        Bridge drainer = startBridge("drain-processing", data, overrides + AllDestinations.unpacedEndpoints(), env, null);
         monitor.watch(drainer.process().pid(), "drain processing");
         processing.drain(drainer, seconds(15, 3));
         out.loadedRss.put("drain processing", monitor.maxRss("drain processing"));
