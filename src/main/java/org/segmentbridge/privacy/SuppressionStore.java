@@ -296,8 +296,10 @@ public final class SuppressionStore implements ErasesPeople {
     /** Called once the transaction that wrote these tombstones has committed: this bridge knows at once. */
     void remember(Collection<String> identifierHashes) {
         tombstones.addAll(identifierHashes);
-        changes.incrementAndGet();
-        remembered.clear();
+        if (!identifierHashes.isEmpty()) {
+            changes.incrementAndGet();
+            remembered.clear();
+        }
     }
 
     /** False while nobody was ever erased: then no event needs its identifiers hashed to be checked. */
