@@ -142,9 +142,20 @@ public final class ParsedEventJsonPath extends JsonPathLanguage {
             return found;
         }
 
-        /** Jayway gives scalars as Java values already; containers become the maps and lists Camel's engine reads into. */
-        private static Object asCamelGivesIt(Object found) {
-            return found instanceof JsonNode node ? JSON.convertValue(node, Object.class) : found;
+        /**
+         * Jayway gives scalars as Java values already; containers become the maps and lists Camel's engine reads into,
+         * and the list of what an indefinite path found is a LinkedList, as Jayway's Map-based provider makes it.
+         */
+        private Object asCamelGivesIt(Object found) {
+            if (!(found instanceof JsonNode node)) {
+                return found;
+            }
+            if (node.isArray() && !path.isDefinite()) {
+                List<Object> all = new java.util.LinkedList<>();
+                node.forEach(element -> all.add(JSON.convertValue(element, Object.class)));
+                return all;
+            }
+            return JSON.convertValue(node, Object.class);
         }
 
         @Override
