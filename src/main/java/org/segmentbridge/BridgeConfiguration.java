@@ -24,6 +24,7 @@ import org.segmentbridge.delivery.DryRunRecorder;
 import org.segmentbridge.delivery.EventRoutes;
 import org.segmentbridge.delivery.EventsComponent;
 import org.segmentbridge.delivery.Pacers;
+import org.segmentbridge.delivery.ParsedEventJsonPath;
 import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.identity.CrossingComponent;
 import org.segmentbridge.identity.IdentityComponent;
@@ -149,6 +150,8 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addComponent("consent", new ConsentComponent(consent, erasures, meters));
         context.getRegistry().bind("privacy", privacy);
 
+        // Routes' jsonpath: read the event their destination's reader parsed, instead of serialising and parsing it again.
+        context.getRegistry().bind(ParsedEventJsonPath.NAME, new ParsedEventJsonPath());
         EventRoutes eventRoutes = new EventRoutes();
         context.getRegistry().bind("eventRoutes", eventRoutes);
         context.addComponent("events", new EventsComponent(eventRoutes, settings.destinations()));

@@ -120,7 +120,9 @@ public final class EventRoutes {
     private static void runOne(DefaultConsumer consumer, Ticket ticket) throws Exception {
         Exchange exchange = consumer.createExchange(false);
         try {
-            exchange.getMessage().setBody(ticket.eventJson());
+            // The event as the reader parsed it, shared by the destination's routes: steps read it, none changes it in
+            // place (identity: writes the key into a copy), so no route sees another's changes.
+            exchange.getMessage().setBody(ticket.event());
             exchange.getMessage().setHeader(EventQueue.MESSAGE_ID_PROPERTY, ticket.messageId());
             exchange.getMessage().setHeader(EventQueue.TYPE_PROPERTY, ticket.eventType());
             exchange.getMessage().setHeader(EVENT_NAME_HEADER, ticket.eventName());

@@ -62,14 +62,16 @@ public final class IdentityComponent extends DefaultComponent {
             return;
         }
         exchange.getMessage().setHeader(KEY_HEADER, key.get());
-        if (own.isEmpty() && event instanceof ObjectNode object) {
+        if (own.isEmpty() && event instanceof ObjectNode shared) {
+            // The body is the event every route of the destination reads: the key goes into this route's own copy.
+            ObjectNode object = shared.deepCopy();
             ObjectNode parent = object;
             for (int i = 0; i < resolvedKeyField.length - 1; i++) {
                 JsonNode child = parent.get(resolvedKeyField[i]);
                 parent = child instanceof ObjectNode childObject ? childObject : parent.putObject(resolvedKeyField[i]);
             }
             parent.put(resolvedKeyField[resolvedKeyField.length - 1], key.get());
-            exchange.getMessage().setBody(object.toString());
+            exchange.getMessage().setBody(object);
         }
     }
 }

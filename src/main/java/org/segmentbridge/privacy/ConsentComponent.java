@@ -16,7 +16,9 @@ import org.segmentbridge.privacy.SuppressionStore.State;
  * {@code consent:require?channel=email}: the send guard. A route that markets to people puts it before its vendor
  * call; the route stops (and the event is counted) for a person who opted out of the channel or was erased. Routes
  * that only keep a profile up to date leave it out, so an opted-out person's profile still follows Segment.
- * It reads the store when the event is delivered, so an opt-out that arrived meanwhile already counts.
+ * It reads the store when the event is delivered, so an opt-out that arrived meanwhile already counts: through the
+ * store's memory of consent, exact within this bridge, and at most {@code SuppressionStore.READ_EVERY} (250 ms)
+ * behind another bridge's change on a shared database.
  */
 public final class ConsentComponent extends DefaultComponent {
 
@@ -61,7 +63,7 @@ public final class ConsentComponent extends DefaultComponent {
         if (erasures.aboutErased(event)) {
             return Optional.of("erased");
         }
-        Optional<Consent> current = consent.suppressions().current(consent.subjectOf(event), channel);
+        Optional<Consent> current = consent.suppressions().currentForSending(consent.subjectOf(event), channel);
         return current.filter(known -> known.state() == State.UNSUBSCRIBED).map(known -> "unsubscribed");
     }
 }

@@ -58,6 +58,8 @@ public final class Privacy {
         /** The consent subject of each event that carries a signal (by identity: events are compared as objects). */
         private final Map<ObjectNode, String> consentSubjects = new IdentityHashMap<>();
         private final Set<String> changedSubjects = new LinkedHashSet<>();
+        /** Each consent change recorded (subject and channel), for the send guard's memory once committed. */
+        private final List<String> recordedConsents = new java.util.ArrayList<>();
         private final Set<String> tombstones = new LinkedHashSet<>();
         private int erasures;
 
@@ -98,6 +100,7 @@ public final class Privacy {
                 screening.consentSubjects.put(event, subject);
                 if (consent.weigh(transaction, event, subject, signal.get(), now)) {
                     screening.changedSubjects.add(subject);
+                    screening.recordedConsents.add(SuppressionStore.consentKey(subject, signal.get().channel()));
                 }
             }
         }
@@ -116,6 +119,7 @@ public final class Privacy {
 
     /** After the transaction committed: what the screening changed is now true for the rest of the bridge. */
     public void committed(Screening screening) {
+        consent.suppressions().settled(screening.recordedConsents);
         erasures.committed(screening.tombstones, screening.erasures);
     }
 }

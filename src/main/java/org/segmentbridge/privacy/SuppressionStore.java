@@ -9,9 +9,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.segmentbridge.state.ErasesPeople;
@@ -69,6 +71,22 @@ public final class SuppressionStore implements ErasesPeople {
     private volatile long readStartedNanos;
     private volatile boolean loaded;
 
+    /**
+     * The send guard asks for every event it sees, so what it read is remembered per subject and channel (keyed by
+     * {@link #consentKey}). Exact in this process: a change forgets the subject's entry as it is written, its subject
+     * is not remembered while the change may still commit ({@link #changing}, until {@link #settled}), and a read that
+     * a change overtook is not remembered ({@link #changes}). Changes other bridges commit to a shared database are
+     * not seen here, so there an entry is used only for {@link #READ_EVERY} after its read began.
+     */
+    private final Map<String, Remembered> remembered = new ConcurrentHashMap<>();
+    private final Map<String, Integer> changing = new ConcurrentHashMap<>();
+    private final AtomicLong changes = new AtomicLong();
+    /** Beyond this many entries the memory starts over, so it stays small whatever the number of people. */
+    static final int REMEMBER_AT_MOST = 100_000;
+
+    private record Remembered(Optional<Consent> consent, long readStartedNanos) {
+    }
+
     public SuppressionStore(StateStore stateStore) {
         this.stateStore = stateStore;
     }
@@ -89,6 +107,52 @@ public final class SuppressionStore implements ErasesPeople {
         } catch (SQLException e) {
             throw new IllegalStateException("the suppression store could not be read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The same for the send guard, from memory when it can be: exactly the store's state in this process; with a
+     * database other bridges share, as of at most {@link #READ_EVERY} ago for their changes.
+     */
+    public Optional<Consent> currentForSending(String subject, String channel) {
+        String key = consentKey(subject, channel);
+        long started = System.nanoTime();
+        Remembered known = remembered.get(key);
+        if (known != null && (stateStore.ownedByThisProcess() || started - known.readStartedNanos() < READ_EVERY.toNanos())) {
+            return known.consent();
+        }
+        long changesBefore = changes.get();
+        Optional<Consent> current = current(subject, channel);
+        if (!changing.containsKey(key) && changes.get() == changesBefore) {
+            if (remembered.size() >= REMEMBER_AT_MOST) {
+                remembered.clear();
+            }
+            remembered.put(key, new Remembered(current, started));
+        }
+        return current;
+    }
+
+    /** What the send guard's memory is keyed by, and what {@link #settled} is told. */
+    static String consentKey(String subject, String channel) {
+        return subject + '\n' + channel;
+    }
+
+    /** Called when the transactions that changed these consents (from {@link #record}) have committed. */
+    void settled(Collection<String> consentKeys) {
+        if (consentKeys.isEmpty()) {
+            return;
+        }
+        changes.incrementAndGet();
+        for (String key : consentKeys) {
+            remembered.remove(key);
+            changing.computeIfPresent(key, (ignored, open) -> open <= 1 ? null : open - 1);
+        }
+    }
+
+    /** Before a transaction changes a consent: nothing remembers it until the change has committed (or for ever, if it never does). */
+    private void changingNow(String key) {
+        changing.merge(key, 1, Integer::sum);
+        changes.incrementAndGet();
+        remembered.remove(key);
     }
 
     Optional<Consent> current(Connection connection, String subject, String channel) throws SQLException {
@@ -121,6 +185,7 @@ public final class SuppressionStore implements ErasesPeople {
     /** Plain UPDATE-then-INSERT rather than a dialect's upsert, so another SQL database can hold the store. */
     void record(Connection transaction, String subject, String channel, State state, String origin, Instant at,
                 String messageId) throws SQLException {
+        changingNow(consentKey(subject, channel));
         try (PreparedStatement update = transaction.prepareStatement(
                 "UPDATE consent_state SET state = ?, origin = ?, changed_at = ?, message_id = ? WHERE subject = ? AND channel = ?")) {
             update.setString(1, state.column());
@@ -148,6 +213,9 @@ public final class SuppressionStore implements ErasesPeople {
     /** The person's consent rows, under each subject they may be kept by (the tombstones stay). */
     @Override
     public String erase(Connection transaction, PersonKeys person) throws SQLException {
+        // Erased persons' events are stopped by their tombstones; their consent is simply not remembered any more.
+        changes.incrementAndGet();
+        remembered.clear();
         int consent = 0;
         for (String key : person.keys()) {
             consent += forget(transaction, subject(key));
@@ -228,6 +296,10 @@ public final class SuppressionStore implements ErasesPeople {
     /** Called once the transaction that wrote these tombstones has committed: this bridge knows at once. */
     void remember(Collection<String> identifierHashes) {
         tombstones.addAll(identifierHashes);
+        if (!identifierHashes.isEmpty()) {
+            changes.incrementAndGet();
+            remembered.clear();
+        }
     }
 
     /** False while nobody was ever erased: then no event needs its identifiers hashed to be checked. */

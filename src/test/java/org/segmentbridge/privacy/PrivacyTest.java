@@ -273,6 +273,24 @@ class PrivacyTest {
                 && requestsContaining(emarsys, "POST", "/api/v2/event/501/trigger", "welcome@example.com") == 1);
     }
 
+    @Test
+    void anOptOutStopsMarketingToSomeoneTheSendGuardAlreadyLetThrough() {
+        String email = "remembered@example.com";
+        send(track("u-remembered", email, "Signed Up"));
+        await().atMost(WAIT).until(() -> requestsContaining(sailthru, "POST", "/event", email) == 1
+                && requestsContaining(emarsys, "POST", "/api/v2/event/501/trigger", email) == 1);
+
+        // The guards just read (and may remember) that this person has not opted out; the opt-out must count at once.
+        send(track("u-remembered", email, "Unsubscribed"));
+        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
+        double suppressedBefore = suppressed();
+        send(track("u-remembered", email, "Signed Up"));
+
+        await().atMost(WAIT).until(() -> suppressed() >= suppressedBefore + 3);
+        assertThat(requestsContaining(sailthru, "POST", "/event", email)).isEqualTo(1);
+        assertThat(requestsContaining(emarsys, "POST", "/api/v2/event/501/trigger", email)).isEqualTo(1);
+    }
+
     // ---- erasure -----------------------------------------------------------------------------------------------------
 
     @Test
