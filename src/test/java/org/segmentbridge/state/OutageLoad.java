@@ -163,6 +163,11 @@ final class OutageLoad implements AutoCloseable {
         return answers.stream().mapToLong(Answer::tookMillis).max().orElse(0);
     }
 
+    /** When (ms since the load began) the slowest answer's request was sent, for the report. */
+    long slowestAnswerSentAt() {
+        return answers.stream().max(java.util.Comparator.comparingLong(Answer::tookMillis)).map(answer -> answer.atMillis() - answer.tookMillis()).orElse(0L);
+    }
+
     /** Answers other than 200 and 503, and requests left unanswered. */
     Queue<String> unexpected() {
         return unexpected;

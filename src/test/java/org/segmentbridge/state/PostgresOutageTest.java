@@ -70,9 +70,9 @@ class PostgresOutageTest {
                 List<OutageLoad.Answer> refused = load.refused();
                 System.out.printf("PostgresOutageTest: stopped at %d ms; health 503 after %d ms; started again after %d ms; health 200 "
                                 + "again %d ms after the restart; %d events accepted (%d during the outage, %d answers 503, slowest "
-                                + "answer %d ms), %d delivered%n",
+                                + "answer %d ms, sent at %d ms), %d delivered%n",
                         stoppedAt, firstDown - stoppedAt, restartedAt - stoppedAt, healthyAt - restartedAt, load.accepted().size(),
-                        acceptedDuringTheOutage, refused.size(), load.slowestAnswer(), delivered.size());
+                        acceptedDuringTheOutage, refused.size(), load.slowestAnswer(), load.slowestAnswerSentAt(), delivered.size());
 
                 assertThat(load.unexpected()).as("answers other than 200 and 503, and requests left unanswered").isEmpty();
                 assertThat(refused).as("answers other than 200 from the intake, the server down or not").isEmpty();
