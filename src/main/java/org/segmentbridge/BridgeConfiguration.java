@@ -90,6 +90,16 @@ public class BridgeConfiguration implements CamelConfiguration {
 
     @Override
     public void configure(CamelContext context) throws Exception {
+        BackgroundStart background = new BackgroundStart();
+        try {
+            configure(context, background);
+        } catch (Exception | Error e) {
+            background.abandon();
+            throw e;
+        }
+    }
+
+    private void configure(CamelContext context, BackgroundStart background) throws Exception {
         Mode mode = Mode.valueOf(context.getPropertiesComponent().resolveProperty(MODE_PROPERTY).orElse("run")
                 .toUpperCase(java.util.Locale.ROOT));
         BridgeSettings settings = BridgeSettings.from(context);
@@ -98,9 +108,6 @@ public class BridgeConfiguration implements CamelConfiguration {
         // An intake request holds a Vert.x worker until its group commit is durable; the requests waiting meanwhile
         // form the next group, so the pool bounds how many share one sync (Vert.x' default is 20).
         context.getRegistry().bind("vertxOptions", new io.vertx.core.VertxOptions().setWorkerPoolSize(INTAKE_WORKERS));
-
-        // Mapping files are validated before anything starts: a broken file stops the start naming file, entry and problem.
-        context.getRegistry().bind("mappings", Mappings.load(settings.mappingsDir()));
 
         StateStore stateStore = mode == Mode.TRY
                 ? new StateStore(java.nio.file.Files.createTempDirectory("segment-bridge-try-"))
@@ -113,9 +120,24 @@ public class BridgeConfiguration implements CamelConfiguration {
         EventLogs broker = eventLogs(context, settings, reader, queueLimits);
         boolean ownsDataDir = mode == Mode.RUN || mode == Mode.BACKFILL;
         if (ownsDataDir) {
-            // First of all services: a second process on the same folder stops here, before touching its files.
-            context.addService(new DataDirLock(settings.dataDir()), true, true);
+            // Before anything touches the folder's files: a second process on the same folder stops here. Taken now
+            // rather than with the other services, because the state store and the broker start right below.
+            DataDirLock lock = new DataDirLock(settings.dataDir());
+            lock.start();
+            background.started(lock);
+            context.addService(lock, true, true);
         }
+        // The slow parts of the start run side by side with the rest of it (see BackgroundStart); the context's start
+        // waits for them here, before every service added after this one.
+        java.util.function.Supplier<Mappings> mappings = background.supply("mappings", () -> Mappings.load(settings.mappingsDir()));
+        if (mode != Mode.CHECK) {
+            background.start("state-store", stateStore);
+        }
+        if (ownsDataDir) {
+            // Started here, registered below where it always was, so that it still stops where it always did.
+            background.start("broker", broker);
+        }
+        context.addService(background, true, true);
         if (mode != Mode.CHECK) {
             context.addService(stateStore, true, true);
         }
@@ -180,6 +202,8 @@ public class BridgeConfiguration implements CamelConfiguration {
         for (Vendor vendor : vendors.all()) {
             vendor.configure(vendorContext);
         }
+        // Mapping files are validated before anything starts: a broken file stops the start naming file, entry and problem.
+        context.getRegistry().bind("mappings", mappings.get());
     }
 
     /**
