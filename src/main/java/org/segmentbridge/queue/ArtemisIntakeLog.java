@@ -29,19 +29,14 @@ final class ArtemisIntakeLog implements IntakeLog {
     static final String KIND_PROPERTY = "intakeKind";
     static final String RECEIVED_AT_PROPERTY = "receivedAtMillis";
 
-    private final ConnectionFactory appends;
-    private final ConnectionFactory readers;
+    private final ConnectionFactory connections;
     private final java.util.concurrent.atomic.AtomicLong appended = new java.util.concurrent.atomic.AtomicLong();
     private final Committer committer = new Committer();
     private final GroupCommit groupCommit = new GroupCommit("intake-log-commit", committer);
 
-    /**
-     * @param appends  unpooled connections, one for the group commit's long-lived session
-     * @param readers  unpooled connections, one for each reader's long-lived session
-     */
-    ArtemisIntakeLog(ConnectionFactory appends, ConnectionFactory readers) {
-        this.appends = appends;
-        this.readers = readers;
+    /** @param connections unpooled: one for the group commit's long-lived session, one for each reader's */
+    ArtemisIntakeLog(ConnectionFactory connections) {
+        this.connections = connections;
     }
 
     /**
@@ -125,7 +120,7 @@ final class ArtemisIntakeLog implements IntakeLog {
         }
 
         private void open() throws JMSException {
-            connection = appends.createConnection();
+            connection = connections.createConnection();
             try {
                 session = connection.createSession(true, Session.SESSION_TRANSACTED);
                 producer = session.createProducer(session.createQueue(EmbeddedBroker.INTAKE_LOG));
@@ -161,7 +156,7 @@ final class ArtemisIntakeLog implements IntakeLog {
     @Override
     public Reader openReader() {
         try {
-            return new SessionReader(readers.createConnection());
+            return new SessionReader(connections.createConnection());
         } catch (JMSException | RuntimeException e) {
             throw new EventQueue.QueueUnavailableException(e);
         }

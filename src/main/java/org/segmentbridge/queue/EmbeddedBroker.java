@@ -81,7 +81,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         this.destinations = List.copyOf(destinations);
         this.minDiskFreeBytes = minDiskFreeBytes;
         connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(inVmUrl));
-        this.intakeLog = new ArtemisIntakeLog(directConnectionFactory(), directConnectionFactory());
+        this.intakeLog = new ArtemisIntakeLog(directConnectionFactory());
         this.eventQueue = new ArtemisEventQueue(connectionFactory);
     }
 
