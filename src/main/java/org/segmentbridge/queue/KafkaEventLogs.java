@@ -28,6 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -48,6 +49,7 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaEventLogs.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration START_RETRY_PAUSE = Duration.ofMillis(500);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
     private static final long WATCH_EVERY_MILLIS = 1000;
 
@@ -98,33 +100,63 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
         LOG.info("Event logs: {} ({} partitions per topic)", settings, settings.partitions());
     }
 
-    /** The bridge's topics, made when missing: a bridge that cannot reach Kafka at its start does not start. */
+    /**
+     * The bridge's topics, made when missing: a bridge that cannot reach Kafka at its start does not start. A broker that
+     * is itself starting drops connections and times calls out for a moment, so those errors are retried until
+     * {@link #START_TIMEOUT}; any other refusal (no authorisation, a bad replication factor) ends the start at once.
+     */
     private void createTopics() throws InterruptedException {
         List<NewTopic> topics = new ArrayList<>();
         topics.add(new NewTopic(settings.intakeTopic(), Optional.of(settings.partitions()), settings.replicationFactor()));
         for (String destination : destinations) {
             topics.add(new NewTopic(settings.destinationTopic(destination), Optional.of(settings.partitions()), settings.replicationFactor()));
         }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        List<NewTopic> missing = topics;
+        while (true) {
+            missing = createMissing(missing, deadline);
+            if (missing.isEmpty()) {
+                break;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw unreachable(null);
+            }
+            Thread.sleep(START_RETRY_PAUSE.toMillis());
+        }
+        List<String> names = topics.stream().map(NewTopic::name).toList();
+        try {
+            admin.describeTopics(names).allTopicNames().get(remainingMillis(deadline) + START_RETRY_PAUSE.toMillis(), TimeUnit.MILLISECONDS)
+                    .forEach((name, description) -> partitionCounts.put(name, description.partitions().size()));
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw unreachable(e);
+        }
+    }
+
+    /** One attempt at creating the topics: those that a retriable error left uncreated, to try again. */
+    private List<NewTopic> createMissing(List<NewTopic> topics, long deadline) throws InterruptedException {
         Map<String, org.apache.kafka.common.KafkaFuture<Void>> created = admin.createTopics(topics).values();
-        for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> topic : created.entrySet()) {
+        List<NewTopic> retry = new ArrayList<>();
+        for (NewTopic topic : topics) {
             try {
-                topic.getValue().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                LOG.info("Created Kafka topic {}", topic.getKey());
+                created.get(topic.name()).get(remainingMillis(deadline) + START_RETRY_PAUSE.toMillis(), TimeUnit.MILLISECONDS);
+                LOG.info("Created Kafka topic {}", topic.name());
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException(settings + " did not create topic " + topic.getKey() + ": "
+                if (e.getCause() instanceof RetriableException) {
+                    LOG.info("Kafka did not create topic {} yet ({}); trying again", topic.name(), e.getCause().getMessage());
+                    retry.add(topic);
+                } else if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException(settings + " did not create topic " + topic.name() + ": "
                             + e.getCause().getMessage() + " (settings bridge.kafka.*)", e.getCause());
                 }
             } catch (java.util.concurrent.TimeoutException e) {
                 throw unreachable(e);
             }
         }
-        try {
-            admin.describeTopics(created.keySet()).allTopicNames().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .forEach((name, description) -> partitionCounts.put(name, description.partitions().size()));
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw unreachable(e);
-        }
+        return retry;
+    }
+
+    private static long remainingMillis(long deadline) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 
     private IllegalStateException unreachable(Exception e) {
