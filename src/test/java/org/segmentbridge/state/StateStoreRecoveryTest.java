@@ -166,15 +166,7 @@ class StateStoreRecoveryTest {
         start(password);
         assertThat(store.storageProblem()).isEmpty();
 
-        AutoCloseable lock;
-        try (Connection failing = store.dataSource().getConnection()) {
-            H2Failures.outOfMemoryThrough(failing);
-            // H2 let go of the file when it closed the database; taken before the failed connection is handed back,
-            // so the pool cannot open the file again until the lock is released.
-            lock = H2Failures.lockDatabaseFile(dataDir, Duration.ofSeconds(5));
-        } catch (SQLException evicted) {
-            throw new AssertionError(evicted);
-        }
+        AutoCloseable lock = failTheDatabaseAndHoldItsFile();
         List<String> problems = new ArrayList<>();
         try {
             await().atMost(Duration.ofSeconds(15)).until(() -> {
@@ -192,6 +184,24 @@ class StateStoreRecoveryTest {
         assertThat(store.recoveries()).isPositive();
         assertThat(store.lastFatal()).hasValueSatisfying(failure -> assertThat(failure.description()).contains("90108"));
         assertThat(count()).isEqualTo(1);
+    }
+
+    /**
+     * Ends the database with an out-of-memory error and takes its file's lock once H2 lets go of it. The pool may open
+     * the file again first (H2 marks the failed sessions closed, so nothing holds the pool back): then the database is
+     * failed again, a few times at most.
+     */
+    private AutoCloseable failTheDatabaseAndHoldItsFile() throws Exception {
+        IllegalStateException reopened = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try (Connection failing = store.dataSource().getConnection()) {
+                H2Failures.outOfMemoryThrough(failing);
+                return H2Failures.lockDatabaseFile(dataDir, Duration.ofSeconds(2));
+            } catch (IllegalStateException e) {
+                reopened = e;
+            }
+        }
+        throw new AssertionError("the pool opened the database file again each time before the test could lock it", reopened);
     }
 
     @Test
