@@ -17,7 +17,8 @@ import org.segmentbridge.queue.EventQueue;
 /**
  * The routes that start with {@code from: events:<destination>}: every event read for a destination is handed to
  * each of them in turn (one route per use case), and what their {@code deliver:} calls prepare is collected on the
- * event's {@link Ticket}.
+ * event's {@link Ticket}. A route whose {@link RouteGate} refuses the event's type and name is passed over without an
+ * exchange: it would have done nothing with the event.
  *
  * <p>The turn is the route's {@code order} ({@code from: events:<destination>?order=1}), compared only among the
  * routes of the same destination; routes without one come after those with one, by route id. Two routes of one
@@ -28,8 +29,15 @@ public final class EventRoutes {
     /** A track's event name, for rule tables in routes ({@code ${header.eventName} == 'Order Completed'}). */
     public static final String EVENT_NAME_HEADER = "eventName";
 
-    /** One route's entrance, where its destination's events come in, and its turn among them. */
-    record Entrance(DefaultConsumer consumer, Integer order) {
+    /**
+     * One route's entrance, where its destination's events come in, its turn among them, and its gate (which events it
+     * can act on, known once it has started).
+     */
+    record Entrance(DefaultConsumer consumer, Integer order, RouteGate gate) {
+
+        Entrance(DefaultConsumer consumer, Integer order) {
+            this(consumer, order, RouteGate.OPEN);
+        }
 
         static final Comparator<Entrance> TURN = Comparator.comparing(Entrance::order, Comparator.nullsLast(Comparator.naturalOrder()))
                 .thenComparing(Entrance::routeId);
@@ -69,7 +77,7 @@ public final class EventRoutes {
 
     synchronized void register(String destination, Entrance entrance) {
         List<Entrance> routes = new ArrayList<>(started.getOrDefault(destination, List.of()));
-        routes.add(entrance);
+        routes.add(new Entrance(entrance.consumer(), entrance.order(), RouteGate.of(entrance.consumer().getRoute())));
         routes.sort(Entrance.TURN);
         started.put(destination, List.copyOf(routes));
     }
@@ -101,7 +109,8 @@ public final class EventRoutes {
     List<RouteFailure> run(Ticket ticket, String onlyRoute) {
         List<RouteFailure> failures = new ArrayList<>();
         for (Entrance entrance : started.getOrDefault(ticket.destination(), List.of())) {
-            if (onlyRoute != null && !onlyRoute.equals(entrance.routeId())) {
+            if (onlyRoute != null && !onlyRoute.equals(entrance.routeId())
+                    || !entrance.gate().admits(ticket.eventType(), ticket.eventName())) {
                 continue;
             }
             int itemsBefore = ticket.items().size();
