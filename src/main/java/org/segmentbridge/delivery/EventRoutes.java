@@ -110,7 +110,7 @@ public final class EventRoutes {
         List<RouteFailure> failures = new ArrayList<>();
         for (Entrance entrance : started.getOrDefault(ticket.destination(), List.of())) {
             if (onlyRoute != null && !onlyRoute.equals(entrance.routeId())
-                    || !entrance.gate().admits(ticket.eventType(), ticket.eventName())) {
+                    || !entrance.gate().admits(ticket.eventType(), ticket.eventName(), ticket.event())) {
                 continue;
             }
             int itemsBefore = ticket.items().size();

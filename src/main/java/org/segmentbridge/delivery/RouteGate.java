@@ -1,6 +1,7 @@
 package org.segmentbridge.delivery;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,88 +11,108 @@ import java.util.regex.Pattern;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Predicate;
+import org.apache.camel.Processor;
 import org.apache.camel.Route;
 import org.apache.camel.model.ChoiceDefinition;
 import org.apache.camel.model.FilterDefinition;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.ProcessorDefinition;
 import org.apache.camel.model.RouteDefinition;
-import org.apache.camel.model.WhenDefinition;
 import org.apache.camel.model.language.ExpressionDefinition;
+import org.apache.camel.processor.ChoiceProcessor;
+import org.apache.camel.processor.FilterProcessor;
 import org.apache.camel.support.DefaultExchange;
 import org.segmentbridge.queue.EventQueue;
 
 /**
- * Whether a route can do anything with an event, known from the event's type and name alone, before an exchange is
- * made for it.
+ * Whether a route can do anything with an event, known before an exchange is made for it.
  *
  * <p>Why: every event of a destination is handed to each of its routes, one per use case, and most routes take only a
- * few event types or names. A Camel exchange per route and event (its unit of work, its route policy, its filter) was
- * most of a destination's processing. A route whose steps are one {@code filter}, or one {@code choice} without
- * {@code otherwise}, on {@code simple} conditions that read only {@code ${header.eventType}} and
- * {@code ${header.eventName}} does nothing for an event its conditions refuse, and the answer depends on those two
- * values only: it is worked out once per (type, name) with the route's own conditions and remembered. Any other route
- * (a {@code jsonpath} filter, steps before the filter) is always entered, as before.
+ * few kinds of event. A Camel exchange per route and event (its unit of work, its route policy, its filter) was most of
+ * a destination's processing. A route whose steps are one {@code filter}, or one {@code choice} without
+ * {@code otherwise}, on {@code simple} or {@code jsonpath} conditions does nothing for an event its conditions refuse.
+ * The gate asks those very conditions (the route's own predicates) first, on a bare exchange holding the event and its
+ * headers. Conditions that read only {@code ${header.eventType}} and {@code ${header.eventName}} are asked once per
+ * (type, name) and the answer remembered. Any other route (a step before or after the filter, another language, which
+ * might do something when asked) is always entered, as before.
  */
-final class RouteGate {
+public final class RouteGate {
 
-    /** Enters every event: the route's first steps depend on more than the event's type and name. */
-    static final RouteGate OPEN = new RouteGate(null, List.of());
+    /** Enters every event. */
+    static final RouteGate OPEN = new RouteGate(null, List.of(), false);
 
     /** Distinct (type, name) pairs remembered per route; event names come from senders, so they are bounded. */
     private static final int REMEMBERED = 4096;
     private static final Pattern SIMPLE_FUNCTION = Pattern.compile("\\$\\{([^{}]*)}");
     private static final List<String> GATE_HEADERS = List.of(EventQueue.TYPE_PROPERTY, EventRoutes.EVENT_NAME_HEADER);
+    /** Languages whose conditions only read the exchange, so asking them once more changes nothing. */
+    private static final List<String> READ_ONLY_LANGUAGES = List.of("simple", "jsonpath");
 
     private final CamelContext context;
     private final List<Predicate> conditions;
+    private final boolean typeAndNameOnly;
     private final Map<List<String>, Boolean> remembered = new ConcurrentHashMap<>();
 
-    private RouteGate(CamelContext context, List<Predicate> conditions) {
+    private RouteGate(CamelContext context, List<Predicate> conditions, boolean typeAndNameOnly) {
         this.context = context;
         this.conditions = conditions;
+        this.typeAndNameOnly = typeAndNameOnly;
     }
 
-    /** The gate of a started route: {@link #OPEN} unless its definition is one gateable filter or choice. */
-    static RouteGate of(Route route) {
+    /** The gate of a started route: {@link #OPEN} unless its steps are one filter or choice the gate can ask. */
+    public static RouteGate of(Route route) {
         CamelContext context = route.getCamelContext();
         if (!(context instanceof ModelCamelContext model)) {
             return OPEN;
         }
-        return of(context, model.getRouteDefinition(route.getRouteId()));
-    }
-
-    static RouteGate of(CamelContext context, RouteDefinition definition) {
+        RouteDefinition definition = model.getRouteDefinition(route.getRouteId());
         if (definition == null || definition.getOutputs().size() != 1) {
             return OPEN;
         }
-        List<ExpressionDefinition> expressions = new ArrayList<>();
         ProcessorDefinition<?> only = definition.getOutputs().get(0);
+        List<ExpressionDefinition> expressions = new ArrayList<>();
         if (only instanceof FilterDefinition filter) {
             expressions.add(filter.getExpression());
         } else if (only instanceof ChoiceDefinition choice && choice.getOtherwise() == null) {
-            for (WhenDefinition when : choice.getWhenClauses()) {
-                expressions.add(when.getExpression());
-            }
+            choice.getWhenClauses().forEach(when -> expressions.add(when.getExpression()));
         } else {
             return OPEN;
         }
-        List<Predicate> conditions = new ArrayList<>();
-        for (ExpressionDefinition expression : expressions) {
-            String text = headersOnlySimple(context, expression);
-            if (text == null) {
-                return OPEN;
-            }
-            conditions.add(context.resolveLanguage("simple").createPredicate(text));
+        if (expressions.isEmpty() || !expressions.stream().allMatch(RouteGate::readOnly)) {
+            return OPEN;
         }
-        return conditions.isEmpty() ? OPEN : new RouteGate(context, List.copyOf(conditions));
+        List<Predicate> conditions = conditionsOf(route, only);
+        if (conditions.size() != expressions.size()) {
+            return OPEN;
+        }
+        boolean typeAndNameOnly = expressions.stream().allMatch(expression -> readsOnlyTypeAndName(context, expression));
+        return new RouteGate(context, conditions, typeAndNameOnly);
     }
 
-    /** The condition's text with its placeholders resolved, if it is {@code simple} and reads only the gate's headers. */
-    private static String headersOnlySimple(CamelContext context, ExpressionDefinition expression) {
-        if (expression == null || !"simple".equals(expression.getLanguage()) || expression.getExpression() == null
-                || expression.getPredicate() != null || expression.getExpressionValue() != null) {
-            return null;
+    private static boolean readOnly(ExpressionDefinition expression) {
+        return expression != null && READ_ONLY_LANGUAGES.contains(expression.getLanguage());
+    }
+
+    /** The predicates the route's filter or choice evaluates, as Camel built them. */
+    private static List<Predicate> conditionsOf(Route route, ProcessorDefinition<?> step) {
+        if (step.getId() == null) {
+            return List.of();
+        }
+        for (Processor processor : route.filter(step.getId())) {
+            if (processor instanceof FilterProcessor filter) {
+                return List.of(filter.getPredicate());
+            }
+            if (processor instanceof ChoiceProcessor choice && choice.getOtherwise() == null) {
+                return choice.getFilters().stream().map(FilterProcessor::getPredicate).toList();
+            }
+        }
+        return List.of();
+    }
+
+    /** Whether the condition is {@code simple} and reads nothing but the gate's two headers. */
+    private static boolean readsOnlyTypeAndName(CamelContext context, ExpressionDefinition expression) {
+        if (!"simple".equals(expression.getLanguage()) || expression.getExpression() == null) {
+            return false;
         }
         String text = context.resolvePropertyPlaceholders(expression.getExpression());
         int functions = text.split("\\$", -1).length - 1;
@@ -100,37 +121,50 @@ final class RouteGate {
         while (matcher.find()) {
             String function = matcher.group(1).trim();
             if (!function.startsWith("header.") || !GATE_HEADERS.contains(function.substring("header.".length()))) {
-                return null;
+                return false;
             }
             headerReads++;
         }
         // Every '$' is one of those reads: nothing else (another function, $simple{...}) is evaluated.
-        return headerReads == functions ? text : null;
+        return headerReads == functions;
     }
 
-    boolean isOpen() {
+    public boolean isOpen() {
         return conditions.isEmpty();
     }
 
-    /** False only when the route's conditions refuse every event of this type and name. */
-    boolean admits(String eventType, String eventName) {
+    /** Whether the conditions read only the event's type and name (the answer is remembered per pair). */
+    public boolean readsOnlyTypeAndName() {
+        return typeAndNameOnly;
+    }
+
+    /**
+     * False only when the route's own conditions refuse the event.
+     *
+     * @param event the event as the route's body gets it
+     */
+    public boolean admits(String eventType, String eventName, Object event) {
         if (conditions.isEmpty()) {
             return true;
         }
-        List<String> key = java.util.Arrays.asList(eventType, eventName);
+        if (!typeAndNameOnly) {
+            return ask(eventType, eventName, event);
+        }
+        List<String> key = Arrays.asList(eventType, eventName);
         Boolean known = remembered.get(key);
         if (known != null) {
             return known;
         }
-        boolean admits = evaluate(eventType, eventName);
+        boolean admits = ask(eventType, eventName, null);
         if (remembered.size() < REMEMBERED) {
             remembered.put(key, admits);
         }
         return admits;
     }
 
-    private boolean evaluate(String eventType, String eventName) {
+    private boolean ask(String eventType, String eventName, Object event) {
         Exchange probe = new DefaultExchange(context);
+        probe.getMessage().setBody(event);
         probe.getMessage().setHeader(EventQueue.TYPE_PROPERTY, eventType);
         probe.getMessage().setHeader(EventRoutes.EVENT_NAME_HEADER, eventName);
         try {
@@ -139,9 +173,9 @@ final class RouteGate {
                     return true;
                 }
             }
-            return false;
+            return probe.getException() != null; // the route meets the same failure itself, where it is reported
         } catch (RuntimeException e) {
-            return true; // the route meets the same failure itself, where it is reported
+            return true;
         }
     }
 }

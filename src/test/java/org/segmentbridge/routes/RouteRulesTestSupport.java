@@ -1,5 +1,7 @@
 package org.segmentbridge.routes;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +14,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.model.RouteDefinition;
@@ -20,6 +23,7 @@ import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.segmentbridge.delivery.EventRoutes;
+import org.segmentbridge.delivery.RouteGate;
 import org.segmentbridge.queue.EventQueue;
 
 /**
@@ -157,7 +161,18 @@ abstract class RouteRulesTestSupport extends CamelTestSupport {
         Map<String, Object> headers = new HashMap<>();
         headers.put(EventQueue.TYPE_PROPERTY, event.path("type").asText(""));
         headers.put(EventRoutes.EVENT_NAME_HEADER, event.hasNonNull("event") ? event.get("event").asText() : null);
-        template.sendBodyAndHeaders("direct:" + routeFile, eventJson, headers);
+        // The delivery asks each route's gate before it makes an exchange: a gate that refuses this event must belong
+        // to a route that would do nothing with it.
+        Endpoint entrance = context.getEndpoint("direct:" + routeFile);
+        List<RouteGate> gates = context.getRoutes().stream().filter(route -> route.getEndpoint() == entrance).map(RouteGate::of).toList();
+        boolean refused = gates.stream().noneMatch(gate -> gate.admits((String) headers.get(EventQueue.TYPE_PROPERTY),
+                (String) headers.get(EventRoutes.EVENT_NAME_HEADER), eventJson));
+        long callsBefore = deliveries().getReceivedCounter() + steps().getReceivedCounter();
+        template.sendBodyAndHeaders(entrance, eventJson, headers);
+        if (refused) {
+            assertThat(deliveries().getReceivedCounter() + steps().getReceivedCounter())
+                    .as("%s acted on an event its gate refused: %s", routeFile, eventJson).isEqualTo(callsBefore);
+        }
     }
 
     // Segment events, with only the fields the route files' rules read.
