@@ -66,6 +66,8 @@ public final class BenchRun {
     /** Whether the cluster part runs ({@code --no-cluster}: not), and whether only it runs ({@code --cluster-only}). */
     private final boolean cluster;
     private final boolean clusterOnly;
+    /** Only each destination's processing rate ({@code --processing-only}), to compare two builds of the bridge. */
+    private final boolean processingOnly;
     private final Processes processes;
     private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     private final Events events;
@@ -87,7 +89,8 @@ public final class BenchRun {
         smoke = flags.contains("--smoke");
         useWrk = !flags.contains("--no-wrk");
         clusterOnly = flags.contains("--cluster-only");
-        cluster = clusterOnly || !flags.contains("--no-cluster");
+        processingOnly = flags.contains("--processing-only");
+        cluster = !processingOnly && (clusterOnly || !flags.contains("--no-cluster"));
         int sustainedAt = flags.indexOf("--sustained-seconds");
         sustainedSeconds = sustainedAt >= 0 ? Double.parseDouble(flags.get(sustainedAt + 1)) : smoke ? 15 : 120;
         processes = new Processes(work.resolve("pids"));
@@ -123,6 +126,13 @@ public final class BenchRun {
         fakes.start();
         freeFakes = new FakeVendors(vertx, FakeVendors.Limits.NONE);
         freeFakes.start();
+        if (processingOnly) {
+            processingPart();
+            out.wallTime = Duration.ofMillis(System.currentTimeMillis() - startedMs);
+            out.write(report, true);
+            log("report written to " + report);
+            return;
+        }
         if (!clusterOnly) {
             intakePhase();
             deliveryPhase();
@@ -515,22 +525,7 @@ public final class BenchRun {
     private void allDestinationsPhase() throws Exception {
         String overrides = AllDestinations.overrides();
         Map<String, String> env = AllDestinations.env(freeFakes);
-        out.allDestinationsOverrides = overrides;
-
-        Processing processing = new Processing(this, freeFakes);
-        Path data = work.resolve("processing-data");
-        Bridge loader = startBridge("load-processing", data, overrides + "bridge.delivery.enabled = false\n", env, null);
-        processing.load(loader, smoke ? 400 : 16_000);
-        stopBridge(loader);
-        freeFakes.reset();
-        Bridge drainer = startBridge("drain-processing", data, overrides + AllDestinations.unpacedEndpoints(), env, null);
-        monitor.watch(drainer.process().pid(), "drain processing");
-        processing.drain(drainer, seconds(15, 3));
-        out.loadedRss.put("drain processing", monitor.maxRss("drain processing"));
-        collectDeliveryMetrics(drainer);
-        out.bridgeLogProblems.put("drain-processing", logProblems(drainer.dir().resolve("bridge.log")));
-        stopBridge(drainer);
-        deleteTree(data);
+        processingPart();
 
         Bridge bridge = startBridge("latency", overrides, env, null);
         Thread.sleep((long) (seconds(5, 1) * 1000));
@@ -553,6 +548,28 @@ public final class BenchRun {
         load.close();
         stopBridge(bridge);
         discardData(bridge);
+    }
+
+    /** A backlog for the shipped four destinations, queued with delivery off, then drained against fakes without limits. */
+    private void processingPart() throws Exception {
+        String overrides = AllDestinations.overrides();
+        Map<String, String> env = AllDestinations.env(freeFakes);
+        out.allDestinationsOverrides = overrides;
+
+        Processing processing = new Processing(this, freeFakes);
+        Path data = work.resolve("processing-data");
+        Bridge loader = startBridge("load-processing", data, overrides + "bridge.delivery.enabled = false\n", env, null);
+        processing.load(loader, smoke ? 400 : 16_000);
+        stopBridge(loader);
+        freeFakes.reset();
+        Bridge drainer = startBridge("drain-processing", data, overrides + AllDestinations.unpacedEndpoints(), env, null);
+        monitor.watch(drainer.process().pid(), "drain processing");
+        processing.drain(drainer, seconds(15, 3));
+        out.loadedRss.put("drain processing", monitor.maxRss("drain processing"));
+        collectDeliveryMetrics(drainer);
+        out.bridgeLogProblems.put("drain-processing", logProblems(drainer.dir().resolve("bridge.log")));
+        stopBridge(drainer);
+        deleteTree(data);
     }
 
     static final double SUSTAINED_RATE = 1000;
