@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 class RouteGateTest {
 
     private final CamelContext context = new DefaultCamelContext();
+    private int routes;
 
     @AfterEach
     void stop() {
@@ -31,15 +32,10 @@ class RouteGateTest {
     @Test
     void aFilterOnTheEventTypeAndNameIsDecidedWithoutTheEvent() throws Exception {
         RouteGate gate = gateOf("""
-                - route:
-                    id: r
-                    from:
-                      uri: direct:r
-                      steps:
-                        - filter:
-                            simple: "${header.eventType} == 'track' && ${header.eventName} !in 'Order Completed,{{ignored}}'"
-                            steps:
-                              - to: log:sent
+                - filter:
+                    simple: "${header.eventType} == 'track' && ${header.eventName} !in 'Order Completed,{{ignored}}'"
+                    steps:
+                      - to: log:sent
                 """, Map.of("ignored", "Spam"));
 
         assertThat(gate.isOpen()).isFalse();
@@ -53,19 +49,14 @@ class RouteGateTest {
     @Test
     void aChoiceWithoutOtherwiseAdmitsWhatAnyOfItsBranchesTakes() throws Exception {
         RouteGate gate = gateOf("""
-                - route:
-                    id: r
-                    from:
-                      uri: direct:r
-                      steps:
-                        - choice:
-                            when:
-                              - simple: "${header.eventName} == 'Order Completed'"
-                                steps:
-                                  - to: log:purchase
-                              - simple: "${header.eventName} in 'Cart Updated,Product Added'"
-                                steps:
-                                  - to: log:cart
+                - choice:
+                    when:
+                      - simple: "${header.eventName} == 'Order Completed'"
+                        steps:
+                          - to: log:purchase
+                      - simple: "${header.eventName} in 'Cart Updated,Product Added'"
+                        steps:
+                          - to: log:cart
                 """, Map.of());
 
         assertThat(gate.isOpen()).isFalse();
@@ -100,9 +91,7 @@ class RouteGateTest {
                       - to: log:a
                 """;
         for (String steps : new String[] {stepAfterTheFilter, choiceWithOtherwise, otherLanguage}) {
-            String route = "- route:\n    id: r" + System.nanoTime() + "\n    from:\n      uri: direct:r" + System.nanoTime()
-                    + "\n      steps:\n" + steps.indent(8);
-            RouteGate gate = gateOf(route, Map.of());
+            RouteGate gate = gateOf(steps, Map.of());
             assertThat(gate.isOpen()).as(steps).isTrue();
             assertThat(gate.admits("anything", "at all", null)).isTrue();
         }
@@ -120,16 +109,11 @@ class RouteGateTest {
                 {"type": "track", "context": {"personas": {"computation_class": "trait"}}}""");
         for (String condition : conditions) {
             RouteGate gate = gateOf("""
-                    - route:
-                        id: r%d
-                        from:
-                          uri: direct:r%d
-                          steps:
-                            - filter:
-                                %s
-                                steps:
-                                  - to: log:a
-                    """.formatted(System.nanoTime(), System.nanoTime(), condition), Map.of());
+                    - filter:
+                        %s
+                        steps:
+                          - to: log:a
+                    """.formatted(condition), Map.of());
 
             assertThat(gate.isOpen()).as(condition).isFalse();
             assertThat(gate.readsOnlyTypeAndName()).as(condition).isFalse();
@@ -138,7 +122,10 @@ class RouteGateTest {
         }
     }
 
-    private RouteGate gateOf(String yaml, Map<String, String> properties) throws Exception {
+    /** The gate of a route (loaded and started) with these steps. */
+    private RouteGate gateOf(String steps, Map<String, String> properties) throws Exception {
+        String id = "r" + routes++;
+        String yaml = "- route:\n    id: " + id + "\n    from:\n      uri: direct:" + id + "\n      steps:\n" + steps.indent(8);
         Properties initial = new Properties();
         initial.putAll(properties);
         context.getPropertiesComponent().setInitialProperties(initial);
