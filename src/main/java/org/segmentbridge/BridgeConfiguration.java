@@ -16,6 +16,7 @@ import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.admin.AdminRoutes;
+import org.segmentbridge.api.ApiDescriptionRoutes;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DeliverComponent;
@@ -290,6 +291,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
         context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy.consent(), privacy.erasures(), intake.intake(),
                 intake.reports(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT), processor));
+        context.addRoutes(new ApiDescriptionRoutes());
 
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override
