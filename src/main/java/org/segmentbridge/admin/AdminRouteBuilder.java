@@ -44,6 +44,12 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
         throw new AdminError(400, "limit must be a whole number from 1 to " + MAX_LIMIT + ", got '" + value + "'");
     }
 
+    /** A query parameter's value, trimmed; empty when it is missing or blank. */
+    protected static Optional<String> parameter(Message request, String name) {
+        String value = request.getHeader(name, String.class);
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
     @FunctionalInterface
     protected interface Handler {
         JsonNode handle() throws Exception;
@@ -82,6 +88,9 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
         }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        // Answers name people and carry their events: never kept by a browser or a proxy, never read as anything but JSON.
+        message.setHeader("Cache-Control", "no-store");
+        message.setHeader("X-Content-Type-Options", "nosniff");
         message.setBody(reply.toString());
     }
 
