@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.RouteDefinition;
 import org.segmentbridge.intake.IntakeRejected;
 
 /**
@@ -42,6 +43,11 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
             // reported below
         }
         throw new AdminError(400, "limit must be a whole number from 1 to " + MAX_LIMIT + ", got '" + value + "'");
+    }
+
+    /** The route of one operator endpoint: {@code method} requests to {@code path}, answered through {@link OperatorHeaders}. */
+    protected RouteDefinition serve(String method, String path) {
+        return from(OperatorHeaders.endpoint(getContext(), path, method));
     }
 
     /** A query parameter's value, trimmed; empty when it is missing or blank. */

@@ -26,14 +26,14 @@ public class AdminRoutes extends AdminRouteBuilder {
 
     @Override
     public void configure() {
-        from("platform-http:/admin/dead-letters?httpMethodRestrict=GET").routeId("admin-dead-letters-list")
+        serve("GET", "/admin/dead-letters").routeId("admin-dead-letters-list")
                 .process(exchange -> answer(exchange, () -> listDeadLetters(exchange.getMessage())));
-        from("platform-http:/admin/dead-letters/replay?httpMethodRestrict=POST").routeId("admin-dead-letters-replay-all")
+        serve("POST", "/admin/dead-letters/replay").routeId("admin-dead-letters-replay-all")
                 .process(exchange -> answer(exchange, () -> JSON.createObjectNode()
                         .put("replayed", replayable(() -> delivery.replayAll(filter(exchange.getMessage()))))));
-        from("platform-http:/admin/dead-letters/{id}?httpMethodRestrict=GET").routeId("admin-dead-letters-read")
+        serve("GET", "/admin/dead-letters/{id}").routeId("admin-dead-letters-read")
                 .process(exchange -> answer(exchange, () -> describe(find(exchange.getMessage().getHeader("id", String.class)))));
-        from("platform-http:/admin/dead-letters/{id}/replay?httpMethodRestrict=POST").routeId("admin-dead-letters-replay")
+        serve("POST", "/admin/dead-letters/{id}/replay").routeId("admin-dead-letters-replay")
                 .process(exchange -> answer(exchange, () -> {
                     DeadLetters.DeadLetter letter = find(exchange.getMessage().getHeader("id", String.class));
                     replayable(() -> {
@@ -42,13 +42,13 @@ public class AdminRoutes extends AdminRouteBuilder {
                     });
                     return JSON.createObjectNode().put("replayed", 1).put("id", letter.id());
                 }));
-        from("platform-http:/admin/dead-letters/{id}?httpMethodRestrict=DELETE").routeId("admin-dead-letters-discard")
+        serve("DELETE", "/admin/dead-letters/{id}").routeId("admin-dead-letters-discard")
                 .process(exchange -> answer(exchange, () -> {
                     DeadLetters.DeadLetter letter = find(exchange.getMessage().getHeader("id", String.class));
                     delivery.deadLetters().remove(letter.id());
                     return JSON.createObjectNode().put("discarded", 1).put("id", letter.id());
                 }));
-        from("platform-http:/admin/dry-run?httpMethodRestrict=GET").routeId("admin-dry-run")
+        serve("GET", "/admin/dry-run").routeId("admin-dry-run")
                 .process(exchange -> answer(exchange, () -> listDryRun(exchange.getMessage())));
     }
 

@@ -38,9 +38,9 @@ public class ConfigurationRoutes extends AdminRouteBuilder {
 
     @Override
     public void configure() {
-        from("platform-http:/admin/routes?httpMethodRestrict=GET").routeId("admin-routes")
+        serve("GET", "/admin/routes").routeId("admin-routes")
                 .process(exchange -> answer(exchange, this::routes));
-        from("platform-http:/admin/settings?httpMethodRestrict=GET").routeId("admin-settings")
+        serve("GET", "/admin/settings").routeId("admin-settings")
                 .process(exchange -> answer(exchange, this::settings));
     }
 

@@ -32,7 +32,7 @@ public class DestinationRoutes extends AdminRouteBuilder {
 
     @Override
     public void configure() {
-        from("platform-http:/admin/destinations?httpMethodRestrict=GET").routeId("admin-destinations")
+        serve("GET", "/admin/destinations").routeId("admin-destinations")
                 .process(exchange -> answer(exchange, this::destinations));
         from("timer:admin-delivery-rates?period=" + DeliveryRates.SAMPLE_EVERY.toMillis()).routeId("admin-delivery-rates")
                 .process(exchange -> rates.sample(Instant.now()));

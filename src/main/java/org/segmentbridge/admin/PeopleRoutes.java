@@ -24,7 +24,7 @@ public class PeopleRoutes extends AdminRouteBuilder {
 
     @Override
     public void configure() {
-        from("platform-http:/admin/people?httpMethodRestrict=GET").routeId("admin-people")
+        serve("GET", "/admin/people").routeId("admin-people")
                 .process(exchange -> answer(exchange, () -> person(exchange.getMessage())));
     }
 

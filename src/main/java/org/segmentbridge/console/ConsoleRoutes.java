@@ -7,6 +7,7 @@ import java.util.Map;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import org.segmentbridge.admin.OperatorHeaders;
 
 /**
  * The operator console: {@code GET /console} and its script and style sheet, from the jar ({@code console/}). The page
@@ -34,9 +35,9 @@ public class ConsoleRoutes extends RouteBuilder {
     public void configure() {
         Map<String, byte[]> contents = new java.util.HashMap<>();
         ASSETS.forEach((path, asset) -> contents.put(path, read(asset.resource())));
-        from("platform-http:/console?httpMethodRestrict=GET").routeId("console-page")
+        from(OperatorHeaders.endpoint(getContext(), "/console", "GET")).routeId("console-page")
                 .process(exchange -> serve(exchange, "", contents));
-        from("platform-http:/console/{asset}?httpMethodRestrict=GET").routeId("console-assets")
+        from(OperatorHeaders.endpoint(getContext(), "/console/{asset}", "GET")).routeId("console-assets")
                 .process(exchange -> serve(exchange, exchange.getMessage().getHeader("asset", String.class), contents));
     }
 

@@ -150,7 +150,7 @@ public final class DeliveryService {
      *
      * @param mode           {@code live}, {@code dry-run}, or {@code stopped} (then {@code why} says why)
      * @param pausedUntil    when the vendor's latest pause of the destination's credential ends, if it has not yet
-     * @param endpointPauses the same for the actions the vendor limits on their own endpoint (Sailthru), by action
+     * @param endpointPauses the same for the actions paced on their own endpoint (Iterable's, Sailthru's), by action
      */
     public record DestinationStatus(String destination, String mode, Optional<String> why, Optional<java.time.Instant> pausedUntil,
                                     Map<String, java.time.Instant> endpointPauses) {
