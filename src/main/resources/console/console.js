@@ -303,8 +303,9 @@
           el('dt', null, 'Changed at'), el('dd', { 'data-field': 'changedAt' }, consent.changedAt)),
       el('h3', null, 'Privacy audit'),
       table(['At', 'Request', 'Platform', 'Step', 'Result', 'Reference'],
-        audit.entries.map((entry) => el('tr', null, cell(entry.at), cell(entry.request), cell(entry.platform),
-          cell(entry.step), cell(entry.result), cell(entry.reference)))),
+        audit.entries.map((entry) => el('tr', null, cell(entry.at, 'at'), cell(entry.request, 'request'),
+          cell(entry.platform, 'platform'), cell(entry.step, 'step'), cell(entry.result, 'result'),
+          cell(entry.reference, 'reference'))), { id: 'person-audit' }),
       el('div', { id: 'erase-area' },
         el('button', { type: 'button', id: 'erase', onclick: () => confirmErase(kind, value) }, 'Erase…')));
   }

@@ -35,8 +35,8 @@ import org.segmentbridge.support.Chromium;
 /**
  * The operator console in Debian's Chromium, driven through chromedriver, against a real bridge whose fake Iterable
  * first refuses an event and later takes it: an operator logs in, finds the dead letter, reads the vendor's reason,
- * replays it once the vendor recovered, looks a person up and sees their opt-out; a wrong token sees nothing. The
- * event's fields are hostile markup, which must show as text. Each step leaves a screenshot in
+ * replays it once the vendor recovered, looks a person up and sees their opt-out, erases them after confirming; a wrong
+ * token sees nothing. The event's fields are hostile markup, which must show as text. Each step leaves a screenshot in
  * {@code target/console-screenshots/}. The steps run in order and build on each other.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -204,6 +204,34 @@ class ConsoleBrowserTest {
 
     @Test
     @Order(6)
+    void erasingThePersonAsksForConfirmationFirst() {
+        click(By.id("erase"));
+        WebElement question = waiting.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#erase-area .confirm p")));
+        assertThat(question.getText()).isEqualTo("Erase the person with email " + OPTED_OUT_EMAIL
+                + " from the bridge and from every platform? This cannot be undone.");
+        click(By.id("erase-cancel"));
+        waiting.until(ExpectedConditions.visibilityOfElementLocated(By.id("erase")));
+        assertThat(fixture.admin("/admin/people?email=" + OPTED_OUT_EMAIL).statusCode()).as("cancelled: nothing erased").isEqualTo(200);
+
+        click(By.id("erase"));
+        click(By.id("erase-confirm"));
+
+        WebElement notice = waiting.until(ExpectedConditions.visibilityOfElementLocated(By.id("notice")));
+        assertThat(notice.getText()).matches("Erasure erasure-[0-9a-f-]{36} accepted; its steps appear in the privacy audit as they run\\.");
+        await().atMost(WAIT).until(() -> fixture.admin("/admin/people?email=" + OPTED_OUT_EMAIL).statusCode() == 404);
+        click(By.id("person-lookup"));
+        waiting.until(ExpectedConditions.textToBe(By.id("person-links"), "The bridge knows no person with this email."));
+        assertThat(browser.findElements(By.cssSelector("#person-audit tbody tr")))
+                .as("the erasure's audit: the bridge's own step").anySatisfy(row -> {
+                    assertThat(field(row, "platform")).isEqualTo("bridge");
+                    assertThat(field(row, "step")).isEqualTo("erase-stored-data");
+                    assertThat(field(row, "result")).isEqualTo("done");
+                });
+        screenshot("06-person-erased.png");
+    }
+
+    @Test
+    @Order(7)
     void aWrongTokenSeesNothing() {
         click(By.id("logout"));
         assertThat(visible("console")).isFalse();
@@ -217,7 +245,7 @@ class ConsoleBrowserTest {
         String page = browser.findElement(By.tagName("body")).getText();
         assertThat(page).doesNotContain("iterable").doesNotContain(OPTED_OUT_EMAIL).doesNotContain(MESSAGE_ID);
         assertThat(((JavascriptExecutor) browser).executeScript("return sessionStorage.length")).as("the wrong token is not kept").isEqualTo(0L);
-        screenshot("06-wrong-token.png");
+        screenshot("07-wrong-token.png");
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
