@@ -16,7 +16,11 @@ import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.admin.AdminRoutes;
+import org.segmentbridge.admin.ConfigurationRoutes;
+import org.segmentbridge.admin.DestinationRoutes;
+import org.segmentbridge.admin.PeopleRoutes;
 import org.segmentbridge.api.ApiDescriptionRoutes;
+import org.segmentbridge.console.ConsoleRoutes;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DeliverComponent;
@@ -289,6 +293,11 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
+        context.addRoutes(new DestinationRoutes(settings.adminToken(), delivery, meters(context), settings.destinations()));
+        context.addRoutes(new PeopleRoutes(settings.adminToken(), identity));
+        context.addRoutes(new ConfigurationRoutes(settings.adminToken(), settings.mappingsDir()));
+        // The operator console's page: it holds no data, and fetches all of it from the endpoints above with the token.
+        context.addRoutes(new ConsoleRoutes());
         context.addRoutes(new PrivacyRoutes(settings.adminToken(), privacy.consent(), privacy.erasures(), intake.intake(),
                 intake.reports(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT), processor));
         context.addRoutes(new ApiDescriptionRoutes());

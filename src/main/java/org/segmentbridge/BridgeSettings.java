@@ -62,7 +62,7 @@ public record BridgeSettings(
     /** Secrets are never printed: a settings dump shows only whether they are set. */
     @Override
     public String toString() {
-        return "BridgeSettings[dataDir=" + dataDir + ", state=" + stateJdbcUrl.map(url -> url.replaceAll("password=[^;&]*", "password=***"))
+        return "BridgeSettings[dataDir=" + dataDir + ", state=" + stateJdbcUrl.map(SettingsReader::withoutCredentials)
                 .orElse("embedded H2") + ", writeKeys=" + writeKeys.size() + " set"
                 + ", segmentWebhookSecret=" + (segmentWebhookSecret.isPresent() ? "set" : "not set")
                 + ", adminToken=" + (adminToken.isPresent() ? "set" : "not set")

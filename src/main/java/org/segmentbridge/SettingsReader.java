@@ -3,12 +3,18 @@ package org.segmentbridge;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.util.TimeUtils;
 
-/** Typed access to settings; a missing or malformed value fails with the setting's key and what was wrong. */
+/**
+ * Typed access to settings; a missing or malformed value fails with the setting's key and what was wrong. Also knows
+ * which settings are secrets, and how any value may be shown without the credentials it carries.
+ */
 public final class SettingsReader {
 
     private final PropertiesComponent properties;
@@ -142,5 +148,37 @@ public final class SettingsReader {
             // reported below with the key
         }
         throw new IllegalArgumentException("Setting " + key + " must be a positive duration such as 24h or 90m, got '" + value + "'");
+    }
+
+    // ---- secrets: which settings hold them, and how any setting's value may be shown ------------------------------
+
+    public static final String MASK = "***";
+
+    /** A key whose last word is one of these names a secret: {@code bridge.admin-token}, {@code ...api-key}, {@code bridge.write-keys}. */
+    private static final Set<String> SECRET_LAST_WORDS = Set.of("password", "passwd", "secret", "token", "key", "keys",
+            "credential", "credentials");
+    /** A key with one of these words anywhere names a secret: {@code ...ssl.key.password}, Kafka's {@code sasl.jaas.config}. */
+    private static final Set<String> SECRET_WORDS = Set.of("password", "passwd", "secret", "jaas");
+    /** A JDBC URL's password parameter, and the user:password of a URL. */
+    private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)(password=)[^;&]*");
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("(://)[^/@\\s]+@");
+
+    /** Whether a setting holds a secret (a password, token, key or secret): its value is never shown, only whether it is set. */
+    public static boolean isSecret(String key) {
+        List<String> words = Arrays.asList(key.toLowerCase(Locale.ROOT).split("[.\\-_]"));
+        return !words.isEmpty() && (SECRET_LAST_WORDS.contains(words.get(words.size() - 1)) || words.stream().anyMatch(SECRET_WORDS::contains));
+    }
+
+    /** The value as it may be shown: {@value #MASK} for a secret that is set, "" for one that is not. */
+    public static String shown(String key, String value) {
+        if (isSecret(key)) {
+            return value == null || value.isBlank() ? "" : MASK;
+        }
+        return value == null ? null : withoutCredentials(value);
+    }
+
+    /** A URL or connection string with its password and user:password masked. */
+    public static String withoutCredentials(String value) {
+        return URL_CREDENTIALS.matcher(PASSWORD_PARAMETER.matcher(value).replaceAll("$1" + MASK)).replaceAll("$1" + MASK + "@");
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.RouteDefinition;
 import org.segmentbridge.intake.IntakeRejected;
 
 /**
@@ -42,6 +43,17 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
             // reported below
         }
         throw new AdminError(400, "limit must be a whole number from 1 to " + MAX_LIMIT + ", got '" + value + "'");
+    }
+
+    /** The route of one operator endpoint: {@code method} requests to {@code path}, answered through {@link OperatorHeaders}. */
+    protected RouteDefinition serve(String method, String path) {
+        return from(OperatorHeaders.endpoint(getContext(), path, method));
+    }
+
+    /** A query parameter's value, trimmed; empty when it is missing or blank. */
+    protected static Optional<String> parameter(Message request, String name) {
+        String value = request.getHeader(name, String.class);
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
     }
 
     @FunctionalInterface
@@ -82,6 +94,9 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
         }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        // Answers name people and carry their events: never kept by a browser or a proxy, never read as anything but JSON.
+        message.setHeader("Cache-Control", "no-store");
+        message.setHeader("X-Content-Type-Options", "nosniff");
         message.setBody(reply.toString());
     }
 

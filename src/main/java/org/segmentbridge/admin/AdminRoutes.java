@@ -12,7 +12,8 @@ import org.segmentbridge.delivery.DryRunRecorder;
 
 /**
  * Operator endpoints under {@code /admin}, behind {@code Authorization: Bearer <BRIDGE_ADMIN_TOKEN>}: dead letters
- * (list, replay one, replay all or one destination's, discard) and the requests recorded in dry-run.
+ * (list and filter by destination, action and reason; read one; replay one; replay all that a filter selects; discard)
+ * and the requests recorded in dry-run.
  */
 public class AdminRoutes extends AdminRouteBuilder {
 
@@ -25,12 +26,14 @@ public class AdminRoutes extends AdminRouteBuilder {
 
     @Override
     public void configure() {
-        from("platform-http:/admin/dead-letters?httpMethodRestrict=GET").routeId("admin-dead-letters-list")
+        serve("GET", "/admin/dead-letters").routeId("admin-dead-letters-list")
                 .process(exchange -> answer(exchange, () -> listDeadLetters(exchange.getMessage())));
-        from("platform-http:/admin/dead-letters/replay?httpMethodRestrict=POST").routeId("admin-dead-letters-replay-all")
+        serve("POST", "/admin/dead-letters/replay").routeId("admin-dead-letters-replay-all")
                 .process(exchange -> answer(exchange, () -> JSON.createObjectNode()
-                        .put("replayed", replayable(() -> delivery.replayAll(exchange.getMessage().getHeader("destination", String.class))))));
-        from("platform-http:/admin/dead-letters/{id}/replay?httpMethodRestrict=POST").routeId("admin-dead-letters-replay")
+                        .put("replayed", replayable(() -> delivery.replayAll(filter(exchange.getMessage()))))));
+        serve("GET", "/admin/dead-letters/{id}").routeId("admin-dead-letters-read")
+                .process(exchange -> answer(exchange, () -> describe(find(exchange.getMessage().getHeader("id", String.class)))));
+        serve("POST", "/admin/dead-letters/{id}/replay").routeId("admin-dead-letters-replay")
                 .process(exchange -> answer(exchange, () -> {
                     DeadLetters.DeadLetter letter = find(exchange.getMessage().getHeader("id", String.class));
                     replayable(() -> {
@@ -39,36 +42,47 @@ public class AdminRoutes extends AdminRouteBuilder {
                     });
                     return JSON.createObjectNode().put("replayed", 1).put("id", letter.id());
                 }));
-        from("platform-http:/admin/dead-letters/{id}?httpMethodRestrict=DELETE").routeId("admin-dead-letters-discard")
+        serve("DELETE", "/admin/dead-letters/{id}").routeId("admin-dead-letters-discard")
                 .process(exchange -> answer(exchange, () -> {
                     DeadLetters.DeadLetter letter = find(exchange.getMessage().getHeader("id", String.class));
                     delivery.deadLetters().remove(letter.id());
                     return JSON.createObjectNode().put("discarded", 1).put("id", letter.id());
                 }));
-        from("platform-http:/admin/dry-run?httpMethodRestrict=GET").routeId("admin-dry-run")
+        serve("GET", "/admin/dry-run").routeId("admin-dry-run")
                 .process(exchange -> answer(exchange, () -> listDryRun(exchange.getMessage())));
     }
 
     private JsonNode listDeadLetters(Message request) throws Exception {
         ArrayNode letters = JSON.createArrayNode();
-        for (DeadLetters.DeadLetter letter : delivery.deadLetters().list(request.getHeader("destination", String.class), limit(request))) {
-            ObjectNode node = letters.addObject()
-                    .put("id", letter.id())
-                    .put("destination", letter.destination())
-                    .put("action", letter.action())
-                    .put("messageId", letter.messageId())
-                    .put("attempts", letter.attempts())
-                    .put("status", letter.status())
-                    .put("code", letter.code())
-                    .put("reason", letter.reason())
-                    .put("createdAt", letter.createdAt().toString());
-            node.set("event", JSON.readTree(letter.event()));
-            node.set("item", letter.item() == null ? null : JSON.readTree(letter.item()));
+        for (DeadLetters.DeadLetter letter : delivery.deadLetters().list(filter(request), limit(request))) {
+            letters.add(describe(letter));
         }
         ObjectNode reply = JSON.createObjectNode();
         reply.put("count", letters.size());
         reply.set("deadLetters", letters);
         return reply;
+    }
+
+    /** The {@code destination}, {@code action} and {@code reason} parameters; an empty one selects everything. */
+    private static DeadLetters.Filter filter(Message request) {
+        return new DeadLetters.Filter(parameter(request, "destination").orElse(null), parameter(request, "action").orElse(null),
+                parameter(request, "reason").orElse(null));
+    }
+
+    private static ObjectNode describe(DeadLetters.DeadLetter letter) throws java.io.IOException {
+        ObjectNode node = JSON.createObjectNode()
+                .put("id", letter.id())
+                .put("destination", letter.destination())
+                .put("action", letter.action())
+                .put("messageId", letter.messageId())
+                .put("attempts", letter.attempts())
+                .put("status", letter.status())
+                .put("code", letter.code())
+                .put("reason", letter.reason())
+                .put("createdAt", letter.createdAt().toString());
+        node.set("event", JSON.readTree(letter.event()));
+        node.set("item", letter.item() == null ? null : JSON.readTree(letter.item()));
+        return node;
     }
 
     private JsonNode listDryRun(Message request) {

@@ -55,13 +55,13 @@ public class PrivacyRoutes extends AdminRouteBuilder {
 
     @Override
     public void configure() {
-        from("platform-http:/admin/privacy/delete?httpMethodRestrict=POST").routeId("admin-privacy-delete")
+        serve("POST", "/admin/privacy/delete").routeId("admin-privacy-delete")
                 .process(exchange -> answer(exchange, 202, () -> erase(body(exchange.getMessage()))));
-        from("platform-http:/admin/privacy/audit?httpMethodRestrict=GET").routeId("admin-privacy-audit")
+        serve("GET", "/admin/privacy/audit").routeId("admin-privacy-audit")
                 .process(exchange -> answer(exchange, () -> audit(exchange.getMessage())));
-        from("platform-http:/admin/privacy/consent?httpMethodRestrict=GET").routeId("admin-privacy-consent")
+        serve("GET", "/admin/privacy/consent").routeId("admin-privacy-consent")
                 .process(exchange -> answer(exchange, () -> consent(exchange.getMessage())));
-        from("platform-http:/admin/privacy/consent?httpMethodRestrict=POST").routeId("admin-privacy-consent-change")
+        serve("POST", "/admin/privacy/consent").routeId("admin-privacy-consent-change")
                 .process(exchange -> answer(exchange, 202, () -> changeConsent(body(exchange.getMessage()))));
     }
 

@@ -75,15 +75,49 @@ public final class DeadLetters implements ErasesPeople {
         }
     }
 
+    /**
+     * Which dead letters to list: each part null for any. {@code reason} is looked for, ignoring case, in the reason
+     * and in the vendor's code.
+     */
+    public record Filter(String destination, String action, String reason) {
+
+        public static final Filter ALL = new Filter(null, null, null);
+
+        public static Filter destination(String destination) {
+            return new Filter(destination, null, null);
+        }
+    }
+
     /** Newest first; {@code destination} null for all. */
     public List<DeadLetter> list(String destination, int limit) {
-        String sql = "SELECT * FROM dead_letter" + (destination == null ? "" : " WHERE destination = ?")
+        return list(Filter.destination(destination), limit);
+    }
+
+    /** Newest first. */
+    public List<DeadLetter> list(Filter filter, int limit) {
+        List<String> conditions = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        if (filter.destination() != null) {
+            conditions.add("destination = ?");
+            values.add(filter.destination());
+        }
+        if (filter.action() != null) {
+            conditions.add("action = ?");
+            values.add(filter.action());
+        }
+        if (filter.reason() != null) {
+            conditions.add("(LOWER(reason) LIKE ? ESCAPE '\\' OR LOWER(code) LIKE ? ESCAPE '\\')");
+            String pattern = ErasesPeople.containing(filter.reason().toLowerCase(Locale.ROOT));
+            values.add(pattern);
+            values.add(pattern);
+        }
+        String sql = "SELECT * FROM dead_letter" + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions))
                 + " ORDER BY created_at DESC, id LIMIT ?";
         try (Connection connection = stateStore.dataSource().getConnection();
              PreparedStatement query = connection.prepareStatement(sql)) {
             int index = 1;
-            if (destination != null) {
-                query.setString(index++, destination);
+            for (String value : values) {
+                query.setString(index++, value);
             }
             query.setInt(index, limit);
             return read(query);

@@ -145,6 +145,36 @@ public final class DeliveryService {
     private record Prepared(Connector connector, DestinationSettings settings) {
     }
 
+    /**
+     * How a destination delivers, for operators.
+     *
+     * @param mode           {@code live}, {@code dry-run}, or {@code stopped} (then {@code why} says why)
+     * @param pausedUntil    when the vendor's latest pause of the destination's credential ends, if it has not yet
+     * @param endpointPauses the same for the actions paced on their own endpoint (Iterable's, Sailthru's), by action
+     */
+    public record DestinationStatus(String destination, String mode, Optional<String> why, Optional<java.time.Instant> pausedUntil,
+                                    Map<String, java.time.Instant> endpointPauses) {
+    }
+
+    /** Each configured destination's status, in the order of bridge.destinations. */
+    public synchronized List<DestinationStatus> statuses() {
+        java.time.Instant now = java.time.Instant.now();
+        List<DestinationStatus> statuses = new ArrayList<>();
+        for (String destination : destinations) {
+            DestinationDelivery delivery = running.get(destination);
+            if (delivery == null) {
+                Optional<String> why = idleBecause(destination)
+                        .or(() -> Optional.of(routes.count(destination) == 0 ? "destination " + destination + " has no route"
+                                : "delivery has not started"));
+                statuses.add(new DestinationStatus(destination, "stopped", why, Optional.empty(), Map.of()));
+            } else {
+                statuses.add(new DestinationStatus(destination, delivery.isDryRun() ? "dry-run" : "live", Optional.empty(),
+                        delivery.credentialPausedUntil().filter(now::isBefore), delivery.endpointPausesAfter(now)));
+            }
+        }
+        return statuses;
+    }
+
     public synchronized void stop() {
         for (DestinationDelivery delivery : running.values()) {
             try {
@@ -190,10 +220,15 @@ public final class DeliveryService {
 
     /** Replays every dead letter (of one destination, or of all when null); returns how many. */
     public int replayAll(String destination) {
+        return replayAll(DeadLetters.Filter.destination(destination));
+    }
+
+    /** Replays every dead letter the filter selects; returns how many. */
+    public int replayAll(DeadLetters.Filter filter) {
         int replayed = 0;
         List<DeadLetters.DeadLetter> batch;
         do {
-            batch = new ArrayList<>(deadLetters.list(destination, 500));
+            batch = new ArrayList<>(deadLetters.list(filter, 500));
             for (DeadLetters.DeadLetter letter : batch) {
                 replay(letter);
                 replayed++;

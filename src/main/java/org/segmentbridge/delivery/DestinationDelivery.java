@@ -110,6 +110,19 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         return recordOnly;
     }
 
+    /** The pause of the destination's credential as its pacer knows it; empty when it could not be read. */
+    Optional<Instant> credentialPausedUntil() {
+        return destinationPacer.pausedUntil();
+    }
+
+    /** The pauses of the endpoints paced on their own that end after {@code now}, by action. */
+    Map<String, Instant> endpointPausesAfter(Instant now) {
+        Map<String, Instant> pauses = new java.util.TreeMap<>();
+        endpointPacers.forEach((action, pacer) -> pacer.pausedUntil().filter(now::isBefore)
+                .ifPresent(until -> pauses.put(action, until)));
+        return pauses;
+    }
+
     void start() {
         actor = Executors.newSingleThreadScheduledExecutor(runnable -> new Thread(runnable, "delivery-" + settings.name()));
         reader.start();

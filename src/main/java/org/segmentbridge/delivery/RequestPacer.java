@@ -134,6 +134,18 @@ final class RequestPacer {
         }
     }
 
+    /**
+     * The pause as the state has it ({@link Instant#MIN} for none), for operators; empty when a shared state did not
+     * answer (reading it never counts as the failure {@link #waitTime} reacts to).
+     */
+    Optional<Instant> pausedUntil() {
+        try {
+            return Optional.of(state.pausedUntil());
+        } catch (RuntimeException unreadable) {
+            return Optional.empty();
+        }
+    }
+
     /** The vendor said to hold off until {@code until}: nothing goes before then (on any bridge sharing the state). */
     void pauseUntil(Instant until) {
         state.pauseUntil(until);

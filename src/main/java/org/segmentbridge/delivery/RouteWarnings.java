@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -79,6 +80,19 @@ public final class RouteWarnings {
         if (warnings.add(warning)) {
             LOG.warn(warning);
         }
+    }
+
+    /** The file a route comes from, as warnings name it. */
+    public synchronized Optional<String> fileOf(String routeId) {
+        return Optional.ofNullable(fileOfRoute.get(routeId));
+    }
+
+    /** The warnings about one route: those that name it, or its file's settings. */
+    public synchronized List<String> about(String routeId) {
+        String file = fileOfRoute.get(routeId);
+        String named = where(routeId);
+        return warnings.stream().filter(warning -> warning.startsWith(named) || file != null && warning.startsWith(file + ", "))
+                .toList();
     }
 
     public synchronized List<String> all() {

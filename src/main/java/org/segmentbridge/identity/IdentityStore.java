@@ -409,6 +409,21 @@ public final class IdentityStore implements ErasesPeople {
         }
     }
 
+    /**
+     * Everything the store links to a person named by an email (every person row with that key, compared ignoring
+     * case) or a userId, as an erasure would gather it: for an operator looking the person up.
+     */
+    public PersonKeys linksOf(Optional<String> email, Optional<String> userId) {
+        Optional<String> personOfUser = userId.flatMap(id -> find(id, null)).map(Person::id);
+        try (Connection connection = stateStore.dataSource().getConnection()) {
+            PersonKeys links = everythingAbout(connection, PersonKeys.of(personOfUser, email, null, null));
+            // The named email itself is in the keys whether or not any person has it: only what the store has counts.
+            return links.personIds().isEmpty() ? new PersonKeys(Set.of(), Set.of(), Set.of(), Set.of()) : links;
+        } catch (SQLException e) {
+            throw new IllegalStateException("the identity store could not be read: " + e.getMessage(), e);
+        }
+    }
+
     // ---- erasure -------------------------------------------------------------------------------------------
 
     /**
