@@ -23,6 +23,7 @@ import io.github.resilience4j.core.IntervalFunction;
 import org.segmentbridge.identity.AwaitingIdentity;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.observe.LogContext;
 import org.segmentbridge.queue.DestinationReader;
 import org.segmentbridge.queue.EventLogs;
 import org.segmentbridge.queue.Postponed;
@@ -110,6 +111,20 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         return recordOnly;
     }
 
+    /**
+     * How long the vendor still holds this destination off (a 429's Retry-After, a rate-limit header saying nothing
+     * remains): the longest pause left on its credential or any of its endpoints; zero when none.
+     */
+    double pausedSeconds() {
+        Instant now = Instant.now();
+        Duration longest = destinationPacer.pausedFor(now);
+        for (RequestPacer endpoint : endpointPacers.values()) {
+            Duration paused = endpoint.pausedFor(now);
+            longest = paused.compareTo(longest) > 0 ? paused : longest;
+        }
+        return longest.toMillis() / 1000.0;
+    }
+
     void start() {
         actor = Executors.newSingleThreadScheduledExecutor(runnable -> new Thread(runnable, "delivery-" + settings.name()));
         reader.start();
@@ -135,7 +150,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      */
     @Override
     public void onMessage(QueuedMessage message) {
-        try {
+        try (LogContext ignored = LogContext.with(LogContext.DESTINATION, settings.name())) {
             handle(message);
         } catch (Postponed postponed) {
             throw postponed;
@@ -158,6 +173,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             reader.finished(message);
             return;
         }
+        try (LogContext ignored = LogContext.with(LogContext.MESSAGE_ID, event.path("messageId").asText(""))) {
+            handle(message, json, event);
+        }
+    }
+
+    private void handle(QueuedMessage message, String json, JsonNode event) {
         // Checked before the person is looked up: an event this destination skips costs no query.
         if (disabledByIntegrations(event)) {
             metrics.skipped("integrations");
@@ -471,8 +492,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             if (verdict instanceof Verdict.Retry retry) {
                 retry(item, retry.notBefore(), answer.status(), retry.reason());
             } else if (verdict instanceof Verdict.Skipped skipped) {
-                LOG.info("Destination {}: skipped {} for messageId {}: {}", settings.name(), item.action().name(),
-                        item.ticket().messageId(), skipped.reason());
+                try (LogContext ignored = about(item)) {
+                    LOG.info("Destination {}: skipped {} for messageId {}: {}", settings.name(), item.action().name(),
+                            item.ticket().messageId(), skipped.reason());
+                }
                 settled(item, DeliveryObserver.Settlement.SKIPPED, answer.status(), skipped.reason());
                 delivered(item, DeliveryMetrics.Outcome.SKIPPED);
             } else if (verdict instanceof Verdict.Failed failed) {
@@ -512,7 +535,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
         OutboundRequest shown = connector.masked(request);
         dryRun.record(new DryRunRecorder.Recorded(Instant.now(), settings.name(), batch.action.name(), batch.items.size(), shown));
-        LOG.info("Destination {} (dry-run): {} {} with {} item(s)", settings.name(), shown.method(), shown.uri(), batch.items.size());
+        // One item's request is about that event; a batch's ids are too many for one line.
+        try (LogContext ignored = batch.items.size() == 1 ? about(batch.items.get(0))
+                : LogContext.with(LogContext.DESTINATION, settings.name(), LogContext.ACTION, batch.action.name())) {
+            LOG.info("Destination {} (dry-run): {} {} with {} item(s)", settings.name(), shown.method(), shown.uri().getPath(),
+                    batch.items.size());
+        }
         batch.items.forEach(item -> {
             settled(item, DeliveryObserver.Settlement.RECORDED, 0, "dry-run: the request was recorded, not sent");
             delivered(item, DeliveryMetrics.Outcome.DRY_RUN);
@@ -525,6 +553,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     private void retry(DeliveryItem item, Duration notBefore, int status, String reason) {
+        try (LogContext ignored = about(item)) {
+            retryOrGiveUp(item, notBefore, status, reason);
+        }
+    }
+
+    private void retryOrGiveUp(DeliveryItem item, Duration notBefore, int status, String reason) {
         Instant now = Instant.now();
         Duration age = item.firstAttempt() == null ? Duration.ZERO : Duration.between(item.firstAttempt(), now);
         if (item.attempts() >= settings.maxAttempts() || age.compareTo(settings.maxAge()) > 0) {
@@ -548,6 +582,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     private void deadLetter(DeliveryItem item, int status, String code, String reason) {
+        try (LogContext ignored = about(item)) {
+            keepDeadLetter(item, status, code, reason);
+        }
+    }
+
+    private void keepDeadLetter(DeliveryItem item, int status, String code, String reason) {
         try {
             deadLetters.add(settings.name(), item.action().name(), item.ticket().messageId(), item.ticket().eventJson(),
                     item.item().payload().toString(), item.attempts(), status, code, reason);
@@ -574,6 +614,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      * replay runs that route alone), or as a whole ({@code identity}) when it could not wait for its person's key.
      */
     private void deadLetterUnsent(Ticket ticket, String unsent, String code, String reason) {
+        try (LogContext ignored = LogContext.with(LogContext.ROUTE, RouteFailure.routeNamedBy(unsent))) {
+            keepUnsent(ticket, unsent, code, reason);
+        }
+    }
+
+    private void keepUnsent(Ticket ticket, String unsent, String code, String reason) {
         deadLetters.add(settings.name(), unsent, ticket.messageId(), ticket.eventJson(), null, 0, 0, code, reason);
         LOG.warn("Destination {}: dead-lettered {} for messageId {}: {}", settings.name(), unsent, ticket.messageId(), reason);
         metrics.items(unsent, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
@@ -582,7 +628,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     private void settled(DeliveryItem item, DeliveryObserver.Settlement settlement, int status, String detail) {
-        try {
+        try (LogContext ignored = about(item)) {
             observer.settled(settings.name(), item.action().name(), item.ticket().event(), settlement, status, detail);
         } catch (RuntimeException e) {
             // What observes delivery must never stop it; the observer reports its own failures.
@@ -608,6 +654,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     // ---- plumbing ---------------------------------------------------------------------------------------------
+
+    /** The log lines written meanwhile are about this item: its event, destination, route and action. */
+    private LogContext about(DeliveryItem item) {
+        return LogContext.with(LogContext.MESSAGE_ID, item.ticket().messageId(), LogContext.DESTINATION, settings.name(),
+                LogContext.ROUTE, item.routeId(), LogContext.ACTION, item.action().name());
+    }
 
     private void onActor(Runnable task) {
         try {
