@@ -24,6 +24,7 @@ import org.segmentbridge.identity.AwaitingIdentity;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.observe.LogContext;
+import org.segmentbridge.observe.Redaction;
 import org.segmentbridge.queue.DestinationReader;
 import org.segmentbridge.queue.EventLogs;
 import org.segmentbridge.queue.Postponed;
@@ -494,7 +495,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             } else if (verdict instanceof Verdict.Skipped skipped) {
                 try (LogContext ignored = about(item)) {
                     LOG.info("Destination {}: skipped {} for messageId {}: {}", settings.name(), item.action().name(),
-                            item.ticket().messageId(), skipped.reason());
+                            item.ticket().messageId(), Redaction.withoutEmails(skipped.reason()));
                 }
                 settled(item, DeliveryObserver.Settlement.SKIPPED, answer.status(), skipped.reason());
                 delivered(item, DeliveryMetrics.Outcome.SKIPPED);
@@ -572,7 +573,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         if (notBefore.compareTo(delay) > 0) {
             delay = notBefore;
         }
-        LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay, reason);
+        LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay,
+                Redaction.withoutEmails(reason));
         long born = generation;
         schedule(delay, () -> {
             if (born == generation) {
@@ -593,7 +595,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                     item.item().payload().toString(), item.attempts(), status, code, reason);
         } catch (RuntimeException e) {
             // Never acknowledge an event whose failure was not recorded: try to record it again shortly.
-            LOG.error("Destination {}: could not store a dead letter ({}); trying again in 5 s", settings.name(), e.getMessage());
+            LOG.error("Destination {}: could not store a dead letter ({}); trying again in 5 s", settings.name(),
+                    Redaction.withoutEmails(e.getMessage()));
             long born = generation;
             schedule(Duration.ofSeconds(5), () -> {
                 if (born == generation) {
@@ -603,7 +606,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             return;
         }
         LOG.warn("Destination {}: dead-lettered {} for messageId {} after {} attempt(s): {}", settings.name(),
-                item.action().name(), item.ticket().messageId(), item.attempts(), reason);
+                item.action().name(), item.ticket().messageId(), item.attempts(), Redaction.withoutEmails(reason));
         metrics.items(item.action().name(), DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
         settled(item, DeliveryObserver.Settlement.DEAD_LETTERED, status, (code == null ? "" : code + ": ") + reason);
         done(item);
@@ -621,7 +624,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
 
     private void keepUnsent(Ticket ticket, String unsent, String code, String reason) {
         deadLetters.add(settings.name(), unsent, ticket.messageId(), ticket.eventJson(), null, 0, 0, code, reason);
-        LOG.warn("Destination {}: dead-lettered {} for messageId {}: {}", settings.name(), unsent, ticket.messageId(), reason);
+        LOG.warn("Destination {}: dead-lettered {} for messageId {}: {}", settings.name(), unsent, ticket.messageId(),
+                Redaction.withoutEmails(reason));
         metrics.items(unsent, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
         observer.settled(settings.name(), unsent, ticket.event(), DeliveryObserver.Settlement.DEAD_LETTERED, 0,
                 code + ": " + reason);
@@ -633,7 +637,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         } catch (RuntimeException e) {
             // What observes delivery must never stop it; the observer reports its own failures.
             LOG.error("Destination {}: an observer failed on {} of messageId {}: {}", settings.name(), item.action().name(),
-                    item.ticket().messageId(), e.getMessage());
+                    item.ticket().messageId(), Redaction.withoutEmails(e.getMessage()));
         }
     }
 

@@ -26,7 +26,7 @@ public enum LogFormat {
     /** The appender of logback.xml whose encoder is switched; a logback configuration of one's own without it is left alone. */
     static final String APPENDER = "console";
 
-    /** The encoder logback.xml gave the console, kept while JSON replaces it. */
+    /** The encoder logback.xml gave the console, kept while JSON replaces it; guarded by the class. */
     private static Encoder<ILoggingEvent> configuredText;
 
     /** @throws IllegalArgumentException naming the setting when {@code value} is neither text nor json */
@@ -53,7 +53,13 @@ public enum LogFormat {
     }
 
     /** Puts this format on the console appender from the next line on. */
-    public synchronized void apply() {
+    public void apply() {
+        synchronized (LogFormat.class) {
+            applyToConsole();
+        }
+    }
+
+    private void applyToConsole() {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext logback)) {
             return;
         }

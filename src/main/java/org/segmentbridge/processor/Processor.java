@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.support.service.ServiceSupport;
 import org.segmentbridge.crash.CrashPoints;
 import org.segmentbridge.observe.LogContext;
+import org.segmentbridge.observe.Redaction;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.Privacy;
@@ -218,7 +219,7 @@ public final class Processor extends ServiceSupport {
             reader.commit();
             taken.incrementAndGet();
             LOG.error("An event received via {} failed in the processor every time and was dead-lettered: {}",
-                    logged.receivedVia(), StoreFailures.describe(failure));
+                    logged.receivedVia(), Redaction.withoutEmails(StoreFailures.describe(failure)));
         } catch (Exception e) {
             rollbackQuietly(reader);
             stalled(e);

@@ -71,10 +71,10 @@ class ObservedBridgeTest {
         iterable = new WireMockServer(options().dynamicPort());
         iterable.start();
         iterable.stubFor(any(anyUrl()).atPriority(10).willReturn(okJson("{\"msg\":\"\",\"code\":\"Success\"}")));
-        // Refused for good: dead-lettered at once (a WARN line).
+        // Refused for good, quoting the person's email: dead-lettered at once (a WARN line).
         iterable.stubFor(post(urlEqualTo("/api/events/track")).withRequestBody(containing(REFUSED)).atPriority(1)
                 .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json")
-                        .withBody("{\"msg\":\"Invalid event\",\"code\":\"InvalidJsonBody\"}")));
+                        .withBody("{\"msg\":\"Invalid email " + EMAIL + "\",\"code\":\"InvalidEmailAddressError\"}")));
         // A 429 first, which pauses the credential for its Retry-After; the retry is taken.
         iterable.stubFor(post(urlEqualTo("/api/events/track")).withRequestBody(containing(PAUSED)).atPriority(1)
                 .inScenario("pause").whenScenarioStateIs(Scenario.STARTED).willSetStateTo("paused")
@@ -168,7 +168,8 @@ class ObservedBridgeTest {
 
         assertThat(warnings).as("lines that name the refused event").isNotEmpty().allSatisfy(line -> {
             assertThat(line.path("level").asText()).isEqualTo("WARN");
-            assertThat(line.path("formattedMessage").asText()).contains("dead-lettered event for messageId " + REFUSED);
+            assertThat(line.path("formattedMessage").asText()).contains("dead-lettered event for messageId " + REFUSED)
+                    .as("the vendor's message, without the email it quotes").endsWith("InvalidEmailAddressError: Invalid email [email]");
             assertThat(mdc(line)).containsEntry("messageId", REFUSED).containsEntry("destination", "iterable")
                     .containsEntry("route", "iterable-custom-events").containsEntry("action", "event");
         });
