@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.camel.main.Main;
+import org.segmentbridge.observe.LogFormat;
 import org.segmentbridge.vendor.Vendors;
 
 /**
@@ -48,6 +49,8 @@ public final class Bridge {
     static final int NETTY_MAX_ARENAS = 4;
 
     public static void main(String[] args) throws Exception {
+        // Before the first line is logged: the start's own lines are then in the chosen format too.
+        LogFormat.fromEnvironment();
         String arenas = Integer.toString(Math.min(NETTY_MAX_ARENAS, 2 * Runtime.getRuntime().availableProcessors()));
         for (String key : List.of("io.netty.allocator.numDirectArenas", "io.netty.allocator.numHeapArenas")) {
             if (System.getProperty(key) == null) {

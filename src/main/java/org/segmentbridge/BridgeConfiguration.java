@@ -41,6 +41,8 @@ import org.segmentbridge.intake.IntakeAdmission;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.mapping.Mappings;
+import org.segmentbridge.observe.HealthMetric;
+import org.segmentbridge.observe.LogFormat;
 import org.segmentbridge.privacy.ConsentChanges;
 import org.segmentbridge.privacy.ConsentComponent;
 import org.segmentbridge.privacy.ErasureSteps;
@@ -107,6 +109,8 @@ public class BridgeConfiguration implements CamelConfiguration {
     private void configure(CamelContext context, BackgroundStart background) throws Exception {
         Mode mode = Mode.valueOf(context.getPropertiesComponent().resolveProperty(MODE_PROPERTY).orElse("run")
                 .toUpperCase(java.util.Locale.ROOT));
+        // The settings may choose another format than the environment did before the first line (Bridge.main).
+        LogFormat.of(context.getPropertiesComponent().resolveProperty(LogFormat.SETTING).orElse(null)).apply();
         BridgeSettings settings = BridgeSettings.from(context);
         Vendors vendors = Vendors.discovered();
 
@@ -186,7 +190,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind(RouteWarnings.BEAN, new RouteWarnings());
         bindConnectors(context, vendors, settings.destinations(), reader);
         DeliveryService delivery = new DeliveryService(context, settings.destinations(), broker, eventRoutes,
-                identity, pendingEvents, deadLetters, dryRun, new ErasureSteps(erasures, meters),
+                identity, pendingEvents, deadLetters, dryRun, new ErasureSteps(erasures, meters, settings.destinations()),
                 // Rate limits and vendor pauses: shared with every bridge on a PostgreSQL state database.
                 Pacers.of(stateStore));
         context.getRegistry().bind("deliveryService", delivery);
@@ -287,6 +291,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         health.register(new QueueCapacityHealthCheck(capacity));
         health.register(new ProcessorHealthCheck(processor));
         capacity.publishMetrics(meters(context));
+        HealthMetric.publish(context, meters(context));
 
         IntakeRoutes intake = new IntakeRoutes(settings, intakeLog, identity, privacy.consent().suppressions(), intakeLimits,
                 capacity, endpoints -> vendors.all().forEach(vendor -> vendor.serve(endpoints, reader)));

@@ -25,7 +25,8 @@ class BridgeSettingsTest {
     @CsvSource(delimiter = '|', value = {
             "bridge.dedupe.window          | soon | Setting bridge.dedupe.window must be a positive duration such as 24h or 90m, got 'soon'",
             "bridge.intake.max-event-bytes | -5   | Setting bridge.intake.max-event-bytes must be a positive whole number, got '-5'",
-            "bridge.destinations           | ' '  | Setting bridge.destinations is empty: name at least one destination"})
+            "bridge.destinations           | ' '  | Setting bridge.destinations is empty: name at least one destination",
+            "bridge.log.format             | xml  | Setting bridge.log.format (BRIDGE_LOG_FORMAT) must be text or json, got 'xml'"})
     void badSettingStopsTheStartNamingIt(String key, String value, String message) {
         ThrowableAssert.ThrowingCallable start = () -> RunningBridge.start(Map.of(key, value)).close();
 

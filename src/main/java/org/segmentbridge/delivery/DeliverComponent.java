@@ -16,6 +16,7 @@ import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
 import org.apache.camel.support.DefaultEndpoint;
 import org.apache.camel.support.DefaultProducer;
+import org.segmentbridge.observe.LogContext;
 import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.mapping.Mapping;
 import org.segmentbridge.mapping.Mappings;
@@ -122,8 +123,10 @@ public final class DeliverComponent extends DefaultComponent {
                     String primaryKey = exchange.getMessage().getHeader(IdentityComponent.KEY_HEADER, String.class);
                     DestinationSettings settings = getCamelContext().getRegistry()
                             .lookupByNameAndType("deliveryService", DeliveryService.class).settingsOf(destination);
-                    List<Action.Item> items = action.prepare(new Action.Input(event, fields, actionParameters, primaryKey, settings));
-                    ticket.add(action, items);
+                    try (LogContext ignored = LogContext.with(LogContext.ACTION, action.name())) {
+                        List<Action.Item> items = action.prepare(new Action.Input(event, fields, actionParameters, primaryKey, settings));
+                        ticket.add(exchange.getFromRouteId(), action, items);
+                    }
                 }
             };
         }

@@ -6,14 +6,16 @@ import java.time.Instant;
 final class DeliveryItem {
 
     private final Ticket ticket;
+    private final String routeId;
     private final Action action;
     private final Action.Item item;
     private final int bytes;
     private int attempts;
     private Instant firstAttempt;
 
-    DeliveryItem(Ticket ticket, Action action, Action.Item item) {
+    DeliveryItem(Ticket ticket, String routeId, Action action, Action.Item item) {
         this.ticket = ticket;
+        this.routeId = routeId;
         this.action = action;
         this.item = item;
         this.bytes = item.payload().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
@@ -21,6 +23,11 @@ final class DeliveryItem {
 
     Ticket ticket() {
         return ticket;
+    }
+
+    /** The route whose deliver: call prepared the item. */
+    String routeId() {
+        return routeId;
     }
 
     Action action() {

@@ -134,6 +134,9 @@ public final class DeliveryService {
                     pendingEvents, deadLetters, dryRun, new DeliveryMetrics(meters, destination), observer, transport, logs);
             Gauge.builder("bridge.dead.letters", () -> deadLetters.count(destination))
                     .description("Dead letters kept for a destination").tag("destination", destination).register(meters);
+            Gauge.builder("bridge.delivery.paused.seconds", delivery, DestinationDelivery::pausedSeconds)
+                    .description("How long the vendor still holds the destination off (429 Retry-After, rate-limit headers); 0 when not paused")
+                    .tag("destination", destination).register(meters);
             if (!delivery.isDryRun()) {
                 transport.open(ready.connector().baseUrl(ready.settings()), ready.settings());
             }

@@ -23,6 +23,8 @@ import io.github.resilience4j.core.IntervalFunction;
 import org.segmentbridge.identity.AwaitingIdentity;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
+import org.segmentbridge.observe.LogContext;
+import org.segmentbridge.observe.Redaction;
 import org.segmentbridge.queue.DestinationReader;
 import org.segmentbridge.queue.EventLogs;
 import org.segmentbridge.queue.Postponed;
@@ -123,6 +125,20 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         return pauses;
     }
 
+    /**
+     * How long the vendor still holds this destination off (a 429's Retry-After, a rate-limit header saying nothing
+     * remains): the longest pause left on its credential or any of its endpoints; zero when none.
+     */
+    double pausedSeconds() {
+        Instant now = Instant.now();
+        Duration longest = destinationPacer.pausedFor(now);
+        for (RequestPacer endpoint : endpointPacers.values()) {
+            Duration paused = endpoint.pausedFor(now);
+            longest = paused.compareTo(longest) > 0 ? paused : longest;
+        }
+        return longest.toMillis() / 1000.0;
+    }
+
     void start() {
         actor = Executors.newSingleThreadScheduledExecutor(runnable -> new Thread(runnable, "delivery-" + settings.name()));
         reader.start();
@@ -148,7 +164,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      */
     @Override
     public void onMessage(QueuedMessage message) {
-        try {
+        try (LogContext ignored = LogContext.with(LogContext.DESTINATION, settings.name())) {
             handle(message);
         } catch (Postponed postponed) {
             throw postponed;
@@ -171,6 +187,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             reader.finished(message);
             return;
         }
+        try (LogContext ignored = LogContext.with(LogContext.MESSAGE_ID, event.path("messageId").asText(""))) {
+            handle(message, json, event);
+        }
+    }
+
+    private void handle(QueuedMessage message, String json, JsonNode event) {
         // Checked before the person is looked up: an event this destination skips costs no query.
         if (disabledByIntegrations(event)) {
             metrics.skipped("integrations");
@@ -484,8 +506,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             if (verdict instanceof Verdict.Retry retry) {
                 retry(item, retry.notBefore(), answer.status(), retry.reason());
             } else if (verdict instanceof Verdict.Skipped skipped) {
-                LOG.info("Destination {}: skipped {} for messageId {}: {}", settings.name(), item.action().name(),
-                        item.ticket().messageId(), skipped.reason());
+                try (LogContext ignored = about(item)) {
+                    LOG.info("Destination {}: skipped {} for messageId {}: {}", settings.name(), item.action().name(),
+                            item.ticket().messageId(), Redaction.withoutEmails(skipped.reason()));
+                }
                 settled(item, DeliveryObserver.Settlement.SKIPPED, answer.status(), skipped.reason());
                 delivered(item, DeliveryMetrics.Outcome.SKIPPED);
             } else if (verdict instanceof Verdict.Failed failed) {
@@ -525,7 +549,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
         OutboundRequest shown = connector.masked(request);
         dryRun.record(new DryRunRecorder.Recorded(Instant.now(), settings.name(), batch.action.name(), batch.items.size(), shown));
-        LOG.info("Destination {} (dry-run): {} {} with {} item(s)", settings.name(), shown.method(), shown.uri(), batch.items.size());
+        // One item's request is about that event; a batch's ids are too many for one line.
+        try (LogContext ignored = batch.items.size() == 1 ? about(batch.items.get(0))
+                : LogContext.with(LogContext.DESTINATION, settings.name(), LogContext.ACTION, batch.action.name())) {
+            LOG.info("Destination {} (dry-run): {} {} with {} item(s)", settings.name(), shown.method(), shown.uri().getPath(),
+                    batch.items.size());
+        }
         batch.items.forEach(item -> {
             settled(item, DeliveryObserver.Settlement.RECORDED, 0, "dry-run: the request was recorded, not sent");
             delivered(item, DeliveryMetrics.Outcome.DRY_RUN);
@@ -538,6 +567,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     private void retry(DeliveryItem item, Duration notBefore, int status, String reason) {
+        try (LogContext ignored = about(item)) {
+            retryOrGiveUp(item, notBefore, status, reason);
+        }
+    }
+
+    private void retryOrGiveUp(DeliveryItem item, Duration notBefore, int status, String reason) {
         Instant now = Instant.now();
         Duration age = item.firstAttempt() == null ? Duration.ZERO : Duration.between(item.firstAttempt(), now);
         if (item.attempts() >= settings.maxAttempts() || age.compareTo(settings.maxAge()) > 0) {
@@ -551,7 +586,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         if (notBefore.compareTo(delay) > 0) {
             delay = notBefore;
         }
-        LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay, reason);
+        LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay,
+                Redaction.withoutEmails(reason));
         long born = generation;
         schedule(delay, () -> {
             if (born == generation) {
@@ -561,12 +597,19 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     private void deadLetter(DeliveryItem item, int status, String code, String reason) {
+        try (LogContext ignored = about(item)) {
+            keepDeadLetter(item, status, code, reason);
+        }
+    }
+
+    private void keepDeadLetter(DeliveryItem item, int status, String code, String reason) {
         try {
             deadLetters.add(settings.name(), item.action().name(), item.ticket().messageId(), item.ticket().eventJson(),
                     item.item().payload().toString(), item.attempts(), status, code, reason);
         } catch (RuntimeException e) {
             // Never acknowledge an event whose failure was not recorded: try to record it again shortly.
-            LOG.error("Destination {}: could not store a dead letter ({}); trying again in 5 s", settings.name(), e.getMessage());
+            LOG.error("Destination {}: could not store a dead letter ({}); trying again in 5 s", settings.name(),
+                    Redaction.withoutEmails(e.getMessage()));
             long born = generation;
             schedule(Duration.ofSeconds(5), () -> {
                 if (born == generation) {
@@ -576,7 +619,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             return;
         }
         LOG.warn("Destination {}: dead-lettered {} for messageId {} after {} attempt(s): {}", settings.name(),
-                item.action().name(), item.ticket().messageId(), item.attempts(), reason);
+                item.action().name(), item.ticket().messageId(), item.attempts(), Redaction.withoutEmails(reason));
         metrics.items(item.action().name(), DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
         settled(item, DeliveryObserver.Settlement.DEAD_LETTERED, status, (code == null ? "" : code + ": ") + reason);
         done(item);
@@ -587,20 +630,27 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      * replay runs that route alone), or as a whole ({@code identity}) when it could not wait for its person's key.
      */
     private void deadLetterUnsent(Ticket ticket, String unsent, String code, String reason) {
+        try (LogContext ignored = LogContext.with(LogContext.ROUTE, RouteFailure.routeNamedBy(unsent))) {
+            keepUnsent(ticket, unsent, code, reason);
+        }
+    }
+
+    private void keepUnsent(Ticket ticket, String unsent, String code, String reason) {
         deadLetters.add(settings.name(), unsent, ticket.messageId(), ticket.eventJson(), null, 0, 0, code, reason);
-        LOG.warn("Destination {}: dead-lettered {} for messageId {}: {}", settings.name(), unsent, ticket.messageId(), reason);
+        LOG.warn("Destination {}: dead-lettered {} for messageId {}: {}", settings.name(), unsent, ticket.messageId(),
+                Redaction.withoutEmails(reason));
         metrics.items(unsent, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
         observer.settled(settings.name(), unsent, ticket.event(), DeliveryObserver.Settlement.DEAD_LETTERED, 0,
                 code + ": " + reason);
     }
 
     private void settled(DeliveryItem item, DeliveryObserver.Settlement settlement, int status, String detail) {
-        try {
+        try (LogContext ignored = about(item)) {
             observer.settled(settings.name(), item.action().name(), item.ticket().event(), settlement, status, detail);
         } catch (RuntimeException e) {
             // What observes delivery must never stop it; the observer reports its own failures.
             LOG.error("Destination {}: an observer failed on {} of messageId {}: {}", settings.name(), item.action().name(),
-                    item.ticket().messageId(), e.getMessage());
+                    item.ticket().messageId(), Redaction.withoutEmails(e.getMessage()));
         }
     }
 
@@ -621,6 +671,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     // ---- plumbing ---------------------------------------------------------------------------------------------
+
+    /** The log lines written meanwhile are about this item: its event, destination, route and action. */
+    private LogContext about(DeliveryItem item) {
+        return LogContext.with(LogContext.MESSAGE_ID, item.ticket().messageId(), LogContext.DESTINATION, settings.name(),
+                LogContext.ROUTE, item.routeId(), LogContext.ACTION, item.action().name());
+    }
 
     private void onActor(Runnable task) {
         try {

@@ -12,6 +12,7 @@ import org.apache.camel.spi.Resource;
 import org.apache.camel.support.DefaultConsumer;
 import org.segmentbridge.identity.AwaitingIdentity;
 import org.segmentbridge.identity.IdentityComponent;
+import org.segmentbridge.observe.LogContext;
 import org.segmentbridge.queue.EventQueue;
 
 /**
@@ -114,7 +115,7 @@ public final class EventRoutes {
                 continue;
             }
             int itemsBefore = ticket.items().size();
-            try {
+            try (LogContext ignored = LogContext.with(LogContext.ROUTE, entrance.routeId())) {
                 runOne(entrance.consumer(), ticket);
             } catch (AwaitingIdentity waiting) {
                 throw waiting;

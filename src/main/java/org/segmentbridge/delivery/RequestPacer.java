@@ -81,6 +81,11 @@ final class RequestPacer {
      * bridge may take that room first, which the next take finds out), or when to ask a state that failed again.
      */
     private final AtomicReference<Instant> notBefore = new AtomicReference<>(Instant.MIN);
+    /**
+     * The latest pause this pacer has seen (set here, or read from a shared state while it paced), for the metric: a
+     * scrape must not wait for a shared state that may be down.
+     */
+    private final AtomicReference<Instant> seenPause = new AtomicReference<>(Instant.MIN);
 
     /** A pacer of this process alone. */
     RequestPacer(Rate rate) {
@@ -101,7 +106,7 @@ final class RequestPacer {
             // Only once that has passed is the pause asked for: a state that failed is asked no sooner.
             long asked = System.nanoTime();
             try {
-                until = state.pausedUntil();
+                until = seen(state.pausedUntil());
             } catch (RuntimeException e) {
                 return unreachable(e, asked);
             }
@@ -119,7 +124,7 @@ final class RequestPacer {
         }
         long asked = System.nanoTime();
         try {
-            if (state.pausedUntil().isAfter(now)) {
+            if (seen(state.pausedUntil()).isAfter(now)) {
                 return Optional.empty();
             }
             PacingState.Take take = state.take(longest);
@@ -148,7 +153,19 @@ final class RequestPacer {
 
     /** The vendor said to hold off until {@code until}: nothing goes before then (on any bridge sharing the state). */
     void pauseUntil(Instant until) {
+        seen(until);
         state.pauseUntil(until);
+    }
+
+    /** How much of the latest pause seen is left at {@code now}: zero when the pacer is not paused. */
+    Duration pausedFor(Instant now) {
+        Instant until = seenPause.get();
+        return until.isAfter(now) ? Duration.between(now, until) : Duration.ZERO;
+    }
+
+    private Instant seen(Instant pause) {
+        seenPause.accumulateAndGet(pause, RequestPacer::later);
+        return pause;
     }
 
     /**

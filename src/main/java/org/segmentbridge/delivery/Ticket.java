@@ -38,9 +38,9 @@ public final class Ticket {
         return destination;
     }
 
-    void add(Action action, List<Action.Item> prepared) {
+    void add(String routeId, Action action, List<Action.Item> prepared) {
         for (Action.Item item : prepared) {
-            items.add(new DeliveryItem(this, action, item));
+            items.add(new DeliveryItem(this, routeId, action, item));
         }
     }
 

@@ -84,6 +84,11 @@ public class Intake {
         metrics.ignored(endpoint, kind);
     }
 
+    /** An endpoint that appends here is served (its counters start at zero). */
+    void served(String endpoint) {
+        metrics.served(endpoint);
+    }
+
     void storeFailed(String endpoint) {
         metrics.storeFailed(endpoint);
     }

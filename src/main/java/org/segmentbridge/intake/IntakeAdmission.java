@@ -74,6 +74,12 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
      */
     static final long HEAP_BYTES_PER_EVENT = 32 * 1024;
 
+    /**
+     * Every reason a request is refused for: 503 for memory, events, disk and backlog, 408 for timeout, 403 for
+     * cors_origin. Their counters exist from the start at zero, so that an alert's {@code increase()} sees the first.
+     */
+    static final List<String> REFUSAL_REASONS = List.of("memory", "events", "disk", "backlog", "timeout", "cors_origin");
+
     private final Limits limits;
     private final Supplier<Optional<QueueCapacity.Full>> queueFull;
     private final AtomicLong bytesInFlight = new AtomicLong();
@@ -88,6 +94,7 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
                 .description("Body bytes of admitted intake requests not yet answered").register(meters);
         Gauge.builder("bridge.intake.in.flight.bytes.limit", limits, Limits::maxBytes)
                 .description("The memory budget for intake bodies in flight (bridge.intake.max-in-flight-bytes)").register(meters);
+        REFUSAL_REASONS.forEach(reason -> refusals(meters, reason));
     }
 
     public Limits limits() {
@@ -245,9 +252,13 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
     }
 
     static void refused(MeterRegistry meters, String reason) {
-        Counter.builder("bridge.intake.requests.refused")
-                .description("Requests refused before their body was buffered, by reason: 503 for memory, disk or backlog, 408 for a slow body, 403 for a browser origin not allowed")
-                .tag("reason", reason).register(meters).increment();
+        refusals(meters, reason).increment();
+    }
+
+    private static Counter refusals(MeterRegistry meters, String reason) {
+        return Counter.builder("bridge.intake.requests.refused")
+                .description("Requests refused before their body was buffered, by reason: 503 for memory, events, disk or backlog, 408 for a slow body, 403 for a browser origin not allowed")
+                .tag("reason", reason).register(meters);
     }
 
     static void answer(HttpServerResponse response, int status, String error) {

@@ -15,9 +15,22 @@ final class IntakeMetrics {
         this.registry = registry;
     }
 
+    /**
+     * An endpoint is served: its counters of accepted events and store failures exist from the start at zero, so
+     * that rates and an alert's {@code increase()} see their first increments.
+     */
+    void served(String endpoint) {
+        accepted(endpoint);
+        storeFailures(endpoint);
+    }
+
     void accepted(String endpoint, int events) {
-        Counter.builder("bridge.intake.events.accepted").description("Events appended durably to the intake log (duplicates too: the processor drops them)")
-                .tag("endpoint", endpoint).register(registry).increment(events);
+        accepted(endpoint).increment(events);
+    }
+
+    private Counter accepted(String endpoint) {
+        return Counter.builder("bridge.intake.events.accepted").description("Events appended durably to the intake log (duplicates too: the processor drops them)")
+                .tag("endpoint", endpoint).register(registry);
     }
 
     void ignored(String endpoint, String kind) {
@@ -26,9 +39,13 @@ final class IntakeMetrics {
     }
 
     void storeFailed(String endpoint) {
-        Counter.builder("bridge.intake.requests.store.failed")
+        storeFailures(endpoint).increment();
+    }
+
+    private Counter storeFailures(String endpoint) {
+        return Counter.builder("bridge.intake.requests.store.failed")
                 .description("Requests answered 503 because the state database or the queue could not store them")
-                .tag("endpoint", endpoint).register(registry).increment();
+                .tag("endpoint", endpoint).register(registry);
     }
 
     void rejected(String endpoint, IntakeRejected.Reason reason) {

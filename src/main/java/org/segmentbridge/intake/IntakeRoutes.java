@@ -18,6 +18,7 @@ import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.SettingsReader;
+import org.segmentbridge.observe.LogContext;
 import org.segmentbridge.intake.IntakeRejected.Reason;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.SuppressionStore;
@@ -83,7 +84,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         Accepts accepts = body == Body.FORM ? Accepts.FORM : Accepts.JSON_ONLY;
         from("platform-http:" + path + "?httpMethodRestrict=POST")
                 .routeId("intake-" + receivedVia)
-                .process(exchange -> answer(exchange, receivedVia, accepts, () -> receiver.receive(request(exchange))));
+                .process(answering(receivedVia, accepts, exchange -> () -> receiver.receive(request(exchange))));
     }
 
     @Override
@@ -111,7 +112,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
 
         from("platform-http:/v1/{call}?httpMethodRestrict=POST")
                 .routeId("intake-tracking-api")
-                .process(exchange -> answer(exchange, TrackingApi.ENDPOINT, Accepts.JSON, () -> trackingApi.receive(
+                .process(answering(TrackingApi.ENDPOINT, Accepts.JSON, exchange -> () -> trackingApi.receive(
                         exchange.getMessage().getHeader("call", String.class),
                         exchange.getMessage().getHeader("Authorization", String.class),
                         body(exchange, settings.maxBatchBytes(), "bridge.intake.max-batch-bytes"),
@@ -120,7 +121,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
 
         from("platform-http:/webhooks/segment?httpMethodRestrict=POST")
                 .routeId("intake-segment-webhook")
-                .process(exchange -> answer(exchange, SegmentWebhook.ENDPOINT, Accepts.JSON, () -> segmentWebhook.receive(
+                .process(answering(SegmentWebhook.ENDPOINT, Accepts.JSON, exchange -> () -> segmentWebhook.receive(
                         exchange.getMessage().getHeader("X-Signature", String.class),
                         body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
 
@@ -151,6 +152,16 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
      */
     private enum Accepts {
         JSON, JSON_ONLY, FORM
+    }
+
+    /** The processor of an intake endpoint's route; its counters exist from now on. */
+    private org.apache.camel.Processor answering(String endpoint, Accepts accepts, java.util.function.Function<Exchange, Receipt> receipt) {
+        intake.served(endpoint);
+        return exchange -> {
+            try (LogContext ignored = LogContext.with(LogContext.ENDPOINT, endpoint)) {
+                answer(exchange, endpoint, accepts, receipt.apply(exchange));
+            }
+        };
     }
 
     private void answer(Exchange exchange, String endpoint, Accepts accepts, Receipt receipt) {

@@ -1,9 +1,15 @@
 package org.segmentbridge.privacy;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.segmentbridge.delivery.DeliveryObserver;
 import org.slf4j.Logger;
@@ -20,10 +26,24 @@ public final class ErasureSteps implements DeliveryObserver {
 
     private final Erasures erasures;
     private final MeterRegistry meters;
+    /** Steps whose last outcome was a retry (request, platform, action), and since when they have been retrying. */
+    private final Map<String, Instant> retryingSince = new ConcurrentHashMap<>();
 
-    public ErasureSteps(Erasures erasures, MeterRegistry meters) {
+    /**
+     * @param platforms the destinations: each one's step counters exist from the start at zero, so that an alert's
+     *                  {@code increase()} sees the very first failure (a counter that appears at 1 shows no increase)
+     */
+    public ErasureSteps(Erasures erasures, MeterRegistry meters, List<String> platforms) {
         this.erasures = erasures;
         this.meters = meters;
+        for (String platform : platforms) {
+            for (PrivacyAudit.Result result : PrivacyAudit.Result.values()) {
+                steps(platform, result);
+            }
+        }
+        Gauge.builder("bridge.privacy.erasure.retrying.seconds", retryingSince, ErasureSteps::longestRetrying)
+                .description("How long the erasure step retrying the longest has been failing (0 when none retries)")
+                .register(meters);
     }
 
     @Override
@@ -48,13 +68,29 @@ public final class ErasureSteps implements DeliveryObserver {
         String reference = redacted(status > 0 && !detail.startsWith("HTTP ") ? "HTTP " + status + ": " + detail : detail, event);
         erasures.audit().add(request, erasure.get().path("subject").asText(), destination, action.isEmpty() ? "-" : action,
                 result, reference);
-        Counter.builder("bridge.privacy.erasure.steps").description("Erasure steps at each platform, by result")
-                .tag("platform", destination).tag("result", result.label()).register(meters).increment();
+        steps(destination, result).increment();
+        String step = request + "\u0000" + destination + "\u0000" + action;
+        if (result == PrivacyAudit.Result.RETRYING) {
+            retryingSince.putIfAbsent(step, Instant.now());
+        } else {
+            retryingSince.remove(step);
+        }
         if (result == PrivacyAudit.Result.RETRYING) {
             LOG.warn("Erasure {} at {} failed for now and will be retried: {}", request, destination, reference);
         } else if (result == PrivacyAudit.Result.FAILED) {
             LOG.error("Erasure {} at {} FAILED and is dead-lettered; replay it once the cause is fixed: {}", request, destination, reference);
         }
+    }
+
+    private Counter steps(String platform, PrivacyAudit.Result result) {
+        return Counter.builder("bridge.privacy.erasure.steps").description("Erasure steps at each platform, by result")
+                .tag("platform", platform).tag("result", result.label()).register(meters);
+    }
+
+    private static double longestRetrying(Map<String, Instant> retryingSince) {
+        Instant now = Instant.now();
+        return retryingSince.values().stream().mapToDouble(since -> Duration.between(since, now).toMillis() / 1000.0)
+                .max().orElse(0);
     }
 
     /** A vendor's message may quote the person it is about; the audit log names them only by hash. */

@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.support.service.ServiceSupport;
 import org.segmentbridge.crash.CrashPoints;
+import org.segmentbridge.observe.LogContext;
+import org.segmentbridge.observe.Redaction;
 import org.segmentbridge.deadletters.DeadLetters;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.privacy.Privacy;
@@ -209,15 +211,15 @@ public final class Processor extends ServiceSupport {
     }
 
     private void deadLetter(IntakeLog.Reader reader, IntakeLog.Logged logged, Exception failure) {
-        try {
-            String messageId = logged.event().path("messageId").asText("");
+        String messageId = logged.event().path("messageId").asText("");
+        try (LogContext ignored = LogContext.with(LogContext.MESSAGE_ID, messageId, LogContext.ENDPOINT, logged.receivedVia())) {
             deadLetters.add(DeadLetters.PROCESSOR, logged.kind().name(), messageId, logged.event().toString(), null, 0, 0, "processing_failed",
                     "the processor failed on this event " + (ATTEMPTS_BEFORE_DEAD_LETTER) + " times alone: "
                             + StoreFailures.describe(failure));
             reader.commit();
             taken.incrementAndGet();
             LOG.error("An event received via {} failed in the processor every time and was dead-lettered: {}",
-                    logged.receivedVia(), StoreFailures.describe(failure));
+                    logged.receivedVia(), Redaction.withoutEmails(StoreFailures.describe(failure)));
         } catch (Exception e) {
             rollbackQuietly(reader);
             stalled(e);

@@ -105,11 +105,16 @@ class DeliveryEngineTest {
 
         harness.send(DeliveryHarness.track(id, "user-429"));
 
+        // While the vendor's pause lasts, the destination reports how much of it is left.
+        await().atMost(Duration.ofMillis(1_800)).pollInterval(Duration.ofMillis(50))
+                .until(() -> harness.bridge.metric("bridge_delivery_paused_seconds", Map.of("destination", "test")) > 0);
+        assertThat(harness.bridge.metric("bridge_delivery_paused_seconds", Map.of("destination", "test"))).isLessThanOrEqualTo(2.0);
         await().atMost(WAIT).until(() -> requestsCarrying(EVENTS, id).size() == 2);
         List<LoggedRequest> attempts = requestsCarrying(EVENTS, id);
         long gap = attempts.get(1).getLoggedDate().getTime() - attempts.get(0).getLoggedDate().getTime();
         assertThat(gap).as("milliseconds between the 429 and the retry").isGreaterThanOrEqualTo(1_950);
         assertThat(harness.bridge.metric("bridge_delivery_rate_limited_total", Map.of("destination", "test"))).isEqualTo(seen429 + 1);
+        assertThat(harness.bridge.metric("bridge_delivery_paused_seconds", Map.of("destination", "test"))).as("the pause is over").isZero();
         assertThat(harness.deadLetters("test", id)).isEmpty();
     }
 

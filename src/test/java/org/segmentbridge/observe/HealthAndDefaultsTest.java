@@ -45,12 +45,20 @@ class HealthAndDefaultsTest {
             HttpResponse<String> down = bridge.getManagement("/observe/health");
             assertThat(down.statusCode()).isEqualTo(503);
             assertThat(RunningBridge.json(down).path("status").asText()).isEqualTo("DOWN");
+            assertThat(metricsLine("bridge_health_up")).as("the health metric, for alerts").isEqualTo("bridge_health_up 0.0");
         } finally {
             store.start();
         }
         // The processor notices at its next read, within its longest pause (5 s).
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
                 .until(() -> bridge.getManagement("/observe/health").statusCode() == 200);
+        assertThat(metricsLine("bridge_health_up")).isEqualTo("bridge_health_up 1.0");
+    }
+
+    /** The sample of a metric without labels, read without waiting for the processor (which may be stopped). */
+    private static String metricsLine(String name) {
+        return bridge.getManagement("/observe/metrics").body().lines().filter(line -> line.startsWith(name + " "))
+                .findFirst().orElse("(" + name + " not exported)");
     }
 
     @Test

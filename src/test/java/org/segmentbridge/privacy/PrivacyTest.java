@@ -294,6 +294,27 @@ class PrivacyTest {
     // ---- erasure -----------------------------------------------------------------------------------------------------
 
     @Test
+    void anErasureStepThatKeepsFailingIsMeasuredWhileItRetries() {
+        String email = "erase.slowly@example.com";
+        var down = iterable.stubFor(post(urlEqualTo("/api/users/forget")).atPriority(1)
+                .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.containing(email)).willReturn(aResponse().withStatus(503)));
+        double retriedBefore = bridge.metric("bridge_privacy_erasure_steps_total", Map.of("platform", "iterable", "result", "retrying"));
+        try {
+            var response = admin("/admin/privacy/delete", "{\"email\":\"" + email + "\"}");
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+
+            // The alert on an erasure retrying too long reads how long the longest has been failing.
+            await().atMost(WAIT).until(() -> bridge.metric("bridge_privacy_erasure_retrying_seconds") >= 1.0);
+            assertThat(bridge.metric("bridge_privacy_erasure_steps_total", Map.of("platform", "iterable", "result", "retrying")))
+                    .isGreaterThanOrEqualTo(retriedBefore + 2);
+        } finally {
+            iterable.removeStub(down);
+        }
+        await().atMost(WAIT).until(() -> requestsContaining(iterable, "POST", "/api/users/forget", email) >= 3
+                && bridge.metric("bridge_privacy_erasure_retrying_seconds") == 0.0);
+    }
+
+    @Test
     void anErasureReachesEveryVendorWithAnAuditEntryEachAndLeavesOnlyHashes() throws Exception {
         String email = "erase.me@example.com";
         String userId = "u-erase-me";

@@ -54,7 +54,7 @@ class SharedTombstonesTest {
             erasures = new Erasures(identity, suppressions, new PrivacyAudit(store), List.of(identity, suppressions),
                     "context.traits.email", meters);
             privacy = new Privacy(store, new ConsentChanges(identity, suppressions, meters, Set.of("operator")), erasures);
-            delivery = new ErasureSteps(erasures, meters);
+            delivery = new ErasureSteps(erasures, meters, List.of());
         }
 
         /** Dropped by this bridge's processor, skipped by its delivery. */
