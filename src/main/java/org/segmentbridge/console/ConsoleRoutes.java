@@ -19,7 +19,8 @@ import org.segmentbridge.admin.OperatorHeaders;
  */
 public class ConsoleRoutes extends RouteBuilder {
 
-    static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    /** What the console may load and do; also declared in openapi.json, which the conformance test holds to this. */
+    public static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
             + "img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
     /** What is served: the path under {@code /console} → the resource and its type. Nothing else is. */
