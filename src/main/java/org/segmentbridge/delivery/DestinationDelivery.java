@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * <p>All state lives on one scheduler thread ("the actor"), so none of it needs locks; HTTP answers, lookups and
  * timers post back to it. Nothing on it waits for a vendor: requests go out through the {@link VendorTransport}, and a
  * request that needs a lookup first ({@link AwaitingLookup}) is set aside until the lookup answers.
+ *
+ * <p>A graceful stop ({@link #drain}) reads no more events and finishes the events begun (an item of theirs went to the
+ * vendor or is settled): their requests in flight are answered and read, their other items sent at once, their retries
+ * due before the deadline made. Events not begun are left unsent and go back to the log whole. So a stop within the
+ * timeout makes the vendor receive nothing twice after the restart.
  */
 public final class DestinationDelivery implements DestinationReader.Listener {
 
@@ -74,6 +80,13 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     private final Deque<Batch> pending = new ArrayDeque<>();
     private boolean pumpScheduled;
     private int requestsInFlight;
+    /** Batches set aside until a lookup answers. */
+    private int lookupsAwaited;
+    /** Items waiting for their retry, and when it is due. */
+    private final Map<DeliveryItem, Instant> retrying = new HashMap<>();
+    /** Set once the stop began: the deadline, and what completes once nothing begun is left to settle by it. */
+    private Instant drainDeadline;
+    private CompletableFuture<Void> drained;
 
     DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, IdentityStore identity,
                         PendingEvents pendingEvents, DeadLetters deadLetters, DryRunRecorder dryRun, DeliveryMetrics metrics,
@@ -118,12 +131,76 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 routes.count(settings.name()), settings.rate(), settings.maxBatchItems(), settings.maxBatchBytes());
     }
 
+    /** What a destination had under way when its stop began. */
+    record Draining(int requestsInFlight, CompletableFuture<Void> drained) {
+    }
+
+    /**
+     * Begins the stop: reads no more events, and settles the events begun by {@code deadline} (see the class comment).
+     * The future completes once nothing that could still be settled by then is left.
+     */
+    Draining drain(Instant deadline) throws InterruptedException {
+        reader.stopReading();
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        CompletableFuture<Integer> inFlight = new CompletableFuture<>();
+        onActor(() -> {
+            drainDeadline = deadline;
+            drained = settled;
+            for (Batcher batcher : batchers.values()) {
+                batcher.removeIf(item -> !item.ticket().begun());
+                flush(batcher);
+            }
+            for (java.util.Iterator<Batch> it = pending.iterator(); it.hasNext(); ) {
+                Batch batch = it.next();
+                batch.items.removeIf(item -> !item.ticket().begun());
+                if (batch.items.isEmpty()) {
+                    it.remove();
+                }
+            }
+            inFlight.complete(requestsInFlight);
+            pump();
+        });
+        try {
+            return new Draining(inFlight.get(5, TimeUnit.SECONDS), settled);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException notRunning) {
+            return new Draining(0, CompletableFuture.completedFuture(null));
+        }
+    }
+
+    /**
+     * The stop's deadline passed before {@link #drain} completed: says what was still under way, which is what the
+     * vendor may receive again after the restart.
+     */
+    void reportTimeout(java.time.Duration timeout) throws InterruptedException {
+        CompletableFuture<Void> reported = new CompletableFuture<>();
+        onActor(() -> {
+            long retries = retrying.values().stream().filter(due -> !due.isAfter(drainDeadline)).count();
+            LOG.warn("Destination {}: the shutdown timeout ({} s, bridge.shutdown.timeout) passed with {} vendor request(s) in "
+                            + "flight, {} awaiting a lookup, {} batch(es) waiting to be sent and {} item(s) waiting for a retry: "
+                            + "their events are not acknowledged and are delivered again after the restart, so the vendor may "
+                            + "receive what was in flight twice", settings.name(), timeout.toSeconds(), requestsInFlight,
+                    lookupsAwaited, pending.size() + batchers.values().stream().filter(batcher -> !batcher.items.isEmpty()).count(),
+                    retries);
+            reported.complete(null);
+        });
+        try {
+            reported.get(1, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("Destination {}: the shutdown timeout passed; what was in flight is delivered again after the restart",
+                    settings.name());
+        }
+    }
+
+    /**
+     * Ends delivery: answers that arrive from now on are not read, and the reader acknowledges what was settled and
+     * gives the rest back to the log.
+     */
     void stop() throws InterruptedException {
-        reader.stop();
         if (actor != null) {
             actor.shutdownNow();
             actor.awaitTermination(5, TimeUnit.SECONDS);
         }
+        reader.stop();
     }
 
     // ---- from the queue (reader thread) ------------------------------------------------------------------------
@@ -214,6 +291,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             batchers.clear();
             pending.clear();
             requestsInFlight = 0;
+            lookupsAwaited = 0;
+            retrying.clear();
             LOG.warn("Destination {}: queue session lost; unacknowledged events will be read again", settings.name());
         });
     }
@@ -271,8 +350,11 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
     }
 
-    /** The item heads its person's lane: it may join a batch. */
+    /** The item heads its person's lane: it may join a batch (when stopping, only an item of an event begun). */
     private void ready(DeliveryItem item) {
+        if (drainDeadline != null && (!item.ticket().begun() || drained.isDone())) {
+            return;
+        }
         Action.BatchLimits limits = Batching.limits(item.action(), settings);
         if (!Batching.fits(0, item.bytes(), limits)) {
             deadLetter(item, 0, "too_large", "the item is " + item.bytes() + " bytes; a request to " + item.action().name()
@@ -284,7 +366,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             flush(batcher);
         }
         batcher.add(item);
-        if (batcher.items.size() >= limits.maxItems()) {
+        if (batcher.items.size() >= limits.maxItems() || drainDeadline != null) {
             flush(batcher);
         } else if (batcher.items.size() == 1) {
             long round = batcher.round;
@@ -311,6 +393,23 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      * never has two batches pending, so skipping one cannot reorder anyone's events.
      */
     private void pump() {
+        sendPending();
+        if (drained != null && !drained.isDone() && nothingToSettleByTheDeadline()) {
+            drained.complete(null);
+        }
+    }
+
+    /**
+     * Stopping: no request is in flight or waits for a lookup, nothing waits to be sent, and no retry is due before the
+     * deadline. What is left are events not begun (left unsent) and retries due later.
+     */
+    private boolean nothingToSettleByTheDeadline() {
+        return requestsInFlight == 0 && lookupsAwaited == 0 && pending.isEmpty()
+                && batchers.values().stream().allMatch(batcher -> batcher.items.isEmpty())
+                && retrying.values().stream().allMatch(due -> due.isAfter(drainDeadline));
+    }
+
+    private void sendPending() {
         Duration earliest = null;
         for (java.util.Iterator<Batch> it = pending.iterator(); it.hasNext(); ) {
             Batch next = it.next();
@@ -389,6 +488,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             return;
         }
         metrics.batch(batch.action.name(), batch.items.size(), request.body().length);
+        batch.items.forEach(item -> item.ticket().begin());
         requestsInFlight++;
         long born = generation;
         long started = System.nanoTime();
@@ -418,9 +518,19 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      */
     private void awaitLookup(Batch batch, AwaitingLookup awaiting) {
         long born = generation;
+        lookupsAwaited++;
         awaiting.lookup().whenComplete((found, failure) -> onActor(() -> {
             if (born != generation) {
                 return;
+            }
+            lookupsAwaited--;
+            if (drainDeadline != null) {
+                // Stopping: the items of events not begun stay unsent (their lanes give them back to the log whole).
+                batch.items.removeIf(item -> !item.ticket().begun());
+                if (batch.items.isEmpty()) {
+                    pump();
+                    return;
+                }
             }
             RuntimeException cause = failure == null ? null : AwaitingLookup.failureOf(failure);
             if (cause == null || cause instanceof AwaitingLookup) {
@@ -540,8 +650,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
         LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay, reason);
         long born = generation;
+        retrying.put(item, now.plus(delay));
         schedule(delay, () -> {
             if (born == generation) {
+                retrying.remove(item);
                 ready(item);
             }
         });
@@ -593,6 +705,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
 
     /** The item is finished: its person's next item may go, and the event is acknowledged once all its items are. */
     private void done(DeliveryItem item) {
+        item.ticket().begin();
         Deque<DeliveryItem> lane = lanes.get(item.ticket().personKey());
         if (lane != null) {
             lane.remove(item);
@@ -650,6 +763,11 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         void add(DeliveryItem item) {
             items.add(item);
             bytes += item.bytes() + 1;
+        }
+
+        void removeIf(java.util.function.Predicate<DeliveryItem> unwanted) {
+            items.removeIf(unwanted);
+            bytes = items.stream().mapToLong(item -> item.bytes() + 1).sum();
         }
 
         List<DeliveryItem> drain() {

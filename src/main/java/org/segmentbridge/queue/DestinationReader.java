@@ -21,7 +21,16 @@ public interface DestinationReader {
 
     void start();
 
-    /** Stops reading: what is not settled goes back to the log. */
+    /**
+     * The first step of a graceful stop: hands over no more events, while what the destination settles from now on is
+     * still acknowledged. Returns once no event is being handed over, so the destination holds all it will get.
+     */
+    void stopReading() throws InterruptedException;
+
+    /**
+     * Stops: what the destination settled is acknowledged first; what is not settled goes back to the log, to be read
+     * again (by this bridge after its restart, or by another one).
+     */
     void stop() throws InterruptedException;
 
     /** The destination is done with this event (delivered or dead-lettered). */
