@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,8 +75,7 @@ class RollingRestartTest {
     @BeforeEach
     void start() throws IOException {
         iterable.start();
-        iterable.stubFor(any(urlMatching("/api/.*"))
-                .willReturn(okJson("{\"msg\":\"\",\"code\":\"Success\",\"params\":{}}").withFixedDelay(VENDOR_DELAY_MILLIS)));
+        iterable.stubFor(any(urlMatching("/api/.*")).willReturn(success().withFixedDelay(VENDOR_DELAY_MILLIS)));
         dataDir = Files.createTempDirectory("bridge-rolling-restart-");
         httpPort = RunningBridge.freePort();
         managementPort = RunningBridge.freePort();
@@ -144,21 +144,60 @@ class RollingRestartTest {
         assertThat(refusedWithRetryAfter.get()).as("requests refused with 503 and Retry-After while the bridge stopped").isPositive();
     }
 
+    /**
+     * A vendor slower than the shutdown timeout: the stop does not wait longer, says what was still in flight, and
+     * exits 0. Those events were not acknowledged, so the next run delivers them again: nothing accepted is lost, and
+     * only what was in flight at the timeout reaches the vendor twice.
+     */
+    @Test
+    void aStopThatOutlastsItsTimeoutSaysWhatWasInFlightAndLosesNothing() throws Exception {
+        iterable.resetAll();
+        iterable.stubFor(any(urlMatching("/api/.*")).willReturn(success().withFixedDelay(4_000)));
+        List<String> sent = new ArrayList<>();
+        try (BridgeProcess bridge = launch(Duration.ofSeconds(1))) {
+            bridge.awaitHealthy(Duration.ofSeconds(60));
+            for (int person = 0; person < 3; person++) {
+                String messageId = "slow-" + person + "-" + java.util.UUID.randomUUID();
+                HttpResponse<String> response = client.send(track(person, "Slow", messageId), HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+                sent.add(messageId);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> deliveredIds().size() == sent.size());
+            long stopping = System.nanoTime();
+            bridge.terminate();
+            assertThat(bridge.awaitExit(Duration.ofSeconds(30))).as(bridge.output()).hasValue(0);
+            assertThat(Duration.ofNanos(System.nanoTime() - stopping)).as("the stop did not wait for the vendor's answers")
+                    .isLessThan(Duration.ofSeconds(4));
+            assertThat(bridge.output()).contains("Destination iterable: the shutdown timeout (1 s, bridge.shutdown.timeout) passed with "
+                    + sent.size() + " vendor request(s) in flight");
+        }
+        iterable.resetAll();
+        iterable.stubFor(any(urlMatching("/api/.*")).willReturn(success()));
+        try (BridgeProcess bridge = launch()) {
+            bridge.awaitHealthy(Duration.ofSeconds(60));
+            await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().containsAll(sent));
+        }
+        assertThat(deliveredIds()).as("what was in flight at the timeout, delivered again after the restart")
+                .containsExactlyInAnyOrderElementsOf(sent);
+    }
+
+    private HttpRequest track(int person, String event, String messageId) {
+        return HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/v1/track"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", RunningBridge.basic(WRITE_KEY))
+                .timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString("""
+                        {"userId":"person-%d","event":"%s","messageId":"%s","context":{"traits":{"email":"person-%d@example.com"}}}"""
+                        .formatted(person, event, messageId, person))).build();
+    }
+
     /** Posts one track after another; a sender that gets no 200 moves on to a new event (it is counted, not lost). */
     private Void send(int sender, AtomicBoolean sending) {
         for (int index = 0; sending.get(); index++) {
             String messageId = "rolling-" + sender + "-" + index + "-" + java.util.UUID.randomUUID();
-            int person = (sender * 7 + index) % PERSONS;
-            String event = """
-                    {"userId":"person-%d","event":"Step %d","messageId":"%s","context":{"traits":{"email":"person-%d@example.com"}}}"""
-                    .formatted(person, index, messageId, person);
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + "/v1/track"))
-                    .header("Content-Type", "application/json")
-                    .header("Authorization", RunningBridge.basic(WRITE_KEY))
-                    .timeout(Duration.ofSeconds(10))
-                    .POST(HttpRequest.BodyPublishers.ofString(event)).build();
             try {
-                HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = client.send(track((sender * 7 + index) % PERSONS, "Step " + index, messageId),
+                        HttpResponse.BodyHandlers.ofString());
                 answers.computeIfAbsent(response.statusCode(), status -> new AtomicInteger()).incrementAndGet();
                 if (response.statusCode() == 200) {
                     accepted.add(messageId);
@@ -179,6 +218,11 @@ class RollingRestartTest {
         return null;
     }
 
+    /** Iterable's answer to a tracked event (a builder of its own each time: its delay setters change it). */
+    private static ResponseDefinitionBuilder success() {
+        return okJson("{\"msg\":\"\",\"code\":\"Success\",\"params\":{}}");
+    }
+
     /** The ids of every event Iterable received (repeats included). */
     private List<String> deliveredIds() {
         return iterable.findAll(postRequestedFor(urlEqualTo(TRACK))).stream().map(request -> idOf(request.getBodyAsString())).toList();
@@ -193,13 +237,17 @@ class RollingRestartTest {
     }
 
     private BridgeProcess launch() throws IOException {
+        return launch(SHUTDOWN_TIMEOUT);
+    }
+
+    private BridgeProcess launch(Duration shutdownTimeout) throws IOException {
         Map<String, String> environment = new HashMap<>(Map.of(
                 "BRIDGE_HTTP_PORT", Integer.toString(httpPort),
                 "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort),
                 "BRIDGE_DATA_DIR", dataDir.toString(),
                 "BRIDGE_WRITE_KEYS", WRITE_KEY,
                 "BRIDGE_DESTINATIONS", "iterable",
-                "BRIDGE_SHUTDOWN_TIMEOUT", SHUTDOWN_TIMEOUT.toSeconds() + "s",
+                "BRIDGE_SHUTDOWN_TIMEOUT", shutdownTimeout.toSeconds() + "s",
                 "ITERABLE_API_URL", iterable.baseUrl(),
                 "ITERABLE_API_KEY", "iterable-rolling-key",
                 "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:routes/iterable/custom-events.yaml"));
