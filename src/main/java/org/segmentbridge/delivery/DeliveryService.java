@@ -162,7 +162,7 @@ public final class DeliveryService {
         Map<DestinationDelivery, DestinationDelivery.Draining> draining = new LinkedHashMap<>();
         try {
             for (DestinationDelivery delivery : running.values()) {
-                draining.put(delivery, delivery.drain(deadline));
+                draining.put(delivery, delivery.drain());
             }
             LOG.info("Stopping delivery: no more events are read; waiting up to {} s for {} vendor request(s) in flight, "
                             + "and the events they belong to, to be settled", timeout.toSeconds(),

@@ -46,10 +46,11 @@ import org.slf4j.LoggerFactory;
  * timers post back to it. Nothing on it waits for a vendor: requests go out through the {@link VendorTransport}, and a
  * request that needs a lookup first ({@link AwaitingLookup}) is set aside until the lookup answers.
  *
- * <p>A graceful stop ({@link #drain}) reads no more events and finishes the events begun (an item of theirs went to the
- * vendor or is settled): their requests in flight are answered and read, their other items sent at once, their retries
- * due before the deadline made. Events not begun are left unsent and go back to the log whole. So a stop within the
- * timeout makes the vendor receive nothing twice after the restart.
+ * <p>A graceful stop ({@link #drain}) reads no more events and finishes what is under way: the requests in flight are
+ * answered and read, and the other items of the events begun (an item of theirs went to the vendor or is settled) are
+ * sent at once. Events not begun stay unsent and go back to the log whole, as do those with an item waiting for a retry
+ * (a stop does not wait for backoffs; they are retried after the restart). So a stop within the timeout makes the
+ * vendor receive nothing twice, but for the already delivered items of an event that also has an item waiting for a retry.
  */
 public final class DestinationDelivery implements DestinationReader.Listener {
 
@@ -82,10 +83,9 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     private int requestsInFlight;
     /** Batches set aside until a lookup answers. */
     private int lookupsAwaited;
-    /** Items waiting for their retry, and when it is due. */
-    private final Map<DeliveryItem, Instant> retrying = new HashMap<>();
-    /** Set once the stop began: the deadline, and what completes once nothing begun is left to settle by it. */
-    private Instant drainDeadline;
+    /** Items waiting for their retry. */
+    private int retriesWaiting;
+    /** Set once the stop began: completes once no request is in flight and nothing begun waits to be sent. */
     private CompletableFuture<Void> drained;
 
     DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, IdentityStore identity,
@@ -136,26 +136,26 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     }
 
     /**
-     * Begins the stop: reads no more events, and settles the events begun by {@code deadline} (see the class comment).
-     * The future completes once nothing that could still be settled by then is left.
+     * Begins the stop: reads no more events, and finishes what is under way (see the class comment). The future
+     * completes once no request is in flight and nothing begun waits to be sent.
      */
-    Draining drain(Instant deadline) throws InterruptedException {
+    Draining drain() throws InterruptedException {
         reader.stopReading();
         CompletableFuture<Void> settled = new CompletableFuture<>();
         CompletableFuture<Integer> inFlight = new CompletableFuture<>();
         onActor(() -> {
-            drainDeadline = deadline;
             drained = settled;
-            for (Batcher batcher : batchers.values()) {
-                batcher.removeIf(item -> !item.ticket().begun());
-                flush(batcher);
-            }
+            // The items of events not begun stay unsent: their lanes give them back to the log whole.
             for (java.util.Iterator<Batch> it = pending.iterator(); it.hasNext(); ) {
                 Batch batch = it.next();
                 batch.items.removeIf(item -> !item.ticket().begun());
                 if (batch.items.isEmpty()) {
                     it.remove();
                 }
+            }
+            for (Batcher batcher : batchers.values()) {
+                batcher.removeIf(item -> !item.ticket().begun());
+                flush(batcher);
             }
             inFlight.complete(requestsInFlight);
             pump();
@@ -174,13 +174,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     void reportTimeout(java.time.Duration timeout) throws InterruptedException {
         CompletableFuture<Void> reported = new CompletableFuture<>();
         onActor(() -> {
-            long retries = retrying.values().stream().filter(due -> !due.isAfter(drainDeadline)).count();
             LOG.warn("Destination {}: the shutdown timeout ({} s, bridge.shutdown.timeout) passed with {} vendor request(s) in "
                             + "flight, {} awaiting a lookup, {} batch(es) waiting to be sent and {} item(s) waiting for a retry: "
                             + "their events are not acknowledged and are delivered again after the restart, so the vendor may "
                             + "receive what was in flight twice", settings.name(), timeout.toSeconds(), requestsInFlight,
                     lookupsAwaited, pending.size() + batchers.values().stream().filter(batcher -> !batcher.items.isEmpty()).count(),
-                    retries);
+                    retriesWaiting);
             reported.complete(null);
         });
         try {
@@ -292,7 +291,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             pending.clear();
             requestsInFlight = 0;
             lookupsAwaited = 0;
-            retrying.clear();
+            retriesWaiting = 0;
             LOG.warn("Destination {}: queue session lost; unacknowledged events will be read again", settings.name());
         });
     }
@@ -352,7 +351,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
 
     /** The item heads its person's lane: it may join a batch (when stopping, only an item of an event begun). */
     private void ready(DeliveryItem item) {
-        if (drainDeadline != null && (!item.ticket().begun() || drained.isDone())) {
+        if (drained != null && (!item.ticket().begun() || drained.isDone())) {
             return;
         }
         Action.BatchLimits limits = Batching.limits(item.action(), settings);
@@ -366,7 +365,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             flush(batcher);
         }
         batcher.add(item);
-        if (batcher.items.size() >= limits.maxItems() || drainDeadline != null) {
+        if (batcher.items.size() >= limits.maxItems() || drained != null) {
             flush(batcher);
         } else if (batcher.items.size() == 1) {
             long round = batcher.round;
@@ -394,19 +393,14 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      */
     private void pump() {
         sendPending();
-        if (drained != null && !drained.isDone() && nothingToSettleByTheDeadline()) {
+        if (drained != null && !drained.isDone() && requestsInFlight == 0 && lookupsAwaited == 0 && pending.isEmpty()
+                && batchers.values().stream().allMatch(batcher -> batcher.items.isEmpty())) {
             drained.complete(null);
+            if (retriesWaiting > 0) {
+                LOG.info("Destination {}: {} item(s) waiting for a retry are retried after the restart: their events go back to "
+                        + "the log unsettled (an item of theirs already delivered is sent again)", settings.name(), retriesWaiting);
+            }
         }
-    }
-
-    /**
-     * Stopping: no request is in flight or waits for a lookup, nothing waits to be sent, and no retry is due before the
-     * deadline. What is left are events not begun (left unsent) and retries due later.
-     */
-    private boolean nothingToSettleByTheDeadline() {
-        return requestsInFlight == 0 && lookupsAwaited == 0 && pending.isEmpty()
-                && batchers.values().stream().allMatch(batcher -> batcher.items.isEmpty())
-                && retrying.values().stream().allMatch(due -> due.isAfter(drainDeadline));
     }
 
     private void sendPending() {
@@ -524,7 +518,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 return;
             }
             lookupsAwaited--;
-            if (drainDeadline != null) {
+            if (drained != null) {
                 // Stopping: the items of events not begun stay unsent (their lanes give them back to the log whole).
                 batch.items.removeIf(item -> !item.ticket().begun());
                 if (batch.items.isEmpty()) {
@@ -650,10 +644,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
         LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay, reason);
         long born = generation;
-        retrying.put(item, now.plus(delay));
+        retriesWaiting++;
         schedule(delay, () -> {
             if (born == generation) {
-                retrying.remove(item);
+                retriesWaiting--;
                 ready(item);
             }
         });
