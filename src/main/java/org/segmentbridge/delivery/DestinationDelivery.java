@@ -48,9 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A graceful stop ({@link #drain}) reads no more events and finishes what is under way: the requests in flight are
  * answered and read, and the other items of the events begun (an item of theirs went to the vendor or is settled) are
- * sent at once. Events not begun stay unsent and go back to the log whole, as do those with an item waiting for a retry
- * (a stop does not wait for backoffs; they are retried after the restart). So a stop within the timeout makes the
- * vendor receive nothing twice, but for the already delivered items of an event that also has an item waiting for a retry.
+ * sent at once. Events not begun stay unsent and go back to the log whole, where the log gives back only what is
+ * unsettled (on Kafka, whose partitions keep one position, every event held is finished instead). Events with an item
+ * waiting for a retry go back too: a stop does not wait for backoffs. So a stop within the timeout makes the vendor
+ * receive nothing twice, but for the already delivered items of an event that also has an item waiting for a retry.
  */
 public final class DestinationDelivery implements DestinationReader.Listener {
 
@@ -145,6 +146,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         CompletableFuture<Integer> inFlight = new CompletableFuture<>();
         onActor(() -> {
             drained = settled;
+            if (!reader.givesBackOnlyUnsettled()) {
+                // An event left unsent would make the log give back the settled events after it too: all are finished.
+                lanes.values().forEach(lane -> lane.forEach(item -> item.ticket().begin()));
+            }
             // The items of events not begun stay unsent: their lanes give them back to the log whole.
             for (java.util.Iterator<Batch> it = pending.iterator(); it.hasNext(); ) {
                 Batch batch = it.next();
@@ -398,7 +403,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             drained.complete(null);
             if (retriesWaiting > 0) {
                 LOG.info("Destination {}: {} item(s) waiting for a retry are retried after the restart: their events go back to "
-                        + "the log unsettled (an item of theirs already delivered is sent again)", settings.name(), retriesWaiting);
+                        + "the log unsettled (what of them was delivered already may be sent again)", settings.name(), retriesWaiting);
             }
         }
     }

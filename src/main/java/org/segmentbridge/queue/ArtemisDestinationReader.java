@@ -71,6 +71,12 @@ final class ArtemisDestinationReader implements DestinationReader {
         }
     }
 
+    /** Each message is acknowledged on its own. */
+    @Override
+    public boolean givesBackOnlyUnsettled() {
+        return true;
+    }
+
     @Override
     public void finished(QueuedMessage message) {
         finished.add(((Received) message).message());

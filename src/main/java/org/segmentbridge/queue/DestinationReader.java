@@ -33,6 +33,13 @@ public interface DestinationReader {
      */
     void stop() throws InterruptedException;
 
+    /**
+     * True when a stop gives back exactly the events not settled; false when the log keeps one position per partition,
+     * so that an event settled after an unsettled one of its partition is read again too. A stopping destination then
+     * finishes every event it holds rather than leave one unsent.
+     */
+    boolean givesBackOnlyUnsettled();
+
     /** The destination is done with this event (delivered or dead-lettered). */
     void finished(QueuedMessage message);
 }

@@ -101,6 +101,12 @@ final class KafkaDestinationReader implements DestinationReader {
         }
     }
 
+    /** A partition's committed offset is that of its oldest unsettled event. */
+    @Override
+    public boolean givesBackOnlyUnsettled() {
+        return false;
+    }
+
     @Override
     public void finished(QueuedMessage message) {
         finished.add((Held) message);
