@@ -1,8 +1,13 @@
 package org.segmentbridge;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 import org.segmentbridge.observe.LogFormat;
 import org.segmentbridge.vendor.Vendors;
@@ -58,8 +63,7 @@ public final class Bridge {
             }
         }
         if (args.length == 0) {
-            newMain(Map.of()).run();
-            return;
+            System.exit(runUntilStopped(newMain(Map.of())));
         }
         int exit = switch (args[0]) {
             case "check" -> args.length == 1 ? Tools.check(System.out) : usage("check takes no arguments");
@@ -72,6 +76,44 @@ public final class Bridge {
             default -> usage("unknown command '" + args[0] + "'");
         };
         System.exit(exit);
+    }
+
+    /**
+     * Runs the bridge until it is stopped, and returns 0 once it stopped cleanly. On SIGTERM Camel's own hook stops
+     * it (see {@code bridge.shutdown.timeout}); the JVM would then end with the signal's status, 143, which process
+     * supervisors count as a failure. This hook waits for that stop to end and ends the JVM with the run's status
+     * instead; a stop that outlasts every timeout is left to end with 143.
+     */
+    static int runUntilStopped(Main main) throws Exception {
+        CountDownLatch ended = new CountDownLatch(1);
+        AtomicInteger exitCode = new AtomicInteger(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                if (ended.await(longestStop(main).toMillis(), TimeUnit.MILLISECONDS)) {
+                    Runtime.getRuntime().halt(exitCode.get());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bridge-exit"));
+        try {
+            main.run();
+            exitCode.set(0);
+        } finally {
+            ended.countDown();
+        }
+        return exitCode.get();
+    }
+
+    /**
+     * The longest a stop may take: delivery's wait for the vendor requests in flight, then Camel's for the routes, each
+     * within the shutdown timeout, and the time Camel's hook allows on top for the services.
+     */
+    private static Duration longestStop(Main main) {
+        CamelContext context = main.getCamelContext();
+        long timeoutSeconds = context == null ? 0
+                : context.getShutdownStrategy().getTimeUnit().toSeconds(context.getShutdownStrategy().getTimeout());
+        return Duration.ofSeconds(2 * timeoutSeconds + main.getShutdownStrategy().getExtraShutdownTimeout());
     }
 
     private static int usage(String problem) {

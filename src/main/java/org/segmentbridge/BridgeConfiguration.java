@@ -123,6 +123,7 @@ public class BridgeConfiguration implements CamelConfiguration {
                 : new StateStore(settings.stateJdbcUrl().orElse(null), settings.stateUsername(), settings.statePassword(),
                         settings.dataDir());
         SettingsReader reader = new SettingsReader(context.getPropertiesComponent());
+        Duration shutdownTimeout = shutdownTimeout(context, reader);
         QueueCapacity.Limits queueLimits = QueueCapacity.Limits.from(reader);
         IntakeAdmission.Limits intakeLimits = IntakeAdmission.Limits.from(reader, Runtime.getRuntime().maxMemory(),
                 settings.maxBatchBytes(), settings.maxWebhookBytes());
@@ -202,7 +203,7 @@ public class BridgeConfiguration implements CamelConfiguration {
         }
         if (mode == Mode.RUN) {
             serve(context, settings, stateStore, broker, intakeLog, identity, pendingEvents, deadLetters, delivery, privacy,
-                    intakeLimits, new QueueCapacity(queueLimits, broker), vendors, reader);
+                    intakeLimits, new QueueCapacity(queueLimits, broker), vendors, reader, shutdownTimeout);
         }
         // After the broker and the state store, so that services a vendor adds stop before them.
         VendorContext vendorContext = new VendorContext(context, reader, ownsDataDir, stateStore, delivery.connectors(), delivery.transport(),
@@ -264,7 +265,7 @@ public class BridgeConfiguration implements CamelConfiguration {
     private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EventLogs broker,
                               IntakeLog intakeLog, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
                               DeliveryService delivery, Privacy privacy, IntakeAdmission.Limits intakeLimits,
-                              QueueCapacity capacity, Vendors vendors, SettingsReader reader)
+                              QueueCapacity capacity, Vendors vendors, SettingsReader reader, Duration shutdownTimeout)
             throws Exception {
         if (stateStore.dialect() == StateDialect.POSTGRESQL) {
             // Several bridges may share the database: the quartz: routes' schedules live there too, so each firing runs
@@ -315,10 +316,28 @@ public class BridgeConfiguration implements CamelConfiguration {
                     // Only now are all routes up: an event read earlier would find no route to handle it.
                     delivery.start();
                 } else if (event instanceof CamelEvent.CamelContextStoppingEvent) {
-                    delivery.stop();
+                    // The stop's first steps, before Camel stops the routes (which waits for the intake requests
+                    // admitted until now) and then the processor, the logs and the state store, newest first.
+                    intake.stopAdmitting();
+                    delivery.stop(shutdownTimeout);
                 }
             }
         });
+    }
+
+    /**
+     * How long a stop (SIGTERM) may take: {@code bridge.shutdown.timeout}, which is also Camel's shutdown timeout, so
+     * that Camel's own stop (and its hook on SIGTERM) waits for the bridge's.
+     */
+    private static Duration shutdownTimeout(CamelContext context, SettingsReader reader) {
+        Duration timeout = reader.duration("bridge.shutdown.timeout");
+        if (timeout.toSeconds() < 1) {
+            throw new IllegalArgumentException("Setting bridge.shutdown.timeout (BRIDGE_SHUTDOWN_TIMEOUT): '" + timeout.toMillis()
+                    + " ms' is too short; give at least 1s");
+        }
+        context.getShutdownStrategy().setTimeUnit(java.util.concurrent.TimeUnit.SECONDS);
+        context.getShutdownStrategy().setTimeout(timeout.toSeconds());
+        return timeout;
     }
 
     private static void reportDisabledEndpoints(Map<String, String> disabled, boolean noAdminToken) {

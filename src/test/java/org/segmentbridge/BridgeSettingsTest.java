@@ -25,12 +25,22 @@ class BridgeSettingsTest {
     @CsvSource(delimiter = '|', value = {
             "bridge.dedupe.window          | soon | Setting bridge.dedupe.window must be a positive duration such as 24h or 90m, got 'soon'",
             "bridge.intake.max-event-bytes | -5   | Setting bridge.intake.max-event-bytes must be a positive whole number, got '-5'",
+            "bridge.shutdown.timeout       | soon | Setting bridge.shutdown.timeout must be a positive duration such as 24h or 90m, got 'soon'",
+            "bridge.shutdown.timeout       | 500ms | Setting bridge.shutdown.timeout (BRIDGE_SHUTDOWN_TIMEOUT): '500 ms' is too short; give at least 1s",
             "bridge.destinations           | ' '  | Setting bridge.destinations is empty: name at least one destination",
             "bridge.log.format             | xml  | Setting bridge.log.format (BRIDGE_LOG_FORMAT) must be text or json, got 'xml'"})
     void badSettingStopsTheStartNamingIt(String key, String value, String message) {
         ThrowableAssert.ThrowingCallable start = () -> RunningBridge.start(Map.of(key, value)).close();
 
         assertThatThrownBy(start).hasRootCauseMessage(message);
+    }
+
+    @Test
+    void theShutdownTimeoutIsCamelsShutdownTimeoutToo() {
+        try (RunningBridge bridge = RunningBridge.start(Map.of("bridge.shutdown.timeout", "7s"))) {
+            org.apache.camel.spi.ShutdownStrategy camels = bridge.main().getCamelContext().getShutdownStrategy();
+            assertThat(camels.getTimeUnit().toSeconds(camels.getTimeout())).isEqualTo(7);
+        }
     }
 
     @Test

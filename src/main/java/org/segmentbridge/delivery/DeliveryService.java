@@ -1,11 +1,16 @@
 package org.segmentbridge.delivery;
 
 import org.segmentbridge.deadletters.DeadLetters;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -178,15 +183,46 @@ public final class DeliveryService {
         return statuses;
     }
 
-    public synchronized void stop() {
-        for (DestinationDelivery delivery : running.values()) {
-            try {
-                delivery.stop();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+    /**
+     * The bridge's graceful stop: every destination reads no more events and settles those it began (their requests
+     * in flight answered and read, acknowledged on the log, dead-lettered or recorded), all within {@code timeout};
+     * then delivery ends. What is not settled by then goes back to the log, and only what was in flight at the timeout
+     * may reach a vendor twice.
+     */
+    public synchronized void stop(Duration timeout) {
+        long started = System.nanoTime();
+        Instant deadline = Instant.now().plus(timeout);
+        Map<DestinationDelivery, DestinationDelivery.Draining> draining = new LinkedHashMap<>();
+        try {
+            for (DestinationDelivery delivery : running.values()) {
+                draining.put(delivery, delivery.drain());
             }
+            LOG.info("Stopping delivery: no more events are read; waiting up to {} s for {} vendor request(s) in flight, "
+                            + "and the events they belong to, to be settled", timeout.toSeconds(),
+                    draining.values().stream().mapToInt(DestinationDelivery.Draining::requestsInFlight).sum());
+            for (Map.Entry<DestinationDelivery, DestinationDelivery.Draining> destination : draining.entrySet()) {
+                if (!drainedBy(destination.getValue(), deadline)) {
+                    destination.getKey().reportTimeout(timeout);
+                }
+            }
+            for (DestinationDelivery delivery : running.values()) {
+                delivery.stop();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         running.clear();
+        LOG.info("Delivery stopped in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    /** Whether the destination's drain ended by the deadline (its future only ever completes normally). */
+    private static boolean drainedBy(DestinationDelivery.Draining draining, Instant deadline) throws InterruptedException {
+        try {
+            draining.drained().get(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        }
     }
 
     /** The one way to the vendors, for calls outside delivery (the engagement backfill). */

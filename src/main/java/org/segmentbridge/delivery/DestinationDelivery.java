@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -46,6 +47,13 @@ import org.slf4j.LoggerFactory;
  * <p>All state lives on one scheduler thread ("the actor"), so none of it needs locks; HTTP answers, lookups and
  * timers post back to it. Nothing on it waits for a vendor: requests go out through the {@link VendorTransport}, and a
  * request that needs a lookup first ({@link AwaitingLookup}) is set aside until the lookup answers.
+ *
+ * <p>A graceful stop ({@link #drain}) reads no more events and finishes what is under way: the requests in flight are
+ * answered and read, and the other items of the events begun (an item of theirs went to the vendor or is settled) are
+ * sent at once. Events not begun stay unsent and go back to the log whole, where the log gives back only what is
+ * unsettled (on Kafka, whose partitions keep one position, every event held is finished instead). Events with an item
+ * waiting for a retry go back too: a stop does not wait for backoffs. So a stop within the timeout makes the vendor
+ * receive nothing twice, but for the already delivered items of an event that also has an item waiting for a retry.
  */
 public final class DestinationDelivery implements DestinationReader.Listener {
 
@@ -76,6 +84,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     private final Deque<Batch> pending = new ArrayDeque<>();
     private boolean pumpScheduled;
     private int requestsInFlight;
+    /** Batches set aside until a lookup answers. */
+    private int lookupsAwaited;
+    /** Items waiting for their retry. */
+    private int retriesWaiting;
+    /** Set once the stop began: completes once no request is in flight and nothing begun waits to be sent. */
+    private CompletableFuture<Void> drained;
 
     DestinationDelivery(DestinationSettings settings, Connector connector, EventRoutes routes, IdentityStore identity,
                         PendingEvents pendingEvents, DeadLetters deadLetters, DryRunRecorder dryRun, DeliveryMetrics metrics,
@@ -147,12 +161,79 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 routes.count(settings.name()), settings.rate(), settings.maxBatchItems(), settings.maxBatchBytes());
     }
 
+    /** What a destination had under way when its stop began. */
+    record Draining(int requestsInFlight, CompletableFuture<Void> drained) {
+    }
+
+    /**
+     * Begins the stop: reads no more events, and finishes what is under way (see the class comment). The future
+     * completes once no request is in flight and nothing begun waits to be sent.
+     */
+    Draining drain() throws InterruptedException {
+        reader.stopReading();
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        CompletableFuture<Integer> inFlight = new CompletableFuture<>();
+        onActor(() -> {
+            drained = settled;
+            if (!reader.givesBackOnlyUnsettled()) {
+                // An event left unsent would make the log give back the settled events after it too: all are finished.
+                lanes.values().forEach(lane -> lane.forEach(item -> item.ticket().begin()));
+            }
+            // The items of events not begun stay unsent: their lanes give them back to the log whole.
+            for (java.util.Iterator<Batch> it = pending.iterator(); it.hasNext(); ) {
+                Batch batch = it.next();
+                batch.items.removeIf(item -> !item.ticket().begun());
+                if (batch.items.isEmpty()) {
+                    it.remove();
+                }
+            }
+            for (Batcher batcher : batchers.values()) {
+                batcher.removeIf(item -> !item.ticket().begun());
+                flush(batcher);
+            }
+            inFlight.complete(requestsInFlight);
+            pump();
+        });
+        try {
+            return new Draining(inFlight.get(5, TimeUnit.SECONDS), settled);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException notRunning) {
+            return new Draining(0, CompletableFuture.completedFuture(null));
+        }
+    }
+
+    /**
+     * The stop's deadline passed before {@link #drain} completed: says what was still under way, which is what the
+     * vendor may receive again after the restart.
+     */
+    void reportTimeout(java.time.Duration timeout) throws InterruptedException {
+        CompletableFuture<Void> reported = new CompletableFuture<>();
+        onActor(() -> {
+            LOG.warn("Destination {}: the shutdown timeout ({} s, bridge.shutdown.timeout) passed with {} vendor request(s) in "
+                            + "flight, {} awaiting a lookup, {} batch(es) waiting to be sent and {} item(s) waiting for a retry: "
+                            + "their events are not acknowledged and are delivered again after the restart, so the vendor may "
+                            + "receive what was in flight twice", settings.name(), timeout.toSeconds(), requestsInFlight,
+                    lookupsAwaited, pending.size() + batchers.values().stream().filter(batcher -> !batcher.items.isEmpty()).count(),
+                    retriesWaiting);
+            reported.complete(null);
+        });
+        try {
+            reported.get(1, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("Destination {}: the shutdown timeout passed; what was in flight is delivered again after the restart",
+                    settings.name());
+        }
+    }
+
+    /**
+     * Ends delivery: answers that arrive from now on are not read, and the reader acknowledges what was settled and
+     * gives the rest back to the log.
+     */
     void stop() throws InterruptedException {
-        reader.stop();
         if (actor != null) {
             actor.shutdownNow();
             actor.awaitTermination(5, TimeUnit.SECONDS);
         }
+        reader.stop();
     }
 
     // ---- from the queue (reader thread) ------------------------------------------------------------------------
@@ -249,6 +330,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             batchers.clear();
             pending.clear();
             requestsInFlight = 0;
+            lookupsAwaited = 0;
+            retriesWaiting = 0;
             LOG.warn("Destination {}: queue session lost; unacknowledged events will be read again", settings.name());
         });
     }
@@ -306,8 +389,11 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
     }
 
-    /** The item heads its person's lane: it may join a batch. */
+    /** The item heads its person's lane: it may join a batch (when stopping, only an item of an event begun). */
     private void ready(DeliveryItem item) {
+        if (drained != null && (!item.ticket().begun() || drained.isDone())) {
+            return;
+        }
         Action.BatchLimits limits = Batching.limits(item.action(), settings);
         if (!Batching.fits(0, item.bytes(), limits)) {
             deadLetter(item, 0, "too_large", "the item is " + item.bytes() + " bytes; a request to " + item.action().name()
@@ -319,7 +405,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             flush(batcher);
         }
         batcher.add(item);
-        if (batcher.items.size() >= limits.maxItems()) {
+        if (batcher.items.size() >= limits.maxItems() || drained != null) {
             flush(batcher);
         } else if (batcher.items.size() == 1) {
             long round = batcher.round;
@@ -346,6 +432,18 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      * never has two batches pending, so skipping one cannot reorder anyone's events.
      */
     private void pump() {
+        sendPending();
+        if (drained != null && !drained.isDone() && requestsInFlight == 0 && lookupsAwaited == 0 && pending.isEmpty()
+                && batchers.values().stream().allMatch(batcher -> batcher.items.isEmpty())) {
+            drained.complete(null);
+            if (retriesWaiting > 0) {
+                LOG.info("Destination {}: {} item(s) waiting for a retry are retried after the restart: their events go back to "
+                        + "the log unsettled (what of them was delivered already may be sent again)", settings.name(), retriesWaiting);
+            }
+        }
+    }
+
+    private void sendPending() {
         Duration earliest = null;
         for (java.util.Iterator<Batch> it = pending.iterator(); it.hasNext(); ) {
             Batch next = it.next();
@@ -424,6 +522,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             return;
         }
         metrics.batch(batch.action.name(), batch.items.size(), request.body().length);
+        batch.items.forEach(item -> item.ticket().begin());
         requestsInFlight++;
         long born = generation;
         long started = System.nanoTime();
@@ -453,9 +552,19 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      */
     private void awaitLookup(Batch batch, AwaitingLookup awaiting) {
         long born = generation;
+        lookupsAwaited++;
         awaiting.lookup().whenComplete((found, failure) -> onActor(() -> {
             if (born != generation) {
                 return;
+            }
+            lookupsAwaited--;
+            if (drained != null) {
+                // Stopping: the items of events not begun stay unsent (their lanes give them back to the log whole).
+                batch.items.removeIf(item -> !item.ticket().begun());
+                if (batch.items.isEmpty()) {
+                    pump();
+                    return;
+                }
             }
             RuntimeException cause = failure == null ? null : AwaitingLookup.failureOf(failure);
             if (cause == null || cause instanceof AwaitingLookup) {
@@ -589,8 +698,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         LOG.debug("Destination {}: retrying {} of {} in {} ({})", settings.name(), item.action().name(), item.ticket().messageId(), delay,
                 Redaction.withoutEmails(reason));
         long born = generation;
+        retriesWaiting++;
         schedule(delay, () -> {
             if (born == generation) {
+                retriesWaiting--;
                 ready(item);
             }
         });
@@ -656,6 +767,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
 
     /** The item is finished: its person's next item may go, and the event is acknowledged once all its items are. */
     private void done(DeliveryItem item) {
+        item.ticket().begin();
         Deque<DeliveryItem> lane = lanes.get(item.ticket().personKey());
         if (lane != null) {
             lane.remove(item);
@@ -719,6 +831,11 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         void add(DeliveryItem item) {
             items.add(item);
             bytes += item.bytes() + 1;
+        }
+
+        void removeIf(java.util.function.Predicate<DeliveryItem> unwanted) {
+            items.removeIf(unwanted);
+            bytes = items.stream().mapToLong(item -> item.bytes() + 1).sum();
         }
 
         List<DeliveryItem> drain() {

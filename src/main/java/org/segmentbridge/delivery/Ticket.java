@@ -22,6 +22,8 @@ public final class Ticket {
     private final org.segmentbridge.queue.QueuedMessage queueMessage;
     private final List<DeliveryItem> items = new ArrayList<>();
     private int outstanding;
+    /** Some item of it went to the vendor, or is settled: a stop finishes it rather than give it back half done. */
+    private boolean begun;
 
     Ticket(String destination, com.fasterxml.jackson.databind.JsonNode event, String eventJson, String personKey, org.segmentbridge.queue.QueuedMessage queueMessage) {
         this.destination = destination;
@@ -93,6 +95,14 @@ public final class Ticket {
 
     void startDelivery() {
         outstanding = items.size();
+    }
+
+    void begin() {
+        begun = true;
+    }
+
+    boolean begun() {
+        return begun;
     }
 
     /** @return true when this was the last open item: the event is done at this destination */

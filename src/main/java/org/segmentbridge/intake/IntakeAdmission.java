@@ -36,6 +36,8 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(IntakeAdmission.class);
     /** Memory frees as soon as the requests in flight are stored: a second is usually enough. */
     static final int MEMORY_RETRY_AFTER_SECONDS = 1;
+    /** A stopping bridge is back (or another one takes its place) within seconds. */
+    static final int STOPPING_RETRY_AFTER_SECONDS = 5;
     private static final String TRACKING_API = "/v1/";
     static final String WEBHOOKS = "/webhooks/";
     /** The headers the bridge authenticates by, on every endpoint (intake, webhooks, admin). */
@@ -78,12 +80,13 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
      * Every reason a request is refused for: 503 for memory, events, disk and backlog, 408 for timeout, 403 for
      * cors_origin. Their counters exist from the start at zero, so that an alert's {@code increase()} sees the first.
      */
-    static final List<String> REFUSAL_REASONS = List.of("memory", "events", "disk", "backlog", "timeout", "cors_origin");
+    static final List<String> REFUSAL_REASONS = List.of("memory", "events", "disk", "backlog", "timeout", "cors_origin", "stopping");
 
     private final Limits limits;
     private final Supplier<Optional<QueueCapacity.Full>> queueFull;
     private final AtomicLong bytesInFlight = new AtomicLong();
     private final MeterRegistry meters;
+    private volatile boolean stopping;
     private Vertx vertx;
 
     public IntakeAdmission(Limits limits, Supplier<Optional<QueueCapacity.Full>> queueFull, MeterRegistry meters) {
@@ -99,6 +102,15 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
 
     public Limits limits() {
         return limits;
+    }
+
+    /**
+     * The bridge is stopping: every request from now on is answered 503 with {@code Retry-After}, so that its sender
+     * sends it again to this bridge once restarted, or to another one; the requests admitted before are still stored
+     * and answered.
+     */
+    public void stopAdmitting() {
+        stopping = true;
     }
 
     /**
@@ -133,6 +145,10 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
                 : path.startsWith(WEBHOOKS) ? limits.largestWebhookBody() : 0;
         if (largestBody == 0) {
             routing.next();
+            return;
+        }
+        if (stopping) {
+            refuse(routing, "stopping", STOPPING_RETRY_AFTER_SECONDS, "the bridge is stopping; nothing was kept, retry later");
             return;
         }
         Optional<QueueCapacity.Full> full = queueFull.get();
@@ -257,7 +273,7 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
 
     private static Counter refusals(MeterRegistry meters, String reason) {
         return Counter.builder("bridge.intake.requests.refused")
-                .description("Requests refused before their body was buffered, by reason: 503 for memory, events, disk or backlog, 408 for a slow body, 403 for a browser origin not allowed")
+                .description("Requests refused before their body was buffered, by reason: 503 for memory, events, disk or backlog or a bridge stopping, 408 for a slow body, 403 for a browser origin not allowed")
                 .tag("reason", reason).register(meters);
     }
 

@@ -51,6 +51,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
     private Intake intake;
+    private IntakeAdmission admission;
 
     /** @param vendorEndpoints adds the vendors' endpoints, through {@link #serve} */
     public IntakeRoutes(BridgeSettings settings, IntakeLog log, IdentityStore identity, SuppressionStore suppressions,
@@ -94,7 +95,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
             throw new IllegalStateException("no Micrometer registry: camel.metrics.enabled must be true");
         }
         intake = new Intake(identity, log, new IntakeMetrics(meters), new EventBudget(limits.maxEvents(), meters));
-        IntakeAdmission admission = new IntakeAdmission(limits, capacity::full, meters);
+        admission = new IntakeAdmission(limits, capacity::full, meters);
         SettingsReader reader = new SettingsReader(getCamelContext().getPropertiesComponent());
         TrackingCors cors = new TrackingCors(reader.list(TrackingCors.SETTING), meters);
         ClientAddress senders = new ClientAddress(reader.list(ClientAddress.SETTING));
@@ -126,6 +127,11 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                         body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
 
         vendorEndpoints.accept(this);
+    }
+
+    /** The first step of the bridge's stop: new requests are answered 503 with Retry-After ({@link IntakeAdmission#stopAdmitting}). */
+    public void stopAdmitting() {
+        admission.stopAdmitting();
     }
 
     /** Which intake endpoints refuse every request for lack of a secret, as operator-facing sentences. */

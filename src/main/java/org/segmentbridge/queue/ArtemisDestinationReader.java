@@ -1,6 +1,7 @@
 package org.segmentbridge.queue;
 
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +34,9 @@ final class ArtemisDestinationReader implements DestinationReader {
     private volatile Semaphore inFlight;
     private final BlockingQueue<Message> finished = new LinkedBlockingQueue<>();
     private volatile boolean running;
+    /** False once the stop began: no more events are handed over, settled ones are still acknowledged. */
+    private volatile boolean reading;
+    private final CountDownLatch handingOverStopped = new CountDownLatch(1);
     private Thread thread;
 
     ArtemisDestinationReader(String destination, ConnectionFactory connectionFactory, int maxInFlight, Listener listener) {
@@ -46,8 +50,17 @@ final class ArtemisDestinationReader implements DestinationReader {
     @Override
     public void start() {
         running = true;
+        reading = true;
         thread = new Thread(this::run, "subscription-" + destination);
         thread.start();
+    }
+
+    @Override
+    public void stopReading() throws InterruptedException {
+        reading = false;
+        if (thread != null && thread.isAlive()) {
+            handingOverStopped.await(10, TimeUnit.SECONDS);
+        }
     }
 
     @Override
@@ -56,6 +69,12 @@ final class ArtemisDestinationReader implements DestinationReader {
         if (thread != null) {
             thread.join(10_000);
         }
+    }
+
+    /** Each message is acknowledged on its own. */
+    @Override
+    public boolean givesBackOnlyUnsettled() {
+        return true;
     }
 
     @Override
@@ -77,6 +96,9 @@ final class ArtemisDestinationReader implements DestinationReader {
                 MessageConsumer consumer = session.createConsumer(session.createQueue(EmbeddedBroker.subscription(destination)));
                 connection.start();
                 readUntilStopped(consumer);
+                // Settled before the stop: acknowledged while the session is still open.
+                acknowledgeFinished();
+                reportUnsettled();
             } catch (JMSException | RuntimeException e) {
                 if (running) {
                     LOG.error("Reading the {} subscription failed; reconnecting in 1 s: {}", destination, e.getMessage());
@@ -84,7 +106,7 @@ final class ArtemisDestinationReader implements DestinationReader {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             }
             if (running) {
                 // Whatever was held unacknowledged is redelivered by the broker on the next session.
@@ -93,15 +115,13 @@ final class ArtemisDestinationReader implements DestinationReader {
                 listener.sessionLost();
             }
         }
+        handingOverStopped.countDown();
     }
 
     private void readUntilStopped(MessageConsumer consumer) throws JMSException, InterruptedException {
         while (running) {
-            for (Message done = finished.poll(); done != null; done = finished.poll()) {
-                done.acknowledge();
-                inFlight.release();
-            }
-            if (inFlight.tryAcquire()) {
+            acknowledgeFinished();
+            if (reading && inFlight.tryAcquire()) {
                 Message message = consumer.receive(POLL_MILLIS);
                 if (message == null) {
                     inFlight.release();
@@ -109,27 +129,43 @@ final class ArtemisDestinationReader implements DestinationReader {
                     handOver(message);
                 }
             } else {
-                Message done = finished.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                if (done != null) {
-                    done.acknowledge();
-                    inFlight.release();
+                if (!reading) {
+                    handingOverStopped.countDown();
                 }
+                acknowledge(finished.poll(POLL_MILLIS, TimeUnit.MILLISECONDS));
             }
         }
     }
 
     private void handOver(Message message) throws JMSException, InterruptedException {
-        HandOver.until(destination, listener, Received.of(message), () -> running, pause -> {
+        HandOver.until(destination, listener, Received.of(message), () -> running && reading, pause -> {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
             for (long left = pause; running && left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
-                Message done = finished.poll(Math.min(left, POLL_MILLIS), TimeUnit.MILLISECONDS);
-                if (done != null) {
-                    done.acknowledge();
-                    inFlight.release();
-                }
+                acknowledge(finished.poll(Math.min(left, POLL_MILLIS), TimeUnit.MILLISECONDS));
             }
             return true;
         });
+    }
+
+    private void acknowledgeFinished() throws JMSException {
+        for (Message done = finished.poll(); done != null; done = finished.poll()) {
+            acknowledge(done);
+        }
+    }
+
+    private void acknowledge(Message done) throws JMSException {
+        if (done != null) {
+            done.acknowledge();
+            inFlight.release();
+        }
+    }
+
+    private void reportUnsettled() {
+        int unsettled = maxInFlight - inFlight.availablePermits();
+        if (unsettled > 0) {
+            LOG.info("Destination {}: {} event(s) not settled at the stop go back to the log and are read again on the next start",
+                    destination, unsettled);
+        }
     }
 
     private static void sleepQuietly(long millis) {

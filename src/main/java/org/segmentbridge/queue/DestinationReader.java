@@ -21,8 +21,24 @@ public interface DestinationReader {
 
     void start();
 
-    /** Stops reading: what is not settled goes back to the log. */
+    /**
+     * The first step of a graceful stop: hands over no more events, while what the destination settles from now on is
+     * still acknowledged. Returns once no event is being handed over, so the destination holds all it will get.
+     */
+    void stopReading() throws InterruptedException;
+
+    /**
+     * Stops: what the destination settled is acknowledged first; what is not settled goes back to the log, to be read
+     * again (by this bridge after its restart, or by another one).
+     */
     void stop() throws InterruptedException;
+
+    /**
+     * True when a stop gives back exactly the events not settled; false when the log keeps one position per partition,
+     * so that an event settled after an unsettled one of its partition is read again too. A stopping destination then
+     * finishes every event it holds rather than leave one unsent.
+     */
+    boolean givesBackOnlyUnsettled();
 
     /** The destination is done with this event (delivered or dead-lettered). */
     void finished(QueuedMessage message);

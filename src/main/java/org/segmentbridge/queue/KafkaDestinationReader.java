@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -49,6 +50,9 @@ final class KafkaDestinationReader implements DestinationReader {
     private final Listener listener;
     private final BlockingQueue<Held> finished = new LinkedBlockingQueue<>();
     private volatile boolean running;
+    /** False once the stop began: no more events are handed over, settled ones are still committed. */
+    private volatile boolean reading;
+    private final CountDownLatch handingOverStopped = new CountDownLatch(1);
     private Thread thread;
 
     // Reader thread only:
@@ -76,8 +80,17 @@ final class KafkaDestinationReader implements DestinationReader {
     @Override
     public void start() {
         running = true;
+        reading = true;
         thread = new Thread(this::run, "subscription-" + destination);
         thread.start();
+    }
+
+    @Override
+    public void stopReading() throws InterruptedException {
+        reading = false;
+        if (thread != null && thread.isAlive()) {
+            handingOverStopped.await(10, TimeUnit.SECONDS);
+        }
     }
 
     @Override
@@ -86,6 +99,12 @@ final class KafkaDestinationReader implements DestinationReader {
         if (thread != null) {
             thread.join(15_000);
         }
+    }
+
+    /** A partition's committed offset is that of its oldest unsettled event. */
+    @Override
+    public boolean givesBackOnlyUnsettled() {
+        return false;
     }
 
     @Override
@@ -109,7 +128,13 @@ final class KafkaDestinationReader implements DestinationReader {
                                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName())));
                 consumer.subscribe(List.of(settings.destinationTopic(destination)), new Rebalance());
                 readUntilStopped();
+                // Settled before the stop: committed before the consumer leaves its group.
+                settle();
                 commitSettled(true);
+                if (inFlight > 0) {
+                    LOG.info("Destination {}: {} event(s) not settled at the stop go back to the log and are read again on the next start",
+                            destination, inFlight);
+                }
             } catch (KafkaException | IllegalStateException e) {
                 if (running) {
                     LOG.error("Reading destination {}'s Kafka topic failed; reconnecting in 1 s: {}", destination, e.getMessage());
@@ -125,16 +150,21 @@ final class KafkaDestinationReader implements DestinationReader {
                 forgetAll();
             }
         }
+        handingOverStopped.countDown();
     }
 
     private void readUntilStopped() throws InterruptedException {
         while (running) {
             settle();
-            if (inFlight < maxInFlight && !buffered.isEmpty()) {
+            if (!reading) {
+                handingOverStopped.countDown();
+            }
+            if (reading && inFlight < maxInFlight && !buffered.isEmpty()) {
                 handOver(buffered.pollFirst());
             } else {
-                // Fetch only while there is room: a full reader keeps polling (to stay in its group) but takes nothing.
-                boolean room = inFlight < maxInFlight && buffered.isEmpty();
+                // Fetch only while there is room: a full or stopping reader keeps polling (to stay in its group) but
+                // takes nothing.
+                boolean room = reading && inFlight < maxInFlight && buffered.isEmpty();
                 if (room) {
                     consumer.resume(consumer.paused());
                 } else {
@@ -158,7 +188,7 @@ final class KafkaDestinationReader implements DestinationReader {
                 KafkaHeaders.get(record.headers(), EventQueue.REPLAY_ACTION_PROPERTY));
         unsettled.computeIfAbsent(partition, ignored -> new TreeSet<>()).add(record.offset());
         inFlight++;
-        HandOver.until(destination, listener, held, () -> running, pause -> {
+        HandOver.until(destination, listener, held, () -> running && reading, pause -> {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
             consumer.pause(consumer.assignment());
             while (running && System.nanoTime() < until) {

@@ -99,6 +99,11 @@ public final class BridgeProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** SIGTERM, as an orchestrator stops a process: the bridge stops by itself (see {@link #awaitExit}). */
+    public void terminate() {
+        process.destroy();
+    }
+
     /** SIGKILL: no shutdown hook, no flush, exactly like a crash or an OOM kill. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
