@@ -296,6 +296,7 @@ public class BridgeConfiguration implements CamelConfiguration {
 
         IntakeRoutes intake = new IntakeRoutes(settings, intakeLog, identity, privacy.consent().suppressions(), intakeLimits,
                 capacity, endpoints -> vendors.all().forEach(vendor -> vendor.serve(endpoints, reader)));
+        health.register(intake.admissionHealth());
         context.addRoutes(intake);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
@@ -313,8 +314,10 @@ public class BridgeConfiguration implements CamelConfiguration {
             public void notify(CamelEvent event) {
                 if (event instanceof CamelEvent.CamelContextStartedEvent) {
                     reportDisabledEndpoints(intake.disabledEndpoints(), settings.adminToken().isEmpty());
-                    // Only now are all routes up: an event read earlier would find no route to handle it.
+                    // Only now are all routes up: an event read earlier would find no route to handle it, and a
+                    // request taken earlier might find no route to answer it.
                     delivery.start();
+                    intake.startAdmitting();
                 } else if (event instanceof CamelEvent.CamelContextStoppingEvent) {
                     // The stop's first steps, before Camel stops the routes (which waits for the intake requests
                     // admitted until now) and then the processor, the logs and the state store, newest first.

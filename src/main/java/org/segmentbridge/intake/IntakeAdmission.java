@@ -38,6 +38,8 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
     static final int MEMORY_RETRY_AFTER_SECONDS = 1;
     /** A stopping bridge is back (or another one takes its place) within seconds. */
     static final int STOPPING_RETRY_AFTER_SECONDS = 5;
+    /** A starting bridge has its routes up within a second or two of its server listening. */
+    static final int STARTING_RETRY_AFTER_SECONDS = 1;
     private static final String TRACKING_API = "/v1/";
     static final String WEBHOOKS = "/webhooks/";
     /** The headers the bridge authenticates by, on every endpoint (intake, webhooks, admin). */
@@ -80,13 +82,22 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
      * Every reason a request is refused for: 503 for memory, events, disk and backlog, 408 for timeout, 403 for
      * cors_origin. Their counters exist from the start at zero, so that an alert's {@code increase()} sees the first.
      */
-    static final List<String> REFUSAL_REASONS = List.of("memory", "events", "disk", "backlog", "timeout", "cors_origin", "stopping");
+    static final List<String> REFUSAL_REASONS = List.of("memory", "events", "disk", "backlog", "timeout", "cors_origin", "starting", "stopping");
 
     private final Limits limits;
     private final Supplier<Optional<QueueCapacity.Full>> queueFull;
     private final AtomicLong bytesInFlight = new AtomicLong();
     private final MeterRegistry meters;
-    private volatile boolean stopping;
+    /**
+     * Whether the intake's routes are up and the bridge is not stopping. Vert.x listens before Camel has started the
+     * routes, and a path without a route is answered 404, which Segment's libraries do not retry: the events would be
+     * lost at the sender. So until the routes are up, as once the stop begins, requests are refused with 503.
+     */
+    private volatile Phase phase = Phase.STARTING;
+
+    private enum Phase {
+        STARTING, ADMITTING, STOPPING
+    }
     private Vertx vertx;
 
     public IntakeAdmission(Limits limits, Supplier<Optional<QueueCapacity.Full>> queueFull, MeterRegistry meters) {
@@ -110,7 +121,20 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
      * and answered.
      */
     public void stopAdmitting() {
-        stopping = true;
+        phase = Phase.STOPPING;
+    }
+
+    /** Why requests are refused whatever their content: the bridge is {@code starting} or {@code stopping}. */
+    public Optional<String> refusingAll() {
+        Phase now = phase;
+        return now == Phase.ADMITTING ? Optional.empty() : Optional.of(now.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** Every route of the bridge has started: requests are admitted from now on (unless it is already stopping). */
+    public void startAdmitting() {
+        if (phase == Phase.STARTING) {
+            phase = Phase.ADMITTING;
+        }
     }
 
     /**
@@ -147,8 +171,13 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
             routing.next();
             return;
         }
-        if (stopping) {
-            refuse(routing, "stopping", STOPPING_RETRY_AFTER_SECONDS, "the bridge is stopping; nothing was kept, retry later");
+        Phase now = phase;
+        if (now != Phase.ADMITTING) {
+            if (now == Phase.STARTING) {
+                refuse(routing, "starting", STARTING_RETRY_AFTER_SECONDS, "the bridge is starting; nothing was kept, retry later");
+            } else {
+                refuse(routing, "stopping", STOPPING_RETRY_AFTER_SECONDS, "the bridge is stopping; nothing was kept, retry later");
+            }
             return;
         }
         Optional<QueueCapacity.Full> full = queueFull.get();
@@ -273,7 +302,7 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
 
     private static Counter refusals(MeterRegistry meters, String reason) {
         return Counter.builder("bridge.intake.requests.refused")
-                .description("Requests refused before their body was buffered, by reason: 503 for memory, events, disk or backlog or a bridge stopping, 408 for a slow body, 403 for a browser origin not allowed")
+                .description("Requests refused before their body was buffered, by reason: 503 for memory, events, disk or backlog or a bridge starting or stopping, 408 for a slow body, 403 for a browser origin not allowed")
                 .tag("reason", reason).register(meters);
     }
 

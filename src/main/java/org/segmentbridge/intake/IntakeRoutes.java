@@ -11,6 +11,9 @@ import java.util.function.Consumer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.net.SocketAddress;
 import org.apache.camel.Exchange;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConstants;
@@ -51,7 +54,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     private TrackingApi trackingApi;
     private SegmentWebhook segmentWebhook;
     private Intake intake;
-    private IntakeAdmission admission;
+    private volatile IntakeAdmission admission;
 
     /** @param vendorEndpoints adds the vendors' endpoints, through {@link #serve} */
     public IntakeRoutes(BridgeSettings settings, IntakeLog log, IdentityStore identity, SuppressionStore suppressions,
@@ -127,6 +130,33 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                         body(exchange, settings.maxWebhookBytes(), "bridge.webhook.max-body-bytes"))));
 
         vendorEndpoints.accept(this);
+    }
+
+    /** Not ready while the bridge is starting or stopping: every request is refused with 503 then. */
+    public HealthCheck admissionHealth() {
+        return new AbstractHealthCheck("bridge", "intake-admission") {
+            @Override
+            public boolean isLiveness() {
+                return false;
+            }
+
+            @Override
+            protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+                IntakeAdmission current = admission; // made when the routes are configured
+                Optional<String> refusing = current == null ? Optional.of("starting") : current.refusingAll();
+                if (refusing.isPresent()) {
+                    builder.detail("refusing", refusing.get()).message("the bridge is " + refusing.get()
+                            + ": the intake answers 503 with Retry-After").down();
+                } else {
+                    builder.up();
+                }
+            }
+        };
+    }
+
+    /** Every route has started: requests are admitted from now on ({@link IntakeAdmission#startAdmitting}). */
+    public void startAdmitting() {
+        admission.startAdmitting();
     }
 
     /** The first step of the bridge's stop: new requests are answered 503 with Retry-After ({@link IntakeAdmission#stopAdmitting}). */
