@@ -1,5 +1,7 @@
 package org.segmentbridge.intake;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -253,11 +255,13 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        message.setBody(status == 200 ? SUCCESS : EventBodies.JSON.valueToTree(reply).toString());
+        // A ByteBuffer is the body platform-http answers with a Content-Length and one write; a String goes out
+        // chunked (a chunk, then the closing chunk), a byte[] through a stream pump.
+        message.setBody(ByteBuffer.wrap(status == 200 ? SUCCESS : EventBodies.JSON.valueToTree(reply).toString().getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Every accepted request's answer, as Segment's API gives it. */
-    private static final String SUCCESS = "{\"success\":true}";
+    private static final byte[] SUCCESS = "{\"success\":true}".getBytes(StandardCharsets.UTF_8);
 
     /** The body as sent, decoded when it was compressed; {@code limit} bounds the decoded size. */
     private static byte[] body(Exchange exchange, long limit, String limitSetting) {
