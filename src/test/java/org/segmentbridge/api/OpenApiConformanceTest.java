@@ -736,10 +736,10 @@ class OpenApiConformanceTest {
         /** The answer to a request written to a socket by hand (a body held back or cut short), read from it. */
         static Exchange read(String method, String path, InputStream in) throws IOException {
             Exchange exchange = new Exchange(method, path, null).breaksDescription();
-            String statusLine = line(in);
+            String statusLine = RunningBridge.httpLine(in);
             exchange.status = Integer.parseInt(statusLine.split(" ")[1]);
             int length = -1;
-            for (String header = line(in); !header.isEmpty(); header = line(in)) {
+            for (String header = RunningBridge.httpLine(in); !header.isEmpty(); header = RunningBridge.httpLine(in)) {
                 int colon = header.indexOf(':');
                 String name = header.substring(0, colon).trim();
                 String value = header.substring(colon + 1).trim();
@@ -812,25 +812,15 @@ class OpenApiConformanceTest {
         /** A body sent in chunks (RFC 9112, 7.1), without trailers. */
         private static byte[] chunks(InputStream in) throws IOException {
             ByteArrayOutputStream body = new ByteArrayOutputStream();
-            for (int size = Integer.parseInt(line(in).split(";")[0].trim(), 16); size > 0;
-                    size = Integer.parseInt(line(in).split(";")[0].trim(), 16)) {
+            for (int size = Integer.parseInt(RunningBridge.httpLine(in).split(";")[0].trim(), 16); size > 0;
+                    size = Integer.parseInt(RunningBridge.httpLine(in).split(";")[0].trim(), 16)) {
                 body.write(in.readNBytes(size));
-                line(in);
+                RunningBridge.httpLine(in);
             }
-            line(in);
+            RunningBridge.httpLine(in);
             return body.toByteArray();
         }
 
-        private static String line(InputStream in) throws IOException {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) != -1 && b != '\n') {
-                if (b != '\r') {
-                    line.write(b);
-                }
-            }
-            return line.toString(StandardCharsets.US_ASCII);
-        }
     }
 
     // ---- Bodies -------------------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@ package org.segmentbridge.intake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -66,7 +64,7 @@ class IntakeAdmissionTest {
 
             out.write(body, 1_000, body.length - 1_000);
             out.flush();
-            assertThat(statusLine(slow.getInputStream())).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(RunningBridge.httpLine(slow.getInputStream())).isEqualTo("HTTP/1.1 200 OK");
         }
         assertThat(bridge.metric("bridge_intake_requests_refused_total", Map.of("reason", "memory"))).isEqualTo(1);
         awaitMetric("bridge_intake_in_flight_bytes", 0);
@@ -87,7 +85,7 @@ class IntakeAdmissionTest {
             out.flush();
 
             InputStream in = slow.getInputStream();
-            assertThat(statusLine(in)).isEqualTo("HTTP/1.1 408 Request Timeout");
+            assertThat(RunningBridge.httpLine(in)).isEqualTo("HTTP/1.1 408 Request Timeout");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1_900), Duration.ofSeconds(5));
             String rest = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertThat(rest).contains("bridge.intake.body-timeout");
@@ -141,16 +139,6 @@ class IntakeAdmissionTest {
                 + RunningBridge.basic(WRITE_KEY) + "\r\nContent-Length: " + length + "\r\n\r\n";
     }
 
-    private static String statusLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != -1 && b != '\n') {
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return line.toString(StandardCharsets.US_ASCII);
-    }
 
     private static String batch(int events) {
         StringBuilder body = new StringBuilder("{\"batch\":[");

@@ -345,4 +345,16 @@ public final class RunningBridge implements AutoCloseable {
             throw new IllegalStateException(e);
         }
     }
+
+    /** One line of an HTTP/1.1 message read from a raw socket, without its CR LF. */
+    public static String httpLine(java.io.InputStream in) throws java.io.IOException {
+        java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(java.nio.charset.StandardCharsets.US_ASCII);
+    }
 }
