@@ -1518,8 +1518,8 @@ final class HostileRequests {
             request.serverAnswers.add(405);
             if (request.method.equals("OPTIONS") || request.method.equals("HEAD")) {
                 request.serverAnswers.addAll(List.of(200, 204, 404));
-            } else if ("/admin/dead-letters/replay".equals(path) && request.method.equals("DELETE")) {
-                // DELETE /admin/dead-letters/{id} with the id "replay": there is no such dead letter.
+            } else if ("/admin/dead-letters/replay".equals(path) && List.of("GET", "DELETE").contains(request.method)) {
+                // GET or DELETE /admin/dead-letters/{id} with the id "replay": there is no such dead letter.
                 request.expected = 404;
             } else {
                 request.expected = 405;
