@@ -10,6 +10,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.RouteDefinition;
+import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.intake.IntakeRejected;
 
 /**
@@ -54,6 +55,15 @@ public abstract class AdminRouteBuilder extends RouteBuilder {
     protected static Optional<String> parameter(Message request, String name) {
         String value = request.getHeader(name, String.class);
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
+    /** A userId or email as the identity store keeps them: too long a one is refused with 400, naming the field. */
+    protected static Optional<String> identifier(String name, Optional<String> value) {
+        if (value.isPresent() && value.get().length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
+            throw new AdminError(400, name + " is " + value.get().length() + " characters long; the bridge keeps ids and emails of at most "
+                    + IdentityStore.MAX_IDENTIFIER_LENGTH);
+        }
+        return value;
     }
 
     @FunctionalInterface

@@ -48,11 +48,6 @@ public class PeopleRoutes extends AdminRouteBuilder {
 
     /** A userId or email as the identity store keeps them: too long a one names nobody it could have. */
     private static Optional<String> identifier(Message query, String name) {
-        Optional<String> value = parameter(query, name);
-        if (value.isPresent() && value.get().length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
-            throw new AdminError(400, name + " is " + value.get().length() + " characters long; the bridge keeps ids and emails of at most "
-                    + IdentityStore.MAX_IDENTIFIER_LENGTH);
-        }
-        return value;
+        return identifier(name, parameter(query, name));
     }
 }

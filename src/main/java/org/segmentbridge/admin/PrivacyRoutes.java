@@ -14,7 +14,6 @@ import org.segmentbridge.privacy.ConsentChanges;
 import org.segmentbridge.privacy.Erasures;
 import org.segmentbridge.privacy.PrivacyAudit;
 import org.segmentbridge.privacy.SuppressionStore;
-import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.intake.Intake;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.processor.Processor;
@@ -169,12 +168,7 @@ public class PrivacyRoutes extends AdminRouteBuilder {
 
     /** A userId or email naming a person, which the identity store looks up and records. */
     private static Optional<String> identifier(ObjectNode body, String field) {
-        Optional<String> text = optionalText(body, field);
-        if (text.isPresent() && text.get().length() > IdentityStore.MAX_IDENTIFIER_LENGTH) {
-            throw new AdminError(400, field + " is " + text.get().length() + " characters long; the bridge keeps ids and emails of at most "
-                    + IdentityStore.MAX_IDENTIFIER_LENGTH);
-        }
-        return text;
+        return identifier(field, optionalText(body, field));
     }
 
     private static void requireEmail(String email) {
