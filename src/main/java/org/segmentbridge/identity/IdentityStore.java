@@ -253,12 +253,19 @@ public final class IdentityStore implements ErasesPeople {
             return Set.of();
         }
         Set<String> persons = new LinkedHashSet<>();
+        int linked = 0;
         for (String id : ids.keySet()) {
-            personOf(transaction, kind(id), value(id)).ifPresent(persons::add);
+            Optional<String> person = personOf(transaction, kind(id), value(id));
+            if (person.isPresent()) {
+                persons.add(person.get());
+                linked++;
+            }
         }
         Optional<String> key = keyIn(event);
-        if (ids.size() == 1 && persons.size() == 1 && key.isEmpty()) {
-            // A known person's one id and no key: linking and keying would change nothing (most returning traffic).
+        if (linked == ids.size() && persons.size() == 1
+                && (key.isEmpty() || key.equals(primaryKeyOf(transaction, persons.iterator().next())))) {
+            // Every id already names this one person, who already has this key: linking and keying would change
+            // nothing, so nothing is written (most returning traffic; no merge, no rename, no newly keyed person).
             return Set.of();
         }
         String survivor = persons.isEmpty() ? createPerson(transaction, now) : chooseSurvivor(transaction, persons);
