@@ -133,6 +133,34 @@ class PackagedJarIT {
                 "check passed");
     }
 
+    /**
+     * The build's class-data archive (src/build/class-data-archive) fits the jar it was made with: a bridge started
+     * with it maps the bridge's own classes from it rather than loading them from the jar, and starts as usual.
+     */
+    @Test
+    void theBuildsClassDataArchiveIsUsedByTheJarItWasMadeWith() throws Exception {
+        Path archive = Path.of("target", "segment-bridge.jsa").toAbsolutePath();
+        assertThat(archive).as("made by the package phase's class-data-archive execution").isRegularFile();
+        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        Files.copy(Path.of("application.properties"), projectFolder.resolve("application.properties"));
+        Files.createDirectories(projectFolder.resolve("routes"));
+        Path classLog = projectFolder.resolve("classes.log");
+        int managementPort = RunningBridge.freePort();
+        List<String> command = new java.util.ArrayList<>(javaDashJar());
+        command.addAll(1, List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:class+load=info:file=" + classLog));
+
+        try (BridgeProcess bridge = BridgeProcess.launch(command, projectFolder, Map.of("BRIDGE_HTTP_PORT",
+                Integer.toString(RunningBridge.freePort()), "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort)),
+                managementPort)) {
+            bridge.awaitHealthy(Duration.ofSeconds(60));
+
+            assertThat(Files.readAllLines(classLog))
+                    .as("the bridge's main class comes from the archive's top layer, not from the jar")
+                    .anyMatch(line -> line.contains(" org.segmentbridge.Bridge source: shared objects file (top)"))
+                    .noneMatch(line -> line.contains(" org.segmentbridge.Bridge source: file:"));
+        }
+    }
+
     private static List<String> javaDashJar() {
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-jar", Path.of("target", "segment-bridge.jar").toAbsolutePath().toString());

@@ -121,6 +121,10 @@ public final class BenchRun {
     private void run() throws Exception {
         out.mode = smoke ? "smoke (tiny durations: the figures mean nothing)" : "full";
         out.machine = Machine.describe(useWrk);
+        if (Files.isRegularFile(classDataArchive())) {
+            out.bridgeCommand = "java -Xmx256m -XX:SharedArchiveFile=target/segment-bridge.jsa -jar target/segment-bridge.jar";
+        }
+        log("bridges start with: " + out.bridgeCommand);
         log("machine: " + out.machine);
         fakes = new FakeVendors(vertx, LIMITS);
         fakes.start();
@@ -216,7 +220,13 @@ public final class BenchRun {
         // bridge's data back once it is done with it (discardData), so it never holds much.
         env.put("BRIDGE_QUEUE_MIN_FREE_DISK", "128MB");
         env.putAll(extraEnv);
-        List<String> command = List.of(javaBinary(), "-Xmx256m", "-jar", jar.toString());
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m"));
+        // As the README starts it: with the build's class-data archive, when the build made one (see pom.xml).
+        Path archive = classDataArchive();
+        if (Files.isRegularFile(archive)) {
+            command.add("-XX:SharedArchiveFile=" + archive);
+        }
+        command.addAll(List.of("-jar", jar.toString()));
         long launched = System.nanoTime();
         Process process = processes.start(command, env, dir, dir.resolve("bridge.log"));
         return new Launch(name, process, http, management, dir, launched);
@@ -259,6 +269,12 @@ public final class BenchRun {
     private void stopBridge(Bridge bridge) {
         monitor.pause();
         Processes.stop(bridge.process(), Duration.ofSeconds(20));
+    }
+
+    /** The class-data archive the build writes beside the jar (src/build/class-data-archive). */
+    Path classDataArchive() {
+        String name = jar.getFileName().toString();
+        return jar.resolveSibling(name.substring(0, name.length() - ".jar".length()) + ".jsa");
     }
 
     static String javaBinary() {
