@@ -134,11 +134,12 @@ class PackagedJarIT {
     }
 
     /**
-     * The build's class-data archive (src/build/class-data-archive) fits the jar it was made with: a bridge started
-     * with it maps the bridge's own classes from it rather than loading them from the jar, and starts as usual.
+     * bin/segment-bridge, the README's way to start the bridge, runs the jar with the JVM options it is measured with,
+     * and with the build's class-data archive (src/build/class-data-archive), which fits the jar it was made with: the
+     * bridge's own classes are mapped from the archive rather than loaded from the jar.
      */
     @Test
-    void theBuildsClassDataArchiveIsUsedByTheJarItWasMadeWith() throws Exception {
+    void theLauncherStartsTheJarWithItsOptionsAndTheBuildsClassDataArchive() throws Exception {
         Path archive = Path.of("target", "segment-bridge.jsa").toAbsolutePath();
         assertThat(archive).as("made by the package phase's class-data-archive execution").isRegularFile();
         Path projectFolder = Files.createTempDirectory("bridge-project-");
@@ -146,14 +147,18 @@ class PackagedJarIT {
         Files.createDirectories(projectFolder.resolve("routes"));
         Path classLog = projectFolder.resolve("classes.log");
         int managementPort = RunningBridge.freePort();
-        List<String> command = new java.util.ArrayList<>(javaDashJar());
-        command.addAll(1, List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:class+load=info:file=" + classLog));
+        Map<String, String> environment = Map.of("JAVA_HOME", System.getProperty("java.home"),
+                "BRIDGE_JVM_OPTIONS", "-Xmx256m -XX:TieredStopAtLevel=1 -Xlog:class+load=info:file=" + classLog,
+                "BRIDGE_HTTP_PORT", Integer.toString(RunningBridge.freePort()),
+                "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort));
 
-        try (BridgeProcess bridge = BridgeProcess.launch(command, projectFolder, Map.of("BRIDGE_HTTP_PORT",
-                Integer.toString(RunningBridge.freePort()), "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort)),
-                managementPort)) {
+        try (BridgeProcess bridge = BridgeProcess.launch(List.of("bash", Path.of("bin", "segment-bridge").toAbsolutePath().toString()),
+                projectFolder, environment, managementPort)) {
             bridge.awaitHealthy(Duration.ofSeconds(60));
 
+            assertThat(bridge.commandLine()).as("the launcher execs the JVM with its options and the archive")
+                    .contains("-XX:TieredStopAtLevel=1", "-XX:SharedArchiveFile=" + archive, "-jar " + Path.of("target",
+                            "segment-bridge.jar").toAbsolutePath());
             assertThat(Files.readAllLines(classLog))
                     .as("the bridge's main class comes from the archive's top layer, not from the jar")
                     .anyMatch(line -> line.contains(" org.segmentbridge.Bridge source: shared objects file (top)"))

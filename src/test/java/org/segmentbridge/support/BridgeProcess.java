@@ -63,6 +63,12 @@ public final class BridgeProcess implements AutoCloseable {
         }
     }
 
+    /** The process's command line as the operating system has it now (after an exec, the program exec'd). */
+    public String commandLine() {
+        return process.info().commandLine().orElseThrow(() -> new IllegalStateException("the command line of pid "
+                + process.pid() + " cannot be read"));
+    }
+
     /** @return how long it took until /observe/health answered 200 */
     public Duration awaitHealthy(Duration timeout) {
         HttpClient client = HttpClient.newHttpClient();

@@ -10,6 +10,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -121,10 +122,6 @@ public final class BenchRun {
     private void run() throws Exception {
         out.mode = smoke ? "smoke (tiny durations: the figures mean nothing)" : "full";
         out.machine = Machine.describe(useWrk);
-        if (Files.isRegularFile(classDataArchive())) {
-            out.bridgeCommand = "java -Xmx256m -XX:SharedArchiveFile=target/segment-bridge.jsa -jar target/segment-bridge.jar";
-        }
-        log("bridges start with: " + out.bridgeCommand);
         log("machine: " + out.machine);
         fakes = new FakeVendors(vertx, LIMITS);
         fakes.start();
@@ -220,15 +217,18 @@ public final class BenchRun {
         // bridge's data back once it is done with it (discardData), so it never holds much.
         env.put("BRIDGE_QUEUE_MIN_FREE_DISK", "128MB");
         env.putAll(extraEnv);
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m"));
-        // As the README starts it: with the build's class-data archive, when the build made one (see pom.xml).
-        Path archive = classDataArchive();
-        if (Files.isRegularFile(archive)) {
-            command.add("-XX:SharedArchiveFile=" + archive);
-        }
-        command.addAll(List.of("-jar", jar.toString()));
+        // As the README starts it: bin/segment-bridge, with its JVM options (BRIDGE_JVM_OPTIONS from this run's
+        // environment when set, to compare others) and the build's class-data archive. It execs java, so the process
+        // measured is the JVM itself.
+        env.put("BRIDGE_JAR", jar.toString());
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        List<String> command = List.of("bash", repo.resolve("bin/segment-bridge").toString());
         long launched = System.nanoTime();
         Process process = processes.start(command, env, dir, dir.resolve("bridge.log"));
+        if (out.bridgeCommand == null) {
+            out.bridgeCommand = commandLineOf(process);
+            log("bridges start with: " + out.bridgeCommand);
+        }
         return new Launch(name, process, http, management, dir, launched);
     }
 
@@ -271,10 +271,16 @@ public final class BenchRun {
         Processes.stop(bridge.process(), Duration.ofSeconds(20));
     }
 
-    /** The class-data archive the build writes beside the jar (src/build/class-data-archive). */
-    Path classDataArchive() {
-        String name = jar.getFileName().toString();
-        return jar.resolveSibling(name.substring(0, name.length() - ".jar".length()) + ".jsa");
+    /** The JVM's command line once bin/segment-bridge has exec'd it, paths shown relative to the project. */
+    private String commandLineOf(Process process) throws InterruptedException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Optional<String> line = process.info().commandLine();
+            if (line.isPresent() && !line.get().startsWith("bash ") && !line.get().contains("/bash ")) {
+                return line.get().replace(System.getProperty("java.home") + "/bin/", "").replace(repo + "/", "");
+            }
+            Thread.sleep(20);
+        }
+        return "bin/segment-bridge";
     }
 
     static String javaBinary() {

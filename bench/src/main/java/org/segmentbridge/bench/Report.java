@@ -26,8 +26,8 @@ final class Report {
 
     String mode;
     String machine;
-    /** How every bridge was started (with the build's class-data archive or without one). */
-    String bridgeCommand = "java -Xmx256m -jar target/segment-bridge.jar";
+    /** How every bridge was started: the JVM's command line, as bin/segment-bridge ran it. */
+    String bridgeCommand;
     Duration wallTime;
     final Map<String, Duration> timeToHealthy = new LinkedHashMap<>();
     final Map<String, Long> idleRss = new LinkedHashMap<>();
@@ -583,7 +583,7 @@ final class Report {
     }
 
     private void memoryTable(StringBuilder md) {
-        md.append("### Memory and start (`").append(bridgeCommand).append("`)\n\n")
+        md.append("### Memory and start (`").append(bridgeCommand == null ? "bin/segment-bridge" : bridgeCommand).append("`)\n\n")
                 .append("| bridge launch | data folder at launch | launch to health 200 | RSS at idle (5 s after healthy) | RSS peak under load |\n|---|---|---|---|---|\n");
         for (String name : timeToHealthy.keySet()) {
             String data = name.startsWith("drain-") ? "the group's backlog queued" : name.startsWith("load-track") ? "the identify group, delivered" : "fresh";
