@@ -4,52 +4,35 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
 import java.net.http.HttpResponse;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import org.segmentbridge.iterable.IterableFake;
 import org.segmentbridge.support.RunningBridge;
 
 /**
- * A bridge delivering live to a WireMock fake of Iterable (the tests' own route: every track to {@code events/track}),
- * with the admin token set: what the console reads and acts on.
+ * A bridge delivering live to a WireMock fake of Iterable ({@link IterableFake}, on the tests' own route: every track
+ * to {@code events/track}), with the admin token set: what the console reads and acts on.
  */
 final class ConsoleFixture implements AutoCloseable {
 
     static final String ADMIN_TOKEN = "console-admin-token-1f6e";
-    static final String WRITE_KEY = "console-write-key";
+    static final String WRITE_KEY = IterableFake.WRITE_KEY;
     static final String ITERABLE_API_KEY = "console-iterable-api-key-9c2d";
     static final String TRACK = "/api/events/track";
     /** What the fake answers while it refuses: a failure Iterable does not ask to retry, so it is dead-lettered at once. */
     static final String REFUSAL_CODE = "BadParams";
     static final String REFUSAL_MESSAGE = "The project's event quota is used up";
 
-    final WireMockServer iterable = new WireMockServer(options().dynamicPort());
-    final RunningBridge bridge;
-
-    ConsoleFixture() {
-        iterable.start();
-        try {
-            Map<String, String> settings = new HashMap<>(Map.of(
-                    "bridge.destinations", "iterable",
-                    "bridge.write-keys", WRITE_KEY,
-                    "bridge.admin-token", ADMIN_TOKEN,
-                    "camel.main.routesIncludePattern", "file:src/test/resources/routes/tracks-to-iterable.yaml",
-                    "bridge.destination.iterable.base-url", iterable.baseUrl(),
-                    "bridge.destination.iterable.api-key", ITERABLE_API_KEY,
-                    "bridge.delivery.retry.initial-delay", "200ms"));
-            bridge = RunningBridge.start(settings);
-        } catch (RuntimeException e) {
-            iterable.stop();
-            throw e;
-        }
-    }
+    private final IterableFake fake = new IterableFake("file:src/test/resources/routes/tracks-to-iterable.yaml",
+            Map.of("bridge.admin-token", ADMIN_TOKEN, "bridge.destination.iterable.api-key", ITERABLE_API_KEY));
+    final WireMockServer iterable = fake.iterable;
+    final RunningBridge bridge = fake.bridge;
 
     /** From now on the fake refuses every event with {@link #REFUSAL_CODE}. */
     void vendorRefuses() {
@@ -72,10 +55,7 @@ final class ConsoleFixture implements AutoCloseable {
 
     /** Sends events through the tracking API in one batch. */
     void send(String... events) {
-        HttpResponse<String> response = bridge.postTracking("/v1/batch", WRITE_KEY, "{\"batch\":[" + String.join(",", events) + "]}");
-        if (response.statusCode() != 200) {
-            throw new AssertionError("intake refused the events: " + response.body());
-        }
+        fake.send(events);
     }
 
     /** An admin GET with the token; asserts nothing about the answer. */
@@ -89,10 +69,6 @@ final class ConsoleFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            bridge.close();
-        } finally {
-            iterable.stop();
-        }
+        fake.close();
     }
 }

@@ -63,7 +63,8 @@ public final class IterableFake implements AutoCloseable {
         iterable.stubFor(post(urlEqualTo("/api/lists")).willReturn(okJson("{\"listId\":302}").withFixedDelay(300)));
     }
 
-    void send(String... events) {
+    /** Sends events through the tracking API in one batch, and asserts the intake took them. */
+    public void send(String... events) {
         var response = bridge.postTracking("/v1/batch", WRITE_KEY, "{\"batch\":[" + String.join(",", events) + "]}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     }
