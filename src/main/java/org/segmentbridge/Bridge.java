@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
+import org.segmentbridge.intake.GatedHttpServerFactory;
 import org.segmentbridge.observe.LogFormat;
 import org.segmentbridge.vendor.Vendors;
 
@@ -133,6 +134,7 @@ public final class Bridge {
         main.setPropertyPlaceholderLocations(PROPERTY_LOCATIONS);
         overrides.forEach(main::addOverrideProperty);
         main.configure().addConfiguration(BridgeConfiguration.class);
+        main.bind("gatedHttpServerFactory", new GatedHttpServerFactory());
         // Once the route files are loaded and before any route is built: each setting they read must have a value.
         main.addMainListener(new RouteSettingsCheck());
         return main;

@@ -37,6 +37,7 @@ import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.identity.ThresholdCrossings;
+import org.segmentbridge.intake.GatedHttpServerFactory;
 import org.segmentbridge.intake.IntakeAdmission;
 import org.segmentbridge.intake.IntakeRoutes;
 import org.segmentbridge.intake.VendorReports;
@@ -298,6 +299,7 @@ public class BridgeConfiguration implements CamelConfiguration {
                 capacity, endpoints -> vendors.all().forEach(vendor -> vendor.serve(endpoints, reader)));
         health.register(intake.admissionHealth());
         context.addRoutes(intake);
+        context.getRegistry().bind("intakeGate", GatedHttpServerFactory.Gate.class, (GatedHttpServerFactory.Gate) intake::installGate);
         context.addRoutes(new IdentityRoutes(pendingEvents, settings.pendingCheckEvery()));
         context.addRoutes(new AdminRoutes(settings.adminToken(), delivery));
         context.addRoutes(new DestinationRoutes(settings.adminToken(), delivery, meters(context), settings.destinations()));

@@ -17,7 +17,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.segmentbridge.SettingsReader;
 import org.segmentbridge.queue.QueueCapacity;
@@ -141,12 +140,7 @@ public final class IntakeAdmission implements Handler<RoutingContext> {
      * Puts this handler in front of every route of the bridge's HTTP server (not the management server), after the
      * tracking API's CORS handler so that even a refusal carries the headers a browser needs to read it.
      */
-    void installOn(CamelContext context, TrackingCors cors) {
-        int port = context.getPropertiesComponent().resolveProperty("camel.server.port").map(Integer::parseInt).orElse(8080);
-        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context, VertxPlatformHttpRouter.getRouterNameFromPort(port));
-        if (router == null) {
-            throw new IllegalStateException("the platform-http server's router is not available; intake admission cannot be installed");
-        }
+    void installOn(VertxPlatformHttpRouter router, TrackingCors cors) {
         vertx = router.vertx();
         router.route(TRACKING_API + "*").order(Integer.MIN_VALUE).handler(cors);
         router.route().order(Integer.MIN_VALUE + 1).handler(this).failureHandler(this::abandoned);

@@ -19,8 +19,7 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConstants;
-import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.support.SimpleEventNotifierSupport;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.SettingsReader;
 import org.segmentbridge.observe.LogContext;
@@ -57,6 +56,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     private SegmentWebhook segmentWebhook;
     private Intake intake;
     private volatile IntakeAdmission admission;
+    private volatile TrackingCors cors;
 
     /** @param vendorEndpoints adds the vendors' endpoints, through {@link #serve} */
     public IntakeRoutes(BridgeSettings settings, IntakeLog log, IdentityStore identity, SuppressionStore suppressions,
@@ -68,6 +68,17 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         this.limits = limits;
         this.capacity = capacity;
         this.vendorEndpoints = vendorEndpoints;
+    }
+
+    /**
+     * Puts the intake's gate (admission, and the tracking API's CORS) in front of every route of the bridge's HTTP
+     * server; called by {@link GatedHttpServerFactory} before the server listens, once these routes are configured.
+     */
+    public void installGate(VertxPlatformHttpRouter router) {
+        if (admission == null) {
+            throw new IllegalStateException("the intake's routes are not configured yet; its gate cannot be installed");
+        }
+        admission.installOn(router, cors);
     }
 
     /** Where operator requests (an erasure, a consent change) enter like any other event; set once configured. */
@@ -102,17 +113,8 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         intake = new Intake(identity, log, new IntakeMetrics(meters), new EventBudget(limits.maxEvents(), meters));
         admission = new IntakeAdmission(limits, capacity::full, meters);
         SettingsReader reader = new SettingsReader(getCamelContext().getPropertiesComponent());
-        TrackingCors cors = new TrackingCors(reader.list(TrackingCors.SETTING), meters);
+        cors = new TrackingCors(reader.list(TrackingCors.SETTING), meters);
         ClientAddress senders = new ClientAddress(reader.list(ClientAddress.SETTING));
-        // The HTTP server's router exists once the server has started, which is before the routes start.
-        getCamelContext().getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
-            @Override
-            public void notify(CamelEvent event) {
-                if (event instanceof CamelEvent.CamelContextRoutesStartingEvent starting) {
-                    admission.installOn(starting.getContext(), cors);
-                }
-            }
-        });
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
 

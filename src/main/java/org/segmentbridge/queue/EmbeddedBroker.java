@@ -62,6 +62,8 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     private final EventQueue eventQueue;
 
     private final long minDiskFreeBytes;
+    /** Loading a large journal takes seconds; a broker still inactive after this will not become active by waiting. */
+    private static final long ACTIVATION_TIMEOUT_SECONDS = 60;
 
     /**
      * @param minDiskFreeBytes Artemis blocks producers below this much free disk; the intake refuses requests well
@@ -157,6 +159,12 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         }
         embedded = new EmbeddedActiveMQ().setConfiguration(config);
         embedded.start();
+        // Activation (journal load, file lock) can end in an error that Artemis only logs, leaving a server that never
+        // becomes active: starting must not report success then, or the intake would refuse every event unexplained.
+        if (!embedded.getActiveMQServer().waitForActivation(ACTIVATION_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new IllegalStateException("The embedded queue broker did not become active within " + ACTIVATION_TIMEOUT_SECONDS
+                    + " s (journal in " + directory + "); Artemis' log above says why");
+        }
         // A queue kept from an earlier version keeps its old filter through a restart: set the current one.
         for (String destination : destinations) {
             embedded.getActiveMQServer().updateQueue(destinationLog(destination));

@@ -122,6 +122,45 @@ class IntakeAdmissionTest {
         }
     }
 
+    @Test
+    void aSenderDuringARestartIsToldToRetryAndNeverThatThePathDoesNotExist() throws Exception {
+        // Segment's libraries drop an event on any 4xx: a 404 while the routes are not up yet would lose it.
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+        java.net.http.HttpRequest track = java.net.http.HttpRequest.newBuilder(java.net.URI.create(bridge.baseUrl() + "/v1/track"))
+                .timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/json").header("Authorization", RunningBridge.basic(WRITE_KEY))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"userId\":\"restart\",\"event\":\"During Restart\"}"))
+                .build();
+        java.util.concurrent.CompletableFuture<Void> restarted = java.util.concurrent.CompletableFuture.runAsync(bridge::restart);
+        java.util.List<String> answers = new java.util.ArrayList<>();
+        java.util.Set<String> refusals = new java.util.TreeSet<>();
+        int refusedConnections = 0;
+        boolean deliveredAfterRestart = false;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!deliveredAfterRestart && System.nanoTime() < deadline) {
+            boolean restartDone = restarted.isDone();
+            try {
+                HttpResponse<String> answer = client.send(track, HttpResponse.BodyHandlers.ofString());
+                answers.add(Integer.toString(answer.statusCode()));
+                if (answer.statusCode() == 503) {
+                    refusals.add(RunningBridge.json(answer).path("error").asText() + " / Retry-After "
+                            + answer.headers().firstValue("Retry-After").orElse("none"));
+                }
+                deliveredAfterRestart = restartDone && answer.statusCode() == 200;
+            } catch (java.io.IOException closed) {
+                refusedConnections++;
+                RunningBridge.sleep(1);
+            }
+        }
+        restarted.join();
+
+        assertThat(deliveredAfterRestart).as("a 200 once restarted; answers %s", answers).isTrue();
+        assertThat(refusedConnections).as("the poll must have seen the bridge down").isPositive();
+        assertThat(new java.util.TreeSet<>(answers)).as("every answer while stopping and starting").isSubsetOf("200", "503");
+        assertThat(refusals).allSatisfy(refusal -> assertThat(refusal)
+                .matches("the bridge is (starting|stopping); nothing was kept, retry later / Retry-After [0-9]+"));
+    }
+
     private static void awaitMetric(String name, double value) {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (bridge.metric(name) != value && System.nanoTime() < deadline) {
