@@ -164,14 +164,27 @@ final class AllDestinations {
     }
 
     /**
+     * Waits (up to {@code timeoutSeconds}) until the bridge's processor has taken everything from its intake log, so
+     * that the events are in the destinations' queues. Returns whether it did.
+     */
+    static boolean awaitProcessed(BenchRun.Bridge bridge, double timeoutSeconds) throws InterruptedException {
+        return await(bridge, timeoutSeconds, backlog -> backlog.intakeLog() == 0);
+    }
+
+    /**
      * Waits (up to {@code timeoutSeconds}) until the bridge holds nothing: the intake log and every queue empty (a
      * queue's depth counts events in flight to the vendor too, so then every event was answered). Returns whether it did.
      */
     static boolean awaitEmpty(BenchRun.Bridge bridge, double timeoutSeconds) throws InterruptedException {
+        return await(bridge, timeoutSeconds, backlog -> backlog.total() == 0);
+    }
+
+    private static boolean await(BenchRun.Bridge bridge, double timeoutSeconds, java.util.function.Predicate<Backlog> done)
+            throws InterruptedException {
         long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
         while (System.nanoTime() < deadline) {
             String metrics = bridge.metrics();
-            if (!metrics.isEmpty() && backlog(metrics).total() == 0) {
+            if (!metrics.isEmpty() && done.test(backlog(metrics))) {
                 return true;
             }
             Thread.sleep(200);

@@ -517,7 +517,7 @@ public final class BenchRun {
         for (String group : List.of("identify", "track")) {
             Bridge loader = startBridge("load-" + group, data, overrides + "bridge.delivery.enabled = false\n", env, this::addBulkRoutes);
             Load pusher = new Load(vertx, loader.httpPort(), authorization(), 4);
-            delivery.load(group, pusher, seconds(10, 1.5));
+            delivery.load(group, loader, pusher, seconds(10, 1.5));
             pusher.close();
             stopBridge(loader);
             fakes().reset();
@@ -534,6 +534,9 @@ public final class BenchRun {
                 out.deliveryProfile = Profile.summarise(recording);
             }
             out.loadedRss.put("drain " + group, monitor.maxRss("drain " + group));
+            out.vendorLatency.put(group, Delivery.VendorLatency.of(drainer.metrics()));
+            out.vendorLatency.get(group).forEach(latency -> log(String.format("  vendor latency %s %s: mean %.0f ms, max %.0f ms, %d requests",
+                    latency.destination(), latency.action(), latency.meanMillis(), latency.maxMillis(), latency.requests())));
             collectDeliveryMetrics(drainer);
             stopBridge(drainer);
             out.bridgeLogProblems.put("drain-" + group, logProblems(drainer.dir().resolve("bridge.log")));

@@ -35,6 +35,45 @@ final class Delivery {
     record Push(String group, long events, double seconds, int retries) {
     }
 
+    /**
+     * A destination's action as the draining bridge timed it (its {@code bridge_delivery_vendor_latency} timer): from
+     * the request's send to its answer back on the destination's thread. A pacer's slot is held from the permit to
+     * the exchange's end, so with requests of one period per slot an endpoint's ceiling is about
+     * {@code period / (period + latency)} of limit × batch.
+     */
+    record VendorLatency(String destination, String action, long requests, double meanMillis, double maxMillis) {
+
+        private static final java.util.regex.Pattern SUM = java.util.regex.Pattern.compile(
+                "^bridge_delivery_vendor_latency_seconds_sum\\{(.*)} (\\S+)$", java.util.regex.Pattern.MULTILINE);
+
+        /** Every destination and action in a bridge's metrics, all answers together. */
+        static List<VendorLatency> of(String metrics) {
+            java.util.Map<String, double[]> byAction = new java.util.TreeMap<>();
+            java.util.regex.Matcher sums = SUM.matcher(metrics);
+            while (sums.find()) {
+                String labels = sums.group(1);
+                String destination = label(labels, "destination");
+                String action = label(labels, "action");
+                String[] series = {"action=\"" + action + "\"", "destination=\"" + destination + "\"",
+                        "status=\"" + label(labels, "status") + "\""};
+                double[] totals = byAction.computeIfAbsent(destination + " " + action, key -> new double[3]);
+                totals[0] += Processes.metric(metrics, "bridge_delivery_vendor_latency_seconds_count", series);
+                totals[1] += Double.parseDouble(sums.group(2));
+                totals[2] = Math.max(totals[2], Processes.metric(metrics, "bridge_delivery_vendor_latency_seconds_max", series));
+            }
+            List<VendorLatency> latencies = new ArrayList<>();
+            byAction.forEach((key, totals) -> latencies.add(new VendorLatency(key.substring(0, key.indexOf(' ')),
+                    key.substring(key.indexOf(' ') + 1), (long) totals[0], totals[0] == 0 ? 0 : totals[1] / totals[0] * 1000,
+                    totals[2] * 1000)));
+            return latencies;
+        }
+
+        private static String label(String labels, String name) {
+            java.util.regex.Matcher value = java.util.regex.Pattern.compile(name + "=\"([^\"]*)\"").matcher(labels);
+            return value.find() ? value.group(1) : "";
+        }
+    }
+
     static final long MAX_EVENTS = 3000;
 
     private final BenchRun bench;
@@ -99,8 +138,12 @@ final class Delivery {
         return targets;
     }
 
-    /** Queues the group's backlogs (the bridge behind {@code pusher} has delivery disabled). */
-    void load(String group, Load pusher, double drainSeconds) throws Exception {
+    /**
+     * Queues the group's backlogs into {@code loader}, whose delivery is disabled, and waits until its processor has
+     * put them all in the destinations' queues: the drain that follows then measures delivery and its pacing, not the
+     * processor working off the intake log at the same time.
+     */
+    void load(String group, BenchRun.Bridge loader, Load pusher, double drainSeconds) throws Exception {
         List<Target> targets = targets(group, drainSeconds);
         queued.put(group, targets);
         List<ObjectNode> events = new ArrayList<>();
@@ -118,10 +161,13 @@ final class Delivery {
             events.add(gets.size() == Events.VENDOR_DESTINATIONS.size() ? event : Events.onlyFor(event, gets));
         }
         List<Buffer> bodies = Events.batches(events, 100);
+        long started = System.nanoTime();
         Load.PushResult pushed = pusher.push("/v1/batch", bodies, 4);
+        boolean processed = AllDestinations.awaitProcessed(loader, 60);
         bench.out().pushes.add(new Push(group, events.size(), pushed.seconds(), pushed.retries()));
-        BenchRun.log(String.format("delivery %s: queued %d events in %.1f s (%d requests sent again)", group, events.size(),
-                pushed.seconds(), pushed.retries()));
+        BenchRun.log(String.format("delivery %s: queued %d events in %.1f s (%d requests sent again), %s %.1f s after the first push",
+                group, events.size(), pushed.seconds(), pushed.retries(), processed ? "processed" : "NOT all processed",
+                (System.nanoTime() - started) / 1e9));
     }
 
     /** Waits until the fakes received every item of the group (the draining bridge is running), then records. */

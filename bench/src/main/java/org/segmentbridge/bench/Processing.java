@@ -42,10 +42,7 @@ final class Processing {
         Load pusher = new Load(bench.vertx(), loader.httpPort(), bench.authorization(), 4);
         Load.PushResult pushed = pusher.push("/v1/batch", bodies, 4);
         pusher.close();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline && AllDestinations.backlog(loader.metrics()).intakeLog() > 0) {
-            Thread.sleep(200);
-        }
+        AllDestinations.awaitProcessed(loader, 60);
         BenchRun.log(String.format("processing: queued %,d events in %.1f s (%d requests sent again), processed %.1f s after the first push",
                 count, pushed.seconds(), pushed.retries(), (System.nanoTime() - started) / 1e9));
         bench.out().processingEvents = count;

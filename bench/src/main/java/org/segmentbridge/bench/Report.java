@@ -50,6 +50,8 @@ final class Report {
     final List<Latency.Result> latency = new ArrayList<>();
     final List<Delivery.Row> delivery = new ArrayList<>();
     final List<Delivery.Push> pushes = new ArrayList<>();
+    /** Per delivery group, what its draining bridge timed. */
+    final Map<String, List<Delivery.VendorLatency>> vendorLatency = new LinkedHashMap<>();
     final Map<String, Long> rejected429 = new LinkedHashMap<>();
     double bridgeRetried;
     double bridgeDeadLettered;
@@ -202,6 +204,11 @@ final class Report {
             md.append(String.format("- %s group: %,d events pushed through `/v1/batch` in %.1f s (%d requests sent again after a non-200).%n",
                     push.group(), push.events(), push.seconds(), push.retries()));
         }
+        vendorLatency.forEach((group, latencies) -> md.append("- Vendor latency as the ").append(group)
+                .append(" group's draining bridge timed it (mean / max, requests): ")
+                .append(String.join("; ", latencies.stream().map(latency -> String.format("%s `%s` %.0f / %.0f ms (%,d)",
+                        latency.destination(), latency.action(), latency.meanMillis(), latency.maxMillis(), latency.requests())).toList()))
+                .append(".\n"));
         md.append(String.format("- The bridge's own counters at the end: %,.0f items retried, %,.0f dead-lettered, %,.0f 429 answers received.%n",
                 bridgeRetried, bridgeDeadLettered, bridgeRateLimited));
         md.append("- 429s answered by the fakes over the whole run: ").append(rejected429.isEmpty() ? "none" : rejected429.toString()).append(".\n");
