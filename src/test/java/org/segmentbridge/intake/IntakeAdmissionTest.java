@@ -2,14 +2,23 @@ package org.segmentbridge.intake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -125,15 +134,15 @@ class IntakeAdmissionTest {
     @Test
     void aSenderDuringARestartIsToldToRetryAndNeverThatThePathDoesNotExist() throws Exception {
         // Segment's libraries drop an event on any 4xx: a 404 while the routes are not up yet would lose it.
-        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
-        java.net.http.HttpRequest track = java.net.http.HttpRequest.newBuilder(java.net.URI.create(bridge.baseUrl() + "/v1/track"))
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+        HttpRequest track = HttpRequest.newBuilder(URI.create(bridge.baseUrl() + "/v1/track"))
                 .timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "application/json").header("Authorization", RunningBridge.basic(WRITE_KEY))
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"userId\":\"restart\",\"event\":\"During Restart\"}"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"restart\",\"event\":\"During Restart\"}"))
                 .build();
-        java.util.concurrent.CompletableFuture<Void> restarted = java.util.concurrent.CompletableFuture.runAsync(bridge::restart);
-        java.util.List<String> answers = new java.util.ArrayList<>();
-        java.util.Set<String> refusals = new java.util.TreeSet<>();
+        CompletableFuture<Void> restarted = CompletableFuture.runAsync(bridge::restart);
+        List<String> answers = new ArrayList<>();
+        Set<String> refusals = new TreeSet<>();
         int refusedConnections = 0;
         boolean deliveredAfterRestart = false;
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -147,7 +156,7 @@ class IntakeAdmissionTest {
                             + answer.headers().firstValue("Retry-After").orElse("none"));
                 }
                 deliveredAfterRestart = restartDone && answer.statusCode() == 200;
-            } catch (java.io.IOException closed) {
+            } catch (IOException closed) {
                 refusedConnections++;
                 RunningBridge.sleep(1);
             }
@@ -156,7 +165,7 @@ class IntakeAdmissionTest {
 
         assertThat(deliveredAfterRestart).as("a 200 once restarted; answers %s", answers).isTrue();
         assertThat(refusedConnections).as("the poll must have seen the bridge down").isPositive();
-        assertThat(new java.util.TreeSet<>(answers)).as("every answer while stopping and starting").isSubsetOf("200", "503");
+        assertThat(new TreeSet<>(answers)).as("every answer while stopping and starting").isSubsetOf("200", "503");
         assertThat(refusals).allSatisfy(refusal -> assertThat(refusal)
                 .matches("the bridge is (starting|stopping); nothing was kept, retry later / Retry-After [0-9]+"));
     }

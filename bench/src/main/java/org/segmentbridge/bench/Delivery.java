@@ -43,34 +43,31 @@ final class Delivery {
      */
     record VendorLatency(String destination, String action, long requests, double meanMillis, double maxMillis) {
 
-        private static final java.util.regex.Pattern SUM = java.util.regex.Pattern.compile(
-                "^bridge_delivery_vendor_latency_seconds_sum\\{(.*)} (\\S+)$", java.util.regex.Pattern.MULTILINE);
+        /** One sample of the timer: which part of it, its destination and action, and its value. */
+        private static final java.util.regex.Pattern SAMPLE = java.util.regex.Pattern.compile(
+                "^bridge_delivery_vendor_latency_seconds_(count|sum|max)\\{(?=.*action=\"([^\"]*)\")(?=.*destination=\"([^\"]*)\").*} (\\S+)$",
+                java.util.regex.Pattern.MULTILINE);
 
-        /** Every destination and action in a bridge's metrics, all answers together. */
+        /** Every destination and action in a bridge's metrics, its answers of every status together. */
         static List<VendorLatency> of(String metrics) {
-            java.util.Map<String, double[]> byAction = new java.util.TreeMap<>();
-            java.util.regex.Matcher sums = SUM.matcher(metrics);
-            while (sums.find()) {
-                String labels = sums.group(1);
-                String destination = label(labels, "destination");
-                String action = label(labels, "action");
-                String[] series = {"action=\"" + action + "\"", "destination=\"" + destination + "\"",
-                        "status=\"" + label(labels, "status") + "\""};
-                double[] totals = byAction.computeIfAbsent(destination + " " + action, key -> new double[3]);
-                totals[0] += Processes.metric(metrics, "bridge_delivery_vendor_latency_seconds_count", series);
-                totals[1] += Double.parseDouble(sums.group(2));
-                totals[2] = Math.max(totals[2], Processes.metric(metrics, "bridge_delivery_vendor_latency_seconds_max", series));
+            record Action(String destination, String action) {
+            }
+            java.util.Map<Action, double[]> countSumMax = new java.util.TreeMap<>(
+                    java.util.Comparator.comparing(Action::destination).thenComparing(Action::action));
+            java.util.regex.Matcher sample = SAMPLE.matcher(metrics);
+            while (sample.find()) {
+                double[] totals = countSumMax.computeIfAbsent(new Action(sample.group(3), sample.group(2)), key -> new double[3]);
+                double value = Double.parseDouble(sample.group(4));
+                switch (sample.group(1)) {
+                    case "count" -> totals[0] += value;
+                    case "sum" -> totals[1] += value;
+                    default -> totals[2] = Math.max(totals[2], value);
+                }
             }
             List<VendorLatency> latencies = new ArrayList<>();
-            byAction.forEach((key, totals) -> latencies.add(new VendorLatency(key.substring(0, key.indexOf(' ')),
-                    key.substring(key.indexOf(' ') + 1), (long) totals[0], totals[0] == 0 ? 0 : totals[1] / totals[0] * 1000,
-                    totals[2] * 1000)));
+            countSumMax.forEach((key, totals) -> latencies.add(new VendorLatency(key.destination(), key.action(), (long) totals[0],
+                    totals[0] == 0 ? 0 : totals[1] / totals[0] * 1000, totals[2] * 1000)));
             return latencies;
-        }
-
-        private static String label(String labels, String name) {
-            java.util.regex.Matcher value = java.util.regex.Pattern.compile(name + "=\"([^\"]*)\"").matcher(labels);
-            return value.find() ? value.group(1) : "";
         }
     }
 
