@@ -1,5 +1,6 @@
 package org.segmentbridge.delivery;
 
+import java.util.Arrays;
 import java.util.function.LongSupplier;
 
 /**
@@ -52,30 +53,36 @@ final class SlidingWindow {
     record Start(long request, Slot previous) {
     }
 
+    /** Slots a new window holds before its first requests; it grows by doubling up to its size. */
+    private static final int FIRST_SLOTS = 64;
+
     private final long period;
     private final LongSupplier clock;
-    private final Slot[] slots;
+    private final int size;
+    /**
+     * The slots requests have held so far: slot k for k at or past the array's length was never held. It grows as
+     * requests start, so a window of a limit set high (100,000 a second, say) costs memory only for what is used.
+     */
+    private Slot[] slots;
     private long next;
 
     SlidingWindow(int requests, long period, LongSupplier clock) {
         this.period = period;
         this.clock = clock;
-        this.slots = new Slot[requests];
-        for (int slot = 0; slot < requests; slot++) {
-            slots[slot] = Slot.unused(slot - requests);
-        }
+        this.size = requests;
+        this.slots = new Slot[Math.min(requests, FIRST_SLOTS)];
     }
 
     /** Starts the next request if its slot is free; null when it is not. */
     Start tryStart(long longest) {
         long now = clock.getAsLong();
         int index = index(next);
-        Slot previous = slots[index];
+        Slot previous = slot(index);
         if (previous.freeAt(period) > now) {
             return null;
         }
         Start start = new Start(next, previous);
-        slots[index] = Slot.started(next, now, longest);
+        put(index, Slot.started(next, now, longest));
         next++;
         return start;
     }
@@ -83,15 +90,15 @@ final class SlidingWindow {
     /** How long from now until the next request's slot can be free, by what is known now; zero when it is. */
     long untilFree() {
         long now = clock.getAsLong();
-        return Math.max(0, slots[index(next)].soonestFree(now, period) - now);
+        return Math.max(0, slot(index(next)).soonestFree(now, period) - now);
     }
 
     /** The request ended (answered, failed or timed out) now; nothing when its slot is another's already. */
     void end(long request) {
         int index = index(request);
-        Slot slot = slots[index];
+        Slot slot = slot(index);
         if (slot.request() == request && slot.inFlight()) {
-            slots[index] = new Slot(request, clock.getAsLong(), slot.endsBy());
+            put(index, new Slot(request, clock.getAsLong(), slot.endsBy()));
         }
     }
 
@@ -101,8 +108,8 @@ final class SlidingWindow {
      */
     void giveBack(Start start) {
         int index = index(start.request());
-        if (next == start.request() + 1 && slots[index].request() == start.request()) {
-            slots[index] = start.previous();
+        if (next == start.request() + 1 && slot(index).request() == start.request()) {
+            put(index, start.previous());
             next--;
         } else {
             end(start.request());
@@ -110,6 +117,18 @@ final class SlidingWindow {
     }
 
     private int index(long request) {
-        return (int) Math.floorMod(request, (long) slots.length);
+        return (int) Math.floorMod(request, (long) size);
+    }
+
+    private Slot slot(int index) {
+        Slot slot = index < slots.length ? slots[index] : null;
+        return slot == null ? Slot.unused(index - size) : slot;
+    }
+
+    private void put(int index, Slot slot) {
+        if (index >= slots.length) {
+            slots = Arrays.copyOf(slots, Math.min(size, Math.max(index + 1, slots.length * 2)));
+        }
+        slots[index] = slot;
     }
 }

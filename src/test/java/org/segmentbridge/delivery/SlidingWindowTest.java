@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The pacer's window on a clock this test moves (milliseconds): a request starts only once the request N before it
@@ -53,8 +55,10 @@ class SlidingWindowTest {
      * as the window lets them: every request starts a period after the one N before it ended, and no window of a
      * period, counted on arrival, ever holds more than N.
      */
-    @Test
-    void noPeriodEverHoldsMoreThanNArrivalsWhateverTheLatencies() {
+    @ParameterizedTest(name = "N = {0}")
+    @ValueSource(ints = {N, 150}) // 150: more slots than a new window holds, so it grows while the test runs
+    void noPeriodEverHoldsMoreThanNArrivalsWhateverTheLatencies(int n) {
+        SlidingWindow window = new SlidingWindow(n, PERIOD, () -> now);
         Random random = new Random(20240611);
         int requests = 3000;
         long[] started = new long[requests];
@@ -83,17 +87,22 @@ class SlidingWindowTest {
             });
         }
 
-        for (int request = N; request < requests; request++) {
-            assertThat(started[request]).as("request %d's start", request).isGreaterThanOrEqualTo(ended[request - N] + PERIOD);
+        for (int request = n; request < requests; request++) {
+            assertThat(started[request]).as("request %d's start", request).isGreaterThanOrEqualTo(ended[request - n] + PERIOD);
         }
         long[] arrivals = arrived.clone();
         Arrays.sort(arrivals);
-        for (int first = 0; first + N < requests; first++) {
-            assertThat(arrivals[first + N] - arrivals[first]).as("N + 1 arrivals from the %dth", first).isGreaterThanOrEqualTo(PERIOD);
+        for (int first = 0; first + n < requests; first++) {
+            assertThat(arrivals[first + n] - arrivals[first]).as("N + 1 arrivals from the %dth", first).isGreaterThanOrEqualTo(PERIOD);
         }
-        // N per period plus a latency: the whole run took about requests / N periods, and no more than that.
+        // N per period plus a latency: the whole run took about requests / N periods, and no more than that. Slots are
+        // taken in turn, so a slow request's slot holds back the requests after it: in a window of 150 one of the
+        // slow requests (1 in 20) comes up in nearly every period, and only the upper bound is the window's own.
         double periods = (double) now / PERIOD;
-        assertThat(requests / periods).as("requests per period").isGreaterThan(N * 0.8).isLessThanOrEqualTo(N);
+        assertThat(requests / periods).as("requests per period").isLessThanOrEqualTo(n);
+        if (n == N) {
+            assertThat(requests / periods).as("requests per period").isGreaterThan(n * 0.8);
+        }
     }
 
     @Test
