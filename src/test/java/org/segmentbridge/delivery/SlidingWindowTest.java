@@ -58,7 +58,7 @@ class SlidingWindowTest {
     @ParameterizedTest(name = "N = {0}")
     @ValueSource(ints = {N, 150}) // 150: more slots than a new window holds, so it grows while the test runs
     void noPeriodEverHoldsMoreThanNArrivalsWhateverTheLatencies(int n) {
-        SlidingWindow window = new SlidingWindow(n, PERIOD, () -> now);
+        SlidingWindow ofN = new SlidingWindow(n, PERIOD, () -> now);
         Random random = new Random(20240611);
         int requests = 3000;
         long[] started = new long[requests];
@@ -67,7 +67,7 @@ class SlidingWindowTest {
         List<Integer> inFlight = new ArrayList<>();
         int next = 0;
         while (next < requests) {
-            SlidingWindow.Start start = window.tryStart(LONGEST);
+            SlidingWindow.Start start = ofN.tryStart(LONGEST);
             if (start != null) {
                 int request = (int) start.request();
                 assertThat(request).isEqualTo(next++);
@@ -80,7 +80,7 @@ class SlidingWindowTest {
             now++;
             inFlight.removeIf(request -> {
                 if (ended[request] <= now) {
-                    window.end(request);
+                    ofN.end(request);
                     return true;
                 }
                 return false;

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -139,7 +141,7 @@ final class AllDestinations {
 
     /** The fake endpoints that received items (Emarsys' lookups left out), by name. */
     static Map<String, FakeVendors.Endpoint> endpoints(FakeVendors fakes) {
-        Map<String, FakeVendors.Endpoint> endpoints = new java.util.TreeMap<>();
+        Map<String, FakeVendors.Endpoint> endpoints = new TreeMap<>();
         fakes.endpoints().forEach((name, endpoint) -> {
             if (!name.startsWith("emarsys GET") && endpoint.items() > 0) {
                 endpoints.put(name, endpoint);
@@ -179,7 +181,7 @@ final class AllDestinations {
         return await(bridge, timeoutSeconds, backlog -> backlog.total() == 0);
     }
 
-    private static boolean await(BenchRun.Bridge bridge, double timeoutSeconds, java.util.function.Predicate<Backlog> done)
+    private static boolean await(BenchRun.Bridge bridge, double timeoutSeconds, Predicate<Backlog> done)
             throws InterruptedException {
         long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
         while (System.nanoTime() < deadline) {

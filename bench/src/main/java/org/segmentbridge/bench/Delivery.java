@@ -1,8 +1,14 @@
 package org.segmentbridge.bench;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
@@ -44,17 +50,17 @@ final class Delivery {
     record VendorLatency(String destination, String action, long requests, double meanMillis, double maxMillis) {
 
         /** One sample of the timer: which part of it, its destination and action, and its value. */
-        private static final java.util.regex.Pattern SAMPLE = java.util.regex.Pattern.compile(
+        private static final Pattern SAMPLE = Pattern.compile(
                 "^bridge_delivery_vendor_latency_seconds_(count|sum|max)\\{(?=.*action=\"([^\"]*)\")(?=.*destination=\"([^\"]*)\").*} (\\S+)$",
-                java.util.regex.Pattern.MULTILINE);
+                Pattern.MULTILINE);
 
         /** Every destination and action in a bridge's metrics, its answers of every status together. */
         static List<VendorLatency> of(String metrics) {
             record Action(String destination, String action) {
             }
-            java.util.Map<Action, double[]> countSumMax = new java.util.TreeMap<>(
-                    java.util.Comparator.comparing(Action::destination).thenComparing(Action::action));
-            java.util.regex.Matcher sample = SAMPLE.matcher(metrics);
+            Map<Action, double[]> countSumMax = new TreeMap<>(
+                    Comparator.comparing(Action::destination).thenComparing(Action::action));
+            Matcher sample = SAMPLE.matcher(metrics);
             while (sample.find()) {
                 double[] totals = countSumMax.computeIfAbsent(new Action(sample.group(3), sample.group(2)), key -> new double[3]);
                 double value = Double.parseDouble(sample.group(4));
@@ -74,7 +80,7 @@ final class Delivery {
     static final long MAX_EVENTS = 3000;
 
     private final BenchRun bench;
-    private final java.util.Map<String, List<Target>> queued = new java.util.HashMap<>();
+    private final Map<String, List<Target>> queued = new HashMap<>();
 
     Delivery(BenchRun bench) {
         this.bench = bench;
