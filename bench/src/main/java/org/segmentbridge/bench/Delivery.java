@@ -146,7 +146,7 @@ final class Delivery {
      * put them all in the destinations' queues: the drain that follows then measures delivery and its pacing, not the
      * processor working off the intake log at the same time.
      */
-    void load(String group, BenchRun.Bridge loader, Load pusher, double drainSeconds) throws Exception {
+    void load(String group, BenchRun.Bridge loader, Load pusher, double drainSeconds, boolean measured) throws Exception {
         List<Target> targets = targets(group, drainSeconds);
         queued.put(group, targets);
         List<ObjectNode> events = new ArrayList<>();
@@ -167,21 +167,26 @@ final class Delivery {
         long started = System.nanoTime();
         Load.PushResult pushed = pusher.push("/v1/batch", bodies, 4);
         boolean processed = AllDestinations.awaitProcessed(loader, 60);
-        bench.out().pushes.add(new Push(group, events.size(), pushed.seconds(), pushed.retries()));
+        if (measured) {
+            bench.out().pushes.add(new Push(group, events.size(), pushed.seconds(), pushed.retries()));
+        }
         BenchRun.log(String.format("delivery %s: queued %d events in %.1f s (%d requests sent again), %s %.1f s after the first push",
                 group, events.size(), pushed.seconds(), pushed.retries(), processed ? "processed" : "NOT all processed",
                 (System.nanoTime() - started) / 1e9));
     }
 
-    /** Waits until the fakes received every item of the group (the draining bridge is running), then records. */
-    void drain(String group) throws Exception {
+    /**
+     * Waits until the fakes received every item of the group (the draining bridge is running), then records, unless
+     * the drain is not {@code measured} (the profile's).
+     */
+    void drain(String group, boolean measured) throws Exception {
         FakeVendors fakes = bench.fakes();
         List<Target> targets = queued.get(group);
         long deadline = System.nanoTime() + (bench.smoke() ? 30 : 120) * 1_000_000_000L;
         while (System.nanoTime() < deadline && !targets.stream().allMatch(t -> fakes.endpoint(t.label()).items() >= t.events())) {
             Thread.sleep(250);
         }
-        for (Target target : targets) {
+        for (Target target : measured ? targets : List.<Target>of()) {
             FakeVendors.Endpoint endpoint = fakes.endpoint(target.label());
             Row row = new Row(group, target, endpoint.items(), endpoint.requests(), endpoint.rejected429(),
                     endpoint.steadyRate(0.2, 0.95), endpoint.span());

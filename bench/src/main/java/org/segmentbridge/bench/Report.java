@@ -111,7 +111,7 @@ final class Report {
         clusterSection(md);
         memoryTable(md);
         profile(md, String.format("Profile of the intake: `/v1/track` at 64 connections (JFR, one more run after the measured ones: %,.0f req/s under the recorder)", intakeProfileRate), intakeProfile);
-        profile(md, "Profile of delivery: the bridge draining the track group (JFR)", deliveryProfile);
+        profile(md, "Profile of delivery: the bridge draining the track group (JFR, one more drain after the measured ones)", deliveryProfile);
         return md.toString();
     }
 
