@@ -44,6 +44,7 @@ public final class IterableConnector implements Connector {
     private static final DateTimeFormatter ITERABLE_DATE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss '+00:00'");
     /** A date with a time: Iterable only recognises dates in its own format, so these are rewritten. */
     private static final Pattern DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}.*");
+    private static final Pattern WITH_OFFSET = Pattern.compile(".*(Z|[+-]\\d{2}:?\\d{2})$");
 
     private final Actions actions = new Actions("Iterable",
             new UpdateEmail(), new UserUpdate(), new UserBulkUpdate(), new TrackEvent(), new TrackEventBulk(),
@@ -155,7 +156,7 @@ public final class IterableConnector implements Connector {
         }
         if (value.isTextual() && DATE_TIME.matcher(value.asText()).matches()) {
             try {
-                OffsetDateTime at = value.asText().matches(".*(Z|[+-]\\d{2}:?\\d{2})$")
+                OffsetDateTime at = WITH_OFFSET.matcher(value.asText()).matches()
                         ? OffsetDateTime.parse(value.asText())
                         : java.time.LocalDateTime.parse(value.asText()).atOffset(ZoneOffset.UTC);
                 return TextNode.valueOf(ITERABLE_DATE.format(at.withOffsetSameInstant(ZoneOffset.UTC)));

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 /** One step of a field's `transforms` list. */
 interface Transform {
@@ -96,12 +97,26 @@ interface Transform {
 
     /** "Gold Plan", "goldPlan", "HTMLParser" and "gold-plan" all become words joined by "_". */
     static String snakeCase(String text) {
-        String words = text
-                .replaceAll("([a-z0-9])([A-Z])", "$1_$2")
-                .replaceAll("([A-Z]+)([A-Z][a-z])", "$1_$2")
-                .replaceAll("[^A-Za-z0-9]+", "_")
-                .replaceAll("^_+|_+$", "");
-        return words.toLowerCase(Locale.ROOT);
+        return SnakeCase.of(text);
+    }
+
+    /** The snake_case transform's patterns, compiled once: a mapping applies them to a field of every event. */
+    final class SnakeCase {
+        private static final Pattern LOWER_THEN_UPPER = Pattern.compile("([a-z0-9])([A-Z])");
+        private static final Pattern ACRONYM_THEN_WORD = Pattern.compile("([A-Z]+)([A-Z][a-z])");
+        private static final Pattern NOT_ALPHANUMERIC = Pattern.compile("[^A-Za-z0-9]+");
+        private static final Pattern EDGE_UNDERSCORES = Pattern.compile("^_+|_+$");
+
+        private SnakeCase() {
+        }
+
+        static String of(String text) {
+            String words = LOWER_THEN_UPPER.matcher(text).replaceAll("$1_$2");
+            words = ACRONYM_THEN_WORD.matcher(words).replaceAll("$1_$2");
+            words = NOT_ALPHANUMERIC.matcher(words).replaceAll("_");
+            words = EDGE_UNDERSCORES.matcher(words).replaceAll("");
+            return words.toLowerCase(Locale.ROOT);
+        }
     }
 
     static ObjectNode flatten(ObjectNode object) {
