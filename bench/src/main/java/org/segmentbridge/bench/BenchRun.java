@@ -561,6 +561,10 @@ public final class BenchRun {
         return startBridge("drain-" + name, data, overrides, env, this::addBulkRoutes);
     }
 
+    /**
+     * The shipped four destinations against fakes without limits ({@link AllDestinations}): each destination's
+     * processing rate (a drain), then on one fresh bridge the latency at 500 and 1,000 events/s and the sustained run.
+     */
     private void allDestinationsPhase() throws Exception {
         String overrides = AllDestinations.overrides();
         Map<String, String> env = AllDestinations.env(freeFakes);
