@@ -186,14 +186,16 @@ final class Delivery {
         while (System.nanoTime() < deadline && !targets.stream().allMatch(t -> fakes.endpoint(t.label()).items() >= t.events())) {
             Thread.sleep(250);
         }
-        for (Target target : measured ? targets : List.<Target>of()) {
-            FakeVendors.Endpoint endpoint = fakes.endpoint(target.label());
-            Row row = new Row(group, target, endpoint.items(), endpoint.requests(), endpoint.rejected429(),
-                    endpoint.steadyRate(0.2, 0.95), endpoint.span());
-            bench.out().delivery.add(row);
-            BenchRun.log(String.format("  %s %s: %d/%d items in %d requests, steady %.1f items/s, ceiling %.0f (%.2f), 429s %d",
-                    target.destination(), target.endpoint(), row.items(), target.events(), row.requests(), row.steadyRate(),
-                    target.ceiling(), row.ratio(), row.rejected429()));
+        if (measured) {
+            for (Target target : targets) {
+                FakeVendors.Endpoint endpoint = fakes.endpoint(target.label());
+                Row row = new Row(group, target, endpoint.items(), endpoint.requests(), endpoint.rejected429(),
+                        endpoint.steadyRate(0.2, 0.95), endpoint.span());
+                bench.out().delivery.add(row);
+                BenchRun.log(String.format("  %s %s: %d/%d items in %d requests, steady %.1f items/s, ceiling %.0f (%.2f), 429s %d",
+                        target.destination(), target.endpoint(), row.items(), target.events(), row.requests(), row.steadyRate(),
+                        target.ceiling(), row.ratio(), row.rejected429()));
+            }
         }
         bench.out().collect429s(fakes);
         fakes.reset();
