@@ -39,7 +39,12 @@ final class DeliveryItem {
     }
 
     String batchKey() {
-        return action.name() + "\u0000" + item.group();
+        return batchKey(action, item.group());
+    }
+
+    /** Items of one action and group may share a request. */
+    static String batchKey(Action action, String group) {
+        return action.name() + "\u0000" + group;
     }
 
     int bytes() {

@@ -82,7 +82,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     private final Map<String, Deque<DeliveryItem>> lanes = new HashMap<>();
     private final Map<String, Batcher> batchers = new HashMap<>();
     private final Deque<Batch> pending = new ArrayDeque<>();
-    private boolean pumpScheduled;
+    /** When the next pump is scheduled for, if one is. */
+    private Instant pumpDue;
     private int requestsInFlight;
     /** Batches set aside until a lookup answers. */
     private int lookupsAwaited;
@@ -407,7 +408,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         batcher.add(item);
         if (batcher.items.size() >= limits.maxItems() || drained != null) {
             flush(batcher);
-        } else if (batcher.items.size() == 1) {
+            return;
+        }
+        sendIfIdle(batcher);
+        if (batcher.items.size() == 1) {
             long round = batcher.round;
             long born = generation;
             schedule(settings.batchFlush(), () -> {
@@ -433,6 +437,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      */
     private void pump() {
         sendPending();
+        if (settings.batchSendWhenIdle() && !recordOnly) {
+            // A copy: a request that cannot be built settles its items, whose lanes' next items may open batchers.
+            new ArrayList<>(batchers.values()).forEach(this::sendIfIdle);
+        }
         if (drained != null && !drained.isDone() && requestsInFlight == 0 && lookupsAwaited == 0 && pending.isEmpty()
                 && batchers.values().stream().allMatch(batcher -> batcher.items.isEmpty())) {
             drained.complete(null);
@@ -457,11 +465,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             }
             Instant now = Instant.now();
             RequestPacer endpointPacer = endpointPacers.get(next.action.name());
-            Duration wait = destinationPacer.waitTime(now);
-            if (endpointPacer != null) {
-                Duration endpointWait = endpointPacer.waitTime(now);
-                wait = endpointWait.compareTo(wait) > 0 ? endpointWait : wait;
-            }
+            Duration wait = waitTime(endpointPacer, now);
             Optional<RequestPacer.Permit> permit = wait.isZero() ? takePermits(endpointPacer, now) : Optional.empty();
             if (permit.isPresent()) {
                 it.remove();
@@ -471,13 +475,59 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 earliest = earliest == null || retryIn.compareTo(earliest) < 0 ? retryIn : earliest;
             }
         }
-        if (earliest != null && !pumpScheduled) {
-            pumpScheduled = true;
-            schedule(earliest, () -> {
-                pumpScheduled = false;
-                pump();
-            });
+        if (earliest != null) {
+            pumpIn(earliest);
         }
+    }
+
+    /** Pumps again after {@code delay}, unless a pump is due sooner already. */
+    private void pumpIn(Duration delay) {
+        Instant due = Instant.now().plus(delay);
+        if (pumpDue != null && !pumpDue.isAfter(due)) {
+            return;
+        }
+        pumpDue = due;
+        schedule(delay, () -> {
+            if (due.equals(pumpDue)) {
+                pumpDue = null;
+            }
+            pump();
+        });
+    }
+
+    /**
+     * With {@code batch.send-when-idle}, a batch goes before it is full or flushed when nothing of its action and group
+     * is in flight and the pacers give a permit at once. A quiet stream is then sent as it comes, and a busy one fills
+     * its batches while the earlier requests are out, as full as the traffic makes them. It spends no permit a fuller
+     * batch would have needed: when the window has no room, the batch keeps filling until it is full or flushed.
+     * Dry-run records batches as they fill, without it: nothing is ever in flight there.
+     */
+    private void sendIfIdle(Batcher batcher) {
+        if (!settings.batchSendWhenIdle() || recordOnly || drained != null || batcher.items.isEmpty()
+                || batcher.requestsInFlight > 0 || requestsInFlight >= settings.maxConcurrentRequests()) {
+            return;
+        }
+        Instant now = Instant.now();
+        RequestPacer endpointPacer = endpointPacers.get(batcher.action.name());
+        Duration wait = waitTime(endpointPacer, now);
+        Optional<RequestPacer.Permit> permit = wait.isZero() ? takePermits(endpointPacer, now) : Optional.empty();
+        if (permit.isPresent()) {
+            send(new Batch(batcher.action, batcher.group, batcher.drain()), permit.get());
+        } else {
+            // The batch keeps filling; when the window has room again, it goes with what it holds by then.
+            Duration again = wait.isZero() ? waitTime(endpointPacer, Instant.now()) : wait;
+            pumpIn(again.isZero() ? Duration.ofMillis(1) : again);
+        }
+    }
+
+    /** How long the credential's pacer and the endpoint's (if it has one) say to wait: the longer of the two. */
+    private Duration waitTime(RequestPacer endpointPacer, Instant now) {
+        Duration wait = destinationPacer.waitTime(now);
+        if (endpointPacer != null) {
+            Duration endpointWait = endpointPacer.waitTime(now);
+            wait = endpointWait.compareTo(wait) > 0 ? endpointWait : wait;
+        }
+        return wait;
     }
 
     /**
@@ -524,6 +574,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         metrics.batch(batch.action.name(), batch.items.size(), request.body().length);
         batch.items.forEach(item -> item.ticket().begin());
         requestsInFlight++;
+        Batcher ofKey = batchers.get(batch.key());
+        if (ofKey != null) {
+            ofKey.requestsInFlight++;
+        }
         long born = generation;
         long started = System.nanoTime();
         transport.send(request, settings, permit).whenComplete((answer, failure) -> onActor(() -> {
@@ -531,6 +585,9 @@ public final class DestinationDelivery implements DestinationReader.Listener {
                 return;
             }
             requestsInFlight--;
+            if (ofKey != null) {
+                ofKey.requestsInFlight--;
+            }
             Duration latency = Duration.ofNanos(System.nanoTime() - started);
             if (failure != null) {
                 metrics.vendorLatency(batch.action.name(), 0, latency);
@@ -822,6 +879,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         final List<DeliveryItem> items = new ArrayList<>();
         long bytes;
         long round;
+        /** Requests of this action and group awaiting their answer. */
+        int requestsInFlight;
 
         Batcher(Action action, String group) {
             this.action = action;
@@ -849,6 +908,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
 
     /** One request's worth of items. */
     private record Batch(Action action, String group, List<DeliveryItem> items) {
+        String key() {
+            return DeliveryItem.batchKey(action, group);
+        }
+
         List<Action.Item> payloads() {
             return items.stream().map(DeliveryItem::item).toList();
         }

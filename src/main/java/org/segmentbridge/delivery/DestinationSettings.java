@@ -25,6 +25,7 @@ public final class DestinationSettings {
     private final int maxBatchItems;
     private final long maxBatchBytes;
     private final Duration batchFlush;
+    private final boolean batchSendWhenIdle;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
     private final int maxAttempts;
@@ -44,6 +45,7 @@ public final class DestinationSettings {
         this.maxBatchItems = reader.positiveInt(key("batch.max-items"));
         this.maxBatchBytes = reader.positiveLong(key("batch.max-bytes"));
         this.batchFlush = reader.duration(key("batch.flush"));
+        this.batchSendWhenIdle = reader.bool(key("batch.send-when-idle"));
         this.connectTimeout = reader.duration(key("timeout.connect"));
         this.requestTimeout = reader.duration(key("timeout.request"));
         this.maxAttempts = reader.positiveInt(key("retry.max-attempts"));
@@ -145,6 +147,14 @@ public final class DestinationSettings {
 
     public Duration batchFlush() {
         return batchFlush;
+    }
+
+    /**
+     * Whether a batch goes before it is full or flushed when nothing of its endpoint is under way and the rate allows
+     * a request at once: batches then fill only while earlier requests are out, as a busy stream's do.
+     */
+    public boolean batchSendWhenIdle() {
+        return batchSendWhenIdle;
     }
 
     public Duration connectTimeout() {

@@ -43,6 +43,8 @@ class DeliveryEngineTest {
                 "rate.requests", "200",
                 "batch.max-items", "3",
                 "batch.flush", "300ms",
+                // These tests pin which items share a request: batches go only when full or flushed.
+                "batch.send-when-idle", "false",
                 "retry.initial-delay", "200ms",
                 "retry.max-delay", "1s",
                 "retry.max-attempts", "3",
