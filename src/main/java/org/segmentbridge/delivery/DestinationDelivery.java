@@ -437,7 +437,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
      */
     private void pump() {
         sendPending();
-        if (settings.batchSendWhenIdle() && !recordOnly) {
+        if (lingers()) {
             // A copy: a request that cannot be built settles its items, whose lanes' next items may open batchers.
             new ArrayList<>(batchers.values()).forEach(this::sendIfIdle);
         }
@@ -463,16 +463,12 @@ public final class DestinationDelivery implements DestinationReader.Listener {
             if (requestsInFlight >= settings.maxConcurrentRequests()) {
                 return;
             }
-            Instant now = Instant.now();
-            RequestPacer endpointPacer = endpointPacers.get(next.action.name());
-            Duration wait = waitTime(endpointPacer, now);
-            Optional<RequestPacer.Permit> permit = wait.isZero() ? takePermits(endpointPacer, now) : Optional.empty();
-            if (permit.isPresent()) {
+            Turn turn = turnFor(next.action);
+            if (turn.permit() != null) {
                 it.remove();
-                send(next, permit.get());
+                send(next, turn.permit());
             } else {
-                Duration retryIn = wait.isZero() ? Duration.ofMillis(1) : wait;
-                earliest = earliest == null || retryIn.compareTo(earliest) < 0 ? retryIn : earliest;
+                earliest = earliest == null || turn.retryIn().compareTo(earliest) < 0 ? turn.retryIn() : earliest;
             }
         }
         if (earliest != null) {
@@ -495,39 +491,56 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         });
     }
 
+    /** Whether batches may go before they are full or flushed (dry-run records them as they fill: nothing is in flight there). */
+    private boolean lingers() {
+        return !recordOnly && settings.batchLinger().compareTo(settings.batchFlush()) < 0;
+    }
+
     /**
-     * With {@code batch.send-when-idle}, a batch goes before it is full or flushed when nothing of its action and group
-     * is in flight and the pacers give a permit at once. A quiet stream is then sent as it comes, and a busy one fills
-     * its batches while the earlier requests are out, as full as the traffic makes them. It spends no permit a fuller
-     * batch would have needed: when the window has no room, the batch keeps filling until it is full or flushed.
-     * Dry-run records batches as they fill, without it: nothing is ever in flight there.
+     * A batch goes before it is full or flushed once its first item has waited {@code batch.linger}, when nothing of its
+     * action and group is in flight and the pacers give a permit at once. A quiet stream is then sent within the
+     * linger, and a busy one fills its batches while the earlier requests are out, as full as the traffic makes them.
+     * The linger bounds how many requests an idle endpoint gets (one per linger), whatever the vendor's answer time.
+     * It spends no permit a fuller batch would have needed: when the window has no room, the batch keeps filling until
+     * it is full or flushed.
      */
     private void sendIfIdle(Batcher batcher) {
-        if (!settings.batchSendWhenIdle() || recordOnly || drained != null || batcher.items.isEmpty()
-                || batcher.requestsInFlight > 0 || requestsInFlight >= settings.maxConcurrentRequests()) {
+        if (!lingers() || drained != null || batcher.items.isEmpty() || batcher.requestsInFlight > 0
+                || requestsInFlight >= settings.maxConcurrentRequests()) {
             return;
         }
-        Instant now = Instant.now();
-        RequestPacer endpointPacer = endpointPacers.get(batcher.action.name());
-        Duration wait = waitTime(endpointPacer, now);
-        Optional<RequestPacer.Permit> permit = wait.isZero() ? takePermits(endpointPacer, now) : Optional.empty();
-        if (permit.isPresent()) {
-            send(new Batch(batcher.action, batcher.group, batcher.drain()), permit.get());
+        Duration lingered = Duration.ofNanos(System.nanoTime() - batcher.openedNanos);
+        if (lingered.compareTo(settings.batchLinger()) < 0) {
+            pumpIn(settings.batchLinger().minus(lingered));
+            return;
+        }
+        Turn turn = turnFor(batcher.action);
+        if (turn.permit() != null) {
+            send(new Batch(batcher.action, batcher.group, batcher.drain()), turn.permit());
         } else {
             // The batch keeps filling; when the window has room again, it goes with what it holds by then.
-            Duration again = wait.isZero() ? waitTime(endpointPacer, Instant.now()) : wait;
-            pumpIn(again.isZero() ? Duration.ofMillis(1) : again);
+            pumpIn(turn.retryIn());
         }
     }
 
-    /** How long the credential's pacer and the endpoint's (if it has one) say to wait: the longer of the two. */
-    private Duration waitTime(RequestPacer endpointPacer, Instant now) {
+    /** A permit to send to an endpoint now, or else (permit null) how long until its pacers may have room. */
+    private record Turn(RequestPacer.Permit permit, Duration retryIn) {
+    }
+
+    private Turn turnFor(Action action) {
+        Instant now = Instant.now();
+        RequestPacer endpointPacer = endpointPacers.get(action.name());
         Duration wait = destinationPacer.waitTime(now);
         if (endpointPacer != null) {
             Duration endpointWait = endpointPacer.waitTime(now);
             wait = endpointWait.compareTo(wait) > 0 ? endpointWait : wait;
         }
-        return wait;
+        if (!wait.isZero()) {
+            return new Turn(null, wait);
+        }
+        // Refused though the wait read zero: the refusal taught the pacer its wait, read on the next pump.
+        return takePermits(endpointPacer, now).map(permit -> new Turn(permit, Duration.ZERO))
+                .orElseGet(() -> new Turn(null, Duration.ofMillis(1)));
     }
 
     /**
@@ -881,6 +894,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         long round;
         /** Requests of this action and group awaiting their answer. */
         int requestsInFlight;
+        /** When the batch being filled got its first item ({@link System#nanoTime}). */
+        long openedNanos;
 
         Batcher(Action action, String group) {
             this.action = action;
@@ -888,6 +903,9 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
 
         void add(DeliveryItem item) {
+            if (items.isEmpty()) {
+                openedNanos = System.nanoTime();
+            }
             items.add(item);
             bytes += item.bytes() + 1;
         }

@@ -25,7 +25,7 @@ public final class DestinationSettings {
     private final int maxBatchItems;
     private final long maxBatchBytes;
     private final Duration batchFlush;
-    private final boolean batchSendWhenIdle;
+    private final Duration batchLinger;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
     private final int maxAttempts;
@@ -45,7 +45,7 @@ public final class DestinationSettings {
         this.maxBatchItems = reader.positiveInt(key("batch.max-items"));
         this.maxBatchBytes = reader.positiveLong(key("batch.max-bytes"));
         this.batchFlush = reader.duration(key("batch.flush"));
-        this.batchSendWhenIdle = reader.bool(key("batch.send-when-idle"));
+        this.batchLinger = reader.duration(key("batch.linger"));
         this.connectTimeout = reader.duration(key("timeout.connect"));
         this.requestTimeout = reader.duration(key("timeout.request"));
         this.maxAttempts = reader.positiveInt(key("retry.max-attempts"));
@@ -150,11 +150,11 @@ public final class DestinationSettings {
     }
 
     /**
-     * Whether a batch goes before it is full or flushed when nothing of its endpoint is under way and the rate allows
-     * a request at once: batches then fill only while earlier requests are out, as a busy stream's do.
+     * How long a batch waits for more items, at least, before it goes while nothing of its endpoint is under way and
+     * the rate allows a request at once; {@link #batchFlush} or more: only full or flushed batches go.
      */
-    public boolean batchSendWhenIdle() {
-        return batchSendWhenIdle;
+    public Duration batchLinger() {
+        return batchLinger;
     }
 
     public Duration connectTimeout() {

@@ -44,7 +44,7 @@ class DeliveryEngineTest {
                 "batch.max-items", "3",
                 "batch.flush", "300ms",
                 // These tests pin which items share a request: batches go only when full or flushed.
-                "batch.send-when-idle", "false",
+                "batch.linger", "300ms",
                 "retry.initial-delay", "200ms",
                 "retry.max-delay", "1s",
                 "retry.max-attempts", "3",

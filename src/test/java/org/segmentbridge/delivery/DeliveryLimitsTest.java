@@ -35,7 +35,7 @@ class DeliveryLimitsTest {
         harness = DeliveryHarness.start(Map.of(
                 "paced", Map.of("api-key", DeliveryHarness.API_KEY, "rate.requests", "5", "rate.period", "1s"),
                 "small", Map.of("api-key", DeliveryHarness.API_KEY, "rate.requests", "100", "batch.max-bytes",
-                        Integer.toString(MAX_BYTES), "batch.flush", "300ms", "batch.send-when-idle", "false")));
+                        Integer.toString(MAX_BYTES), "batch.flush", "300ms", "batch.linger", "300ms")));
     }
 
     @AfterAll

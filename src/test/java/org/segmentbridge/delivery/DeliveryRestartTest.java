@@ -28,7 +28,7 @@ class DeliveryRestartTest {
     @Test
     void restartMidBatchAndMidRequestLosesNothingAndSendsNothingTwice() {
         try (DeliveryHarness harness = DeliveryHarness.start(Map.of("test", Map.of(
-                "api-key", DeliveryHarness.API_KEY, "rate.requests", "100", "batch.flush", "6s", "batch.send-when-idle", "false",
+                "api-key", DeliveryHarness.API_KEY, "rate.requests", "100", "batch.flush", "6s", "batch.linger", "6s",
                 "timeout.request", "10s")))) {
             harness.vendor.stubFor(post(urlEqualTo(MEMBERS)).willReturn(okJson("{\"failed\":[]}")));
             // The vendor is slow: the first track's request is still unanswered when the bridge stops.

@@ -20,6 +20,7 @@ class DestinationSettingsTest {
     @CsvSource(delimiter = '|', value = {
             "rate.requests | 0     | Setting bridge.destination.test.rate.requests must be a positive whole number, got '0'",
             "batch.flush   | later | Setting bridge.destination.test.batch.flush must be a positive duration such as 24h or 90m, got 'later'",
+            "batch.linger  | 0s    | Setting bridge.destination.test.batch.linger must be a positive duration such as 24h or 90m, got '0s'",
             "dry-run       | maybe | Setting bridge.destination.test.dry-run must be auto, true or false, got 'maybe'",
             "enabled       | yes   | Setting bridge.destination.test.enabled must be true or false, got 'yes'"})
     void badDestinationSettingStopsTheStart(String key, String value, String message) {

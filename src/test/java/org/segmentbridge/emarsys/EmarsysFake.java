@@ -62,7 +62,7 @@ final class EmarsysFake implements AutoCloseable {
                 "bridge.destination.emarsys.batch.flush", "300ms",
                 "bridge.destination.emarsys.retry.initial-delay", "200ms"));
         // The tests pin which items share a request: batches go only when full or flushed.
-        settings.put("bridge.destination.emarsys.batch.send-when-idle", "false");
+        settings.put("bridge.destination.emarsys.batch.linger", "300ms");
         settings.putAll(moreSettings.apply(emarsys.baseUrl()));
         bridge = RunningBridge.start(settings);
     }

@@ -52,7 +52,7 @@ public final class IterableFake implements AutoCloseable {
                 "bridge.destination.iterable.api-key", API_KEY,
                 "bridge.destination.iterable.batch.flush", "300ms",
                 // The tests pin which items share a request: batches go only when full or flushed.
-                "bridge.destination.iterable.batch.send-when-idle", "false",
+                "bridge.destination.iterable.batch.linger", "300ms",
                 "bridge.destination.iterable.retry.initial-delay", "200ms"));
         settings.putAll(moreSettings);
         bridge = RunningBridge.start(settings);
