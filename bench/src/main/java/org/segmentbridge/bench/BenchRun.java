@@ -71,6 +71,8 @@ public final class BenchRun {
     private final boolean processingOnly;
     /** Only delivery against the fakes' limits ({@code --delivery-only}), to compare two builds of the bridge. */
     private final boolean deliveryOnly;
+    /** Only the latency and sustained runs ({@code --latency-only}), to compare two builds of the bridge. */
+    private final boolean latencyOnly;
     private final Processes processes;
     private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     private final Events events;
@@ -94,7 +96,8 @@ public final class BenchRun {
         clusterOnly = flags.contains("--cluster-only");
         processingOnly = flags.contains("--processing-only");
         deliveryOnly = flags.contains("--delivery-only");
-        cluster = !processingOnly && !deliveryOnly && (clusterOnly || !flags.contains("--no-cluster"));
+        latencyOnly = flags.contains("--latency-only");
+        cluster = !processingOnly && !deliveryOnly && !latencyOnly && (clusterOnly || !flags.contains("--no-cluster"));
         int sustainedAt = flags.indexOf("--sustained-seconds");
         sustainedSeconds = sustainedAt >= 0 ? Double.parseDouble(flags.get(sustainedAt + 1)) : smoke ? 15 : 120;
         processes = new Processes(work.resolve("pids"));
@@ -130,11 +133,14 @@ public final class BenchRun {
         fakes.start();
         freeFakes = new FakeVendors(vertx, FakeVendors.Limits.NONE);
         freeFakes.start();
-        if (processingOnly || deliveryOnly) {
+        if (processingOnly || deliveryOnly || latencyOnly) {
             if (processingOnly) {
                 processingPart();
-            } else {
+            } else if (deliveryOnly) {
                 deliveryPhase();
+            } else {
+                latencyPart();
+                out.cores = monitor.cores();
             }
             out.wallTime = Duration.ofMillis(System.currentTimeMillis() - startedMs);
             out.write(report, true);
@@ -566,16 +572,21 @@ public final class BenchRun {
      * processing rate (a drain), then on one fresh bridge the latency at 500 and 1,000 events/s and the sustained run.
      */
     private void allDestinationsPhase() throws Exception {
+        processingPart();
+        latencyPart();
+    }
+
+    /** Latency at fixed rates, then the sustained run, on one fresh bridge delivering to the shipped four destinations. */
+    private void latencyPart() throws Exception {
         String overrides = AllDestinations.overrides();
         Map<String, String> env = AllDestinations.env(freeFakes);
-        processingPart();
-
+        out.allDestinationsOverrides = overrides;
         Bridge bridge = startBridge("latency", overrides, env, null);
         Thread.sleep((long) (seconds(5, 1) * 1000));
         out.idleRss.put("latency", Processes.rssKib(bridge.process().pid()));
         Load load = new Load(vertx, bridge.httpPort(), authorization(), 16);
         monitor.watch(bridge.process().pid(), "latency");
-        Latency.run(this, freeFakes, bridge, load, 10, seconds(5, 1), smoke ? new double[][] {{500, 1}, {1000, 1}}
+        Latency.run(this, freeFakes, bridge, load, 10, seconds(15, 1), smoke ? new double[][] {{500, 1}, {1000, 1}}
                 : new double[][] {{500, 10}, {1000, 10}}, smoke ? 15 : 30);
         out.loadedRss.put("latency", monitor.maxRss("latency"));
         monitor.watch(bridge.process().pid(), "sustained");
