@@ -511,7 +511,8 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
         Duration lingered = Duration.ofNanos(System.nanoTime() - batcher.openedNanos);
         if (lingered.compareTo(settings.batchLinger()) < 0) {
-            pumpIn(settings.batchLinger().minus(lingered));
+            // Rounded up to the scheduler's whole milliseconds, so the pump does not come back a fraction too early.
+            pumpIn(Duration.ofMillis(settings.batchLinger().minus(lingered).toMillis() + 1));
             return;
         }
         Turn turn = turnFor(batcher.action);
