@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class BatchLingerTest {
 
-    /** Far longer than any wait below: a batch that arrives before it was sent because the endpoint was idle. */
+    /** Far longer than any wait below: a batch that arrives sooner went because its endpoint was idle. */
     private static final String FLUSH = "20s";
     private static final String QUIET = "/quiet/lists/newsletter/members";
     private static final String SLOW = "/slow/lists/newsletter/members";
