@@ -24,6 +24,7 @@ import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.http.HttpComponent;
 import org.apache.camel.component.http.HttpEndpoint;
+import org.apache.camel.component.http.HttpMethods;
 import org.apache.camel.spi.ExecutorServiceManager;
 import org.apache.camel.support.service.ServiceSupport;
 
@@ -193,7 +194,9 @@ public final class VendorTransport extends ServiceSupport {
     }
 
     private static void toCamel(OutboundRequest request, Message message) {
-        message.setHeader(Exchange.HTTP_METHOD, request.method());
+        // As camel-http's enum: a String would be converted on every request, through a type-converter lookup that
+        // took 7 % of the bridge's CPU in the processing drain's profile.
+        message.setHeader(Exchange.HTTP_METHOD, HttpMethods.valueOf(request.method()));
         message.setHeader(Exchange.HTTP_URI, request.uri().toString());
         request.headers().forEach(message::setHeader);
         message.setBody(request.body().length == 0 ? null : request.body());

@@ -140,8 +140,8 @@ public final class BenchRun {
                 deliveryPhase();
             } else {
                 latencyPart();
-                out.cores = monitor.cores();
             }
+            out.cores = monitor.cores();
             out.wallTime = Duration.ofMillis(System.currentTimeMillis() - startedMs);
             out.write(report, true);
             log("report written to " + report);
