@@ -22,6 +22,17 @@ public interface DeliveryObserver {
     }
 
     /**
+     * True when this observer wants to hear what becomes of the event's items ({@link #settled}). Asked once per event
+     * and destination, before its routes run: the parsed event of one it does not follow is let go once its items are
+     * prepared, so that the events held while their requests are out cost the heap only what is sent.
+     */
+    default boolean follows(JsonNode event) {
+        return false;
+    }
+
+    /**
+     * Called only for the events this observer {@link #follows}.
+     *
      * @param action the action's name, or {@code route:<id>} when a route failed before any action
      * @param detail why, for anything but a plain delivery (never credentials)
      */

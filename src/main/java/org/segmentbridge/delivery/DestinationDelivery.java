@@ -313,7 +313,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         if (ticket.items().isEmpty()) {
             if (failures.isEmpty()) {
                 metrics.eventsWithoutItems();
-                observer.settled(settings.name(), "", ticket.event(), DeliveryObserver.Settlement.NOT_ROUTED, 0,
+                tellObserver(ticket, "", DeliveryObserver.Settlement.NOT_ROUTED, 0,
                         "no route of " + settings.name() + " made a call for this event");
             }
             reader.finished(message);
@@ -375,7 +375,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         // Ordered by the resolved person, so a person's anonymous and identified events keep one order.
         String person = identity.personIdOf(userId, anonymousId)
                 .orElse(firstNonBlank(userId, anonymousId, messageId));
-        return new Ticket(settings.name(), event, json, person, message);
+        return new Ticket(settings.name(), event, json, person, message, observer.follows(event));
     }
 
     // ---- lanes and batches (actor thread) ----------------------------------------------------------------------
@@ -822,17 +822,22 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         LOG.warn("Destination {}: dead-lettered {} for messageId {}: {}", settings.name(), unsent, ticket.messageId(),
                 Redaction.withoutEmails(reason));
         metrics.items(unsent, DeliveryMetrics.Outcome.DEAD_LETTERED, 1);
-        observer.settled(settings.name(), unsent, ticket.event(), DeliveryObserver.Settlement.DEAD_LETTERED, 0,
-                code + ": " + reason);
+        tellObserver(ticket, unsent, DeliveryObserver.Settlement.DEAD_LETTERED, 0, code + ": " + reason);
     }
 
     private void settled(DeliveryItem item, DeliveryObserver.Settlement settlement, int status, String detail) {
         try (LogContext ignored = about(item)) {
-            observer.settled(settings.name(), item.action().name(), item.ticket().event(), settlement, status, detail);
+            tellObserver(item.ticket(), item.action().name(), settlement, status, detail);
         } catch (RuntimeException e) {
             // What observes delivery must never stop it; the observer reports its own failures.
             LOG.error("Destination {}: an observer failed on {} of messageId {}: {}", settings.name(), item.action().name(),
                     item.ticket().messageId(), Redaction.withoutEmails(e.getMessage()));
+        }
+    }
+
+    private void tellObserver(Ticket ticket, String action, DeliveryObserver.Settlement settlement, int status, String detail) {
+        if (ticket.followed()) {
+            observer.settled(settings.name(), action, ticket.event(), settlement, status, detail);
         }
     }
 

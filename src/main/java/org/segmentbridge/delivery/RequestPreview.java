@@ -85,7 +85,7 @@ public final class RequestPreview {
         if (routes.count(destination) == 0) {
             return;
         }
-        Ticket ticket = new Ticket(destination, event, event.toString(), "", null);
+        Ticket ticket = new Ticket(destination, event, event.toString(), "", null, false);
         List<RouteFailure> failures;
         try {
             failures = routes.run(ticket, null);

@@ -17,7 +17,10 @@ public final class Ticket {
     private final String eventType;
     private final String eventName;
     private final String eventJson;
-    private final com.fasterxml.jackson.databind.JsonNode event;
+    /** Let go when delivery starts, unless {@link #followed}: what goes out from then on is the items' payloads. */
+    private com.fasterxml.jackson.databind.JsonNode event;
+    /** The delivery observer hears of this event's items ({@link DeliveryObserver#follows}). */
+    private final boolean followed;
     private final String personKey;
     private final org.segmentbridge.queue.QueuedMessage queueMessage;
     private final List<DeliveryItem> items = new ArrayList<>();
@@ -25,7 +28,8 @@ public final class Ticket {
     /** Some item of it went to the vendor, or is settled: a stop finishes it rather than give it back half done. */
     private boolean begun;
 
-    Ticket(String destination, com.fasterxml.jackson.databind.JsonNode event, String eventJson, String personKey, org.segmentbridge.queue.QueuedMessage queueMessage) {
+    Ticket(String destination, com.fasterxml.jackson.databind.JsonNode event, String eventJson, String personKey,
+           org.segmentbridge.queue.QueuedMessage queueMessage, boolean followed) {
         this.destination = destination;
         this.messageId = event.path("messageId").asText("");
         this.eventType = event.path("type").asText("");
@@ -34,6 +38,7 @@ public final class Ticket {
         this.eventJson = eventJson;
         this.personKey = personKey;
         this.queueMessage = queueMessage;
+        this.followed = followed;
     }
 
     public String destination() {
@@ -63,9 +68,16 @@ public final class Ticket {
         return eventName;
     }
 
-    /** The event, parsed once when it was read. */
+    /** The event, parsed once when it was read; until its delivery starts, or throughout when {@link #followed()}. */
     com.fasterxml.jackson.databind.JsonNode event() {
+        if (event == null) {
+            throw new IllegalStateException("the parsed event of messageId " + messageId + " is not kept once its delivery started");
+        }
         return event;
+    }
+
+    boolean followed() {
+        return followed;
     }
 
     String eventJson() {
@@ -95,6 +107,9 @@ public final class Ticket {
 
     void startDelivery() {
         outstanding = items.size();
+        if (!followed) {
+            event = null;
+        }
     }
 
     void begin() {

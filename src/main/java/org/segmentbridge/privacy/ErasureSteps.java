@@ -52,6 +52,11 @@ public final class ErasureSteps implements DeliveryObserver {
     }
 
     @Override
+    public boolean follows(JsonNode event) {
+        return Erasures.erasureMark(event).isPresent();
+    }
+
+    @Override
     public void settled(String destination, String action, JsonNode event, Settlement settlement, int status, String detail) {
         Optional<JsonNode> erasure = Erasures.erasureMark(event);
         if (erasure.isEmpty()) {
