@@ -511,8 +511,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
         }
         Duration lingered = Duration.ofNanos(System.nanoTime() - batcher.openedNanos);
         if (lingered.compareTo(settings.batchLinger()) < 0) {
-            // Rounded up to the scheduler's whole milliseconds, so the pump does not come back a fraction too early.
-            pumpIn(Duration.ofMillis(settings.batchLinger().minus(lingered).toMillis() + 1));
+            pumpIn(settings.batchLinger().minus(lingered));
             return;
         }
         Turn turn = turnFor(batcher.action);
@@ -876,7 +875,10 @@ public final class DestinationDelivery implements DestinationReader.Listener {
 
     private void schedule(Duration delay, Runnable task) {
         try {
-            actor.schedule(task, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
+            // To the nanosecond: a delay cut to whole milliseconds wakes the pump a fraction early, to find nothing due.
+            // Saturated, since a vendor's Retry-After may name a date centuries away, past what nanoseconds count.
+            long nanos = delay.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L ? Long.MAX_VALUE : delay.toNanos();
+            actor.schedule(task, nanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             // as above
         }
