@@ -1,7 +1,5 @@
 package org.segmentbridge.observe;
 
-import java.util.Map;
-
 import org.slf4j.MDC;
 
 /**
@@ -23,10 +21,15 @@ public final class LogContext implements AutoCloseable {
     /** The intake endpoint a request or an event came in on. */
     public static final String ENDPOINT = "endpoint";
 
-    private final Map<String, String> before;
+    /** The keys this context set, and what each held before (null: nothing), in the order they were set. */
+    private final String[] keys;
+    private final String[] before;
+    private final int set;
 
-    private LogContext(Map<String, String> before) {
+    private LogContext(String[] keys, String[] before, int set) {
+        this.keys = keys;
         this.before = before;
+        this.set = set;
     }
 
     /**
@@ -38,22 +41,32 @@ public final class LogContext implements AutoCloseable {
         if (keysAndValues.length % 2 != 0) {
             throw new IllegalArgumentException("LogContext.with takes key, value pairs");
         }
-        LogContext context = new LogContext(MDC.getCopyOfContextMap());
+        // Only the keys set here are remembered and put back: a copy of the whole map per context was 4 % of what
+        // delivery allocated, with a destination, an event, a route and an action nested for every event.
+        String[] keys = new String[keysAndValues.length / 2];
+        String[] before = new String[keys.length];
+        int set = 0;
         for (int index = 0; index < keysAndValues.length; index += 2) {
             String value = keysAndValues[index + 1];
             if (value != null && !value.isEmpty()) {
-                MDC.put(keysAndValues[index], value);
+                keys[set] = keysAndValues[index];
+                before[set] = MDC.get(keys[set]);
+                MDC.put(keys[set], value);
+                set++;
             }
         }
-        return context;
+        return new LogContext(keys, before, set);
     }
 
+    /** Puts back what the keys it set held before, last set first (a key named twice gets its first value back). */
     @Override
     public void close() {
-        if (before == null || before.isEmpty()) {
-            MDC.clear();
-        } else {
-            MDC.setContextMap(before);
+        for (int index = set - 1; index >= 0; index--) {
+            if (before[index] == null) {
+                MDC.remove(keys[index]);
+            } else {
+                MDC.put(keys[index], before[index]);
+            }
         }
     }
 }
