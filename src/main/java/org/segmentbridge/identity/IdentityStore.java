@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -100,6 +101,8 @@ public final class IdentityStore implements ErasesPeople {
             });
     private static final int REMEMBERED_PERSONS = 20_000;
     private final java.util.concurrent.atomic.AtomicLong relinks = new java.util.concurrent.atomic.AtomicLong();
+    /** How often the memory was cleared: a transaction remembers what it linked only if it was not cleared meanwhile. */
+    private final java.util.concurrent.atomic.AtomicLong forgets = new java.util.concurrent.atomic.AtomicLong();
 
     /** @param keyPaths JSONPaths read in order for the primary key, e.g. {@code $.traits.email} */
     public IdentityStore(StateStore stateStore, List<String> keyPaths) {
@@ -214,22 +217,31 @@ public final class IdentityStore implements ErasesPeople {
 
     /** Forgets which person each identifier belongs to; the next question reads the store. */
     public void forgetRemembered() {
+        forgets.incrementAndGet();
         rememberedPersons.clear();
     }
 
     private Set<String> observeAllInOneTransaction(List<? extends JsonNode> events, Instant now) throws SQLException {
         Set<String> newlyKeyed = new LinkedHashSet<>();
+        Map<String, String> learned = new HashMap<>();
+        long forgotten = forgets.get();
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
             try {
                 for (JsonNode event : events) {
-                    newlyKeyed.addAll(observe(transaction, event, now));
+                    newlyKeyed.addAll(observe(transaction, event, now, learned));
                 }
                 transaction.commit();
             } catch (SQLException | RuntimeException e) {
                 transaction.rollback();
                 throw e;
             }
+        }
+        // Every destination asks for the person of each event these ids are on, right after: what was just linked is
+        // the answer (see rememberedPersons). Unless something was forgotten meanwhile (a merge in this batch, an
+        // erasure committed beside it): what this transaction saw may be stale then, and the store is asked instead.
+        if (stateStore.ownedByThisProcess() && forgets.get() == forgotten) {
+            rememberedPersons.putAll(learned);
         }
         return newlyKeyed;
     }
@@ -238,10 +250,11 @@ public final class IdentityStore implements ErasesPeople {
      * Links the event's ids (and its key) to one person, merging persons an event shows to be one (an identify with
      * both ids, an alias), inside the caller's transaction.
      *
+     * @param learned gets each of the event's ids ({@code kind:identifier}) with the person it now names
      * @return persons whose primary key became known with this event, by the event's own key or by a merge with a
      *         person who had one (their pending events can now go)
      */
-    Set<String> observe(Connection transaction, JsonNode event, Instant now) throws SQLException {
+    Set<String> observe(Connection transaction, JsonNode event, Instant now, Map<String, String> learned) throws SQLException {
         Map<String, String> ids = new LinkedHashMap<>();
         text(event, "userId").ifPresent(value -> ids.put("user:" + value, null));
         text(event, "anonymousId").ifPresent(value -> ids.put("anonymous:" + value, null));
@@ -266,6 +279,8 @@ public final class IdentityStore implements ErasesPeople {
                 && (key.isEmpty() || key.equals(primaryKeyOf(transaction, persons.iterator().next())))) {
             // Every id already names this one person, who already has this key: linking and keying would change
             // nothing, so nothing is written (most returning traffic; no merge, no rename, no newly keyed person).
+            String person = persons.iterator().next();
+            ids.keySet().forEach(id -> learned.put(id, person));
             return Set.of();
         }
         String survivor = persons.isEmpty() ? createPerson(transaction, now) : chooseSurvivor(transaction, persons);
@@ -279,6 +294,7 @@ public final class IdentityStore implements ErasesPeople {
         }
         for (String id : ids.keySet()) {
             link(transaction, kind(id), value(id), survivor);
+            learned.put(id, survivor);
         }
         if (key.isPresent()) {
             Optional<String> before = primaryKeyOf(transaction, survivor);

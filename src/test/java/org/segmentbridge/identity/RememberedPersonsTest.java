@@ -1,0 +1,112 @@
+package org.segmentbridge.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Instant;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.segmentbridge.state.StateStore;
+
+/**
+ * On the embedded store, which only this process changes, the persons the processor links are remembered as it commits
+ * them: every destination then orders the event by its person without asking the store.
+ */
+class RememberedPersonsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private StateStore store;
+    private IdentityStore identity;
+
+    @BeforeEach
+    void start() throws Exception {
+        store = new StateStore(Files.createTempDirectory("remembered-persons-"));
+        store.start();
+        identity = new IdentityStore(store, List.of("$.traits.email"));
+    }
+
+    @AfterEach
+    void stop() {
+        store.stop();
+    }
+
+    private void observe(String... events) throws Exception {
+        List<ObjectNode> parsed = new java.util.ArrayList<>();
+        for (String event : events) {
+            parsed.add((ObjectNode) JSON.readTree(event));
+        }
+        identity.observeAll(parsed, Instant.now());
+    }
+
+    /** The person the store links an identifier to, read without the identity store (which would remember it). */
+    private String personInStore(String kind, String identifier) throws Exception {
+        try (Connection connection = store.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(
+                     "SELECT person_id FROM person_identifier WHERE kind = ? AND identifier = ?")) {
+            query.setString(1, kind);
+            query.setString(2, identifier);
+            try (java.sql.ResultSet row = query.executeQuery()) {
+                assertThat(row.next()).as(kind + " " + identifier + " is linked").isTrue();
+                return row.getString(1);
+            }
+        }
+    }
+
+    /** Moves an identifier to another person behind the identity store's back, as no bridge ever does. */
+    private void moveBehindTheStoresBack(String kind, String identifier, String person) throws Exception {
+        try (Connection connection = store.dataSource().getConnection();
+             PreparedStatement move = connection.prepareStatement(
+                     "UPDATE person_identifier SET person_id = ? WHERE kind = ? AND identifier = ?")) {
+            move.setString(1, person);
+            move.setString(2, kind);
+            move.setString(3, identifier);
+            assertThat(move.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void whatTheProcessorLinkedIsAnsweredFromMemory() throws Exception {
+        observe("{\"type\":\"identify\",\"messageId\":\"m-1\",\"userId\":\"u-1\",\"anonymousId\":\"a-1\",\"traits\":{\"email\":\"ann@example.com\"}}",
+                "{\"type\":\"track\",\"event\":\"Viewed\",\"messageId\":\"m-2\",\"userId\":\"u-2\"}");
+        String ann = personInStore("user", "u-1");
+        String other = personInStore("user", "u-2");
+        assertThat(ann).isNotEqualTo(other);
+        moveBehindTheStoresBack("user", "u-1", other);
+        moveBehindTheStoresBack("anonymous", "a-1", other);
+
+        assertThat(identity.personIdOf("u-1", null)).as("remembered as linked").contains(ann);
+        assertThat(identity.personIdOf(null, "a-1")).as("remembered as linked").contains(ann);
+        identity.forgetRemembered();
+        assertThat(identity.personIdOf("u-1", null)).as("read again once forgotten").contains(other);
+    }
+
+    @Test
+    void aReturningPersonsIdsAreRememberedTooAndAMergeRemembersNothing() throws Exception {
+        observe("{\"type\":\"track\",\"event\":\"Viewed\",\"messageId\":\"m-1\",\"userId\":\"u-1\"}");
+        String person = personInStore("user", "u-1");
+        identity.forgetRemembered();
+        // Nothing to write for a returning person: the batch still remembers who they are.
+        observe("{\"type\":\"track\",\"event\":\"Viewed\",\"messageId\":\"m-2\",\"userId\":\"u-1\"}");
+        observe("{\"type\":\"track\",\"event\":\"Viewed\",\"messageId\":\"m-3\",\"userId\":\"u-9\"}");
+        String other = personInStore("user", "u-9");
+        moveBehindTheStoresBack("user", "u-1", other);
+        assertThat(identity.personIdOf("u-1", null)).contains(person);
+
+        // A batch that merges two persons forgets, and remembers nothing it saw meanwhile.
+        identity.forgetRemembered();
+        moveBehindTheStoresBack("user", "u-1", person);
+        observe("{\"type\":\"track\",\"event\":\"Viewed\",\"messageId\":\"m-4\",\"anonymousId\":\"a-4\"}",
+                "{\"type\":\"identify\",\"messageId\":\"m-5\",\"userId\":\"u-9\",\"anonymousId\":\"a-4\"}");
+        moveBehindTheStoresBack("anonymous", "a-4", person);
+        assertThat(identity.personIdOf(null, "a-4")).as("read after the merge, not remembered from it").contains(person);
+    }
+}
