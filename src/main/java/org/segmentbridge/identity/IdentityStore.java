@@ -217,8 +217,10 @@ public final class IdentityStore implements ErasesPeople {
 
     /** Forgets which person each identifier belongs to; the next question reads the store. */
     public void forgetRemembered() {
-        forgets.incrementAndGet();
-        rememberedPersons.clear();
+        synchronized (rememberedPersons) {
+            forgets.incrementAndGet();
+            rememberedPersons.clear();
+        }
     }
 
     private Set<String> observeAllInOneTransaction(List<? extends JsonNode> events, Instant now) throws SQLException {
@@ -240,8 +242,12 @@ public final class IdentityStore implements ErasesPeople {
         // Every destination asks for the person of each event these ids are on, right after: what was just linked is
         // the answer (see rememberedPersons). Unless something was forgotten meanwhile (a merge in this batch, an
         // erasure committed beside it): what this transaction saw may be stale then, and the store is asked instead.
-        if (stateStore.ownedByThisProcess() && forgets.get() == forgotten) {
-            rememberedPersons.putAll(learned);
+        if (stateStore.ownedByThisProcess()) {
+            synchronized (rememberedPersons) {
+                if (forgets.get() == forgotten) {
+                    rememberedPersons.putAll(learned);
+                }
+            }
         }
         return newlyKeyed;
     }
@@ -340,11 +346,17 @@ public final class IdentityStore implements ErasesPeople {
         if (known != null) {
             return Optional.of(known);
         }
+        long forgotten = forgets.get();
         Optional<String> person;
         try (Connection connection = stateStore.dataSource().getConnection()) {
             person = personOf(connection, kind, identifier);
         }
-        person.ifPresent(found -> rememberedPersons.put(cacheKey, found));
+        // A read that a merge, a move or an erasure overtook is used once, not remembered.
+        synchronized (rememberedPersons) {
+            if (person.isPresent() && forgets.get() == forgotten) {
+                rememberedPersons.put(cacheKey, person.get());
+            }
+        }
         return person;
     }
 
