@@ -100,8 +100,10 @@ public final class IdentityStore implements ErasesPeople {
                 }
             });
     private static final int REMEMBERED_PERSONS = 20_000;
-    private final java.util.concurrent.atomic.AtomicLong relinks = new java.util.concurrent.atomic.AtomicLong();
-    /** How often the memory was cleared: a transaction remembers what it linked only if it was not cleared meanwhile. */
+    /**
+     * How often the memory was cleared (every merge, moved identifier and erasure clears it): a transaction remembers
+     * what it linked, and a read what it found, only if it was not cleared meanwhile.
+     */
     private final java.util.concurrent.atomic.AtomicLong forgets = new java.util.concurrent.atomic.AtomicLong();
 
     /** @param keyPaths JSONPaths read in order for the primary key, e.g. {@code $.traits.email} */
@@ -193,7 +195,7 @@ public final class IdentityStore implements ErasesPeople {
      * @return persons whose primary key became known (see {@link #observe})
      */
     public Set<String> observeAll(List<? extends JsonNode> events, Instant now) throws SQLException {
-        long relinksBefore = relinks.get();
+        long forgottenBefore = forgets.get();
         try {
             for (int attempt = 1; ; attempt++) {
                 try {
@@ -207,7 +209,8 @@ public final class IdentityStore implements ErasesPeople {
                 }
             }
         } finally {
-            if (relinks.get() != relinksBefore) {
+            // Cleared while the batch ran: again once it is committed, so nothing read before its commit survives.
+            if (forgets.get() != forgottenBefore) {
                 forgetRemembered();
             }
         }
@@ -564,7 +567,6 @@ public final class IdentityStore implements ErasesPeople {
     }
 
     private void merge(Connection connection, String from, String into, Instant now) throws SQLException {
-        relinks.incrementAndGet();
         forgetRemembered();
         Optional<String> fromKey = primaryKeyOf(connection, from);
         if (fromKey.isPresent() && primaryKeyOf(connection, into).isEmpty()) {
@@ -594,7 +596,6 @@ public final class IdentityStore implements ErasesPeople {
             update.setString(3, value);
             update.setString(4, person);
             if (update.executeUpdate() > 0) {
-                relinks.incrementAndGet();
                 forgetRemembered();
                 return;
             }
