@@ -52,8 +52,9 @@ public final class Bridge {
      * few MB on two cores and looked slower for /v1/track, whose 64 intake workers allocate from them too.
      * <p>
      * Heap arenas get one per two cores instead: only Artemis' in-VM packets use them, and each of their 4 MB chunks
-     * is an object the collector never frees. On two cores the four arenas held 28 of the heap's 256 regions for good
-     * against 13 with one, at the same rate of /v1/track requests (four alternating pairs of floods).
+     * is an object the collector never frees. On two cores, with four arenas 28 of the heap's 256 one-MB regions held
+     * such long-lived large objects once traffic began, with one 13, at the same rate of /v1/track requests (four
+     * alternating pairs of floods).
      */
     static final int NETTY_MAX_ARENAS = 4;
 
