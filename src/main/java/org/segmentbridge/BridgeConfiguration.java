@@ -117,10 +117,13 @@ public class BridgeConfiguration implements CamelConfiguration {
 
         // An intake request holds a Vert.x worker until its group commit is durable; the requests waiting meanwhile
         // form the next group, so the pool bounds how many share one sync (Vert.x' default is 20).
-        context.getRegistry().bind("vertxOptions", new io.vertx.core.VertxOptions().setWorkerPoolSize(INTAKE_WORKERS));
+        // Classpath resolving off: it copies served classpath files into a vertx-cache-* folder of the temporary folder,
+        // left behind whenever the process is killed; the bridge serves no file through Vert.x.
+        context.getRegistry().bind("vertxOptions", new io.vertx.core.VertxOptions().setWorkerPoolSize(INTAKE_WORKERS)
+                .setFileSystemOptions(new io.vertx.core.file.FileSystemOptions().setClassPathResolvingEnabled(false)));
 
         StateStore stateStore = mode == Mode.TRY
-                ? new StateStore(java.nio.file.Files.createTempDirectory("segment-bridge-try-"))
+                ? StateStore.inTemporaryFolder()
                 : new StateStore(settings.stateJdbcUrl().orElse(null), settings.stateUsername(), settings.statePassword(),
                         settings.dataDir());
         SettingsReader reader = new SettingsReader(context.getPropertiesComponent());

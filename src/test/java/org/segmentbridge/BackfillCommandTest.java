@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
@@ -18,6 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.segmentbridge.emarsys.EngagementBackfill;
 import org.segmentbridge.support.EmarsysResponsesFake;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
 
 /**
@@ -63,7 +63,7 @@ class BackfillCommandTest {
 
     @Test
     void aRangeIsQueuedWithProgressAndASecondRunResumesFromTheCheckpoint() throws Exception {
-        Path dataDir = Files.createTempDirectory("backfill-cli-");
+        Path dataDir = TestFolders.create("backfill-cli-");
         try (EmarsysResponsesFake fake = new EmarsysResponsesFake(Instant.parse("2026-02-10T00:00:00Z"))) {
             fake.contact("1001", "ann@example.com").contact("1002", "bob@example.com");
             fake.responses("opened", "2026-02-01", "1001", "1002").responses("clicked", "2026-02-01", "1002");
@@ -135,7 +135,7 @@ class BackfillCommandTest {
 
     @Test
     void withoutEmarsysCredentialsTheCommandSaysSo() throws Exception {
-        Path dataDir = Files.createTempDirectory("backfill-cli-");
+        Path dataDir = TestFolders.create("backfill-cli-");
 
         Result result = backfill(List.of("emarsys", "--from", "2026-01-01", "--to", "2026-01-02"),
                 Map.of("bridge.data-dir", dataDir.toString(), "bridge.destination.emarsys.api-user", "",

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.segmentbridge.delivery.DeliveryHarness;
 import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /** A bad setting stops the start with a message naming the setting and the value's problem. */
 class BridgeSettingsTest {
@@ -76,7 +77,7 @@ class BridgeSettingsTest {
 
     /** A user's route file for Iterable, with {@code step} on its line 9. */
     private static String userRoute(String step) throws IOException {
-        Path routes = Files.createTempDirectory("bridge-user-routes-");
+        Path routes = TestFolders.create("bridge-user-routes-");
         String route = DeliveryHarness.route("mine", "track", step).formatted("iterable");
         assertThat(route.lines().toList().get(8)).contains(step.formatted("iterable"));
         Files.writeString(routes.resolve("mine.yaml"), route);

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -34,6 +33,7 @@ import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.BridgeProcess.Finished;
 import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * {@code copy-state} as a user runs it, in a process of its own (the refusals that need none run in this JVM): an
@@ -76,7 +76,7 @@ class CopyStateCommandTest {
     @Test
     void theEmbeddedStateMovesToAnEmptyPostgresqlDatabaseAndStaysInForceThere() throws Exception {
         PostgresServer postgres = PostgresServer.shared();
-        Path dataDir = Files.createTempDirectory("copy-state-");
+        Path dataDir = TestFolders.create("copy-state-");
         String erasureRequest;
         try (RunningBridge embedded = RunningBridge.start(dataDir, embeddedBridge(Map.of()))) {
             send(embedded, identify("m-identify-kept", "u-kept", "kept@example.com"),
@@ -151,7 +151,7 @@ class CopyStateCommandTest {
 
         // A bridge on the PostgreSQL database (a new data folder: cluster mode keeps nothing of the old one).
         Map<String, String> onPostgres = embeddedBridge(postgres.settings(database));
-        try (RunningBridge moved = RunningBridge.start(Files.createTempDirectory("copy-state-moved-"), onPostgres)) {
+        try (RunningBridge moved = RunningBridge.start(TestFolders.create("copy-state-moved-"), onPostgres)) {
             send(moved, track("m-track-kept", "u-kept", "Order Completed"),
                     track("m-late-erased", "u-erased", "Clicked"),
                     identify("m-late-erased-identify", "u-erased", "erased@example.com"),
@@ -230,7 +230,7 @@ class CopyStateCommandTest {
         assertThat(refused.output()).contains("copy-state failed: the PostgreSQL database " + postgres.jdbcUrl(database)
                 + " could not be opened and migrated", "password authentication failed").doesNotContain("wrong-secret-password");
 
-        Path empty = Files.createTempDirectory("copy-state-nothing-");
+        Path empty = TestFolders.create("copy-state-nothing-");
         Map<String, String> noState = new HashMap<>(postgres.settings(database));
         noState.put("bridge.data-dir", empty.toString());
         Result nothing = copyStateHere(noState);
@@ -264,7 +264,7 @@ class CopyStateCommandTest {
 
     /** A data folder whose H2 state was migrated and holds one ledger row, without running a bridge. */
     private static Path embeddedStateWithOneMessage() throws IOException, SQLException {
-        Path dataDir = Files.createTempDirectory("copy-state-source-");
+        Path dataDir = TestFolders.create("copy-state-source-");
         StateStore store = new StateStore(dataDir);
         store.start();
         try (Connection connection = store.dataSource().getConnection(); Statement statement = connection.createStatement()) {

@@ -34,6 +34,7 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * The flood that once wedged the bridge, against the packaged jar with the README's {@code -Xmx256m}: 32 clients at
@@ -211,7 +212,7 @@ class OverloadIT {
     }
 
     private static Path projectWithOneRoute() throws Exception {
-        Path project = Files.createTempDirectory("bridge-overload-");
+        Path project = TestFolders.create("bridge-overload-");
         Files.copy(Path.of("application.properties"), project.resolve("application.properties"));
         Files.createDirectories(project.resolve("mappings"));
         Files.createDirectories(project.resolve("routes"));

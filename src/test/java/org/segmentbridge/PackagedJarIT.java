@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * The packaged jar, run as a user would: {@code java -jar target/segment-bridge.jar} in a project folder, with no
@@ -25,7 +26,7 @@ class PackagedJarIT {
 
     @Test
     void startsWithNoSettingsAnswersHealthAndLogsWhatIsDisabled() throws Exception {
-        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        Path projectFolder = TestFolders.create("bridge-project-");
         Files.copy(Path.of("application.properties"), projectFolder.resolve("application.properties"));
         Files.createDirectories(projectFolder.resolve("routes"));
         Files.createDirectories(projectFolder.resolve("mappings"));
@@ -50,7 +51,7 @@ class PackagedJarIT {
 
     @Test
     void settingsEditedInTheProjectFolderWinOverThePackagedDefaultsAndSecretsStayOutOfTheLog() throws Exception {
-        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        Path projectFolder = TestFolders.create("bridge-project-");
         int httpPort = RunningBridge.freePort();
         int managementPort = RunningBridge.freePort();
         String edited = Files.readString(Path.of("application.properties"))
@@ -82,7 +83,7 @@ class PackagedJarIT {
      */
     @Test
     void theJarKeepsItsStateInPostgresqlFromTheEnvironmentVariables() throws Exception {
-        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        Path projectFolder = TestFolders.create("bridge-project-");
         Files.copy(Path.of("application.properties"), projectFolder.resolve("application.properties"));
         Files.createDirectories(projectFolder.resolve("routes"));
         int httpPort = RunningBridge.freePort();
@@ -142,7 +143,7 @@ class PackagedJarIT {
     void theLauncherStartsTheJarWithItsOptionsAndTheBuildsClassDataArchive() throws Exception {
         Path archive = Path.of("target", "segment-bridge.jsa").toAbsolutePath();
         assertThat(archive).as("made by the package phase's class-data-archive execution").isRegularFile();
-        Path projectFolder = Files.createTempDirectory("bridge-project-");
+        Path projectFolder = TestFolders.create("bridge-project-");
         Files.copy(Path.of("application.properties"), projectFolder.resolve("application.properties"));
         Files.createDirectories(projectFolder.resolve("routes"));
         Path classLog = projectFolder.resolve("classes.log");

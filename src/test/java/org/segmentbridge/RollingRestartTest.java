@@ -14,7 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +45,7 @@ import org.segmentbridge.support.KafkaBroker;
 import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestEventLog;
+import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
 
 /**
@@ -83,7 +83,7 @@ class RollingRestartTest {
     void start() throws IOException {
         iterable.start();
         iterable.stubFor(any(urlMatching("/api/.*")).willReturn(success().withFixedDelay(VENDOR_DELAY_MILLIS)));
-        dataDir = Files.createTempDirectory("bridge-rolling-restart-");
+        dataDir = TestFolders.create("bridge-rolling-restart-");
         httpPort = RunningBridge.freePort();
         managementPort = RunningBridge.freePort();
     }

@@ -17,6 +17,7 @@ import org.segmentbridge.delivery.DeliveryHarness;
 import org.segmentbridge.delivery.FakeVendor;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.BridgeProcess.Finished;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * {@code check} and {@code try} run as processes, as a user runs them: on the shipped project and samples, and on a
@@ -39,7 +40,7 @@ class ToolsTest {
             """;
 
     private static Path fakeVendorProject(String routes, String mapping) throws IOException {
-        Path folder = Files.createTempDirectory("bridge-tools-");
+        Path folder = TestFolders.create("bridge-tools-");
         Files.copy(PROJECT.resolve("application.properties"), folder.resolve("application.properties"));
         Files.createDirectories(folder.resolve("routes/test"));
         Files.createDirectories(folder.resolve("mappings"));
@@ -429,8 +430,22 @@ class ToolsTest {
     }
 
     @Test
+    void tryRemovesItsThrowawayStateWhenItEnds() throws IOException {
+        Path temporary = TestFolders.create("try-temporary-");
+        List<String> command = new java.util.ArrayList<>(BridgeProcess.javaOnTestClassPath("try", "samples/identify.json"));
+        command.add(1, "-Djava.io.tmpdir=" + temporary);
+
+        Finished run = BridgeProcess.runToEnd(command, PROJECT, Map.of());
+
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        try (java.util.stream.Stream<Path> left = Files.list(temporary)) {
+            assertThat(left).as("left in the temporary folder by try").isEmpty();
+        }
+    }
+
+    @Test
     void tryRefusesAFileThatIsNotSegmentEvents() throws IOException {
-        Path file = Files.createTempFile("events-", ".json");
+        Path file = TestFolders.create("events-").resolve("events.json");
         Files.writeString(file, "[{\"type\":\"track\",\"userId\":\"u\"}]");
 
         Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath("try", file.toString()), PROJECT, Map.of());

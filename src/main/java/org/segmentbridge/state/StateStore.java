@@ -72,6 +72,8 @@ public class StateStore extends ServiceSupport {
     /** The last heartbeat write that failed (it may have failed after the health check stopped waiting for it). */
     private volatile Failure lastWriteFailure;
     private volatile Instant outageSince;
+    /** The folder of a throwaway store ({@link #inTemporaryFolder}), removed when it stops; else null. */
+    private Path removedOnStop;
     private Instant lastWarning;
     private final AtomicLong fatalErrors = new AtomicLong();
     private final AtomicLong recoveries = new AtomicLong();
@@ -90,6 +92,17 @@ public class StateStore extends ServiceSupport {
     /** The embedded H2 file under {@code dataDir/state}. */
     public StateStore(Path dataDir) {
         this(null, "bridge", "", dataDir);
+    }
+
+    /**
+     * An embedded store in a new folder of the system's temporary folder, removed with its files when the store stops:
+     * a dry run's ({@code segment-bridge try}), which must neither touch the bridge's own state nor leave one behind.
+     */
+    public static StateStore inTemporaryFolder() throws java.io.IOException {
+        Path folder = java.nio.file.Files.createTempDirectory("segment-bridge-try-");
+        StateStore store = new StateStore(folder);
+        store.removedOnStop = folder;
+        return store;
     }
 
     /**
@@ -241,6 +254,9 @@ public class StateStore extends ServiceSupport {
         }
         if (closing != null) {
             closing.close();
+        }
+        if (removedOnStop != null) {
+            org.apache.camel.util.FileUtil.removeDir(removedOnStop.toFile());
         }
     }
 

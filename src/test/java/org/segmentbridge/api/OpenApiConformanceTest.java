@@ -52,6 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.segmentbridge.console.ConsoleRoutes;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.Signed;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * The description {@code GET /openapi.json} serves is what the running bridge does. Every endpoint is driven into
@@ -112,7 +113,7 @@ class OpenApiConformanceTest {
 
     @BeforeAll
     static void startBridge() throws IOException {
-        Path routes = Files.createTempDirectory("bridge-conformance-routes-");
+        Path routes = TestFolders.create("bridge-conformance-routes-");
         Files.writeString(routes.resolve("conformance.yaml"), ROUTES);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("bridge.write-keys", WRITE_KEY);

@@ -5,7 +5,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +21,7 @@ import org.segmentbridge.support.KafkaBroker;
 import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestEventLog;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * Several bridge processes in cluster mode, as an operator runs them: one real Kafka broker (its own process), one
@@ -57,7 +57,7 @@ final class Cluster implements AutoCloseable {
             environment.put("JAVA_TOOL_OPTIONS", String.join(" ", systemProperties));
         }
         for (int index = 0; index < bridges; index++) {
-            members.add(new Member(Files.createTempDirectory("bridge-cluster-" + index + "-"), RunningBridge.freePort(),
+            members.add(new Member(TestFolders.create("bridge-cluster-" + index + "-"), RunningBridge.freePort(),
                     RunningBridge.freePort(), new BridgeProcess[1]));
         }
         // Started together: each takes seconds to boot, and they join the consumer groups as they come.

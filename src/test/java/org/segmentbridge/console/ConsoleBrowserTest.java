@@ -31,6 +31,7 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.segmentbridge.support.Chromium;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * The operator console in Debian's Chromium, driven through chromedriver, against a real bridge whose fake Iterable
@@ -75,7 +76,7 @@ class ConsoleBrowserTest {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(Chromium.binary().toFile());
         options.addArguments(Chromium.FLAGS);
-        options.addArguments("--user-data-dir=" + Files.createTempDirectory("console-chromium-"), "--window-size=1400,1000");
+        options.addArguments("--user-data-dir=" + TestFolders.create("console-chromium-"), "--window-size=1400,1000");
         // The driver's path is given, so Selenium Manager never looks for (or downloads) one.
         driverService = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver.toFile()).usingAnyFreePort().build();
         browser = new ChromeDriver(driverService, options);

@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * A bridge whose destinations are served by {@link FakeVendorConnector} and a WireMock fake vendor. Each destination
@@ -90,7 +91,7 @@ public final class DeliveryHarness implements AutoCloseable {
         WireMockServer vendor = new WireMockServer(options().dynamicPort());
         vendor.start();
         try {
-            Path routeDir = Files.createTempDirectory("bridge-delivery-routes-");
+            Path routeDir = TestFolders.create("bridge-delivery-routes-");
             Map<String, String> settings = new HashMap<>(bridgeSettings);
             Map<String, Object> beans = new HashMap<>();
             settings.put("bridge.destinations", String.join(",", destinations.keySet()));
@@ -105,7 +106,7 @@ public final class DeliveryHarness implements AutoCloseable {
                 Files.createDirectories(routeDir.resolve(name));
                 Files.writeString(routeDir.resolve(name).resolve("use-cases.yaml"), routes.formatted(name));
             }
-            RunningBridge bridge = RunningBridge.start(dataDir == null ? Files.createTempDirectory("bridge-delivery-") : dataDir,
+            RunningBridge bridge = RunningBridge.start(dataDir == null ? TestFolders.create("bridge-delivery-") : dataDir,
                     settings, beans);
             return new DeliveryHarness(vendor, bridge);
         } catch (IOException | RuntimeException e) {

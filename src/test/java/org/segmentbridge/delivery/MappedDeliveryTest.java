@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.segmentbridge.support.TestFolders;
 
 /** A route's {@code deliver:...?mapping=} turns events into vendor fields; a mapping failure dead-letters the event. */
 class MappedDeliveryTest {
@@ -44,7 +45,7 @@ class MappedDeliveryTest {
 
     @BeforeAll
     static void start() throws IOException {
-        Path mappings = Files.createTempDirectory("bridge-mappings-");
+        Path mappings = TestFolders.create("bridge-mappings-");
         Files.writeString(mappings.resolve("contact.yaml"), CONTACT);
         harness = DeliveryHarness.start(Map.of("mapped", Map.of("api-key", DeliveryHarness.API_KEY, "batch.flush", "200ms")), null,
                 Map.of("bridge.mappings-dir", mappings.toString()), ROUTES);
@@ -108,7 +109,7 @@ class MappedDeliveryTest {
 
     @Test
     void brokenMappingFileStopsTheStartNamingFileEntryAndProblem() throws IOException {
-        Path mappings = Files.createTempDirectory("bridge-bad-mappings-").resolve("mappings");
+        Path mappings = TestFolders.create("bridge-bad-mappings-").resolve("mappings");
         Files.createDirectories(mappings);
         Files.writeString(mappings.resolve("contact.yaml"), CONTACT.replace("type: integer", "type: integr"));
 

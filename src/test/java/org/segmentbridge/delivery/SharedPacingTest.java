@@ -3,7 +3,6 @@ package org.segmentbridge.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.support.PostgresServer;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * Pacers shared through a PostgreSQL state database, as three bridges would have them: three state stores on one
@@ -256,7 +256,7 @@ class SharedPacingTest {
 
     @Test
     void anH2StateKeepsPacersInTheProcessAndHasNoPacerTables() throws Exception {
-        Path dataDir = Files.createTempDirectory("shared-pacing-h2-");
+        Path dataDir = TestFolders.create("shared-pacing-h2-");
         StateStore h2 = new StateStore(dataDir);
         h2.start();
         try {
@@ -272,7 +272,7 @@ class SharedPacingTest {
     }
 
     private static StateStore startedStore(PostgresServer postgres, String database) throws Exception {
-        Path dataDir = Files.createTempDirectory("shared-pacing-");
+        Path dataDir = TestFolders.create("shared-pacing-");
         StateStore store = new StateStore(postgres.jdbcUrl(database), PostgresServer.USER, PostgresServer.PASSWORD, dataDir);
         store.start();
         return store;

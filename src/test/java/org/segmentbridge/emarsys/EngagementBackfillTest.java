@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.support.EmarsysResponsesFake;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -75,7 +76,7 @@ class EngagementBackfillTest {
         settings.put("bridge.emarsys.backfill.types", "opened,clicked,bounced");
         settings.putAll(more);
         try {
-            bridge = RunningBridge.start(java.nio.file.Files.createTempDirectory("backfill-test-"), settings,
+            bridge = RunningBridge.start(TestFolders.create("backfill-test-"), settings,
                     Map.of(EngagementBackfill.CLOCK_BEAN, fake.clock));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);

@@ -16,7 +16,6 @@ import static org.awaitility.Awaitility.await;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -41,6 +40,7 @@ import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.support.EmarsysResponsesFake;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -104,7 +104,7 @@ class OptInFeedTest {
                 "bridge.destination.segment.base-url", segment.baseUrl(),
                 "bridge.destination.segment.write-key", "segment-key"));
         try {
-            bridge = RunningBridge.start(Files.createTempDirectory("optin-feed-test-"), settings,
+            bridge = RunningBridge.start(TestFolders.create("optin-feed-test-"), settings,
                     Map.of(EngagementBackfill.CLOCK_BEAN, emarsys.clock));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);

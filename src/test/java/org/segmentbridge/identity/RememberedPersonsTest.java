@@ -2,7 +2,6 @@ package org.segmentbridge.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.state.StateStore;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * On the embedded store, which only this process changes, the persons the processor links are remembered as it commits
@@ -29,7 +29,7 @@ class RememberedPersonsTest {
 
     @BeforeEach
     void start() throws Exception {
-        store = new StateStore(Files.createTempDirectory("remembered-persons-"));
+        store = new StateStore(TestFolders.create("remembered-persons-"));
         store.start();
         identity = new IdentityStore(store, List.of("$.traits.email"));
     }

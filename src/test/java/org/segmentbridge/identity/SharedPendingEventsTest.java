@@ -2,7 +2,6 @@ package org.segmentbridge.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -31,6 +30,7 @@ import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.support.SharedStateDatabase;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * Events waiting for their person's key, with two bridges on one state database releasing and expiring them at the
@@ -47,7 +47,7 @@ class SharedPendingEventsTest {
 
     @BeforeAll
     static void startBroker() throws Exception {
-        folder = Files.createTempDirectory("shared-pending-");
+        folder = TestFolders.create("shared-pending-");
         broker = new EmbeddedBroker(folder, List.of("postgresql", "h2"), 0);
         broker.start();
     }

@@ -58,6 +58,7 @@ import org.segmentbridge.intake.HostileRequests.Request;
 import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * Issue 14: overload, hostile input and misconfiguration never wedge the bridge. Ten thousand generated hostile
@@ -101,7 +102,7 @@ class IntakeFuzzTest {
     static void start() throws IOException {
         iterable.start();
         iterable.stubFor(any(urlMatching("/api/.*")).willReturn(okJson("{\"msg\":\"\",\"code\":\"Success\",\"params\":{}}")));
-        Path routes = Files.createTempDirectory("fuzz-routes-");
+        Path routes = TestFolders.create("fuzz-routes-");
         // One cheap route: the probe event, and nothing else, goes on to the fake Iterable. Every other event is still
         // read from Iterable's queue (and found to concern no route), so delivery keeps up with the fuzzing.
         Files.writeString(routes.resolve("fuzz-probe.yaml"), """

@@ -15,6 +15,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.delivery.DeliveryHarness;
+import org.segmentbridge.support.TestFolders;
 
 /** Project types decide the identifier; bulk endpoints report failures per user and per event name; delete mode. */
 class IterableProjectsTest {
@@ -58,7 +59,7 @@ class IterableProjectsTest {
 
     @Test
     void bulkEndpointsBatchAndMapPartialFailuresToTheRightEvents() throws IOException {
-        Path routes = Files.createTempDirectory("iterable-bulk-");
+        Path routes = TestFolders.create("iterable-bulk-");
         Files.writeString(routes.resolve("bulk.yaml"), (DeliveryHarness.route("bulk-users", "identify", "deliver:%1$s:user-bulk-update?mapping=iterable-user")
                 + DeliveryHarness.route("bulk-events", "track", "deliver:%1$s:event-bulk")).formatted("iterable"));
         try (IterableFake fake = new IterableFake("file:" + routes + "/*.yaml", Map.of())) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * The monitoring under {@code ops/} is valid for Prometheus' own tool: the alert rules load ({@code promtool check
@@ -51,7 +52,7 @@ class AlertRulesTest {
                 rules.add("        expr: '" + MonitoringFiles.asPromQl(query.getValue()).replace("'", "''") + "'");
             }
         }
-        Path file = Files.createTempFile("dashboard-queries-", ".yml");
+        Path file = TestFolders.create("dashboard-queries-").resolve("queries.yml");
         Files.write(file, rules, StandardCharsets.UTF_8);
 
         Run check = promtool("check", "rules", file.toString());

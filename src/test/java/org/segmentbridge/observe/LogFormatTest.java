@@ -12,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
 
 /** bridge.log.format written in application.properties (not in the environment) switches the console once it is read. */
@@ -19,17 +20,17 @@ class LogFormatTest {
 
     @Test
     void aFormatWrittenInTheSettingsFileTakesOverOnceTheSettingsAreRead() throws Exception {
-        Path workingDir = Files.createTempDirectory("bridge-log-format-");
+        Path workingDir = TestFolders.create("bridge-log-format-");
         // Camel takes a key from the first file that has it: this one, then the packaged application.properties.
         Files.writeString(workingDir.resolve("application.properties"), "bridge.log.format = json\n");
-        Path dataDir = Files.createTempDirectory("bridge-log-format-data-");
+        Path dataDir = TestFolders.create("bridge-log-format-data-");
         int managementPort = RunningBridge.freePort();
         Map<String, String> environment = new HashMap<>(Map.of(
                 "BRIDGE_HTTP_PORT", Integer.toString(RunningBridge.freePort()),
                 "BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort),
                 "BRIDGE_DATA_DIR", dataDir.toString(),
                 "BRIDGE_MAPPINGS_DIR", Path.of("mappings").toAbsolutePath().toString(),
-                "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + Files.createTempDirectory("bridge-no-routes-") + "/*.yaml"));
+                "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + TestFolders.create("bridge-no-routes-") + "/*.yaml"));
         environment.putAll(TestStateDatabase.environmentFor(dataDir));
 
         String output;

@@ -16,7 +16,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +35,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
 
 /**
@@ -81,7 +81,7 @@ class ObservedBridgeTest {
                 .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "1").withHeader("Content-Type", "application/json")
                         .withBody("{\"msg\":\"slow down\",\"code\":\"RateLimitExceeded\"}")));
 
-        Path dataDir = Files.createTempDirectory("bridge-observed-");
+        Path dataDir = TestFolders.create("bridge-observed-");
         httpPort = RunningBridge.freePort();
         managementPort = RunningBridge.freePort();
         Map<String, String> environment = new HashMap<>(Map.of(

@@ -14,7 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +35,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.segmentbridge.crash.CrashPoints;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
 
 /**
@@ -72,7 +72,7 @@ class PipelineCrashTest {
     void start() throws IOException {
         iterable.start();
         iterable.stubFor(any(urlMatching("/api/.*")).willReturn(okJson("{\"msg\":\"\",\"code\":\"Success\",\"params\":{}}")));
-        dataDir = Files.createTempDirectory("bridge-pipeline-crash-");
+        dataDir = TestFolders.create("bridge-pipeline-crash-");
         httpPort = RunningBridge.freePort();
         managementPort = RunningBridge.freePort();
     }

@@ -6,7 +6,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -25,6 +24,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
 
 /** Accepted events survive a crash and a restart: the 200 answer means the event is on disk. */
@@ -35,7 +35,7 @@ class DurabilityTest {
 
     @Test
     void everyAcknowledgedEventSurvivesAKillDashNineUnderLoad() throws Exception {
-        Path dataDir = Files.createTempDirectory("bridge-crash-");
+        Path dataDir = TestFolders.create("bridge-crash-");
         int httpPort = RunningBridge.freePort();
         int managementPort = RunningBridge.freePort();
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
@@ -46,7 +46,7 @@ class DurabilityTest {
                 "BRIDGE_DATA_DIR", dataDir.toString(),
                 "BRIDGE_WRITE_KEYS", WRITE_KEY,
                 // No routes: every destination keeps its copy, so all four queues can be checked after the crash.
-                "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + Files.createTempDirectory("bridge-no-routes-") + "/*.yaml"));
+                "CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + TestFolders.create("bridge-no-routes-") + "/*.yaml"));
         environment.putAll(TestStateDatabase.environmentFor(dataDir));
         try (BridgeProcess process = BridgeProcess.launch(BridgeProcess.javaOnTestClassPath(), Path.of("").toAbsolutePath(),
                 environment, managementPort)) {

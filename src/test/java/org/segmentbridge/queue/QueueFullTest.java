@@ -26,6 +26,7 @@ import java.util.stream.Collectors;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * A full queue never hangs a request: with the data folder on a small file system of its own (a tmpfs the test
@@ -39,7 +40,7 @@ class QueueFullTest {
 
     @Test
     void fullDiskAnswers503AtOnceAndRecoversWhenSpaceIsFreed() throws Exception {
-        Path mount = Files.createTempDirectory("bridge-small-disk-");
+        Path mount = TestFolders.create("bridge-small-disk-");
         assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", mount.toString()) == 0,
                 "mounting a tmpfs needs root (CI runs as root)");
         WireMockServer iterable = fakeIterable();
@@ -89,7 +90,7 @@ class QueueFullTest {
         try (RunningBridge bridge = RunningBridge.start(settings(iterable, Map.of(
                 "bridge.queue.max-backlog", "5",
                 // no route yet: the backlog only grows
-                "camel.main.routesIncludePattern", "file:" + Files.createTempDirectory("bridge-no-routes-") + "/*.yaml")))) {
+                "camel.main.routesIncludePattern", "file:" + TestFolders.create("bridge-no-routes-") + "/*.yaml")))) {
             for (int i = 0; i < 5; i++) {
                 sendAccepted(bridge);
             }

@@ -10,6 +10,7 @@ import java.util.UUID;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * A YAML route file in a nested routes folder, written the way the README teaches, consumes one destination's
@@ -19,7 +20,7 @@ class RouteFileSubscriptionTest {
 
     @Test
     void yamlRouteInANestedFolderConsumesItsDestinationSubscription() throws Exception {
-        Path routes = Files.createTempDirectory("bridge-routes-");
+        Path routes = TestFolders.create("bridge-routes-");
         Files.createDirectories(routes.resolve("segment"));
         Files.writeString(routes.resolve("segment").resolve("forward-tracks.yaml"), """
                 - route:

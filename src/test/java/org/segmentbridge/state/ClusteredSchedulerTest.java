@@ -35,6 +35,7 @@ import org.quartz.simpl.RAMJobStore;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * The schedules of the {@code quartz:} routes with the state on PostgreSQL: two bridge processes on one database form one
@@ -183,7 +184,7 @@ class ClusteredSchedulerTest {
         PostgresServer postgres = PostgresServer.shared();
         String database = postgres.createDatabase("quartz_backfill_command");
         Map<String, String> environment = new HashMap<>(postgres.environment(database));
-        environment.put("BRIDGE_DATA_DIR", Files.createTempDirectory("quartz-backfill-command-").toString());
+        environment.put("BRIDGE_DATA_DIR", TestFolders.create("quartz-backfill-command-").toString());
         environment.put("CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:routes/emarsys/engagement-backfill.yaml");
 
         // Without Emarsys credentials the command stops once the bridge (routes built, not started) is up.
@@ -207,7 +208,7 @@ class ClusteredSchedulerTest {
      * answers {@code long}.
      */
     private Path tickRoute() throws IOException {
-        Path folder = Files.createTempDirectory("quartz-cluster-routes-");
+        Path folder = TestFolders.create("quartz-cluster-routes-");
         Files.writeString(folder.resolve("tick.yaml"), """
                 - route:
                     id: cluster-tick
@@ -244,7 +245,7 @@ class ClusteredSchedulerTest {
         environment.put("TICK_BRIDGE", name);
         environment.put("BRIDGE_HTTP_PORT", Integer.toString(RunningBridge.freePort()));
         environment.put("BRIDGE_MANAGEMENT_PORT", Integer.toString(managementPort));
-        environment.put("BRIDGE_DATA_DIR", Files.createTempDirectory("quartz-cluster-" + name + "-").toString());
+        environment.put("BRIDGE_DATA_DIR", TestFolders.create("quartz-cluster-" + name + "-").toString());
         environment.put("BRIDGE_DESTINATIONS", "segment");
         environment.put("CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:" + routes.toAbsolutePath() + "/*.yaml,"
                 + "file:routes/emarsys/engagement-backfill.yaml");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * State on PostgreSQL, in either pass of the suite: the statements that differ from H2 (the dedupe ledger's claim), and
@@ -121,7 +121,7 @@ class PostgresStateTest {
 
     @Test
     void anotherDatabaseIsRefusedAtTheStartNamingTheSetting() throws Exception {
-        assertThatThrownBy(() -> RunningBridge.start(Files.createTempDirectory("bridge-mysql-"),
+        assertThatThrownBy(() -> RunningBridge.start(TestFolders.create("bridge-mysql-"),
                 Map.of("bridge.state.jdbc-url", "jdbc:mysql://db:3306/bridge")))
                 .hasStackTraceContaining("Setting bridge.state.jdbc-url: jdbc:mysql: is not supported");
     }

@@ -31,7 +31,7 @@ public final class BridgeProcess implements AutoCloseable {
      */
     public static BridgeProcess launch(List<String> command, Path workingDir, Map<String, String> environment, int managementPort)
             throws IOException {
-        Path output = Files.createTempFile("bridge-process-", ".log");
+        Path output = TestFolders.create("bridge-process-").resolve("output.log");
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDir.toFile())
                 .redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().keySet().removeIf(name -> name.startsWith("BRIDGE_") || name.startsWith("SEGMENT_"));

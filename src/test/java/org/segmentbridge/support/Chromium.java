@@ -32,7 +32,7 @@ public final class Chromium {
     public static String domAfter(String url, Duration pageTime) {
         Path binary = binary();
         try {
-            Path profile = Files.createTempDirectory("chromium-profile-");
+            Path profile = TestFolders.create("chromium-profile-");
             List<String> command = new java.util.ArrayList<>(List.of(binary.toString()));
             command.addAll(FLAGS);
             command.addAll(List.of("--user-data-dir=" + profile, "--virtual-time-budget=" + pageTime.toMillis(), "--dump-dom", url));

@@ -1,7 +1,6 @@
 package org.segmentbridge.support;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -14,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -201,11 +199,7 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IllegalStateException | IllegalArgumentException shuttingDownOrRunningIt) {
             // this is the hook, or the JVM is ending anyway
         }
-        try (Stream<Path> files = Files.walk(folder)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // a temporary folder; the operating system's cleanup gets it
-        }
+        TestFolders.remove(folder);
     }
 
     /** The broker's folder: server.properties, data/ (its log), broker.log. */

@@ -125,11 +125,7 @@ public final class PostgresServer implements AutoCloseable {
                 // nothing to stop
             }
         }
-        try (Stream<Path> files = Files.walk(folder)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            // a temporary folder; the operating system's cleanup gets it
-        }
+        TestFolders.remove(folder);
     }
 
     private void initialise() throws IOException {

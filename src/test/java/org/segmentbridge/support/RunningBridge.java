@@ -7,7 +7,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +66,7 @@ public final class RunningBridge implements AutoCloseable {
     /** Starts a bridge; {@code settings} override application.properties (unset secrets stay unset). */
     public static RunningBridge start(Map<String, String> settings) {
         try {
-            return start(Files.createTempDirectory("bridge-test-"), settings);
+            return start(TestFolders.create("bridge-test-"), settings);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -322,7 +321,7 @@ public final class RunningBridge implements AutoCloseable {
 
     private static String emptyFolder() {
         try {
-            return Files.createTempDirectory("bridge-no-routes-").toAbsolutePath().toString();
+            return TestFolders.create("bridge-no-routes-").toAbsolutePath().toString();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

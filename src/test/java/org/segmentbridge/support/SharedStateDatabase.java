@@ -1,7 +1,6 @@
 package org.segmentbridge.support;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +31,7 @@ public final class SharedStateDatabase implements AutoCloseable {
         this.password = password;
         try {
             // A store on a server URL keeps nothing in its data folder; the constructor still takes one.
-            this.unusedDataDir = Files.createTempDirectory("shared-state-");
+            this.unusedDataDir = TestFolders.create("shared-state-");
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
