@@ -432,15 +432,11 @@ class ToolsTest {
     @Test
     void tryRemovesItsThrowawayStateWhenItEnds() throws IOException {
         Path temporary = TestFolders.create("try-temporary-");
-        List<String> command = new java.util.ArrayList<>(BridgeProcess.javaOnTestClassPath("try", "samples/identify.json"));
-        command.add(1, "-Djava.io.tmpdir=" + temporary);
-
-        Finished run = BridgeProcess.runToEnd(command, PROJECT, Map.of());
+        Finished run = BridgeProcess.runToEnd(BridgeProcess.javaOnTestClassPath(temporary, "try", "samples/identify.json"), PROJECT,
+                Map.of());
 
         assertThat(run.exitCode()).as(run.output()).isZero();
-        try (java.util.stream.Stream<Path> left = Files.list(temporary)) {
-            assertThat(left).as("left in the temporary folder by try").isEmpty();
-        }
+        assertThat(TestFolders.contents(temporary)).as("left in the temporary folder by try").isEmpty();
     }
 
     @Test

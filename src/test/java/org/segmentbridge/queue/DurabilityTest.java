@@ -50,9 +50,8 @@ class DurabilityTest {
         environment.putAll(TestStateDatabase.environmentFor(dataDir));
         // Its own temporary folder, to show that a killed bridge leaves nothing there (Vert.x' file cache is off).
         Path temporary = TestFolders.create("bridge-durability-tmp-");
-        List<String> command = new java.util.ArrayList<>(BridgeProcess.javaOnTestClassPath());
-        command.add(1, "-Djava.io.tmpdir=" + temporary);
-        try (BridgeProcess process = BridgeProcess.launch(command, Path.of("").toAbsolutePath(), environment, managementPort)) {
+        try (BridgeProcess process = BridgeProcess.launch(BridgeProcess.javaOnTestClassPath(temporary), Path.of("").toAbsolutePath(),
+                environment, managementPort)) {
             process.awaitHealthy(Duration.ofSeconds(60));
 
             AtomicBoolean crashed = new AtomicBoolean();
@@ -92,9 +91,7 @@ class DurabilityTest {
         }
 
         assertThat(acknowledged).as("events acknowledged before the kill").hasSizeGreaterThanOrEqualTo(100);
-        try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(temporary)) {
-            assertThat(left).as("left in the temporary folder by the killed bridge").isEmpty();
-        }
+        assertThat(TestFolders.contents(temporary)).as("left in the temporary folder by the killed bridge").isEmpty();
         assertThat(output).as("the bridge logs the endpoint it disables for lack of a secret")
                 .contains("Endpoint /webhooks/segment is disabled and answers 401: SEGMENT_WEBHOOK_SECRET is not set")
                 .doesNotContain(WRITE_KEY);

@@ -47,6 +47,13 @@ public final class BridgeProcess implements AutoCloseable {
         return command;
     }
 
+    /** The same, with {@code temporary} as its temporary folder ({@code java.io.tmpdir}): to see what the process leaves there. */
+    public static List<String> javaOnTestClassPath(Path temporary, String... arguments) {
+        List<String> command = new java.util.ArrayList<>(javaOnTestClassPath(arguments));
+        command.add(1, "-Djava.io.tmpdir=" + temporary);
+        return command;
+    }
+
     /** A command that runs to its end (a tool): its exit code and everything it printed. */
     public record Finished(int exitCode, String output) {
     }

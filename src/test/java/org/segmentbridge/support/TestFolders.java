@@ -3,8 +3,10 @@ package org.segmentbridge.support;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 import org.apache.camel.util.FileUtil;
 
@@ -29,6 +31,13 @@ public final class TestFolders {
         Path folder = Files.createTempDirectory(prefix);
         CREATED.add(folder);
         return folder;
+    }
+
+    /** What the folder holds, by name: for a test that a process left nothing behind. */
+    public static List<String> contents(Path folder) throws IOException {
+        try (Stream<Path> entries = Files.list(folder)) {
+            return entries.map(entry -> entry.getFileName().toString()).sorted().toList();
+        }
     }
 
     /** Removes the folder and everything in it, as far as it can (a process still ending may hold a file). */
