@@ -1,5 +1,7 @@
 package org.segmentbridge.state;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,6 +26,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
 import org.apache.camel.support.service.ServiceSupport;
+import org.apache.camel.util.FileUtil;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,8 +101,8 @@ public class StateStore extends ServiceSupport {
      * An embedded store in a new folder of the system's temporary folder, removed with its files when the store stops:
      * a dry run's ({@code segment-bridge try}), which must neither touch the bridge's own state nor leave one behind.
      */
-    public static StateStore inTemporaryFolder() throws java.io.IOException {
-        Path folder = java.nio.file.Files.createTempDirectory("segment-bridge-try-");
+    public static StateStore inTemporaryFolder() throws IOException {
+        Path folder = Files.createTempDirectory("segment-bridge-try-");
         StateStore store = new StateStore(folder);
         store.removedOnStop = folder;
         return store;
@@ -256,7 +259,7 @@ public class StateStore extends ServiceSupport {
             closing.close();
         }
         if (removedOnStop != null) {
-            org.apache.camel.util.FileUtil.removeDir(removedOnStop.toFile());
+            FileUtil.removeDir(removedOnStop.toFile());
         }
     }
 
