@@ -31,6 +31,7 @@ import org.segmentbridge.delivery.EventsComponent;
 import org.segmentbridge.delivery.Pacers;
 import org.segmentbridge.delivery.ParsedEventJsonPath;
 import org.segmentbridge.delivery.RouteWarnings;
+import org.segmentbridge.delivery.VendorTransport;
 import org.segmentbridge.identity.CrossingComponent;
 import org.segmentbridge.identity.IdentityComponent;
 import org.segmentbridge.identity.IdentityRoutes;
@@ -150,6 +151,10 @@ public class BridgeConfiguration implements CamelConfiguration {
         if (ownsDataDir) {
             // Started here, registered below where it always was, so that it still stops where it always did.
             background.start("broker", broker);
+        }
+        if (mode == Mode.RUN) {
+            // The background start holds the context until the bridge stops, so the destinations' clients find it made.
+            background.supply("tls", VendorTransport::prepareTls);
         }
         context.addService(background, true, true);
         if (mode != Mode.CHECK) {

@@ -15,6 +15,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import javax.net.ssl.SSLContext;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;
@@ -27,6 +29,7 @@ import org.apache.camel.component.http.HttpEndpoint;
 import org.apache.camel.component.http.HttpMethods;
 import org.apache.camel.spi.ExecutorServiceManager;
 import org.apache.camel.support.service.ServiceSupport;
+import org.apache.hc.core5.ssl.SSLContexts;
 
 /**
  * Every call to a vendor goes through here, on Camel's HTTP component: deliveries, and the calls connectors make
@@ -88,6 +91,16 @@ public final class VendorTransport extends ServiceSupport {
         if (pacing != null) {
             camel.getExecutorServiceManager().shutdownNow(pacing);
         }
+    }
+
+    /**
+     * Makes the JVM's default TLS context once, as camel-http makes one for each destination's client. The first one
+     * in a JVM costs about 0.2 s (the TLS provider's setup, the trust store read and parsed), which the start spends
+     * beside the rest of it (BackgroundStart) rather than before the first destination opens. The JVM keeps the trust
+     * store's certificates only weakly: whoever holds the context returned keeps them for the destinations' clients.
+     */
+    public static SSLContext prepareTls() {
+        return SSLContexts.createDefault();
     }
 
     /** The pacer of a credential (or of one endpoint of it), shared by every destination and call that spends it. */
