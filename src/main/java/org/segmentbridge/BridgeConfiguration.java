@@ -11,6 +11,8 @@ import java.util.Set;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.PlatformHttpConstants;
+import org.apache.camel.component.platform.http.spi.PlatformHttpEngine;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.CamelEvent;
@@ -38,6 +40,7 @@ import org.segmentbridge.identity.IdentityRoutes;
 import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.identity.PendingEvents;
 import org.segmentbridge.identity.ThresholdCrossings;
+import org.segmentbridge.intake.AsyncRouteHttpEngine;
 import org.segmentbridge.intake.GatedHttpServerFactory;
 import org.segmentbridge.intake.IntakeAdmission;
 import org.segmentbridge.intake.IntakeRoutes;
@@ -94,8 +97,12 @@ public class BridgeConfiguration implements CamelConfiguration {
     public enum Mode { RUN, CHECK, TRY, BACKFILL }
 
     public static final String MODE_PROPERTY = "bridge.mode";
-    /** Vert.x worker threads, on which the intake's requests wait for their commit. */
-    static final int INTAKE_WORKERS = 64;
+    /**
+     * Vert.x worker threads: they parse and validate Segment's requests, which then wait for their commit holding no
+     * thread, and run the other endpoints (the vendors' webhooks, the operators' API), which hold one while they work.
+     * Four times the two cores of the machine measured; more did not answer faster (docs/benchmarks.md).
+     */
+    static final int HTTP_WORKERS = 8;
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -116,11 +123,14 @@ public class BridgeConfiguration implements CamelConfiguration {
         BridgeSettings settings = BridgeSettings.from(context);
         Vendors vendors = Vendors.discovered();
 
-        // An intake request holds a Vert.x worker until its group commit is durable; the requests waiting meanwhile
-        // form the next group, so the pool bounds how many share one sync (Vert.x' default is 20).
+        // Segment's endpoints answer from their group commit's completion, with no worker waiting for it
+        // (AsyncRouteHttpEngine); the workers parse and validate, and serve the other endpoints.
+        AsyncRouteHttpEngine httpEngine = new AsyncRouteHttpEngine(IntakeRoutes.ASYNC_PATHS);
+        httpEngine.setCamelContext(context);
+        context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, httpEngine);
         // Classpath resolving off: it copies served classpath files into a vertx-cache-* folder of the temporary folder,
         // left behind whenever the process is killed; the bridge serves no file through Vert.x.
-        context.getRegistry().bind("vertxOptions", new io.vertx.core.VertxOptions().setWorkerPoolSize(INTAKE_WORKERS)
+        context.getRegistry().bind("vertxOptions", new io.vertx.core.VertxOptions().setWorkerPoolSize(HTTP_WORKERS)
                 .setFileSystemOptions(new io.vertx.core.file.FileSystemOptions().setClassPathResolvingEnabled(false)));
 
         StateStore stateStore = mode == Mode.TRY

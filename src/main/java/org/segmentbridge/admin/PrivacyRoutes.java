@@ -17,6 +17,7 @@ import org.segmentbridge.privacy.SuppressionStore;
 import org.segmentbridge.intake.Intake;
 import org.segmentbridge.intake.VendorReports;
 import org.segmentbridge.processor.Processor;
+import org.segmentbridge.queue.IntakeLog;
 
 /**
  * Operator endpoints for privacy, behind the admin token:
@@ -78,7 +79,7 @@ public class PrivacyRoutes extends AdminRouteBuilder {
         email.ifPresent(value -> event.with("context").with("traits").put("email", value));
         event.put("timestamp", now.toString()).put("receivedAt", now.toString());
         String subject = erasures.subjectOf(event);
-        intake.store(List.of(event), ENDPOINT, now);
+        IntakeLog.await(intake.store(List.of(event), ENDPOINT, now));
         return JSON.createObjectNode().put("request", requestId).put("subject", subject)
                 .put("audit", "/admin/privacy/audit?request=" + requestId);
     }

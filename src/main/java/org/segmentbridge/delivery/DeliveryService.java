@@ -246,7 +246,7 @@ public final class DeliveryService {
         IntakeLog.Entry event = IntakeLog.Entry.parse(letter.event());
         if (DeadLetters.PROCESSOR.equals(letter.destination())) {
             // The processor failed on it before it had a destination: it goes through the processor again.
-            logs.intakeLog().append(List.of(event), "replay", IntakeLog.Kind.valueOf(letter.action()), java.time.Instant.now());
+            IntakeLog.await(logs.intakeLog().append(List.of(event), "replay", IntakeLog.Kind.valueOf(letter.action()), java.time.Instant.now()));
         } else if (destinations.contains(letter.destination())) {
             logs.eventQueue().republish(letter.destination(), event, letter.action());
         } else {

@@ -2,6 +2,8 @@ package org.segmentbridge.intake;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.crash.CrashPoints;
@@ -33,23 +35,29 @@ public class Intake {
     public record Outcome(int appended) {
     }
 
-    /** Appends events from Segment (or an operator), for every destination. */
-    public Outcome store(List<ObjectNode> events, String endpoint, Instant now) {
+    /**
+     * Appends events from Segment (or an operator), for every destination. The future completes once they are durable
+     * (on the log's thread); a request that cannot be kept is refused before, by the exception thrown here.
+     */
+    public CompletableFuture<Outcome> store(List<ObjectNode> events, String endpoint, Instant now) {
         return append(events, endpoint, now, IntakeLog.Kind.EVENT);
     }
 
     /**
-     * Appends what a platform reported. The processor sends the events of a consent change (the identify and the
-     * track that carry it) to every destination (their {@code integrations} flag keeps them from the platform they
-     * came from); a consent signal that changes nothing nowhere, which is what stops an opt-out from echoing between
-     * platforms; anything else (engagement) to Segment alone, when Segment is a destination.
+     * Appends what a platform reported, and returns once it is durable. The processor sends the events of a consent
+     * change (the identify and the track that carry it) to every destination (their {@code integrations} flag keeps
+     * them from the platform they came from); a consent signal that changes nothing nowhere, which is what stops an
+     * opt-out from echoing between platforms; anything else (engagement) to Segment alone, when Segment is a
+     * destination.
      */
     public Outcome storeReport(List<ObjectNode> events, String endpoint, Instant now) {
-        return append(events, endpoint, now, IntakeLog.Kind.REPORT);
+        return IntakeLog.await(append(events, endpoint, now, IntakeLog.Kind.REPORT));
     }
 
-    private Outcome append(List<ObjectNode> received, String endpoint, Instant now, IntakeLog.Kind kind) {
-        try (EventBudget.Reservation room = budget.admit(received.size())) {
+    private CompletableFuture<Outcome> append(List<ObjectNode> received, String endpoint, Instant now, IntakeLog.Kind kind) {
+        EventBudget.Reservation room = budget.admit(received.size());
+        CompletableFuture<Void> stored;
+        try {
             for (ObjectNode event : received) {
                 // context.bridge holds the bridge's own marks (a consent change, an erasure, an old key): a sender's
                 // copy would make the routes act on what the bridge never decided.
@@ -59,11 +67,20 @@ public class Intake {
                 // The endpoints check this as they validate each event; this guards the others (operators, reports).
                 requireStorable(event, "");
             }
-            log.append(received.stream().map(IntakeLog.Entry::of).toList(), endpoint, kind, now);
+            stored = log.append(received.stream().map(IntakeLog.Entry::of).toList(), endpoint, kind, now);
+        } catch (RuntimeException e) {
+            room.close();
+            throw e;
         }
-        CrashPoints.pass("intake.appended");
-        metrics.accepted(endpoint, received.size());
-        return new Outcome(received.size());
+        return stored.handle((ignored, failure) -> {
+            room.close();
+            if (failure != null) {
+                throw failure instanceof CompletionException wrapped ? wrapped : new CompletionException(failure);
+            }
+            CrashPoints.pass("intake.appended");
+            metrics.accepted(endpoint, received.size());
+            return new Outcome(received.size());
+        });
     }
 
     /**

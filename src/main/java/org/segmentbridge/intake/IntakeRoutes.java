@@ -8,16 +8,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.net.SocketAddress;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.AsyncProcessor;
 import org.apache.camel.Exchange;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.support.AsyncProcessorSupport;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConstants;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.segmentbridge.BridgeSettings;
@@ -41,6 +48,10 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     private static final Logger LOG = LoggerFactory.getLogger(IntakeRoutes.class);
     /** A failed store is retried by the store itself (a reopened database, a restarted queue) within seconds. */
     private static final int STORE_RETRY_AFTER_SECONDS = 5;
+    private static final String TRACKING_API_PATH = "/v1/{call}";
+    private static final String SEGMENT_WEBHOOK_PATH = "/webhooks/segment";
+    /** Segment's endpoints: their routes complete when the events are durable, with no thread waiting meanwhile. */
+    public static final Set<String> ASYNC_PATHS = Set.of(TRACKING_API_PATH, SEGMENT_WEBHOOK_PATH);
 
     private final BridgeSettings settings;
     private final IntakeLog log;
@@ -101,7 +112,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         Accepts accepts = body == Body.FORM ? Accepts.FORM : Accepts.JSON_ONLY;
         from("platform-http:" + path + "?httpMethodRestrict=POST")
                 .routeId("intake-" + receivedVia)
-                .process(answering(receivedVia, accepts, exchange -> () -> receiver.receive(request(exchange))));
+                .process(answering(receivedVia, accepts, exchange -> () -> CompletableFuture.completedFuture(receiver.receive(request(exchange)))));
     }
 
     @Override
@@ -118,7 +129,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
 
-        from("platform-http:/v1/{call}?httpMethodRestrict=POST")
+        from("platform-http:" + TRACKING_API_PATH + "?httpMethodRestrict=POST")
                 .routeId("intake-tracking-api")
                 .process(answering(TrackingApi.ENDPOINT, Accepts.JSON, exchange -> () -> trackingApi.receive(
                         exchange.getMessage().getHeader("call", String.class),
@@ -127,7 +138,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                         senders.of(exchange.getMessage().getHeader(VertxPlatformHttpConstants.REMOTE_ADDRESS, SocketAddress.class),
                                 exchange.getMessage().getHeader("X-Forwarded-For", String.class)))));
 
-        from("platform-http:/webhooks/segment?httpMethodRestrict=POST")
+        from("platform-http:" + SEGMENT_WEBHOOK_PATH + "?httpMethodRestrict=POST")
                 .routeId("intake-segment-webhook")
                 .process(answering(SegmentWebhook.ENDPOINT, Accepts.JSON, exchange -> () -> segmentWebhook.receive(
                         exchange.getMessage().getHeader("X-Signature", String.class),
@@ -181,9 +192,10 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         return disabled;
     }
 
+    /** A request's events as the intake log takes them: the future completes once they are durable. */
     @FunctionalInterface
     private interface Receipt {
-        Intake.Outcome receive() throws Exception;
+        CompletableFuture<Intake.Outcome> receive() throws Exception;
     }
 
     /**
@@ -194,22 +206,39 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         JSON, JSON_ONLY, FORM
     }
 
-    /** The processor of an intake endpoint's route; its counters exist from now on. */
-    private org.apache.camel.Processor answering(String endpoint, Accepts accepts, java.util.function.Function<Exchange, Receipt> receipt) {
+    /**
+     * The processor of an intake endpoint's route; its counters exist from now on. It completes when the request's
+     * events are durable, on the intake log's thread: the tracking API and the webhook are served by
+     * {@link AsyncRouteHttpEngine}, so no thread waits for the commit meanwhile.
+     */
+    private AsyncProcessor answering(String endpoint, Accepts accepts, Function<Exchange, Receipt> receipt) {
         intake.served(endpoint);
-        return exchange -> {
-            try (LogContext ignored = LogContext.with(LogContext.ENDPOINT, endpoint)) {
-                answer(exchange, endpoint, accepts, receipt.apply(exchange));
+        return new AsyncProcessorSupport() {
+            @Override
+            public boolean process(Exchange exchange, AsyncCallback callback) {
+                CompletableFuture<Intake.Outcome> stored;
+                try (LogContext ignored = LogContext.with(LogContext.ENDPOINT, endpoint)) {
+                    stored = receive(accepts, exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class), receipt.apply(exchange));
+                    if (stored.isDone()) {
+                        answer(exchange, endpoint, stored);
+                        callback.done(true);
+                        return true;
+                    }
+                }
+                stored.whenComplete((outcome, failure) -> {
+                    try (LogContext ignored = LogContext.with(LogContext.ENDPOINT, endpoint)) {
+                        answer(exchange, endpoint, stored);
+                    } finally {
+                        callback.done(false);
+                    }
+                });
+                return false;
             }
         };
     }
 
-    private void answer(Exchange exchange, String endpoint, Accepts accepts, Receipt receipt) {
-        Message message = exchange.getMessage();
-        String contentType = message.getHeader(Exchange.CONTENT_TYPE, String.class);
-        int status;
-        int retryAfter = STORE_RETRY_AFTER_SECONDS;
-        Map<String, Object> reply = new LinkedHashMap<>();
+    /** What is refused before anything is stored fails the future it returns. */
+    private static CompletableFuture<Intake.Outcome> receive(Accepts accepts, String contentType, Receipt receipt) {
         try {
             if (accepts == Accepts.JSON && isForm(contentType)) {
                 throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE,
@@ -223,31 +252,47 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                 throw new IntakeRejected(Reason.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType
                         + " is not accepted; post the parameters form-encoded (application/x-www-form-urlencoded)");
             }
-            receipt.receive();
+            return receipt.receive();
+        } catch (Exception e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Sets the answer to a request whose events are stored, or were refused or could not be stored. */
+    private void answer(Exchange exchange, String endpoint, CompletableFuture<Intake.Outcome> stored) {
+        Message message = exchange.getMessage();
+        int status;
+        int retryAfter = STORE_RETRY_AFTER_SECONDS;
+        Map<String, Object> reply = new LinkedHashMap<>();
+        try {
+            stored.join();
             status = 200;
             reply.put("success", true);
-        } catch (IntakeOverloaded overloaded) {
-            status = 503;
-            retryAfter = overloaded.retryAfterSeconds();
-            reply.put("success", false);
-            reply.put("error", overloaded.getMessage());
-        } catch (IntakeRejected rejected) {
-            intake.rejected(endpoint, rejected);
-            status = rejected.status();
-            reply.put("success", false);
-            reply.put("error", rejected.getMessage());
-            if (rejected.field() != null) {
-                reply.put("field", rejected.field());
+        } catch (CompletionException completion) {
+            Throwable failure = completion.getCause();
+            if (failure instanceof IntakeOverloaded overloaded) {
+                status = 503;
+                retryAfter = overloaded.retryAfterSeconds();
+                reply.put("success", false);
+                reply.put("error", overloaded.getMessage());
+            } else if (failure instanceof IntakeRejected rejected) {
+                intake.rejected(endpoint, rejected);
+                status = rejected.status();
+                reply.put("success", false);
+                reply.put("error", rejected.getMessage());
+                if (rejected.field() != null) {
+                    reply.put("field", rejected.field());
+                }
+                if (rejected.index() != null) {
+                    reply.put("index", rejected.index());
+                }
+            } else {
+                LOG.error("Could not store events received on {}", endpoint, failure);
+                intake.storeFailed(endpoint);
+                status = 503;
+                reply.put("success", false);
+                reply.put("error", "the events could not be stored (" + failure.getClass().getSimpleName() + "); nothing was kept, retry later");
             }
-            if (rejected.index() != null) {
-                reply.put("index", rejected.index());
-            }
-        } catch (Exception e) {
-            LOG.error("Could not store events received on {}", endpoint, e);
-            intake.storeFailed(endpoint);
-            status = 503;
-            reply.put("success", false);
-            reply.put("error", "the events could not be stored (" + e.getClass().getSimpleName() + "); nothing was kept, retry later");
         }
         // Request headers (Authorization, X-Signature, ...) would otherwise be echoed back as response headers.
         message.removeHeaders("*");

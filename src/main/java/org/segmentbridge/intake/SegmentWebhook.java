@@ -1,8 +1,8 @@
 package org.segmentbridge.intake;
 
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -33,7 +33,7 @@ final class SegmentWebhook {
         return signature.enabled();
     }
 
-    Intake.Outcome receive(String signatureHeader, byte[] body) throws SQLException {
+    CompletableFuture<Intake.Outcome> receive(String signatureHeader, byte[] body) {
         signature.requireEnabled();
         if (body.length > maxBodyBytes) {
             throw new IntakeRejected(Reason.TOO_LARGE, "the webhook body is " + body.length

@@ -1,7 +1,7 @@
 package org.segmentbridge.intake;
 
-import java.sql.SQLException;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +49,7 @@ final class TrackingApi {
     }
 
     /** @param senderAddress the sending device's address for {@code context.ip}, or null when unknown */
-    Intake.Outcome receive(String path, String authorization, byte[] body, String senderAddress) throws SQLException {
+    CompletableFuture<Intake.Outcome> receive(String path, String authorization, byte[] body, String senderAddress) {
         String call = SHORT_PATHS.getOrDefault(path, path);
         boolean batch = BATCH_CALLS.contains(call);
         if (!batch && !SpecValidator.SPEC_TYPES.contains(call)) {

@@ -3,6 +3,7 @@ package org.segmentbridge.queue;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,16 +41,15 @@ final class ArtemisIntakeLog implements IntakeLog {
     }
 
     /**
-     * When this returns the events are on disk, when it throws they may not be: appended in one transaction with the
-     * appends of every other request waiting meanwhile ({@link GroupCommit}).
+     * The events are on disk when the future completes, and may not be when it fails: appended in one transaction with
+     * the appends of every other request waiting meanwhile ({@link GroupCommit}).
      */
     @Override
-    public void append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt) {
+    public CompletableFuture<Void> append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt) {
         if (events.isEmpty()) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        groupCommit.append(events, receivedVia, kind, receivedAt);
-        appended.addAndGet(events.size());
+        return groupCommit.append(events, receivedVia, kind, receivedAt).thenRun(() -> appended.addAndGet(events.size()));
     }
 
     /** Lets go of the broker (its connection), for the broker to stop; the next append connects again. */

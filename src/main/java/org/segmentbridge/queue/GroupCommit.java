@@ -5,21 +5,24 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Appends of concurrent requests share one transaction and one disk sync (group commit): one committer thread takes
- * every append waiting, writes them all in one transaction and commits it, then answers each of them. A request waits
- * for the commit of the group its append went into, so it is answered only once its events are durable, as before;
- * what it no longer pays alone is the transaction, the log's per-record work and the sync. Under load a group fills
- * while the previous one syncs, so the cost per event falls as the rate rises. Appends are taken in arrival order, so
- * one sender's requests (each sent after the answer to the last) keep their order.
+ * every append waiting, writes them all in one transaction and commits it, then completes each of them. An append's
+ * future completes when the group it went into is durable, so a request is answered only once its events are durable,
+ * as before; what it no longer pays alone is the transaction, the log's per-record work and the sync. Under load a
+ * group fills while the previous one syncs, so the cost per event falls as the rate rises. Appends are taken in arrival
+ * order, so one sender's requests (each sent after the answer to the last) keep their order.
+ *
+ * <p>Nobody waits in a thread for the commit: the HTTP intake answers from the future (see
+ * {@code AnsweredWhenDoneConsumer}), so a thousand requests in flight cost a thousand futures, not a thousand threads.
  */
 final class GroupCommit implements AutoCloseable {
 
@@ -33,9 +36,9 @@ final class GroupCommit implements AutoCloseable {
      */
     static final Duration COMMIT_WAIT = Duration.ofSeconds(30);
 
-    /** One request's append, answered when its group committed (or failed). */
+    /** One request's append, completed when its group committed (or failed, or took longer than the wait). */
     record Append(List<IntakeLog.Entry> events, String receivedVia, IntakeLog.Kind kind, Instant receivedAt,
-                  CompletableFuture<Void> committed) {
+                  long queuedNanos, CompletableFuture<Void> committed) {
     }
 
     /** Writes a group in one transaction: when it returns, every append of the group is durable; when it throws, none is. */
@@ -46,37 +49,49 @@ final class GroupCommit implements AutoCloseable {
         void reset();
     }
 
+    /** The group being written, and since when: what the watchdog fails when the write hangs. */
+    private record Writing(List<Append> group, long startedNanos) {
+    }
+
     private final Writer writer;
+    private final Duration commitWait;
     private final LinkedBlockingQueue<Append> waiting = new LinkedBlockingQueue<>();
     private final Thread committer;
+    /** Fails appends that waited past {@link #commitWait}, whatever the committer is stuck in. */
+    private final ScheduledExecutorService watchdog;
+    private volatile Writing writing;
     private volatile boolean running = true;
 
     GroupCommit(String name, Writer writer) {
+        this(name, writer, COMMIT_WAIT);
+    }
+
+    GroupCommit(String name, Writer writer, Duration commitWait) {
         this.writer = writer;
+        this.commitWait = commitWait;
         this.committer = new Thread(this::commitUntilClosed, name);
         committer.setDaemon(true);
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, name + "-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long tick = Math.max(10, Math.min(1_000, commitWait.toMillis() / 4));
+        watchdog.scheduleWithFixedDelay(this::failOverdue, tick, tick, TimeUnit.MILLISECONDS);
         committer.start();
     }
 
-    /** Returns once the events are durable; throws {@link EventQueue.QueueUnavailableException} when they may not be. */
-    void append(List<IntakeLog.Entry> events, String receivedVia, IntakeLog.Kind kind, Instant receivedAt) {
+    /**
+     * Queues the events for the next group commit. The future completes once they are durable, or fails with
+     * {@link EventQueue.QueueUnavailableException} when they may not be; it completes on the committer's thread.
+     */
+    CompletableFuture<Void> append(List<IntakeLog.Entry> events, String receivedVia, IntakeLog.Kind kind, Instant receivedAt) {
         if (!running) {
-            throw new EventQueue.QueueUnavailableException(new IllegalStateException("the intake log is closed"));
+            return CompletableFuture.failedFuture(new EventQueue.QueueUnavailableException(new IllegalStateException("the intake log is closed")));
         }
-        Append append = new Append(events, receivedVia, kind, receivedAt, new CompletableFuture<>());
+        Append append = new Append(events, receivedVia, kind, receivedAt, System.nanoTime(), new CompletableFuture<>());
         waiting.add(append);
-        try {
-            append.committed().get(COMMIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EventQueue.QueueUnavailableException(e);
-        } catch (TimeoutException e) {
-            throw new EventQueue.QueueUnavailableException(new IllegalStateException(
-                    "the intake log did not commit within " + COMMIT_WAIT.toSeconds() + " s", e));
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof EventQueue.QueueUnavailableException unavailable ? unavailable
-                    : new EventQueue.QueueUnavailableException(e.getCause());
-        }
+        return append.committed();
     }
 
     /** Appends waiting for the next commit. */
@@ -111,6 +126,7 @@ final class GroupCommit implements AutoCloseable {
     }
 
     private void commit(List<Append> group) {
+        writing = new Writing(List.copyOf(group), System.nanoTime());
         try {
             writer.write(group);
         } catch (Exception | Error e) {
@@ -120,8 +136,34 @@ final class GroupCommit implements AutoCloseable {
                     ? unavailable : new EventQueue.QueueUnavailableException(e);
             group.forEach(append -> append.committed().completeExceptionally(failure));
             return;
+        } finally {
+            writing = null;
         }
         group.forEach(append -> append.committed().complete(null));
+    }
+
+    /**
+     * The sender of an append that waited past the wait is told to try again; the append itself stays queued (or
+     * being written), and what is committed after all is dropped again by messageId downstream.
+     */
+    private void failOverdue() {
+        long now = System.nanoTime();
+        long wait = commitWait.toNanos();
+        Writing current = writing;
+        if (current != null && now - current.startedNanos() > wait) {
+            current.group().forEach(append -> append.committed().completeExceptionally(overdue()));
+        }
+        for (Append append : waiting) {
+            if (now - append.queuedNanos() <= wait) {
+                break; // queued in order: the ones behind waited less
+            }
+            append.committed().completeExceptionally(overdue());
+        }
+    }
+
+    private EventQueue.QueueUnavailableException overdue() {
+        return new EventQueue.QueueUnavailableException(new IllegalStateException(
+                "the intake log did not commit within " + commitWait.toMillis() + " ms"));
     }
 
     private void failWaiting(Exception why) {
@@ -140,6 +182,7 @@ final class GroupCommit implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        watchdog.shutdownNow();
         failWaiting(new IllegalStateException("the intake log is closed"));
     }
 }

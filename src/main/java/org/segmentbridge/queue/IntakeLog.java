@@ -2,6 +2,7 @@ package org.segmentbridge.queue;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -74,10 +75,27 @@ public interface IntakeLog {
     }
 
     /**
-     * Appends the events: when this returns they are stored, when it throws {@link EventQueue.QueueUnavailableException}
-     * the sender must send them again (some may be stored already; the processor drops what it has seen by messageId).
+     * Appends the events: when the future completes they are stored, when it fails with
+     * {@link EventQueue.QueueUnavailableException} the sender must send them again (some may be stored already; the
+     * processor drops what it has seen by messageId). It completes on the log's own thread: whoever waits on it hands
+     * any real work to a thread of its own.
      */
-    void append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt);
+    CompletableFuture<Void> append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt);
+
+    /**
+     * Waits for an append (or anything that follows from it) for a caller that has a thread to spare, and throws what
+     * it failed with as it is: {@link EventQueue.QueueUnavailableException}, or the caller's own exception.
+     */
+    static <T> T await(CompletableFuture<T> stored) {
+        try {
+            return stored.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw new EventQueue.QueueUnavailableException(e.getCause());
+        }
+    }
 
     /** Events appended through this log since the bridge started. */
     long appendedEvents();

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -237,29 +238,38 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
 
     /** Sends the records and waits until Kafka stored each of them, or throws {@link EventQueue.QueueUnavailableException}. */
     void store(List<ProducerRecord<String, String>> records) {
+        IntakeLog.await(storeAsync(records));
+    }
+
+    /**
+     * Sends the records; the future completes once Kafka stored each of them (on the producer's I/O thread), or fails
+     * with {@link EventQueue.QueueUnavailableException}. Sending itself blocks only while the producer has no metadata
+     * or no buffer room, at most {@code max.block.ms}.
+     */
+    CompletableFuture<Void> storeAsync(List<ProducerRecord<String, String>> records) {
         KafkaProducer<String, String> sender = producer;
         if (sender == null) {
-            throw new EventQueue.QueueUnavailableException(new IllegalStateException("the Kafka logs are not started"));
+            return CompletableFuture.failedFuture(new EventQueue.QueueUnavailableException(new IllegalStateException("the Kafka logs are not started")));
         }
+        CompletableFuture<Void> stored = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(records.size());
         try {
-            List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
             for (ProducerRecord<String, String> record : records) {
-                sent.add(sender.send(record));
+                sender.send(record, (metadata, error) -> {
+                    if (error != null) {
+                        stored.completeExceptionally(failed(error));
+                    } else if (left.decrementAndGet() == 0) {
+                        if (failingSinceMillis != 0) {
+                            recovered();
+                        }
+                        stored.complete(null);
+                    }
+                });
             }
-            for (Future<RecordMetadata> each : sent) {
-                each.get();
-            }
-        } catch (ExecutionException e) {
-            throw failed(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw failed(e);
         } catch (RuntimeException e) {
-            throw failed(e);
+            stored.completeExceptionally(failed(e));
         }
-        if (failingSinceMillis != 0) {
-            recovered();
-        }
+        return stored;
     }
 
     private EventQueue.QueueUnavailableException failed(Throwable cause) {

@@ -9,6 +9,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -53,9 +54,9 @@ final class KafkaIntakeLog implements IntakeLog {
     }
 
     @Override
-    public void append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt) {
+    public CompletableFuture<Void> append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt) {
         if (events.isEmpty()) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         List<ProducerRecord<String, String>> records = new ArrayList<>();
         for (List<Entry> record : records(events, kind)) {
@@ -65,8 +66,7 @@ final class KafkaIntakeLog implements IntakeLog {
             KafkaHeaders.put(message.headers(), KIND_HEADER, kind.name());
             records.add(message);
         }
-        logs.store(records);
-        appended.addAndGet(events.size());
+        return logs.storeAsync(records).thenRun(() -> appended.addAndGet(events.size()));
     }
 
     /** One person's events per record, in the order received, within the count and size bounds; a report whole. */

@@ -1,0 +1,142 @@
+package org.segmentbridge.intake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.platform.http.PlatformHttpConstants;
+import org.apache.camel.component.platform.http.spi.PlatformHttpEngine;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServerConfiguration;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.apache.camel.test.AvailablePortFinder;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine's consumer hands a request to an asynchronous route and frees its worker: many more requests than
+ * workers wait in the route at once, and each is answered, from the message the route left, when the route completes.
+ */
+class AsyncRouteHttpEngineTest {
+
+    private static final int WORKERS = 2;
+
+    private final List<Runnable> waitingInRoute = new CopyOnWriteArrayList<>();
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private Vertx vertx;
+    private CamelContext context;
+    private int port;
+
+    @BeforeEach
+    void start() throws Exception {
+        port = AvailablePortFinder.getNextAvailable();
+        vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(WORKERS));
+        context = new DefaultCamelContext();
+        context.getRegistry().bind("vertx", Vertx.class, vertx);
+        VertxPlatformHttpServerConfiguration configuration = new VertxPlatformHttpServerConfiguration();
+        configuration.setBindPort(port);
+        context.addService(new VertxPlatformHttpServer(configuration));
+        AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(Set.of("/later", "/failing"));
+        engine.setCamelContext(context);
+        context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, engine);
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                // Completes when the test says so, on the test's thread: as the intake does once its group commit is durable.
+                from("platform-http:/later?httpMethodRestrict=POST").process(new AsyncProcessorSupport() {
+                    @Override
+                    public boolean process(Exchange exchange, AsyncCallback callback) {
+                        String body = exchange.getMessage().getBody(String.class);
+                        waitingInRoute.add(() -> {
+                            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
+                            exchange.getMessage().setHeader("X-Answered", "later");
+                            exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/plain");
+                            exchange.getMessage().setBody(("stored " + body).getBytes(StandardCharsets.UTF_8));
+                            callback.done(false);
+                        });
+                        return false;
+                    }
+                });
+                from("platform-http:/failing?httpMethodRestrict=POST")
+                        .process(exchange -> exchange.setException(new IllegalStateException("broken route")));
+                // Not one of the engine's paths: Camel's own consumer serves it.
+                from("platform-http:/now?httpMethodRestrict=POST").setBody(constant("now"));
+            }
+        });
+        context.start();
+    }
+
+    @AfterEach
+    void stop() {
+        waitingInRoute.forEach(Runnable::run);
+        context.stop();
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+
+    @Test
+    void requestsWaitingInAnAsynchronousRouteHoldNoWorkerAndAreAnsweredWhenItCompletes() throws Exception {
+        int requests = WORKERS * 6;
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            answers.add(client.sendAsync(post("/later", "event " + i), HttpResponse.BodyHandlers.ofString()));
+        }
+        // With two workers, twelve requests are in the route at once: none of them holds a worker while it waits.
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> waitingInRoute.size() == requests);
+        assertThat(answers).noneMatch(CompletableFuture::isDone);
+
+        List<Runnable> completing = List.copyOf(waitingInRoute);
+        waitingInRoute.clear();
+        completing.forEach(Runnable::run);
+
+        List<String> bodies = new ArrayList<>();
+        for (CompletableFuture<HttpResponse<String>> answer : answers) {
+            HttpResponse<String> response = answer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(202);
+            assertThat(response.headers().firstValue("X-Answered")).hasValue("later");
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("text/plain");
+            assertThat(response.headers().map().keySet()).noneMatch(name -> name.toLowerCase().startsWith("camel"));
+            assertThat(response.headers().firstValue("Content-Length")).hasValue(String.valueOf(response.body().length()));
+            bodies.add(response.body());
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            expected.add("stored event " + i);
+        }
+        assertThat(bodies).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void aRouteThatFailsIsAnswered500AndAnotherPathIsServedByCamelsOwnConsumer() throws Exception {
+        HttpResponse<String> failed = client.send(post("/failing", "x"), HttpResponse.BodyHandlers.ofString());
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.body()).doesNotContain("broken route");
+
+        HttpResponse<String> now = client.send(post("/now", "x"), HttpResponse.BodyHandlers.ofString());
+        assertThat(now.statusCode()).isEqualTo(200);
+        assertThat(now.body()).isEqualTo("now");
+    }
+
+    private HttpRequest post(String path, String body) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+}
