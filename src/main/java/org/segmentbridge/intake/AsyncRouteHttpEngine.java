@@ -1,7 +1,13 @@
 package org.segmentbridge.intake;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
@@ -18,6 +24,8 @@ import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConsumer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpEngine;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.spi.HeaderFilterStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Camel's Vert.x platform-http engine, except that the routes of the given paths are run the asynchronous way.
@@ -32,15 +40,30 @@ import org.apache.camel.spi.HeaderFilterStrategy;
  * <p>
  * Only routes that take JSON use it: Camel's consumer also turns a form body into a map, which these do not need. The
  * answer is written from the message as the route left it: its status, its headers through the endpoint's header
- * filter (as Camel's consumer does: no Camel header, no request framing header goes back) and its body as bytes.
+ * filter (as Camel's consumer does: no Camel header, no request framing header goes back) and its body as bytes. A
+ * request its route has not answered within {@link #ANSWER_DEADLINE} is answered 503 with Retry-After, and logged.
  */
 public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
 
+    private static final Logger LOG = LoggerFactory.getLogger(AsyncRouteHttpEngine.class);
+    /**
+     * How long a request may wait for its route before it is answered 503 anyway: past the intake log's own wait for a
+     * commit (30 s, answered 503 by the route), so only an answer lost on its way back is ever cut short here.
+     */
+    public static final Duration ANSWER_DEADLINE = Duration.ofSeconds(40);
+    private static final int RETRY_AFTER_SECONDS = 5;
+
     private final Set<String> asyncPaths;
+    private final Duration answerDeadline;
 
     /** @param asyncPaths the platform-http paths (as the routes give them) whose routes complete asynchronously */
     public AsyncRouteHttpEngine(Set<String> asyncPaths) {
+        this(asyncPaths, ANSWER_DEADLINE);
+    }
+
+    AsyncRouteHttpEngine(Set<String> asyncPaths, Duration answerDeadline) {
         this.asyncPaths = Set.copyOf(asyncPaths);
+        this.answerDeadline = answerDeadline;
     }
 
     @Override
@@ -48,13 +71,67 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         if (!asyncPaths.contains(endpoint.getPath())) {
             return super.createConsumer(endpoint, processor);
         }
-        return new AsyncRouteConsumer(endpoint, processor, getHandlers(), VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort()));
+        return new AsyncRouteConsumer(endpoint, processor, getHandlers(), VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort()),
+                answerDeadline);
     }
 
     private static final class AsyncRouteConsumer extends VertxPlatformHttpConsumer {
 
-        AsyncRouteConsumer(PlatformHttpEndpoint endpoint, Processor processor, List<Handler<RoutingContext>> handlers, String routerName) {
+        /** A request handed to its route and not answered yet. */
+        private record Waiting(RoutingContext request, Context eventLoop, long sinceNanos) {
+        }
+
+        private final Duration answerDeadline;
+        /** What the deadline's sweep looks at; an entry costs a map put and remove per request, no timer. */
+        private final Map<Exchange, Waiting> waiting = new ConcurrentHashMap<>();
+        private ScheduledExecutorService sweeper;
+
+        AsyncRouteConsumer(PlatformHttpEndpoint endpoint, Processor processor, List<Handler<RoutingContext>> handlers, String routerName,
+                           Duration answerDeadline) {
             super(endpoint, processor, handlers, routerName);
+            this.answerDeadline = answerDeadline;
+        }
+
+        @Override
+        protected void doStart() throws Exception {
+            super.doStart();
+            sweeper = Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "platform-http-answer-deadline");
+                thread.setDaemon(true);
+                return thread;
+            });
+            long tick = Math.max(100, Math.min(1_000, answerDeadline.toMillis() / 4));
+            sweeper.scheduleWithFixedDelay(this::answerOverdue, tick, tick, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        protected void doStop() throws Exception {
+            if (sweeper != null) {
+                sweeper.shutdownNow();
+            }
+            super.doStop();
+        }
+
+        /**
+         * No request waits forever: one whose route has not answered by the deadline is answered 503 with Retry-After
+         * (its sender sends it again; what was stored meanwhile is dropped again by messageId), and it is logged, as a
+         * defect to report.
+         */
+        private void answerOverdue() {
+            long now = System.nanoTime();
+            waiting.forEach((exchange, each) -> {
+                if (now - each.sinceNanos() > answerDeadline.toNanos() && waiting.remove(exchange, each)) {
+                    each.eventLoop().runOnContext(ignored -> {
+                        HttpServerResponse response = each.request().response();
+                        if (!response.ended()) {
+                            LOG.warn("A request to {} had no answer from its route after {} ms; answered 503 (exchange {})",
+                                    getEndpoint().getPath(), answerDeadline.toMillis(), exchange.getExchangeId());
+                            response.setStatusCode(503).putHeader("Retry-After", String.valueOf(RETRY_AFTER_SECONDS))
+                                    .end("no answer within " + answerDeadline.toSeconds() + " s; nothing is lost, send it again");
+                        }
+                    });
+                }
+            });
         }
 
         @Override
@@ -67,6 +144,7 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
             Context eventLoop = request.vertx().getOrCreateContext();
             Exchange exchange = createExchange(false);
             exchange.setPattern(ExchangePattern.InOut);
+            waiting.put(exchange, new Waiting(request, eventLoop, System.nanoTime()));
             processHttpRequest(exchange, request).onComplete(read -> {
                 if (read.failed()) {
                     fail(request, exchange, read.cause());
@@ -124,6 +202,7 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         }
 
         private void done(Exchange exchange) {
+            waiting.remove(exchange);
             doneUoW(exchange);
             releaseExchange(exchange, false);
         }

@@ -41,6 +41,7 @@ class AsyncRouteHttpEngineTest {
     private static final int WORKERS = 2;
 
     private final List<Runnable> waitingInRoute = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.LinkedBlockingQueue<CompletableFuture<Void>> committing = new java.util.concurrent.LinkedBlockingQueue<>();
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     private Vertx vertx;
     private CamelContext context;
@@ -48,14 +49,20 @@ class AsyncRouteHttpEngineTest {
 
     @BeforeEach
     void start() throws Exception {
+        start(AsyncRouteHttpEngine.ANSWER_DEADLINE);
+    }
+
+    private void start(Duration answerDeadline) throws Exception {
         port = AvailablePortFinder.getNextAvailable();
         vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(WORKERS));
         context = new DefaultCamelContext();
+        // A request left in a route that never completes would hold the stop for Camel's default 45 s.
+        context.getShutdownStrategy().setTimeout(1);
         context.getRegistry().bind("vertx", Vertx.class, vertx);
         VertxPlatformHttpServerConfiguration configuration = new VertxPlatformHttpServerConfiguration();
         configuration.setBindPort(port);
         context.addService(new VertxPlatformHttpServer(configuration));
-        AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(Set.of("/later", "/failing"));
+        AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(Set.of("/later", "/before-return", "/grouped", "/failing", "/never"), answerDeadline);
         engine.setCamelContext(context);
         context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, engine);
         context.addRoutes(new RouteBuilder() {
@@ -73,6 +80,48 @@ class AsyncRouteHttpEngineTest {
                             exchange.getMessage().setBody(("stored " + body).getBytes(StandardCharsets.UTF_8));
                             callback.done(false);
                         });
+                        return false;
+                    }
+                });
+                // Completes on another thread before process() returns: as when the commit beats the route to it.
+                from("platform-http:/before-return?httpMethodRestrict=POST").process(new AsyncProcessorSupport() {
+                    @Override
+                    public boolean process(Exchange exchange, AsyncCallback callback) {
+                        Thread completing = new Thread(() -> {
+                            exchange.getMessage().setBody("done early".getBytes(StandardCharsets.UTF_8));
+                            callback.done(false);
+                        });
+                        completing.start();
+                        try {
+                            completing.join();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return false;
+                    }
+                });
+                // Completed in groups by one thread of its own, as the intake log's committer completes its appends.
+                from("platform-http:/grouped?httpMethodRestrict=POST").process(new AsyncProcessorSupport() {
+                    @Override
+                    public boolean process(Exchange exchange, AsyncCallback callback) {
+                        CompletableFuture<Void> committed = new CompletableFuture<>();
+                        committing.add(committed);
+                        if (committed.isDone()) {
+                            exchange.getMessage().setBody("ok".getBytes(StandardCharsets.UTF_8));
+                            callback.done(true);
+                            return true;
+                        }
+                        committed.whenComplete((ignored, failure) -> {
+                            exchange.getMessage().setBody("ok".getBytes(StandardCharsets.UTF_8));
+                            callback.done(false);
+                        });
+                        return false;
+                    }
+                });
+                // Never completes: its answer is lost.
+                from("platform-http:/never?httpMethodRestrict=POST").process(new AsyncProcessorSupport() {
+                    @Override
+                    public boolean process(Exchange exchange, AsyncCallback callback) {
                         return false;
                     }
                 });
@@ -122,6 +171,62 @@ class AsyncRouteHttpEngineTest {
             expected.add("stored event " + i);
         }
         assertThat(bodies).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void aRouteThatCompletesBeforeItsProcessorReturnsIsAnsweredEveryTime() throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            answers.add(client.sendAsync(post("/before-return", "x"), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> answer : answers) {
+            HttpResponse<String> response = answer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("done early");
+        }
+    }
+
+    @Test
+    void manyConcurrentRequestsCompletedInGroupsByAnotherThreadAreEachAnswered() throws Exception {
+        Thread committer = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    List<CompletableFuture<Void>> group = new ArrayList<>();
+                    group.add(committing.take());
+                    committing.drainTo(group);
+                    group.forEach(each -> each.complete(null));
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "test-committer");
+        committer.start();
+        try {
+            java.util.concurrent.Semaphore connections = new java.util.concurrent.Semaphore(16);
+            List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 5_000; i++) {
+                connections.acquire();
+                answers.add(client.sendAsync(post("/grouped", "x"), HttpResponse.BodyHandlers.ofString())
+                        .whenComplete((response, failure) -> connections.release()));
+            }
+            for (CompletableFuture<HttpResponse<String>> answer : answers) {
+                assertThat(answer.get(10, java.util.concurrent.TimeUnit.SECONDS).body()).isEqualTo("ok");
+            }
+        } finally {
+            committer.interrupt();
+        }
+    }
+
+    @Test
+    void aRequestWhoseRouteNeverAnswersIsAnswered503WithRetryAfterAtTheDeadline() throws Exception {
+        stop();
+        start(Duration.ofSeconds(2));
+        long sent = System.nanoTime();
+        HttpResponse<String> response = client.send(post("/never", "x"), HttpResponse.BodyHandlers.ofString());
+        assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
+        assertThat(response.body()).contains("no answer within 2 s");
     }
 
     @Test
