@@ -302,8 +302,8 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        // A ByteBuffer is the body platform-http answers with a Content-Length and one write; a String goes out
-        // chunked (a chunk, then the closing chunk), a byte[] through a stream pump.
+        // A ByteBuffer: Camel's consumer (the vendors' endpoints) answers it with a Content-Length and one write (a
+        // String goes out chunked, a byte[] through a stream pump); AsyncRouteHttpEngine writes its bytes in one go.
         message.setBody(ByteBuffer.wrap(status == 200 ? SUCCESS : EventBodies.JSON.valueToTree(reply).toString().getBytes(StandardCharsets.UTF_8)));
     }
 
