@@ -125,7 +125,7 @@ public class BridgeConfiguration implements CamelConfiguration {
 
         // Segment's endpoints answer from their group commit's completion, with no worker waiting for it
         // (AsyncRouteHttpEngine); the workers parse and validate, and serve the other endpoints.
-        AsyncRouteHttpEngine httpEngine = new AsyncRouteHttpEngine(IntakeRoutes.ASYNC_PATHS);
+        AsyncRouteHttpEngine httpEngine = new AsyncRouteHttpEngine(IntakeRoutes.ASYNC_PATHS, meters(context));
         httpEngine.setCamelContext(context);
         context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, httpEngine);
         // Classpath resolving off: it copies served classpath files into a vertx-cache-* folder of the temporary folder,

@@ -9,6 +9,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -41,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * Only routes that take JSON use it: Camel's consumer also turns a form body into a map, which these do not need. The
  * answer is written from the message as the route left it: its status, its headers through the endpoint's header
  * filter (as Camel's consumer does: no Camel header, no request framing header goes back) and its body as bytes. A
- * request its route has not answered within {@link #ANSWER_DEADLINE} is answered 503 with Retry-After, and logged.
+ * request its route has not answered within {@link #ANSWER_DEADLINE} is answered 503 with Retry-After, logged, and
+ * counted ({@value #OVERDUE_METRIC}, which an alert watches).
  */
 public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
 
@@ -52,17 +55,23 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
      */
     public static final Duration ANSWER_DEADLINE = Duration.ofSeconds(40);
     private static final int RETRY_AFTER_SECONDS = 5;
+    static final String OVERDUE_METRIC = "bridge.intake.requests.overdue";
 
     private final Set<String> asyncPaths;
+    private final MeterRegistry meters;
     private final Duration answerDeadline;
 
-    /** @param asyncPaths the platform-http paths (as the routes give them) whose routes complete asynchronously */
-    public AsyncRouteHttpEngine(Set<String> asyncPaths) {
-        this(asyncPaths, ANSWER_DEADLINE);
+    /**
+     * @param asyncPaths the platform-http paths (as the routes give them) whose routes complete asynchronously
+     * @param meters     where the requests answered at the deadline are counted
+     */
+    public AsyncRouteHttpEngine(Set<String> asyncPaths, MeterRegistry meters) {
+        this(asyncPaths, meters, ANSWER_DEADLINE);
     }
 
-    AsyncRouteHttpEngine(Set<String> asyncPaths, Duration answerDeadline) {
+    AsyncRouteHttpEngine(Set<String> asyncPaths, MeterRegistry meters, Duration answerDeadline) {
         this.asyncPaths = Set.copyOf(asyncPaths);
+        this.meters = meters;
         this.answerDeadline = answerDeadline;
     }
 
@@ -71,8 +80,12 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         if (!asyncPaths.contains(endpoint.getPath())) {
             return super.createConsumer(endpoint, processor);
         }
+        Counter overdue = Counter.builder(OVERDUE_METRIC)
+                .description("Requests whose route had not answered within the answer deadline; answered 503 with Retry-After")
+                .tag("path", endpoint.getPath())
+                .register(meters);
         return new AsyncRouteConsumer(endpoint, processor, getHandlers(), VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort()),
-                answerDeadline);
+                answerDeadline, overdue);
     }
 
     private static final class AsyncRouteConsumer extends VertxPlatformHttpConsumer {
@@ -82,14 +95,16 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         }
 
         private final Duration answerDeadline;
+        private final Counter overdue;
         /** What the deadline's sweep looks at; an entry costs a map put and remove per request, no timer. */
         private final Map<Exchange, Waiting> waiting = new ConcurrentHashMap<>();
         private ScheduledExecutorService sweeper;
 
         AsyncRouteConsumer(PlatformHttpEndpoint endpoint, Processor processor, List<Handler<RoutingContext>> handlers, String routerName,
-                           Duration answerDeadline) {
+                           Duration answerDeadline, Counter overdue) {
             super(endpoint, processor, handlers, routerName);
             this.answerDeadline = answerDeadline;
+            this.overdue = overdue;
         }
 
         @Override
@@ -124,6 +139,7 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
                     each.eventLoop().runOnContext(ignored -> {
                         HttpServerResponse response = each.request().response();
                         if (!response.ended()) {
+                            overdue.increment();
                             LOG.warn("A request to {} had no answer from its route after {} ms; answered 503 (exchange {})",
                                     getEndpoint().getPath(), answerDeadline.toMillis(), exchange.getExchangeId());
                             response.setStatusCode(503).putHeader("Retry-After", String.valueOf(RETRY_AFTER_SECONDS))

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * order, so one sender's requests (each sent after the answer to the last) keep their order.
  *
  * <p>Nobody waits in a thread for the commit: the HTTP intake answers from the future (see
- * {@code AnsweredWhenDoneConsumer}), so a thousand requests in flight cost a thousand futures, not a thousand threads.
+ * {@code AsyncRouteHttpEngine}), so a thousand requests in flight cost a thousand futures, not a thousand threads.
  */
 final class GroupCommit implements AutoCloseable {
 

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.AsyncCallback;
@@ -43,6 +44,7 @@ class AsyncRouteHttpEngineTest {
     private final List<Runnable> waitingInRoute = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.LinkedBlockingQueue<CompletableFuture<Void>> committing = new java.util.concurrent.LinkedBlockingQueue<>();
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private Vertx vertx;
     private CamelContext context;
     private int port;
@@ -62,7 +64,8 @@ class AsyncRouteHttpEngineTest {
         VertxPlatformHttpServerConfiguration configuration = new VertxPlatformHttpServerConfiguration();
         configuration.setBindPort(port);
         context.addService(new VertxPlatformHttpServer(configuration));
-        AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(Set.of("/later", "/before-return", "/grouped", "/failing", "/never"), answerDeadline);
+        AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(Set.of("/later", "/before-return", "/grouped", "/failing", "/never"), meters,
+                answerDeadline);
         engine.setCamelContext(context);
         context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, engine);
         context.addRoutes(new RouteBuilder() {
@@ -227,6 +230,8 @@ class AsyncRouteHttpEngineTest {
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
         assertThat(response.body()).contains("no answer within 2 s");
+        assertThat(meters.get(AsyncRouteHttpEngine.OVERDUE_METRIC).tag("path", "/never").counter().count()).isEqualTo(1.0);
+        assertThat(meters.get(AsyncRouteHttpEngine.OVERDUE_METRIC).tag("path", "/later").counter().count()).isZero();
     }
 
     @Test
