@@ -123,9 +123,10 @@ public class BridgeConfiguration implements CamelConfiguration {
         BridgeSettings settings = BridgeSettings.from(context);
         Vendors vendors = Vendors.discovered();
 
-        // Segment's endpoints answer from their group commit's completion, with no worker waiting for it
-        // (AsyncRouteHttpEngine); the workers parse and validate, and serve the other endpoints.
-        AsyncRouteHttpEngine httpEngine = new AsyncRouteHttpEngine(IntakeRoutes.ASYNC_PATHS, meters(context));
+        // The intake's endpoints (Segment's and the vendors' webhooks) answer from their group commit's completion,
+        // with no worker waiting for it (AsyncRouteHttpEngine): however many requests wait for a commit, the workers
+        // stay free to parse and validate, and to serve health and the other endpoints.
+        AsyncRouteHttpEngine httpEngine = new AsyncRouteHttpEngine(meters(context));
         httpEngine.setCamelContext(context);
         context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, httpEngine);
         // Classpath resolving off: it copies served classpath files into a vertx-cache-* folder of the temporary folder,

@@ -217,7 +217,7 @@ public final class EngagementBackfill extends ServiceSupport {
                 continue;
             }
             try {
-                stored += reports.get().store(batch, Instant.now()).appended();
+                stored += VendorReports.awaitStored(reports.get().store(batch, Instant.now())).appended();
             } catch (RuntimeException e) {
                 throw new BackfillException("the events of " + window + " could not be queued (" + e.getMessage()
                         + "); its checkpoint was not moved", e);

@@ -172,7 +172,7 @@ public final class OptInFeed extends ServiceSupport {
                 continue;
             }
             try {
-                stored += reports.get().store(batch, Instant.now()).appended();
+                stored += VendorReports.awaitStored(reports.get().store(batch, Instant.now())).appended();
             } catch (RuntimeException e) {
                 throw new BackfillException("the consent changes of " + window + " could not be stored (" + e.getMessage()
                         + "); its checkpoint was not moved", e);

@@ -1,18 +1,20 @@
 package org.segmentbridge.intake;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -30,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Camel's Vert.x platform-http engine, except that the routes of the given paths are run the asynchronous way.
+ * Camel's Vert.x platform-http engine, except that the routes of the paths named to it are run the asynchronous way.
  * <p>
  * Camel's consumer runs a route on a Vert.x worker thread and calls it synchronously, so a route that waits (here, for
  * the intake log's group commit) holds its worker until it is done: the pool's size bounds the requests in flight, and
@@ -40,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * when the events are durable, so a thousand requests waiting for a sync cost a thousand futures, not a thousand
  * threads.
  * <p>
- * Only routes that take JSON use it: Camel's consumer also turns a form body into a map, which these do not need. The
+ * The request becomes the message as Camel's consumer makes it, a form's fields as the body (a map of each name to
+ * its value, or its values in the order posted). The
  * answer is written from the message as the route left it: its status, its headers through the endpoint's header
  * filter (as Camel's consumer does: no Camel header, no request framing header goes back) and its body as bytes. A
  * request its route has not answered within {@link #ANSWER_DEADLINE} is answered 503 with Retry-After, logged, and
@@ -57,22 +60,26 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
     private static final int RETRY_AFTER_SECONDS = 5;
     static final String OVERDUE_METRIC = "bridge.intake.requests.overdue";
 
-    private final Set<String> asyncPaths;
+    private final Set<String> asyncPaths = ConcurrentHashMap.newKeySet();
     private final MeterRegistry meters;
     private final Duration answerDeadline;
 
-    /**
-     * @param asyncPaths the platform-http paths (as the routes give them) whose routes complete asynchronously
-     * @param meters     where the requests answered at the deadline are counted
-     */
-    public AsyncRouteHttpEngine(Set<String> asyncPaths, MeterRegistry meters) {
-        this(asyncPaths, meters, ANSWER_DEADLINE);
+    /** @param meters where the requests answered at the deadline are counted */
+    public AsyncRouteHttpEngine(MeterRegistry meters) {
+        this(meters, ANSWER_DEADLINE);
     }
 
-    AsyncRouteHttpEngine(Set<String> asyncPaths, MeterRegistry meters, Duration answerDeadline) {
-        this.asyncPaths = Set.copyOf(asyncPaths);
+    AsyncRouteHttpEngine(MeterRegistry meters, Duration answerDeadline) {
         this.meters = meters;
         this.answerDeadline = answerDeadline;
+    }
+
+    /**
+     * The route of this platform-http path (as the route gives it) completes asynchronously: it is run the
+     * asynchronous way. Name it before the route starts.
+     */
+    public void runAsynchronously(String path) {
+        asyncPaths.add(path);
     }
 
     @Override
@@ -166,6 +173,7 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
                     fail(request, exchange, read.cause());
                     return;
                 }
+                formFields(request.request().formAttributes()).ifPresent(exchange.getMessage()::setBody);
                 // The route's first steps (decoding, parsing, validating the body) are work for a worker, not the
                 // event loop; its end is not.
                 request.vertx().executeBlocking(() -> {
@@ -174,6 +182,19 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
                     return null;
                 }, false).onFailure(failure -> fail(request, exchange, failure));
             });
+        }
+
+        /** A form's fields (Vert.x' body handler decoded them), as Camel's consumer hands them to a route; none for JSON. */
+        private static java.util.Optional<Map<String, Object>> formFields(MultiMap form) {
+            if (form.isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            Map<String, Object> fields = new LinkedHashMap<>();
+            for (String name : form.names()) {
+                List<String> values = form.getAll(name);
+                fields.put(name, values.size() == 1 ? values.get(0) : values);
+            }
+            return java.util.Optional.of(fields);
         }
 
         private void answer(RoutingContext request, Exchange exchange) {

@@ -44,14 +44,14 @@ public class Intake {
     }
 
     /**
-     * Appends what a platform reported, and returns once it is durable. The processor sends the events of a consent
+     * Appends what a platform reported; the future completes once it is durable (on the log's thread). The processor sends the events of a consent
      * change (the identify and the track that carry it) to every destination (their {@code integrations} flag keeps
      * them from the platform they came from); a consent signal that changes nothing nowhere, which is what stops an
      * opt-out from echoing between platforms; anything else (engagement) to Segment alone, when Segment is a
      * destination.
      */
-    public Outcome storeReport(List<ObjectNode> events, String endpoint, Instant now) {
-        return IntakeLog.await(append(events, endpoint, now, IntakeLog.Kind.REPORT));
+    public CompletableFuture<Outcome> storeReport(List<ObjectNode> events, String endpoint, Instant now) {
+        return append(events, endpoint, now, IntakeLog.Kind.REPORT);
     }
 
     private CompletableFuture<Outcome> append(List<ObjectNode> received, String endpoint, Instant now, IntakeLog.Kind kind) {

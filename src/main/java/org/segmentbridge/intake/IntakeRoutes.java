@@ -1,6 +1,5 @@
 package org.segmentbridge.intake;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -8,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -25,8 +23,10 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.support.AsyncProcessorSupport;
+import org.apache.camel.component.platform.http.PlatformHttpConstants;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpConstants;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.model.RouteDefinition;
 import org.segmentbridge.BridgeSettings;
 import org.segmentbridge.SettingsReader;
 import org.segmentbridge.observe.LogContext;
@@ -50,8 +50,6 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
     private static final int STORE_RETRY_AFTER_SECONDS = 5;
     private static final String TRACKING_API_PATH = "/v1/{call}";
     private static final String SEGMENT_WEBHOOK_PATH = "/webhooks/segment";
-    /** Segment's endpoints: their routes complete when the events are durable, with no thread waiting meanwhile. */
-    public static final Set<String> ASYNC_PATHS = Set.of(TRACKING_API_PATH, SEGMENT_WEBHOOK_PATH);
 
     private final BridgeSettings settings;
     private final IntakeLog log;
@@ -110,9 +108,25 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         }
         disabledBecause.ifPresent(why -> vendorEndpointsDisabled.put(path, why));
         Accepts accepts = body == Body.FORM ? Accepts.FORM : Accepts.JSON_ONLY;
-        from("platform-http:" + path + "?httpMethodRestrict=POST")
+        fromIntake(path)
                 .routeId("intake-" + receivedVia)
-                .process(answering(receivedVia, accepts, exchange -> () -> CompletableFuture.completedFuture(receiver.receive(request(exchange)))));
+                .process(answering(receivedVia, accepts, exchange -> () -> receiver.receive(request(exchange))));
+    }
+
+    /**
+     * An intake endpoint's route. Its processor ({@link #answering}) completes when the events are durable; the
+     * engine runs it the asynchronous way, so no worker waits for the commit meanwhile, and however many requests
+     * wait for one the workers stay free for the others and for health.
+     */
+    private RouteDefinition fromIntake(String path) {
+        AsyncRouteHttpEngine engine = getCamelContext().getRegistry()
+                .lookupByNameAndType(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, AsyncRouteHttpEngine.class);
+        if (engine == null) {
+            throw new IllegalStateException("the intake needs " + AsyncRouteHttpEngine.class.getSimpleName()
+                    + " bound as " + PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME);
+        }
+        engine.runAsynchronously(path);
+        return from("platform-http:" + path + "?httpMethodRestrict=POST");
     }
 
     @Override
@@ -129,7 +143,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
 
-        from("platform-http:" + TRACKING_API_PATH + "?httpMethodRestrict=POST")
+        fromIntake(TRACKING_API_PATH)
                 .routeId("intake-tracking-api")
                 .process(answering(TrackingApi.ENDPOINT, Accepts.JSON, exchange -> () -> trackingApi.receive(
                         exchange.getMessage().getHeader("call", String.class),
@@ -138,7 +152,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                         senders.of(exchange.getMessage().getHeader(VertxPlatformHttpConstants.REMOTE_ADDRESS, SocketAddress.class),
                                 exchange.getMessage().getHeader("X-Forwarded-For", String.class)))));
 
-        from("platform-http:" + SEGMENT_WEBHOOK_PATH + "?httpMethodRestrict=POST")
+        fromIntake(SEGMENT_WEBHOOK_PATH)
                 .routeId("intake-segment-webhook")
                 .process(answering(SegmentWebhook.ENDPOINT, Accepts.JSON, exchange -> () -> segmentWebhook.receive(
                         exchange.getMessage().getHeader("X-Signature", String.class),
@@ -208,8 +222,8 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
 
     /**
      * The processor of an intake endpoint's route; its counters exist from now on. It completes when the request's
-     * events are durable, on the intake log's thread: the tracking API and the webhook are served by
-     * {@link AsyncRouteHttpEngine}, so no thread waits for the commit meanwhile.
+     * events are durable, on the intake log's thread: the endpoints are served by {@link AsyncRouteHttpEngine} (see
+     * {@link #fromIntake}), so no thread waits for the commit meanwhile.
      */
     private AsyncProcessor answering(String endpoint, Accepts accepts, Function<Exchange, Receipt> receipt) {
         intake.served(endpoint);
@@ -302,9 +316,8 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         }
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        // A ByteBuffer: Camel's consumer (the vendors' endpoints) answers it with a Content-Length and one write (a
-        // String goes out chunked, a byte[] through a stream pump); AsyncRouteHttpEngine writes its bytes in one go.
-        message.setBody(ByteBuffer.wrap(status == 200 ? SUCCESS : EventBodies.JSON.valueToTree(reply).toString().getBytes(StandardCharsets.UTF_8)));
+        // Bytes, which AsyncRouteHttpEngine writes with a Content-Length in one go.
+        message.setBody(status == 200 ? SUCCESS : EventBodies.JSON.valueToTree(reply).toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Every accepted request's answer, as Segment's API gives it. */

@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 
@@ -66,7 +67,7 @@ final class VendorFeedback {
         return new Recipient(email, userId, timestamp, messageIds);
     }
 
-    Intake.Outcome store(List<ObjectNode> events, Instant now) {
+    CompletableFuture<Intake.Outcome> store(List<ObjectNode> events, Instant now) {
         for (ObjectNode event : events) {
             // Made from a report rather than parsed, so measured here: the same limits as every event the intake takes.
             EventBodies.requireNestingWithinLimit(event, "the event made from this report");

@@ -3,6 +3,7 @@ package org.segmentbridge.intake;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -33,9 +34,13 @@ public interface VendorIntake {
         Map<String, List<String>> form();
     }
 
+    /**
+     * Checks and translates a request on a worker thread, and returns the store's future ({@link VendorReports#store}):
+     * the request is answered when it completes, with no thread waiting for the commit meanwhile.
+     */
     @FunctionalInterface
     interface Receiver {
-        Intake.Outcome receive(Request request) throws Exception;
+        CompletableFuture<Intake.Outcome> receive(Request request) throws Exception;
     }
 
     /**

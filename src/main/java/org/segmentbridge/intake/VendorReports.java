@@ -3,6 +3,7 @@ package org.segmentbridge.intake;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -75,9 +76,18 @@ public final class VendorReports {
         feedback.ignored(kind);
     }
 
-    /** Appends the events in one transaction (see {@link Intake#storeReport}); returns only once they are durable. */
-    public Intake.Outcome store(List<ObjectNode> events, Instant now) {
+    /**
+     * Appends the events in one transaction (see {@link Intake#storeReport}); the future completes once they are
+     * durable. A webhook answers from it, with no thread waiting; a job with a thread to spare waits with
+     * {@link #awaitStored}.
+     */
+    public CompletableFuture<Intake.Outcome> store(List<ObjectNode> events, Instant now) {
         return feedback.store(events, now);
+    }
+
+    /** Waits for {@link #store}'s future and throws what the store failed with, as it is. */
+    public static Intake.Outcome awaitStored(CompletableFuture<Intake.Outcome> stored) {
+        return IntakeLog.await(stored);
     }
 
     /** A deterministic messageId: {@code <vendor>-} and the sha256 of the parts, so the same record always gives the same id. */

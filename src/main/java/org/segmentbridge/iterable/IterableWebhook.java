@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -75,7 +76,7 @@ final class IterableWebhook {
         intake.serve(PATH, ENDPOINT, VendorIntake.Body.JSON, token.disabledBecause(), webhooks::receive);
     }
 
-    Intake.Outcome receive(VendorIntake.Request request) throws SQLException {
+    CompletableFuture<Intake.Outcome> receive(VendorIntake.Request request) throws SQLException {
         token.authenticate(request.header("Authorization"));
         ObjectNode webhook = EventBodies.requireObject(request.json(), "");
         String eventName = requiredText(webhook, "eventName");
@@ -87,7 +88,7 @@ final class IterableWebhook {
         if (segmentEvent == null) {
             LOG.debug("Iterable webhook {} acknowledged without an event: Segment's Email spec has none for it", eventName);
             reports.ignored(eventName);
-            return new Intake.Outcome(0);
+            return CompletableFuture.completedFuture(new Intake.Outcome(0));
         }
         Instant now = Instant.now();
         VendorReports.Recipient recipient = reports.recipient(email, userId(webhook), createdAt(dataFields, now),

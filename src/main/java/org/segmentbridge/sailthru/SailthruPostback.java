@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -51,7 +52,7 @@ final class SailthruPostback {
     }
 
     /** @param params every posted form parameter, each with its values in the order posted */
-    Intake.Outcome receive(Map<String, List<String>> params) throws SQLException {
+    CompletableFuture<Intake.Outcome> receive(Map<String, List<String>> params) throws SQLException {
         signature.verify(params);
         String action = required(params, "action");
         String email = required(params, "email");
@@ -65,7 +66,7 @@ final class SailthruPostback {
         }
         // A verify postback only confirms that Sailthru sent a message; it changes nothing about the person.
         if ("verify".equals(action)) {
-            return new Intake.Outcome(0);
+            return CompletableFuture.completedFuture(new Intake.Outcome(0));
         }
         Instant now = Instant.now();
         Postback postback = new Postback(params, reports.recipient(email, now, kind -> messageId(params, kind)));

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -64,8 +63,8 @@ class AsyncRouteHttpEngineTest {
         VertxPlatformHttpServerConfiguration configuration = new VertxPlatformHttpServerConfiguration();
         configuration.setBindPort(port);
         context.addService(new VertxPlatformHttpServer(configuration));
-        AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(Set.of("/later", "/before-return", "/grouped", "/failing", "/never"), meters,
-                answerDeadline);
+        AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(meters, answerDeadline);
+        List.of("/later", "/before-return", "/grouped", "/failing", "/never").forEach(engine::runAsynchronously);
         engine.setCamelContext(context);
         context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, engine);
         context.addRoutes(new RouteBuilder() {

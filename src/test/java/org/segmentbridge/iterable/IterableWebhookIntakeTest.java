@@ -16,6 +16,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.component.platform.http.DefaultPlatformHttpConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -166,6 +167,25 @@ class IterableWebhookIntakeTest {
                         + ",\"email_id\":\"c59667:t93849:" + email + "\",\"message_id\":\"" + messageId + "\""
                         + (extraProperties == null ? "" : "," + extraProperties) + "}}")));
         assertOnlyOnTheSegmentQueue(email);
+    }
+
+    /**
+     * The webhook's route runs on the intake's own consumer (AsyncRouteHttpEngine), which frees the worker while the
+     * events wait for their commit: a burst of webhooks during a slow commit cannot take every worker from health
+     * and the other endpoints. Sailthru's form postbacks too; other routes keep Camel's consumer.
+     */
+    @Test
+    void theIntakeEndpointsWaitForTheirCommitWithoutAWorker() {
+        assertThat(engineConsumerOf("intake-" + IterableWebhook.ENDPOINT)).isEqualTo("AsyncRouteConsumer");
+        assertThat(engineConsumerOf("intake-tracking-api")).isEqualTo("AsyncRouteConsumer");
+        assertThat(engineConsumerOf("intake-sailthru-postback")).isEqualTo("AsyncRouteConsumer");
+        assertThat(engineConsumerOf("admin-dead-letters-list")).isEqualTo("VertxPlatformHttpConsumer");
+    }
+
+    /** The kind of consumer the platform-http engine made for a route: the one that serves its requests. */
+    private static String engineConsumerOf(String routeId) {
+        DefaultPlatformHttpConsumer consumer = (DefaultPlatformHttpConsumer) bridge.main().getCamelContext().getRoute(routeId).getConsumer();
+        return consumer.getPlatformHttpConsumer().getClass().getSimpleName();
     }
 
     @Test
