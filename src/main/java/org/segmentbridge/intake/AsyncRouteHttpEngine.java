@@ -4,17 +4,15 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -105,11 +103,14 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         private final Counter overdue;
         /** What the deadline's sweep looks at; an entry costs a map put and remove per request, no timer. */
         private final Map<Exchange, Waiting> waiting = new ConcurrentHashMap<>();
-        private ScheduledExecutorService sweeper;
+        private final String routerName;
+        private Vertx vertx;
+        private long sweep;
 
         AsyncRouteConsumer(PlatformHttpEndpoint endpoint, Processor processor, List<Handler<RoutingContext>> handlers, String routerName,
                            Duration answerDeadline, Counter overdue) {
             super(endpoint, processor, handlers, routerName);
+            this.routerName = routerName;
             this.answerDeadline = answerDeadline;
             this.overdue = overdue;
         }
@@ -117,19 +118,16 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         @Override
         protected void doStart() throws Exception {
             super.doStart();
-            sweeper = Executors.newSingleThreadScheduledExecutor(task -> {
-                Thread thread = new Thread(task, "platform-http-answer-deadline");
-                thread.setDaemon(true);
-                return thread;
-            });
+            // A Vert.x timer, not a thread: the sweep only looks at the map and hands each overdue answer to its loop.
+            vertx = VertxPlatformHttpRouter.lookup(getEndpoint().getCamelContext(), routerName).vertx();
             long tick = Math.max(100, Math.min(1_000, answerDeadline.toMillis() / 4));
-            sweeper.scheduleWithFixedDelay(this::answerOverdue, tick, tick, TimeUnit.MILLISECONDS);
+            sweep = vertx.setPeriodic(tick, ignored -> answerOverdue());
         }
 
         @Override
         protected void doStop() throws Exception {
-            if (sweeper != null) {
-                sweeper.shutdownNow();
+            if (vertx != null) {
+                vertx.cancelTimer(sweep);
             }
             super.doStop();
         }
