@@ -89,22 +89,32 @@ public final class IdentityStore implements ErasesPeople {
      * one hearing of it, and an answer remembered here would be stale from that moment: a person's events would be
      * ordered in two lanes, and a rule keyed by the person would see a second person. A bounded age would only make
      * that window shorter, and checking an answer costs the same query as reading it, so there every question reads
-     * the store (one primary-key lookup). A change of the primary key alone changes no answer here: keys are never
-     * remembered.
+     * the store (one primary-key lookup).
      */
-    private final Map<String, String> rememberedPersons = java.util.Collections.synchronizedMap(
-            new LinkedHashMap<>(1024, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-                    return size() > REMEMBERED_PERSONS;
-                }
-            });
+    private final Map<String, String> rememberedPersons = lastUsed();
+    /**
+     * Each remembered person's primary key, as the processor last linked or read it: with {@link #rememberedPersons}
+     * it lets the processor pass a returning person's event (every id already theirs, the key already theirs) without
+     * reading the store. A key only changes in the processor's own links (which update this) and in merges (which
+     * forget); guarded by the lock of {@link #rememberedPersons} and forgotten with it.
+     */
+    private final Map<String, String> rememberedKeys = lastUsed();
     private static final int REMEMBERED_PERSONS = 20_000;
     /**
      * How often the memory was cleared (every merge, moved identifier and erasure clears it): a transaction remembers
      * what it linked, and a read what it found, only if it was not cleared meanwhile.
      */
     private final java.util.concurrent.atomic.AtomicLong forgets = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A bounded memory that forgets what was used longest ago. */
+    private static Map<String, String> lastUsed() {
+        return java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                return size() > REMEMBERED_PERSONS;
+            }
+        });
+    }
 
     /** @param keyPaths JSONPaths read in order for the primary key, e.g. {@code $.traits.email} */
     public IdentityStore(StateStore stateStore, List<String> keyPaths) {
@@ -223,12 +233,13 @@ public final class IdentityStore implements ErasesPeople {
         synchronized (rememberedPersons) {
             forgets.incrementAndGet();
             rememberedPersons.clear();
+            rememberedKeys.clear();
         }
     }
 
     private Set<String> observeAllInOneTransaction(List<? extends JsonNode> events, Instant now) throws SQLException {
         Set<String> newlyKeyed = new LinkedHashSet<>();
-        Map<String, String> learned = new HashMap<>();
+        Learned learned = new Learned(new HashMap<>(), new HashMap<>());
         long forgotten = forgets.get();
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
@@ -248,7 +259,8 @@ public final class IdentityStore implements ErasesPeople {
         if (stateStore.ownedByThisProcess()) {
             synchronized (rememberedPersons) {
                 if (forgets.get() == forgotten) {
-                    rememberedPersons.putAll(learned);
+                    rememberedPersons.putAll(learned.persons());
+                    rememberedKeys.putAll(learned.keys());
                 }
             }
         }
@@ -259,11 +271,12 @@ public final class IdentityStore implements ErasesPeople {
      * Links the event's ids (and its key) to one person, merging persons an event shows to be one (an identify with
      * both ids, an alias), inside the caller's transaction.
      *
-     * @param learned gets each of the event's ids ({@code kind:identifier}) with the person it now names
+     * @param learned gets each of the event's ids ({@code kind:identifier}) with the person it now names, and that
+     *                person's key
      * @return persons whose primary key became known with this event, by the event's own key or by a merge with a
      *         person who had one (their pending events can now go)
      */
-    Set<String> observe(Connection transaction, JsonNode event, Instant now, Map<String, String> learned) throws SQLException {
+    private Set<String> observe(Connection transaction, JsonNode event, Instant now, Learned learned) throws SQLException {
         Map<String, String> ids = new LinkedHashMap<>();
         text(event, "userId").ifPresent(value -> ids.put("user:" + value, null));
         text(event, "anonymousId").ifPresent(value -> ids.put("anonymous:" + value, null));
@@ -272,6 +285,13 @@ public final class IdentityStore implements ErasesPeople {
             ids.put(previousKind(transaction, previousId.get()) + ":" + previousId.get(), null);
         }
         if (ids.isEmpty()) {
+            return Set.of();
+        }
+        Optional<String> key = keyIn(event);
+        Optional<String> returning = previousId.isEmpty() ? rememberedAsUnchanged(ids.keySet(), key) : Optional.empty();
+        if (returning.isPresent()) {
+            // Most traffic: a returning person, as this process last linked them, and nothing forgotten since.
+            ids.keySet().forEach(id -> learned.persons().put(id, returning.get()));
             return Set.of();
         }
         Set<String> persons = new LinkedHashSet<>();
@@ -283,14 +303,16 @@ public final class IdentityStore implements ErasesPeople {
                 linked++;
             }
         }
-        Optional<String> key = keyIn(event);
-        if (linked == ids.size() && persons.size() == 1
-                && (key.isEmpty() || key.equals(primaryKeyOf(transaction, persons.iterator().next())))) {
-            // Every id already names this one person, who already has this key: linking and keying would change
-            // nothing, so nothing is written (most returning traffic; no merge, no rename, no newly keyed person).
+        if (linked == ids.size() && persons.size() == 1) {
             String person = persons.iterator().next();
-            ids.keySet().forEach(id -> learned.put(id, person));
-            return Set.of();
+            Optional<String> personsKey = key.isEmpty() ? Optional.empty() : primaryKeyOf(transaction, person);
+            if (key.isEmpty() || key.equals(personsKey)) {
+                // Every id already names this one person, who already has this key: linking and keying would change
+                // nothing, so nothing is written (most returning traffic; no merge, no rename, no newly keyed person).
+                ids.keySet().forEach(id -> learned.persons().put(id, person));
+                personsKey.ifPresent(known -> learned.keys().put(person, known));
+                return Set.of();
+            }
         }
         String survivor = persons.isEmpty() ? createPerson(transaction, now) : chooseSurvivor(transaction, persons);
         boolean hadKey = primaryKeyOf(transaction, survivor).isPresent();
@@ -303,7 +325,7 @@ public final class IdentityStore implements ErasesPeople {
         }
         for (String id : ids.keySet()) {
             link(transaction, kind(id), value(id), survivor);
-            learned.put(id, survivor);
+            learned.persons().put(id, survivor);
         }
         if (key.isPresent()) {
             Optional<String> before = primaryKeyOf(transaction, survivor);
@@ -311,10 +333,44 @@ public final class IdentityStore implements ErasesPeople {
                 // The one moment old and new key are both known: vendors keyed by email rename the person with it.
                 changed.with("context").with("bridge").put(PREVIOUS_KEY_FIELD, before.get());
             }
+            // Later events of this batch must not pass on the key remembered from before; the new one is remembered
+            // once committed.
+            synchronized (rememberedPersons) {
+                rememberedKeys.remove(survivor);
+            }
             setKey(transaction, survivor, key.get(), now);
+            learned.keys().put(survivor, key.get());
         }
         boolean hasKey = primaryKeyOf(transaction, survivor).isPresent();
         return hasKey && (!hadKey || merged) ? Set.of(survivor) : Set.of();
+    }
+
+    /** What a batch's links taught: each id ({@code kind:identifier}) with its person, and persons' keys. */
+    private record Learned(Map<String, String> persons, Map<String, String> keys) {
+    }
+
+    /**
+     * The person every one of the ids is remembered to name, when that person's remembered key is the event's own (or
+     * the event has none): the event would change nothing in the store. Only on the store this process alone changes.
+     */
+    private Optional<String> rememberedAsUnchanged(Set<String> ids, Optional<String> key) {
+        if (!stateStore.ownedByThisProcess()) {
+            return Optional.empty();
+        }
+        synchronized (rememberedPersons) {
+            String person = null;
+            for (String id : ids) {
+                String named = rememberedPersons.get(id);
+                if (named == null || (person != null && !person.equals(named))) {
+                    return Optional.empty();
+                }
+                person = named;
+            }
+            if (key.isPresent() && !key.get().equals(rememberedKeys.get(person))) {
+                return Optional.empty();
+            }
+            return Optional.ofNullable(person);
+        }
     }
 
     /**

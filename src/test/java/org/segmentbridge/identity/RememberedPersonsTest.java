@@ -109,4 +109,47 @@ class RememberedPersonsTest {
         moveBehindTheStoresBack("anonymous", "a-4", person);
         assertThat(identity.personIdOf(null, "a-4")).as("read after the merge, not remembered from it").contains(person);
     }
+
+    /** The person's primary key as the store has it, read without the identity store. */
+    private String keyInStore(String person) throws Exception {
+        try (Connection connection = store.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT primary_key FROM person WHERE id = ?")) {
+            query.setString(1, person);
+            try (java.sql.ResultSet row = query.executeQuery()) {
+                assertThat(row.next()).as("person " + person + " exists").isTrue();
+                return row.getString(1);
+            }
+        }
+    }
+
+    @Test
+    void aReturningPersonWithTheirOwnKeyPassesFromMemoryWithoutReadingTheStore() throws Exception {
+        observe("{\"type\":\"identify\",\"messageId\":\"m-1\",\"userId\":\"u-1\",\"traits\":{\"email\":\"ann@example.com\"}}",
+                "{\"type\":\"identify\",\"messageId\":\"m-2\",\"userId\":\"u-2\"}");
+        String ann = personInStore("user", "u-1");
+        String other = personInStore("user", "u-2");
+        moveBehindTheStoresBack("user", "u-1", other);
+
+        // Read from the store, u-1 would now be the other person, whom this key would be written to.
+        observe("{\"type\":\"identify\",\"messageId\":\"m-3\",\"userId\":\"u-1\",\"traits\":{\"email\":\"ann@example.com\"}}");
+        assertThat(keyInStore(other)).as("nothing read, nothing written").isNull();
+        assertThat(identity.personIdOf("u-1", null)).contains(ann);
+
+        // Another key is a change: the store is read (and the key written to whom it finds).
+        observe("{\"type\":\"identify\",\"messageId\":\"m-4\",\"userId\":\"u-1\",\"traits\":{\"email\":\"ann@work.example\"}}");
+        assertThat(keyInStore(other)).isEqualTo("ann@work.example");
+    }
+
+    @Test
+    void aKeyChangedEarlierInTheBatchIsNotPassedOnFromMemory() throws Exception {
+        observe("{\"type\":\"identify\",\"messageId\":\"m-1\",\"userId\":\"u-1\",\"traits\":{\"email\":\"ann@example.com\"}}");
+        String ann = personInStore("user", "u-1");
+        observe("{\"type\":\"identify\",\"messageId\":\"m-2\",\"userId\":\"u-1\",\"traits\":{\"email\":\"ann@work.example\"}}",
+                "{\"type\":\"identify\",\"messageId\":\"m-3\",\"userId\":\"u-1\",\"traits\":{\"email\":\"ann@example.com\"}}");
+        assertThat(keyInStore(ann)).as("the batch's last key, as without any memory").isEqualTo("ann@example.com");
+
+        // Once committed, the new key is what is remembered.
+        observe("{\"type\":\"identify\",\"messageId\":\"m-4\",\"userId\":\"u-1\",\"traits\":{\"email\":\"ann@work.example\"}}");
+        assertThat(keyInStore(ann)).isEqualTo("ann@work.example");
+    }
 }
