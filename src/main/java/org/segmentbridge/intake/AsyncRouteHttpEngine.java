@@ -119,7 +119,12 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         protected void doStart() throws Exception {
             super.doStart();
             // A Vert.x timer, not a thread: the sweep only looks at the map and hands each overdue answer to its loop.
-            vertx = VertxPlatformHttpRouter.lookup(getEndpoint().getCamelContext(), routerName).vertx();
+            // The router as Camel's consumer finds it: by the server's port, or the one of port 0 (a port chosen at start).
+            VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(getEndpoint().getCamelContext(), routerName);
+            if (router == null) {
+                router = VertxPlatformHttpRouter.lookup(getEndpoint().getCamelContext(), VertxPlatformHttpRouter.PLATFORM_HTTP_ROUTER_NAME_ZERO);
+            }
+            vertx = router.vertx();
             long tick = Math.max(100, Math.min(1_000, answerDeadline.toMillis() / 4));
             sweep = vertx.setPeriodic(tick, ignored -> answerOverdue());
         }

@@ -50,11 +50,12 @@ class AsyncRouteHttpEngineTest {
 
     @BeforeEach
     void start() throws Exception {
-        start(AsyncRouteHttpEngine.ANSWER_DEADLINE);
+        start(AsyncRouteHttpEngine.ANSWER_DEADLINE, AvailablePortFinder.getNextAvailable());
     }
 
-    private void start(Duration answerDeadline) throws Exception {
-        port = AvailablePortFinder.getNextAvailable();
+    /** @param port the server's port; 0 lets the system choose one as the server starts */
+    private void start(Duration answerDeadline, int port) throws Exception {
+        this.port = port;
         vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(WORKERS));
         context = new DefaultCamelContext();
         // A request left in a route that never completes would hold the stop for Camel's default 45 s.
@@ -222,7 +223,7 @@ class AsyncRouteHttpEngineTest {
     @Test
     void aRequestWhoseRouteNeverAnswersIsAnswered503WithRetryAfterAtTheDeadline() throws Exception {
         stop();
-        start(Duration.ofSeconds(2));
+        start(Duration.ofSeconds(2), AvailablePortFinder.getNextAvailable());
         long sent = System.nanoTime();
         HttpResponse<String> response = client.send(post("/never", "x"), HttpResponse.BodyHandlers.ofString());
         assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
@@ -231,6 +232,15 @@ class AsyncRouteHttpEngineTest {
         assertThat(response.body()).contains("no answer within 2 s");
         assertThat(meters.get(AsyncRouteHttpEngine.OVERDUE_METRIC).tag("path", "/never").counter().count()).isEqualTo(1.0);
         assertThat(meters.get(AsyncRouteHttpEngine.OVERDUE_METRIC).tag("path", "/later").counter().count()).isZero();
+    }
+
+    /** As the build's class-data archive starts the bridge (BRIDGE_HTTP_PORT=0): the consumers find the router of port 0. */
+    @Test
+    void theRoutesStartOnAServerWhosePortIsChosenAtStart() throws Exception {
+        stop();
+        start(AsyncRouteHttpEngine.ANSWER_DEADLINE, 0);
+        assertThat(context.getRoutes()).allSatisfy(route -> assertThat(context.getRouteController().getRouteStatus(route.getRouteId()).isStarted())
+                .as(route.getEndpoint().getEndpointUri()).isTrue());
     }
 
     @Test
