@@ -103,8 +103,9 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
 
     /**
      * The bridge's topics, made when missing: a bridge that cannot reach Kafka at its start does not start. A broker that
-     * is itself starting drops connections and times calls out for a moment, so those errors are retried until
-     * {@link #START_TIMEOUT}; any other refusal (no authorisation, a bad replication factor) ends the start at once.
+     * is itself starting drops connections and times calls out for a moment, and a topic just created can be unknown to
+     * the broker next asked about it, so those errors are retried until {@link #START_TIMEOUT}; any other refusal (no
+     * authorisation, a bad replication factor) ends the start at once.
      */
     private void createTopics() throws InterruptedException {
         List<NewTopic> topics = new ArrayList<>();
@@ -125,11 +126,21 @@ public final class KafkaEventLogs extends ServiceSupport implements EventLogs {
             Thread.sleep(START_RETRY_PAUSE.toMillis());
         }
         List<String> names = topics.stream().map(NewTopic::name).toList();
-        try {
-            admin.describeTopics(names).allTopicNames().get(remainingMillis(deadline) + START_RETRY_PAUSE.toMillis(), TimeUnit.MILLISECONDS)
-                    .forEach((name, description) -> partitionCounts.put(name, description.partitions().size()));
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw unreachable(e);
+        while (true) {
+            try {
+                admin.describeTopics(names).allTopicNames().get(remainingMillis(deadline) + START_RETRY_PAUSE.toMillis(), TimeUnit.MILLISECONDS)
+                        .forEach((name, description) -> partitionCounts.put(name, description.partitions().size()));
+                return;
+            } catch (ExecutionException e) {
+                // A topic just created may not be in the metadata of the broker asked yet (UnknownTopicOrPartition).
+                if (!(e.getCause() instanceof RetriableException) || System.nanoTime() - deadline >= 0) {
+                    throw unreachable(e);
+                }
+                LOG.info("Kafka did not describe the topics yet ({}); trying again", e.getCause().getMessage());
+                Thread.sleep(START_RETRY_PAUSE.toMillis());
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw unreachable(e);
+            }
         }
     }
 
