@@ -49,13 +49,19 @@ class RememberedPersonsTest {
 
     /** The person the store links an identifier to, read without the identity store (which would remember it). */
     private String personInStore(String kind, String identifier) throws Exception {
+        return readOne(kind + " " + identifier + " is linked",
+                "SELECT person_id FROM person_identifier WHERE kind = ? AND identifier = ?", kind, identifier);
+    }
+
+    /** The one row's value the query finds in the store, read without the identity store. */
+    private String readOne(String found, String sql, String... parameters) throws Exception {
         try (Connection connection = store.dataSource().getConnection();
-             PreparedStatement query = connection.prepareStatement(
-                     "SELECT person_id FROM person_identifier WHERE kind = ? AND identifier = ?")) {
-            query.setString(1, kind);
-            query.setString(2, identifier);
+             PreparedStatement query = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                query.setString(i + 1, parameters[i]);
+            }
             try (java.sql.ResultSet row = query.executeQuery()) {
-                assertThat(row.next()).as(kind + " " + identifier + " is linked").isTrue();
+                assertThat(row.next()).as(found).isTrue();
                 return row.getString(1);
             }
         }
@@ -112,14 +118,7 @@ class RememberedPersonsTest {
 
     /** The person's primary key as the store has it, read without the identity store. */
     private String keyInStore(String person) throws Exception {
-        try (Connection connection = store.dataSource().getConnection();
-             PreparedStatement query = connection.prepareStatement("SELECT primary_key FROM person WHERE id = ?")) {
-            query.setString(1, person);
-            try (java.sql.ResultSet row = query.executeQuery()) {
-                assertThat(row.next()).as("person " + person + " exists").isTrue();
-                return row.getString(1);
-            }
-        }
+        return readOne("person " + person + " exists", "SELECT primary_key FROM person WHERE id = ?", person);
     }
 
     @Test
