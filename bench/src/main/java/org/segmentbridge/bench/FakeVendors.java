@@ -414,6 +414,48 @@ final class FakeVendors {
             return (highCount - lowCount) / ((highAt - lowAt) / 1e9);
         }
 
+        /**
+         * The steady rate over whole periods of a vendor's limit: the items of the requests that arrived in the longest
+         * whole number of {@code periodNanos} that starts with the request by which {@code from} of all items had
+         * arrived and ends before the one by which {@code to} had. A pacer at the limit sends its requests in bursts
+         * (its window lets the next request go one period after the one N before), so a stretch that starts or ends
+         * inside a burst counts a part of one and reads up to a request or two per period too high or too low. Whole
+         * periods count every burst once: in any {@code k} periods a vendor that allows N requests per period takes at
+         * most {@code k × N}, so the figure is at most limit × batch. NaN when the stretch is shorter than one period.
+         */
+        synchronized double steadyRateOverPeriods(double from, double to, long periodNanos) {
+            if (requests < 3 || itemTotal == 0) {
+                return Double.NaN;
+            }
+            long lowItems = (long) Math.ceil(itemTotal * from);
+            long highItems = (long) Math.floor(itemTotal * to);
+            int low = -1;
+            int high = -1;
+            long cumulative = 0;
+            for (int i = 0; i < requests && high < 0; i++) {
+                cumulative += items[i];
+                if (low < 0 && cumulative >= lowItems) {
+                    low = i;
+                }
+                if (cumulative >= highItems) {
+                    high = i;
+                }
+            }
+            if (low < 0 || high <= low) {
+                return Double.NaN;
+            }
+            long periods = (times[high] - times[low]) / periodNanos;
+            if (periods < 1) {
+                return Double.NaN;
+            }
+            long end = times[low] + periods * periodNanos;
+            long counted = 0;
+            for (int i = low; i < requests && times[i] < end; i++) {
+                counted += items[i];
+            }
+            return counted / (periods * periodNanos / 1e9);
+        }
+
         /** The items of {@code endpoints} together as one endpoint's (their requests in order of arrival). */
         static Endpoint merged(String name, java.util.Collection<Endpoint> endpoints) {
             List<long[]> arrivals = new ArrayList<>();
