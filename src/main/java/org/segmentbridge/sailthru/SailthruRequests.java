@@ -30,14 +30,23 @@ final class SailthruRequests {
         return carry(method, settings.baseUrl() + endpoint, params);
     }
 
+    /**
+     * The request with {@code api_key} first and {@code sig} last around its own encoded parameters, which are decoded
+     * only to be signed: the payload is not encoded a second time.
+     */
     static OutboundRequest sign(OutboundRequest request, String apiKey, String secret) {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("api_key", apiKey);
         params.putAll(params(request));
-        params.put("sig", signature(secret, params));
+        String unsigned = unsignedForm(request);
+        String signed = encoded("api_key", apiKey) + (unsigned.isEmpty() ? "" : "&" + unsigned)
+                + "&" + encoded("sig", signature(secret, params));
+        if ("POST".equals(request.method())) {
+            return new OutboundRequest(request.method(), request.uri(), request.headers(), signed.getBytes(StandardCharsets.UTF_8));
+        }
         String base = request.uri().toString();
         int query = base.indexOf('?');
-        return carry(request.method(), query < 0 ? base : base.substring(0, query), params);
+        return request.withUri(URI.create((query < 0 ? base : base.substring(0, query)) + "?" + signed));
     }
 
     /** md5 hex of the secret followed by the values of all parameters, sorted as strings. */
@@ -47,9 +56,9 @@ final class SailthruRequests {
 
     /** The parameters a request carries, from its form body or query string. */
     static Map<String, String> params(OutboundRequest request) {
-        String encoded = "POST".equals(request.method()) ? request.bodyText() : request.uri().getRawQuery();
+        String encoded = unsignedForm(request);
         Map<String, String> params = new LinkedHashMap<>();
-        if (encoded == null || encoded.isEmpty()) {
+        if (encoded.isEmpty()) {
             return params;
         }
         for (String pair : encoded.split("&")) {
@@ -60,15 +69,22 @@ final class SailthruRequests {
         return params;
     }
 
+    private static String unsignedForm(OutboundRequest request) {
+        String encoded = "POST".equals(request.method()) ? request.bodyText() : request.uri().getRawQuery();
+        return encoded == null ? "" : encoded;
+    }
+
+    private static String encoded(String name, String value) {
+        return URLEncoder.encode(name, StandardCharsets.UTF_8) + '=' + URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
     private static OutboundRequest carry(String method, String url, Map<String, String> params) {
-        StringBuilder encoded = new StringBuilder();
-        params.forEach((name, value) -> encoded.append(encoded.length() == 0 ? "" : "&")
-                .append(URLEncoder.encode(name, StandardCharsets.UTF_8)).append('=')
-                .append(URLEncoder.encode(value, StandardCharsets.UTF_8)));
+        StringBuilder form = new StringBuilder();
+        params.forEach((name, value) -> form.append(form.length() == 0 ? "" : "&").append(encoded(name, value)));
         if ("POST".equals(method)) {
             return new OutboundRequest(method, URI.create(url), Map.of("Content-Type", "application/x-www-form-urlencoded"),
-                    encoded.toString().getBytes(StandardCharsets.UTF_8));
+                    form.toString().getBytes(StandardCharsets.UTF_8));
         }
-        return new OutboundRequest(method, URI.create(url + "?" + encoded), Map.of(), new byte[0]);
+        return new OutboundRequest(method, URI.create(url + "?" + form), Map.of(), new byte[0]);
     }
 }
