@@ -50,11 +50,18 @@ final class Load {
         client.close();
     }
 
+    /**
+     * How long a request may go without any answer before it counts as unanswered (status 0). The bridge answers every
+     * request within its own deadline (40 s, a 503 at worst), so a request past this was lost on the way, and the run
+     * counts it as a non-200 instead of waiting for it for ever.
+     */
+    static final long UNANSWERED_AFTER_MILLIS = 60_000;
+
     /** One POST; completes with the status (0 when no answer). */
     Future<Integer> post(String path, Buffer body) {
         int port = ports.length == 1 ? ports[0] : ports[Math.floorMod(turn.getAndIncrement(), ports.length)];
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
-                .putHeader("Content-Type", "application/json");
+                .setIdleTimeout(UNANSWERED_AFTER_MILLIS).putHeader("Content-Type", "application/json");
         if (authorization != null) {
             options.putHeader("Authorization", authorization);
         }
