@@ -35,10 +35,10 @@ final class SailthruRequests {
      * only to be signed: the payload is not encoded a second time.
      */
     static OutboundRequest sign(OutboundRequest request, String apiKey, String secret) {
+        String unsigned = form(request);
         Map<String, String> params = new LinkedHashMap<>();
         params.put("api_key", apiKey);
-        params.putAll(params(request));
-        String unsigned = unsignedForm(request);
+        params.putAll(decoded(unsigned));
         String signed = encoded("api_key", apiKey) + (unsigned.isEmpty() ? "" : "&" + unsigned)
                 + "&" + encoded("sig", signature(secret, params));
         if ("POST".equals(request.method())) {
@@ -56,7 +56,10 @@ final class SailthruRequests {
 
     /** The parameters a request carries, from its form body or query string. */
     static Map<String, String> params(OutboundRequest request) {
-        String encoded = unsignedForm(request);
+        return decoded(form(request));
+    }
+
+    private static Map<String, String> decoded(String encoded) {
         Map<String, String> params = new LinkedHashMap<>();
         if (encoded.isEmpty()) {
             return params;
@@ -69,7 +72,8 @@ final class SailthruRequests {
         return params;
     }
 
-    private static String unsignedForm(OutboundRequest request) {
+    /** The request's parameters as encoded: its form body for POST, else its query string. */
+    private static String form(OutboundRequest request) {
         String encoded = "POST".equals(request.method()) ? request.bodyText() : request.uri().getRawQuery();
         return encoded == null ? "" : encoded;
     }

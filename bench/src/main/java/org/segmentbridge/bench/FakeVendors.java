@@ -381,51 +381,14 @@ final class FakeVendors {
             return latencyMicros.copy();
         }
 
-        /**
-         * The steady delivery rate in items per second: items received between the moment {@code from} of all items
-         * had arrived and the moment {@code to} had (fractions), over the time between, so the start (a pacer's
-         * initial burst) and the tail (a last partial batch) do not count. NaN with too few requests.
-         */
-        synchronized double steadyRate(double from, double to) {
-            if (requests < 3 || itemTotal == 0) {
-                return Double.NaN;
-            }
-            long lowItems = (long) Math.ceil(itemTotal * from);
-            long highItems = (long) Math.floor(itemTotal * to);
-            long cumulative = 0;
-            long lowAt = -1;
-            long lowCount = 0;
-            long highAt = -1;
-            long highCount = 0;
-            for (int i = 0; i < requests; i++) {
-                cumulative += items[i];
-                if (lowAt < 0 && cumulative >= lowItems) {
-                    lowAt = times[i];
-                    lowCount = cumulative;
-                }
-                if (highAt < 0 && cumulative >= highItems) {
-                    highAt = times[i];
-                    highCount = cumulative;
-                }
-            }
-            if (highAt <= lowAt) {
-                return Double.NaN;
-            }
-            return (highCount - lowCount) / ((highAt - lowAt) / 1e9);
+        /** The requests by which {@code from} and {@code to} of all items had arrived (their indices). */
+        private record Stretch(int low, int high) {
         }
 
-        /**
-         * The steady rate over whole periods of a vendor's limit: the items of the requests that arrived in the longest
-         * whole number of {@code periodNanos} that starts with the request by which {@code from} of all items had
-         * arrived and ends before the one by which {@code to} had. A pacer at the limit sends its requests in bursts
-         * (its window lets the next request go one period after the one N before), so a stretch that starts or ends
-         * inside a burst counts a part of one and reads up to a request or two per period too high or too low. Whole
-         * periods count every burst once: in any {@code k} periods a vendor that allows N requests per period takes at
-         * most {@code k × N}, so the figure is at most limit × batch. NaN when the stretch is shorter than one period.
-         */
-        synchronized double steadyRateOverPeriods(double from, double to, long periodNanos) {
+        /** The stretch between the fractions {@code from} and {@code to} of all items; null with too few requests. */
+        private Stretch stretch(double from, double to) {
             if (requests < 3 || itemTotal == 0) {
-                return Double.NaN;
+                return null;
             }
             long lowItems = (long) Math.ceil(itemTotal * from);
             long highItems = (long) Math.floor(itemTotal * to);
@@ -441,16 +404,47 @@ final class FakeVendors {
                     high = i;
                 }
             }
-            if (low < 0 || high <= low) {
+            return low < 0 || high < 0 ? null : new Stretch(low, high);
+        }
+
+        /**
+         * The steady delivery rate in items per second: items received between the moment {@code from} of all items
+         * had arrived and the moment {@code to} had (fractions), over the time between, so the start (a pacer's
+         * initial burst) and the tail (a last partial batch) do not count. NaN with too few requests.
+         */
+        synchronized double steadyRate(double from, double to) {
+            Stretch stretch = stretch(from, to);
+            if (stretch == null || times[stretch.high()] <= times[stretch.low()]) {
                 return Double.NaN;
             }
-            long periods = (times[high] - times[low]) / periodNanos;
+            long counted = 0;
+            for (int i = stretch.low() + 1; i <= stretch.high(); i++) {
+                counted += items[i];
+            }
+            return counted / ((times[stretch.high()] - times[stretch.low()]) / 1e9);
+        }
+
+        /**
+         * The steady rate over whole periods of a vendor's limit: the items of the requests that arrived in the longest
+         * whole number of {@code periodNanos} that starts with the request by which {@code from} of all items had
+         * arrived and ends before the one by which {@code to} had. A pacer at the limit sends its requests in bursts
+         * (its window lets the next request go one period after the one N before), so a stretch that starts or ends
+         * inside a burst counts a part of one and reads up to a request or two per period too high or too low. Whole
+         * periods count every burst once: in any {@code k} periods a vendor that allows N requests per period takes at
+         * most {@code k × N}, so the figure is at most limit × batch. NaN when the stretch is shorter than one period.
+         */
+        synchronized double steadyRateOverPeriods(double from, double to, long periodNanos) {
+            Stretch stretch = stretch(from, to);
+            if (stretch == null) {
+                return Double.NaN;
+            }
+            long periods = (times[stretch.high()] - times[stretch.low()]) / periodNanos;
             if (periods < 1) {
                 return Double.NaN;
             }
-            long end = times[low] + periods * periodNanos;
+            long end = times[stretch.low()] + periods * periodNanos;
             long counted = 0;
-            for (int i = low; i < requests && times[i] < end; i++) {
+            for (int i = stretch.low(); i < requests && times[i] < end; i++) {
                 counted += items[i];
             }
             return counted / (periods * periodNanos / 1e9);
