@@ -55,8 +55,9 @@ class PipelineCrashTest {
     private static final int EVENTS_PER_PERSON = 20;
     /**
      * Delivery sends one event per person at a time, and a person's next event goes once the last one is answered;
-     * the reader acknowledges the answered one to the broker after that, asynchronously. So at the crash a person can
-     * have one event answered but not yet acknowledged durably and the next one in flight: both go out again.
+     * the reader acknowledges the answered one to the broker after that, in a transaction committed within 20 ms, and
+     * events are sent 30 ms apart. So at the crash a person can have one event answered but not yet acknowledged
+     * durably and the next one in flight: both go out again.
      */
     private static final int MAX_IN_FLIGHT_REPEATS = 2 * PERSONS;
     /** The crash comes on this pass through its point: after some events went through whole. */
