@@ -100,6 +100,29 @@ class ArtemisDestinationReaderTest {
         }
     }
 
+    /** A JMS text of more than 50,000 characters travels as an Artemis large message; it reads the same. */
+    @Test
+    void aLargeEventReadsWhole() throws Exception {
+        EmbeddedBroker broker = startedBroker();
+        try {
+            ObjectNode event = JSON.createObjectNode().put("type", "track").put("event", "Large").put("messageId", "large")
+                    .put("userId", "person-large");
+            event.putObject("properties").put("notes", "x".repeat(120_000));
+            broker.eventQueue().republish(DESTINATION, IntakeLog.Entry.of(event), null);
+            Reading reading = new Reading();
+            DestinationReader reader = broker.destinationReader(DESTINATION, 100, reading);
+            reader.start();
+            try {
+                await().atMost(Duration.ofSeconds(10)).until(() -> reading.received.size() == 1);
+                assertThat(JSON.readTree(reading.received.get(0).json())).isEqualTo(event);
+            } finally {
+                reader.stop();
+            }
+        } finally {
+            broker.stop();
+        }
+    }
+
     private EmbeddedBroker startedBroker() {
         EmbeddedBroker broker = new EmbeddedBroker(folder, List.of(DESTINATION), 0);
         broker.start();
