@@ -150,9 +150,7 @@ final class ArtemisDestinationReader implements DestinationReader {
                 }
                 acknowledge(finished.poll(pollMillis(), TimeUnit.MILLISECONDS));
             }
-            if (uncommitted > 0 && System.nanoTime() - commitDueNanos >= 0) {
-                commit(session);
-            }
+            commitIfDue(session);
         }
     }
 
@@ -161,9 +159,7 @@ final class ArtemisDestinationReader implements DestinationReader {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
             for (long left = pause; running && left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
                 acknowledge(finished.poll(Math.min(left, pollMillis()), TimeUnit.MILLISECONDS));
-                if (uncommitted > 0 && System.nanoTime() - commitDueNanos >= 0) {
-                    commit(session);
-                }
+                commitIfDue(session);
             }
             return true;
         });
@@ -191,6 +187,12 @@ final class ArtemisDestinationReader implements DestinationReader {
                 commitDueNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_EVERY_MILLIS);
             }
             inFlight.release();
+        }
+    }
+
+    private void commitIfDue(ClientSession session) throws ActiveMQException {
+        if (uncommitted > 0 && System.nanoTime() - commitDueNanos >= 0) {
+            commit(session);
         }
     }
 

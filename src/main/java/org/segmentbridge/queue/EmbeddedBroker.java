@@ -54,7 +54,8 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     /** In-VM server ids are global to the JVM: each broker takes its own, so two bridges can share a JVM (tests). */
     private static final java.util.concurrent.atomic.AtomicInteger NEXT_IN_VM_ID = new java.util.concurrent.atomic.AtomicInteger();
 
-    static final int JOURNAL_BUFFER_TIMEOUT_NANOS = 500_000;
+    /** How long the journal gathers writes before one sync (see where it is set). */
+    private static final int JOURNAL_BUFFER_TIMEOUT_NANOS = 500_000;
 
     private final Path directory;
     private final List<String> destinations;
@@ -119,8 +120,8 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         return Optional.of(directory);
     }
 
-    /** An unpooled factory, for long-lived consumers that acknowledge message by message. */
-    public ConnectionFactory directConnectionFactory() {
+    /** An unpooled factory, for the intake log's long-lived sessions (the group commit's and each reader's). */
+    private ConnectionFactory directConnectionFactory() {
         return new ActiveMQConnectionFactory(inVmUrl);
     }
 
