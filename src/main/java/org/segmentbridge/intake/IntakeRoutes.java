@@ -126,7 +126,8 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                     + " bound as " + PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME);
         }
         engine.runAsynchronously(path);
-        return from("platform-http:" + path + "?httpMethodRestrict=POST");
+        // The body is read once, as bytes, straight from Vert.x's buffer: a stream cache would copy it twice more.
+        return from("platform-http:" + path + "?httpMethodRestrict=POST").streamCache("false");
     }
 
     @Override

@@ -12,7 +12,6 @@ import org.apache.activemq.artemis.api.core.client.ClientMessage;
 import org.apache.activemq.artemis.api.core.client.ClientSession;
 import org.apache.activemq.artemis.api.core.client.ClientSessionFactory;
 import org.apache.activemq.artemis.api.core.client.ServerLocator;
-import org.apache.activemq.artemis.reader.TextMessageUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,10 +93,10 @@ final class ArtemisDestinationReader implements DestinationReader {
         finished.add(((Received) message).message());
     }
 
-    /** A message as the destination reads it: the processor published a JMS text message. */
+    /** A message as the destination reads it. */
     private record Received(ClientMessage message, String json, String replayAction) implements QueuedMessage {
         static Received of(ClientMessage message) {
-            return new Received(message, String.valueOf(TextMessageUtil.readBodyText(message.getBodyBuffer())),
+            return new Received(message, MessageBodies.text(message),
                     message.getStringProperty(EventQueue.REPLAY_ACTION_PROPERTY));
         }
     }

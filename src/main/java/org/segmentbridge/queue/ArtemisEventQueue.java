@@ -3,7 +3,7 @@ package org.segmentbridge.queue;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSContext;
-import jakarta.jms.TextMessage;
+import jakarta.jms.BytesMessage;
 
 /** Republishes on the embedded broker: to the destinations' address, with the one destination named. */
 final class ArtemisEventQueue implements EventQueue {
@@ -19,7 +19,8 @@ final class ArtemisEventQueue implements EventQueue {
     public void republish(String destination, IntakeLog.Entry event, String onlyAction) {
         try (JMSContext context = openTransactedContext(connectionFactory)) {
             try {
-                TextMessage message = context.createTextMessage(event.json());
+                BytesMessage message = context.createBytesMessage();
+                MessageBodies.writeEvent(message, event.json());
                 message.setStringProperty(TYPE_PROPERTY, event.type());
                 message.setStringProperty(MESSAGE_ID_PROPERTY, event.messageId());
                 message.setStringProperty(RECEIVED_VIA_PROPERTY, "replay");

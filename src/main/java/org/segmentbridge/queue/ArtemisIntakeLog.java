@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.jms.BytesMessage;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
@@ -16,7 +17,6 @@ import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
-import jakarta.jms.TextMessage;
 
 /**
  * The intake log on the embedded broker: the anycast queue {@value EmbeddedBroker#INTAKE_LOG}. An append is one
@@ -111,7 +111,8 @@ final class ArtemisIntakeLog implements IntakeLog {
             if (record.isEmpty()) {
                 return;
             }
-            TextMessage message = session.createTextMessage(IntakeRecords.join(record));
+            BytesMessage message = session.createBytesMessage();
+            MessageBodies.writeRecord(message, record);
             message.setStringProperty(EventQueue.RECEIVED_VIA_PROPERTY, from.receivedVia());
             message.setStringProperty(KIND_PROPERTY, from.kind().name());
             message.setLongProperty(RECEIVED_AT_PROPERTY, receivedAt.toEpochMilli());
@@ -201,7 +202,7 @@ final class ArtemisIntakeLog implements IntakeLog {
                 String receivedVia = message.getStringProperty(EventQueue.RECEIVED_VIA_PROPERTY);
                 Kind kind = Kind.valueOf(message.getStringProperty(KIND_PROPERTY));
                 Instant receivedAt = Instant.ofEpochMilli(message.getLongProperty(RECEIVED_AT_PROPERTY));
-                JsonNode events = IntakeRecords.parse(((TextMessage) message).getText(), record);
+                JsonNode events = IntakeRecords.parse(MessageBodies.utf8(message), record);
                 for (int index = 0; index < events.size(); index++) {
                     batch.add(new Logged(record + "#" + index, (ObjectNode) events.get(index), receivedVia, kind, receivedAt));
                 }
@@ -220,7 +221,8 @@ final class ArtemisIntakeLog implements IntakeLog {
         @Override
         public void emit(Entry event, String receivedVia, String onlyFor) {
             try {
-                TextMessage message = session.createTextMessage(event.json());
+                BytesMessage message = session.createBytesMessage();
+                MessageBodies.writeEvent(message, event.json());
                 message.setStringProperty(EventQueue.TYPE_PROPERTY, event.type());
                 message.setStringProperty(EventQueue.MESSAGE_ID_PROPERTY, event.messageId());
                 message.setStringProperty(EventQueue.RECEIVED_VIA_PROPERTY, receivedVia);

@@ -32,15 +32,31 @@ final class IntakeRecords {
     /** The events of one record; a record that is not an array of objects means the log itself is damaged. */
     static ArrayNode parse(String text, String record) {
         try {
-            JsonNode events = JSON.readTree(text);
-            if (events instanceof ArrayNode array
-                    && java.util.stream.StreamSupport.stream(array.spliterator(), false).allMatch(JsonNode::isObject)) {
-                return array;
-            }
+            return requireEvents(JSON.readTree(text), record);
         } catch (java.io.IOException e) {
-            // reported below
+            throw damaged(record);
         }
-        // The intake wrote it from parsed objects: unreadable means the log's storage is damaged.
-        throw new IllegalStateException("intake log record " + record + " is not a JSON array of events");
+    }
+
+    /** The same, for a record stored as UTF-8. */
+    static ArrayNode parse(byte[] utf8, String record) {
+        try {
+            return requireEvents(JSON.readTree(utf8), record);
+        } catch (java.io.IOException e) {
+            throw damaged(record);
+        }
+    }
+
+    private static ArrayNode requireEvents(JsonNode events, String record) {
+        if (events instanceof ArrayNode array
+                && java.util.stream.StreamSupport.stream(array.spliterator(), false).allMatch(JsonNode::isObject)) {
+            return array;
+        }
+        throw damaged(record);
+    }
+
+    /** The intake wrote it from parsed objects: unreadable means the log's storage is damaged. */
+    private static IllegalStateException damaged(String record) {
+        return new IllegalStateException("intake log record " + record + " is not a JSON array of events");
     }
 }

@@ -100,7 +100,7 @@ class ArtemisDestinationReaderTest {
         }
     }
 
-    /** A JMS text of more than 50,000 characters travels as an Artemis large message; it reads the same. */
+    /** An event of more than 100 KiB travels as an Artemis large message; it reads the same. */
     @Test
     void aLargeEventReadsWhole() throws Exception {
         EmbeddedBroker broker = startedBroker();

@@ -252,7 +252,7 @@ public final class RunningBridge implements AutoCloseable {
                 for (Object name : Collections.list(message.getPropertyNames())) {
                     properties.put((String) name, message.getStringProperty((String) name));
                 }
-                events.add(new QueuedEvent(JSON.readTree(((TextMessage) message).getText()), properties));
+                events.add(new QueuedEvent(JSON.readTree(message instanceof TextMessage text ? text.getText() : new String(message.getBody(byte[].class), java.nio.charset.StandardCharsets.UTF_8)), properties));
             }
         } catch (Exception e) {
             throw new IllegalStateException("could not browse " + destination, e);
