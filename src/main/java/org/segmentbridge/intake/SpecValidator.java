@@ -157,6 +157,9 @@ final class SpecValidator {
             throw new IntakeRejected(Reason.INVALID, path + field,
                     path + field + " must be an ISO-8601 date-time string, got " + kind(value));
         }
+        if (isPlainTimestamp(value.asText())) {
+            return;
+        }
         OffsetDateTime time;
         try {
             time = OffsetDateTime.parse(value.asText(), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
@@ -171,6 +174,67 @@ final class SpecValidator {
             throw new IntakeRejected(Reason.INVALID, path + field, path + field + " must be a date-time between the years 0000 and 9999, got '"
                     + abbreviate(value.asText()) + "'");
         }
+    }
+
+    /**
+     * Whether the text has the shape that senders nearly always write (2026-11-22T10:15:30.123Z, or with an offset such
+     * as +01:00) and names a date and time that exist: what {@link DateTimeFormatter#ISO_OFFSET_DATE_TIME} accepts
+     * then, without its parse, which took a sixth of the intake's request threads and much of their garbage. Whatever
+     * this does not accept goes to that parse, which decides and names the problem.
+     */
+    static boolean isPlainTimestamp(String text) {
+        int length = text.length();
+        if (length < 20 || !digitsAt(text, 0, 4) || text.charAt(4) != '-' || !digitsAt(text, 5, 2) || text.charAt(7) != '-'
+                || !digitsAt(text, 8, 2) || text.charAt(10) != 'T' || !digitsAt(text, 11, 2) || text.charAt(13) != ':'
+                || !digitsAt(text, 14, 2) || text.charAt(16) != ':' || !digitsAt(text, 17, 2)) {
+            return false;
+        }
+        int at = 19;
+        if (text.charAt(at) == '.') {
+            int fraction = ++at;
+            while (at < length && text.charAt(at) >= '0' && text.charAt(at) <= '9') {
+                at++;
+            }
+            if (at == fraction || at - fraction > 9) {
+                return false;
+            }
+        }
+        if (length - at == 6) {
+            char sign = text.charAt(at);
+            if ((sign != '+' && sign != '-') || !digitsAt(text, at + 1, 2) || text.charAt(at + 3) != ':' || !digitsAt(text, at + 4, 2)) {
+                return false;
+            }
+            int offsetHours = number(text, at + 1, 2);
+            int offsetMinutes = number(text, at + 4, 2);
+            if (offsetMinutes > 59 || offsetHours > 18 || (offsetHours == 18 && offsetMinutes > 0)) {
+                return false;
+            }
+        } else if (length - at != 1 || text.charAt(at) != 'Z') {
+            return false;
+        }
+        int year = number(text, 0, 4);
+        int month = number(text, 5, 2);
+        int day = number(text, 8, 2);
+        return month >= 1 && month <= 12 && day >= 1 && day <= java.time.Month.of(month).length(java.time.Year.isLeap(year))
+                && number(text, 11, 2) <= 23 && number(text, 14, 2) <= 59 && number(text, 17, 2) <= 59;
+    }
+
+    private static boolean digitsAt(String text, int from, int count) {
+        for (int index = from; index < from + count; index++) {
+            char c = text.charAt(index);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int number(String text, int from, int count) {
+        int value = 0;
+        for (int index = from; index < from + count; index++) {
+            value = value * 10 + (text.charAt(index) - '0');
+        }
+        return value;
     }
 
     private static TemporalAccessor parse(String text) {
