@@ -121,7 +121,7 @@ final class SpecValidator {
     private record Stamp(Instant at, String text) {
     }
 
-    private static String stamp(Instant receivedAt) {
+    static String stamp(Instant receivedAt) {
         Stamp last = lastStamp;
         if (!last.at().equals(receivedAt)) {
             last = new Stamp(receivedAt, receivedAt.toString());

@@ -87,7 +87,7 @@ final class TrackingApi {
             throw new IntakeRejected(Reason.INVALID, "type", "type '" + type.asText() + "' does not match the endpoint /v1/" + call);
         }
         // Segment stamps receivedAt on arrival, whatever the client sent.
-        event.put("receivedAt", now.toString());
+        event.put("receivedAt", SpecValidator.stamp(now));
         SpecValidator.validateAndComplete(event, "", SpecValidator.SPEC_TYPES, now);
         intake.requireStorable(event, "");
         return event;
@@ -119,7 +119,7 @@ final class TrackingApi {
                 event.remove("writeKey");
                 mergeShared(event, "context", sharedContext);
                 mergeShared(event, "integrations", sharedIntegrations);
-                event.put("receivedAt", now.toString());
+                event.put("receivedAt", SpecValidator.stamp(now));
                 SpecValidator.validateAndComplete(event, path + ".", SpecValidator.SPEC_TYPES, now);
                 intake.requireStorable(event, path + ".");
                 events.add(event);
