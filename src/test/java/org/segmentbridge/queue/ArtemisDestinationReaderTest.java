@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,13 +37,13 @@ class ArtemisDestinationReaderTest {
         List<String> queued = List.of("e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9");
         EmbeddedBroker broker = startedBroker();
         queued.forEach(id -> broker.eventQueue().republish(DESTINATION, entry(id), null));
-        Reading first = new Reading();
+        KeptMessages first = new KeptMessages();
         DestinationReader reader = broker.destinationReader(DESTINATION, 100, first);
         reader.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> first.received.size() == queued.size());
         List<String> settled = new ArrayList<>();
         for (QueuedMessage message : first.received) {
-            String id = idOf(message);
+            String id = KeptMessages.idOf(message);
             if (Integer.parseInt(id.substring(1)) % 2 == 0) {
                 reader.finished(message);
                 settled.add(id);
@@ -58,7 +57,7 @@ class ArtemisDestinationReaderTest {
         reader.stop();
 
         EmbeddedBroker restarted = startedBroker();
-        Reading second = new Reading();
+        KeptMessages second = new KeptMessages();
         DestinationReader again = restarted.destinationReader(DESTINATION, 100, second);
         again.start();
         try {
@@ -78,7 +77,7 @@ class ArtemisDestinationReaderTest {
         EmbeddedBroker broker = startedBroker();
         try {
             List.of("a", "b", "c", "d").forEach(id -> broker.eventQueue().republish(DESTINATION, entry(id), null));
-            Reading first = new Reading();
+            KeptMessages first = new KeptMessages();
             DestinationReader reader = broker.destinationReader(DESTINATION, 100, first);
             reader.start();
             await().atMost(Duration.ofSeconds(10)).until(() -> first.received.size() == 4);
@@ -88,7 +87,7 @@ class ArtemisDestinationReaderTest {
             reader.finished(first.received.get(2));
             reader.stop();
 
-            Reading second = new Reading();
+            KeptMessages second = new KeptMessages();
             DestinationReader again = broker.destinationReader(DESTINATION, 100, second);
             again.start();
             await().atMost(Duration.ofSeconds(10)).until(() -> second.received.size() >= 2);
@@ -109,7 +108,7 @@ class ArtemisDestinationReaderTest {
                     .put("userId", "person-large");
             event.putObject("properties").put("notes", "x".repeat(120_000));
             broker.eventQueue().republish(DESTINATION, IntakeLog.Entry.of(event), null);
-            Reading reading = new Reading();
+            KeptMessages reading = new KeptMessages();
             DestinationReader reader = broker.destinationReader(DESTINATION, 100, reading);
             reader.start();
             try {
@@ -133,32 +132,5 @@ class ArtemisDestinationReaderTest {
         ObjectNode event = JSON.createObjectNode().put("type", "track").put("event", "Read").put("messageId", messageId)
                 .put("userId", "person-" + messageId);
         return IntakeLog.Entry.of(event);
-    }
-
-    private static String idOf(QueuedMessage message) {
-        try {
-            return JSON.readTree(message.json()).path("messageId").asText();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Takes every event handed over and keeps it, unsettled, until the test settles it. */
-    private static final class Reading implements DestinationReader.Listener {
-        final List<QueuedMessage> received = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void onMessage(QueuedMessage message) {
-            received.add(message);
-        }
-
-        @Override
-        public void sessionLost() {
-            received.clear();
-        }
-
-        List<String> ids() {
-            return received.stream().map(ArtemisDestinationReaderTest::idOf).toList();
-        }
     }
 }

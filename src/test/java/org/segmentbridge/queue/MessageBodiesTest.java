@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -108,22 +107,12 @@ class MessageBodiesTest {
     }
 
     private QueuedMessage readOne() throws Exception {
-        List<QueuedMessage> received = new CopyOnWriteArrayList<>();
-        DestinationReader reader = broker.destinationReader(DESTINATION, 10, new DestinationReader.Listener() {
-            @Override
-            public void onMessage(QueuedMessage message) {
-                received.add(message);
-            }
-
-            @Override
-            public void sessionLost() {
-                received.clear();
-            }
-        });
+        KeptMessages kept = new KeptMessages();
+        DestinationReader reader = broker.destinationReader(DESTINATION, 10, kept);
         reader.start();
         try {
-            await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
-            return received.get(0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !kept.received.isEmpty());
+            return kept.received.get(0);
         } finally {
             reader.stop();
         }
