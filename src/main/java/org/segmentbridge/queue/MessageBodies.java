@@ -27,26 +27,9 @@ final class MessageBodies {
         message.writeBytes(json.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The events of one intake log record, as the JSON array {@link IntakeRecords#parse} reads. */
+    /** The events of one intake log record, packed as {@link IntakeRecords#join} packs them. */
     static void writeRecord(BytesMessage message, List<IntakeLog.Entry> record) throws JMSException {
-        byte[][] events = new byte[record.size()][];
-        int length = 2 + Math.max(0, record.size() - 1);
-        for (int index = 0; index < events.length; index++) {
-            events[index] = record.get(index).json().getBytes(StandardCharsets.UTF_8);
-            length += events[index].length;
-        }
-        byte[] array = new byte[length];
-        int at = 0;
-        array[at++] = '[';
-        for (int index = 0; index < events.length; index++) {
-            if (index > 0) {
-                array[at++] = ',';
-            }
-            System.arraycopy(events[index], 0, array, at, events[index].length);
-            at += events[index].length;
-        }
-        array[at] = ']';
-        message.writeBytes(array);
+        message.writeBytes(IntakeRecords.join(record).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The body as UTF-8 JSON, read through JMS. */
