@@ -56,6 +56,19 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
 
     /** How long the journal gathers writes before one sync (see where it is set). */
     private static final int JOURNAL_BUFFER_TIMEOUT_NANOS = 500_000;
+    /**
+     * What each log keeps of its messages in the heap before it pages the rest to disk. Artemis counts a message's
+     * encoded size, and its objects take about three times that: 32 MB per log held over 140 MB of a 256 MB heap in a
+     * {@code /v1/batch} flood and left the collector busy for a third of the CPU.
+     */
+    private static final long IN_MEMORY_BYTES = 8L * 1024 * 1024;
+    /**
+     * Paged messages are read back into the heap a page file at a time, up to these bounds per queue (Artemis' defaults
+     * of 10 MB pages and 20 MB read per queue would put back on the heap what paging took off it).
+     */
+    private static final int PAGE_FILE_BYTES = 1024 * 1024;
+    private static final int READ_FROM_PAGES_BYTES = 4 * 1024 * 1024;
+    private static final int PREFETCH_FROM_PAGES_BYTES = 2 * 1024 * 1024;
 
     private final Path directory;
     private final List<String> destinations;
@@ -183,20 +196,6 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         }
         connectionFactory.start();
     }
-
-    /**
-     * What each log keeps of its messages in the heap before it pages the rest to disk. Artemis counts a message's
-     * encoded size, and its objects take about three times that: 32 MB per log held over 140 MB of a 256 MB heap in a
-     * {@code /v1/batch} flood and left the collector busy for a third of the CPU.
-     */
-    private static final long IN_MEMORY_BYTES = 8L * 1024 * 1024;
-    /**
-     * Paged messages are read back into the heap a page file at a time, up to these bounds per queue (Artemis' defaults
-     * of 10 MB pages and 20 MB read per queue would put back on the heap what paging took off it).
-     */
-    private static final int PAGE_FILE_BYTES = 1024 * 1024;
-    private static final int READ_FROM_PAGES_BYTES = 4 * 1024 * 1024;
-    private static final int PREFETCH_FROM_PAGES_BYTES = 2 * 1024 * 1024;
 
     /**
      * Both logs: a stalled reader pages its backlog to disk instead of filling the heap; the processor and delivery
