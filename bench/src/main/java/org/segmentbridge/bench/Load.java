@@ -53,15 +53,21 @@ final class Load {
     /**
      * How long a request may go without any answer before it counts as unanswered (status 0). The bridge answers every
      * request within its own deadline (40 s, a 503 at worst), so a request past this was lost on the way, and the run
-     * counts it as a non-200 instead of waiting for it for ever.
+     * counts it as a non-200 instead of waiting for it for ever. The same bound applies to the wait for one of the
+     * pool's connections: that wait has no idle timeout of its own, and twice a run waited on it for ever after every
+     * event had been delivered.
      */
     static final long UNANSWERED_AFTER_MILLIS = 60_000;
+
+    /** The longest one request can take before it is counted: a pooled connection, then its answer. */
+    static final long REQUEST_BOUND_MILLIS = 2 * UNANSWERED_AFTER_MILLIS;
 
     /** One POST; completes with the status (0 when no answer). */
     Future<Integer> post(String path, Buffer body) {
         int port = ports.length == 1 ? ports[0] : ports[Math.floorMod(turn.getAndIncrement(), ports.length)];
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
-                .setIdleTimeout(UNANSWERED_AFTER_MILLIS).putHeader("Content-Type", "application/json");
+                .setConnectTimeout(UNANSWERED_AFTER_MILLIS).setIdleTimeout(UNANSWERED_AFTER_MILLIS)
+                .putHeader("Content-Type", "application/json");
         if (authorization != null) {
             options.putHeader("Authorization", authorization);
         }
@@ -174,7 +180,7 @@ final class Load {
                 }
             });
         }
-        all.get(2, TimeUnit.MINUTES);
+        all.get(REQUEST_BOUND_MILLIS + 10_000, TimeUnit.MILLISECONDS);
         return new OpenLoopResult(count, ok.get(), failed.get(), shed, answers, count / perSecond);
     }
 
