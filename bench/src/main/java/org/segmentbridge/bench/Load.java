@@ -1,8 +1,12 @@
 package org.segmentbridge.bench;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -148,6 +152,7 @@ final class Load {
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         AtomicLong done = new AtomicLong();
+        Map<Long, Long> unanswered = new ConcurrentHashMap<>();
         long shed = 0;
         CompletableFuture<Void> all = new CompletableFuture<>();
         for (long i = 0; i < count; i++) {
@@ -165,7 +170,10 @@ final class Load {
                 continue;
             }
             Request request = bodyAt.apply(startMicros + (due - startNanos) / 1000);
+            long index = i;
+            unanswered.put(index, due);
             post(request.path(), request.body()).onComplete(answer -> {
+                unanswered.remove(index);
                 long micros = (System.nanoTime() - due) / 1000;
                 synchronized (answers) {
                     answers.recordValue(Math.min(micros, 3_600_000_000L));
@@ -180,7 +188,18 @@ final class Load {
                 }
             });
         }
-        all.get(REQUEST_BOUND_MILLIS + 10_000, TimeUnit.MILLISECONDS);
+        try {
+            all.get(REQUEST_BOUND_MILLIS + 10_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // Past every bound the client sets, a request still without an outcome is counted as failed, and the
+            // run goes on saying which requests they were.
+            Map<Long, Long> left = new TreeMap<>(unanswered);
+            failed.addAndGet(left.size());
+            BenchRun.log(String.format("open loop: %d of %d requests had no outcome %d s after the last was due (counted as"
+                            + " failed): request %s", left.size(), count, (REQUEST_BOUND_MILLIS + 10_000) / 1000,
+                    left.entrySet().stream().limit(5).map(entry -> String.format("#%d due at %.3f s", entry.getKey(),
+                            (entry.getValue() - startNanos) / 1e9)).toList()));
+        }
         return new OpenLoopResult(count, ok.get(), failed.get(), shed, answers, count / perSecond);
     }
 
