@@ -40,13 +40,14 @@ public final class BridgeProcess implements AutoCloseable {
     }
 
     /**
-     * Java with a bounded heap and the quick compiler alone, as bin/segment-bridge starts the bridge (ToolsTest, whose
-     * tests each start one, took 73 and 120 s with it against 99 and 169 s without), running the compiled classes on
-     * this test's class path, with the bridge's arguments.
+     * Java with bin/segment-bridge's options: a bounded heap, the serial collector and the quick compiler alone
+     * (ToolsTest, whose tests each start one, took 73 and 120 s with the quick compiler against 99 and 169 s without),
+     * running the compiled classes on this test's class path, with the bridge's arguments.
      */
     public static List<String> javaOnTestClassPath(String... arguments) {
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge"));
+                "-Xmx256m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge"));
         command.addAll(List.of(arguments));
         return command;
     }
