@@ -67,8 +67,7 @@ final class Load {
      * How long a request may go without any answer before it counts as unanswered (status 0). The bridge answers every
      * request within its own deadline (40 s, a 503 at worst), so a request past this was lost on the way, and the run
      * counts it as a non-200 instead of waiting for it for ever. The same bound applies to the wait for one of the
-     * pool's connections: that wait has no idle timeout of its own, and twice a run waited on it for ever after every
-     * event had been delivered.
+     * pool's connections, which has no idle timeout of its own.
      */
     static final long UNANSWERED_AFTER_MILLIS = 60_000;
 
