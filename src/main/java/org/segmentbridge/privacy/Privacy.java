@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.state.StateStore;
@@ -53,10 +54,14 @@ public final class Privacy {
 
     // ---- inside the transaction ---------------------------------------------------------------------------------
 
-    /** What {@link #screen} found in one request's fresh events. */
+    /** What {@link #screen} found in a batch of fresh events. */
     public static final class Screening {
-        /** The consent subject of each event that carries a signal (by identity: events are compared as objects). */
+        /**
+         * For each event that carries a signal (by identity: events are compared as objects), its consent subject
+         * within the record it came in with.
+         */
         private final Map<ObjectNode, String> consentSubjects = new IdentityHashMap<>();
+        /** The subjects whose consent changed, each within the record whose signal changed it. */
         private final Set<String> changedSubjects = new LinkedHashSet<>();
         /** Each consent change recorded (subject and channel), for the send guard's memory once committed. */
         private final List<String> recordedConsents = new java.util.ArrayList<>();
@@ -69,8 +74,9 @@ public final class Privacy {
         }
 
         /**
-         * True for an event that carries a consent signal of a person whose consent this screening changed: the
-         * change and its companions (a report's identify and track) travel together.
+         * True for an event that carries a consent signal of a person whose consent this screening changed with a
+         * signal of the same record: the change and its companions (a report's identify and track) travel together.
+         * Another report of the same change in the same batch changed nothing, and stays behind.
          */
         public boolean changesConsent(ObjectNode event) {
             String subject = consentSubjects.get(event);
@@ -81,8 +87,11 @@ public final class Privacy {
     /**
      * Marks consent signals and carries out the bridge's part of erasures, within the intake's transaction: if
      * queueing fails, none of it happened.
+     *
+     * @param recordOf the record each event came in with (one request, one vendor's report): what its companions share
      */
-    public Screening screen(Connection transaction, List<ObjectNode> fresh, Instant now) throws SQLException {
+    public Screening screen(Connection transaction, List<ObjectNode> fresh, Function<ObjectNode, String> recordOf, Instant now)
+            throws SQLException {
         Screening screening = new Screening();
         if (fresh.stream().anyMatch(Erasures::isErasure)) {
             // Before any consent row is touched: a batch with an erasure waits for other bridges' erasures first.
@@ -97,9 +106,9 @@ public final class Privacy {
             Optional<ConsentSignal> signal = ConsentSignal.in(event);
             if (signal.isPresent()) {
                 String subject = consent.subjectOf(event);
-                screening.consentSubjects.put(event, subject);
+                screening.consentSubjects.put(event, recordOf.apply(event) + "\n" + subject);
                 if (consent.weigh(transaction, event, subject, signal.get(), now)) {
-                    screening.changedSubjects.add(subject);
+                    screening.changedSubjects.add(screening.consentSubjects.get(event));
                     screening.recordedConsents.add(SuppressionStore.consentKey(subject, signal.get().channel()));
                 }
             }
@@ -111,7 +120,7 @@ public final class Privacy {
     public void screenAlone(ObjectNode event, Instant now) throws SQLException {
         try (Connection transaction = stateStore.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
-            Screening screening = screen(transaction, List.of(event), now);
+            Screening screening = screen(transaction, List.of(event), alone -> "", now);
             transaction.commit();
             committed(screening);
         }

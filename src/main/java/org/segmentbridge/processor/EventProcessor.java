@@ -147,7 +147,9 @@ final class EventProcessor {
                         dropped.add(new DroppedEvent(Dropped.DUPLICATE, read.receivedVia()));
                     }
                 }
-                screening = privacy.screen(transaction, fresh.stream().map(IntakeLog.Logged::event).toList(), now);
+                java.util.Map<ObjectNode, String> records = new java.util.IdentityHashMap<>();
+                fresh.forEach(read -> records.put(read.event(), read.record()));
+                screening = privacy.screen(transaction, fresh.stream().map(IntakeLog.Logged::event).toList(), records::get, now);
                 for (Claimed each : claimed) {
                     IntakeLog.Logged read = each.read();
                     if (each.replay()) {

@@ -69,9 +69,15 @@ public interface IntakeLog {
     /**
      * One event as read back.
      *
-     * @param position where it sits in the log; the same when the event is read again after a crash or a rollback
+     * @param position where it sits in the log, {@code <record>#<index>}; the same when the event is read again after
+     *                 a crash or a rollback
      */
     record Logged(String position, ObjectNode event, String receivedVia, Kind kind, Instant receivedAt) {
+
+        /** The log record the event came in with: the events of one request, or of one vendor's report, share it. */
+        public String record() {
+            return position.substring(0, position.lastIndexOf('#'));
+        }
     }
 
     /**

@@ -132,7 +132,7 @@ class PrivacyTest {
 
         assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
         assertExactlyOnce(() -> iterableUnsubscribes(email), "Iterable unsubscribe");
-        await().atMost(WAIT).until(() -> segmentEvents(email).size() == 2);
+        awaitSegmentEvents(email, 2);
         assertThat(segmentEvents(email)).extracting(event -> event.path("type").asText() + ":" + event.path("event").asText(""))
                 .containsExactlyInAnyOrder("identify:", "track:Unsubscribed");
         assertThat(sailthruOptOuts(email, "all")).as("never sent back to where it came from").isZero();
@@ -154,7 +154,7 @@ class PrivacyTest {
         // With new messageIds the echoes are Segment's events like any other, and the Segment destination takes them
         // once (the fan-out does not yet keep Segment's own events from it). Segment hands them back with the ids the
         // bridge sent, which the dedupe ledger drops: the loop ends there.
-        await().atMost(WAIT).until(() -> segmentEvents(email).size() == 4);
+        awaitSegmentEvents(email, 4);
         for (JsonNode event : segmentEvents(email)) {
             if (event.path("messageId").asText().startsWith("echo-")) {
                 segmentWebhook(event.toString());
@@ -174,7 +174,7 @@ class PrivacyTest {
 
         assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
         assertExactlyOnce(() -> sailthruOptOuts(email, "all"), "Sailthru opt-out");
-        await().atMost(WAIT).until(() -> segmentEvents(email).size() == 2);
+        awaitSegmentEvents(email, 2);
         assertThat(iterableUnsubscribes(email)).isZero();
         Thread.sleep(QUIET.toMillis());
         assertThat(segmentEvents(email)).as("the second report changed nothing").hasSize(2);
@@ -192,7 +192,7 @@ class PrivacyTest {
 
         assertExactlyOnce(() -> sailthruOptOuts(email, "all"), "Sailthru opt-out");
         assertExactlyOnce(() -> iterableUnsubscribes(email), "Iterable unsubscribe");
-        await().atMost(WAIT).until(() -> segmentEvents(email).size() == 1);
+        awaitSegmentEvents(email, 1);
         assertThat(emarsysConsent(email, "2")).isZero();
         assertConsent(email, "unsubscribed", "emarsys");
     }
@@ -208,7 +208,7 @@ class PrivacyTest {
         assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
         assertExactlyOnce(() -> sailthruOptOuts(email, "all"), "Sailthru opt-out");
         assertExactlyOnce(() -> iterableUnsubscribes(email), "Iterable unsubscribe");
-        await().atMost(WAIT).until(() -> segmentEvents(email).size() == 2);
+        awaitSegmentEvents(email, 2);
         assertConsent(email, "unsubscribed", "operator");
 
         var again = bridge.post("/admin/privacy/consent", "{\"email\":\"" + email + "\",\"state\":\"unsubscribed\"}",
@@ -474,6 +474,14 @@ class PrivacyTest {
                 .filter(request -> request.getMethod().getName().equals(method))
                 .filter(request -> URLDecoder.decode(request.getBodyAsString(), StandardCharsets.UTF_8).contains(text))
                 .count();
+    }
+
+    /**
+     * Waits until Segment's batches hold exactly this many events of the person. On a timeout the failure lists the
+     * events that did arrive, so a missing one reads apart from one too many (a batch sent twice, say).
+     */
+    private static void awaitSegmentEvents(String email, int expected) {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(segmentEvents(email)).as("Segment's events of " + email).hasSize(expected));
     }
 
     private static List<JsonNode> segmentEvents(String email) {

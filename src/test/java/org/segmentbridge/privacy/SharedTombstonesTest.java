@@ -114,7 +114,7 @@ class SharedTombstonesTest {
         try (Connection transaction = a.store.dataSource().getConnection()) {
             transaction.setAutoCommit(false);
             Privacy.Screening screening = a.privacy.screen(transaction,
-                    List.of(event("{\"type\":\"delete\",\"messageId\":\"erase-first\",\"userId\":\"first\"}")), Instant.now());
+                    List.of(event("{\"type\":\"delete\",\"messageId\":\"erase-first\",\"userId\":\"first\"}")), alone -> "", Instant.now());
             // C's erasure starts while A's is open, and is lined up behind it.
             secondErasure = CompletableFuture.runAsync(() -> {
                 try {
