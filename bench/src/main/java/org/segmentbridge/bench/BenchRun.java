@@ -67,6 +67,8 @@ public final class BenchRun {
     /** Whether the cluster part runs ({@code --no-cluster}: not), and whether only it runs ({@code --cluster-only}). */
     private final boolean cluster;
     private final boolean clusterOnly;
+    /** Only the intake's floods, open loop and profile ({@code --intake-only}), to compare two builds of the bridge. */
+    private final boolean intakeOnly;
     /** Only each destination's processing rate ({@code --processing-only}), to compare two builds of the bridge. */
     private final boolean processingOnly;
     /** Only delivery against the fakes' limits ({@code --delivery-only}), to compare two builds of the bridge. */
@@ -94,10 +96,11 @@ public final class BenchRun {
         smoke = flags.contains("--smoke");
         useWrk = !flags.contains("--no-wrk");
         clusterOnly = flags.contains("--cluster-only");
+        intakeOnly = flags.contains("--intake-only");
         processingOnly = flags.contains("--processing-only");
         deliveryOnly = flags.contains("--delivery-only");
         latencyOnly = flags.contains("--latency-only");
-        cluster = !processingOnly && !deliveryOnly && !latencyOnly && (clusterOnly || !flags.contains("--no-cluster"));
+        cluster = !intakeOnly && !processingOnly && !deliveryOnly && !latencyOnly && (clusterOnly || !flags.contains("--no-cluster"));
         int sustainedAt = flags.indexOf("--sustained-seconds");
         sustainedSeconds = sustainedAt >= 0 ? Double.parseDouble(flags.get(sustainedAt + 1)) : smoke ? 15 : 120;
         processes = new Processes(work.resolve("pids"));
@@ -133,8 +136,10 @@ public final class BenchRun {
         fakes.start();
         freeFakes = new FakeVendors(vertx, FakeVendors.Limits.NONE);
         freeFakes.start();
-        if (processingOnly || deliveryOnly || latencyOnly) {
-            if (processingOnly) {
+        if (intakeOnly || processingOnly || deliveryOnly || latencyOnly) {
+            if (intakeOnly) {
+                intakePhase();
+            } else if (processingOnly) {
                 processingPart();
             } else if (deliveryOnly) {
                 deliveryPhase();
@@ -434,6 +439,9 @@ public final class BenchRun {
         java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
         java.util.function.LongFunction<Load.Request> request =
                 due -> new Load.Request("/v1/track", bodies.get((int) (next.getAndIncrement() % bodies.size())));
+        // What the closed loop left for the processor to catch up on: it shares the cores with the open loop.
+        log(String.format("intake /v1/track open loop begins with %.0f event(s) in the intake log",
+                Processes.metric(bridge.metrics(), "bridge_intake_log_depth")));
         load.openLoop(rate, seconds(2, 0.5), TRACK_MAX_OUTSTANDING, request);
         out.trackOpenLoop = load.openLoop(rate, seconds(10, 1.5), TRACK_MAX_OUTSTANDING, request);
         out.trackOpenLoopRate = rate;
