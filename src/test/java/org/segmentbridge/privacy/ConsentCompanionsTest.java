@@ -62,13 +62,7 @@ class ConsentCompanionsTest {
         records.put(againIdentify, "record-2");
         records.put(againTrack, "record-2");
 
-        Privacy.Screening screening;
-        try (Connection transaction = store.dataSource().getConnection()) {
-            transaction.setAutoCommit(false);
-            screening = privacy.screen(transaction, List.of(firstIdentify, firstTrack, againIdentify, againTrack), records::get,
-                    Instant.now());
-            transaction.commit();
-        }
+        Privacy.Screening screening = screenInOneBatch(List.of(firstIdentify, firstTrack, againIdentify, againTrack), records);
 
         assertThat(screening.changesConsent(firstIdentify)).as("the report that changed the consent").isTrue();
         assertThat(screening.changesConsent(firstTrack)).as("its companion travels with it").isTrue();
@@ -94,16 +88,21 @@ class ConsentCompanionsTest {
         records.put(backIdentify, "record-2");
         records.put(backTrack, "record-2");
 
-        Privacy.Screening screening;
-        try (Connection transaction = store.dataSource().getConnection()) {
-            transaction.setAutoCommit(false);
-            screening = privacy.screen(transaction, List.of(out, backIdentify, backTrack), records::get, Instant.now());
-            transaction.commit();
-        }
+        Privacy.Screening screening = screenInOneBatch(List.of(out, backIdentify, backTrack), records);
 
         assertThat(screening.changesConsent(out)).isTrue();
         assertThat(screening.changesConsent(backIdentify)).as("a change of its own").isTrue();
         assertThat(screening.changesConsent(backTrack)).isTrue();
+    }
+
+    /** The events screened as the processor screens a batch: in one transaction, each with its record. */
+    private Privacy.Screening screenInOneBatch(List<ObjectNode> batch, Map<ObjectNode, String> records) throws Exception {
+        try (Connection transaction = store.dataSource().getConnection()) {
+            transaction.setAutoCommit(false);
+            Privacy.Screening screening = privacy.screen(transaction, batch, records::get, Instant.now());
+            transaction.commit();
+            return screening;
+        }
     }
 
     private static ObjectNode unsubscribeIdentify(String report) throws Exception {
