@@ -58,11 +58,11 @@ public final class Privacy {
     public static final class Screening {
         /**
          * For each event that carries a signal (by identity: events are compared as objects), its consent subject
-         * within the record it came in with.
+         * within the record it came in with ({@link Privacy#companionsKey}).
          */
-        private final Map<ObjectNode, String> consentSubjects = new IdentityHashMap<>();
-        /** The subjects whose consent changed, each within the record whose signal changed it. */
-        private final Set<String> changedSubjects = new LinkedHashSet<>();
+        private final Map<ObjectNode, String> companionsKeys = new IdentityHashMap<>();
+        /** The consent subjects that changed, each within the record whose signal changed it. */
+        private final Set<String> changedCompanionsKeys = new LinkedHashSet<>();
         /** Each consent change recorded (subject and channel), for the send guard's memory once committed. */
         private final List<String> recordedConsents = new java.util.ArrayList<>();
         private final Set<String> tombstones = new LinkedHashSet<>();
@@ -70,7 +70,7 @@ public final class Privacy {
 
         /** True for an event that carries a consent signal, changed or not. */
         public boolean carriesConsent(ObjectNode event) {
-            return consentSubjects.containsKey(event);
+            return companionsKeys.containsKey(event);
         }
 
         /**
@@ -79,8 +79,8 @@ public final class Privacy {
          * Another report of the same change in the same batch changed nothing, and stays behind.
          */
         public boolean changesConsent(ObjectNode event) {
-            String subject = consentSubjects.get(event);
-            return subject != null && changedSubjects.contains(subject);
+            String companions = companionsKeys.get(event);
+            return companions != null && changedCompanionsKeys.contains(companions);
         }
     }
 
@@ -106,14 +106,20 @@ public final class Privacy {
             Optional<ConsentSignal> signal = ConsentSignal.in(event);
             if (signal.isPresent()) {
                 String subject = consent.subjectOf(event);
-                screening.consentSubjects.put(event, recordOf.apply(event) + "\n" + subject);
+                String companions = companionsKey(recordOf.apply(event), subject);
+                screening.companionsKeys.put(event, companions);
                 if (consent.weigh(transaction, event, subject, signal.get(), now)) {
-                    screening.changedSubjects.add(screening.consentSubjects.get(event));
+                    screening.changedCompanionsKeys.add(companions);
                     screening.recordedConsents.add(SuppressionStore.consentKey(subject, signal.get().channel()));
                 }
             }
         }
         return screening;
+    }
+
+    /** The signals of one subject in one record: a change travels with the others of its key. */
+    private static String companionsKey(String record, String subject) {
+        return record + "\n" + subject;
     }
 
     /** One event screened as the intake would, in a transaction of its own: for {@code try}, which has no intake. */

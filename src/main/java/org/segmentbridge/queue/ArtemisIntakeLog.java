@@ -203,7 +203,7 @@ final class ArtemisIntakeLog implements IntakeLog {
                 Instant receivedAt = Instant.ofEpochMilli(message.getLongProperty(RECEIVED_AT_PROPERTY));
                 JsonNode events = IntakeRecords.parse(MessageBodies.utf8(message), record);
                 for (int index = 0; index < events.size(); index++) {
-                    batch.add(new Logged(record + "#" + index, (ObjectNode) events.get(index), receivedVia, kind, receivedAt));
+                    batch.add(Logged.inRecord(record, index, (ObjectNode) events.get(index), receivedVia, kind, receivedAt));
                 }
                 if (batch.size() >= max) {
                     break;

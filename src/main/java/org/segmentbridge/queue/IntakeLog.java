@@ -74,6 +74,11 @@ public interface IntakeLog {
      */
     record Logged(String position, ObjectNode event, String receivedVia, Kind kind, Instant receivedAt) {
 
+        /** The event at {@code index} of a log record (what one append wrote); the only place the position is made. */
+        static Logged inRecord(String record, int index, ObjectNode event, String receivedVia, Kind kind, Instant receivedAt) {
+            return new Logged(record + "#" + index, event, receivedVia, kind, receivedAt);
+        }
+
         /** The log record the event came in with: the events of one request, or of one vendor's report, share it. */
         public String record() {
             return position.substring(0, position.lastIndexOf('#'));

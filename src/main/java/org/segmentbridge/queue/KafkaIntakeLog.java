@@ -338,7 +338,7 @@ final class KafkaIntakeLog implements IntakeLog {
             Instant receivedAt = Instant.ofEpochMilli(record.timestamp());
             List<Logged> logged = new ArrayList<>(events.size());
             for (int index = 0; index < events.size(); index++) {
-                logged.add(new Logged(position + "#" + index, (ObjectNode) events.get(index), receivedVia, kind, receivedAt));
+                logged.add(Logged.inRecord(position, index, (ObjectNode) events.get(index), receivedVia, kind, receivedAt));
             }
             return new Taken(record, logged);
         }
