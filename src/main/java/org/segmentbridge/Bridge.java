@@ -73,7 +73,7 @@ public final class Bridge {
             }
         });
         if (args.length == 0) {
-            System.exit(runUntilStopped(newMain(Map.of())));
+            System.exit(runOrExplain(newMain(Map.of())));
         }
         int exit = switch (args[0]) {
             case "check" -> args.length == 1 ? Tools.check(System.out) : usage("check takes no arguments");
@@ -86,6 +86,20 @@ public final class Bridge {
             default -> usage("unknown command '" + args[0] + "'");
         };
         System.exit(exit);
+    }
+
+    /**
+     * {@link #runUntilStopped}, and 1 when the start failed: the JVM must end then, though threads the start began (the
+     * broker's, Vert.x') are still there. Camel has already logged the failure with its cause; this names it once more
+     * as the last line.
+     */
+    private static int runOrExplain(Main main) {
+        try {
+            return runUntilStopped(main);
+        } catch (Exception failedStart) {
+            System.err.println("segment-bridge did not start: " + failedStart.getMessage());
+            return 1;
+        }
     }
 
     /**

@@ -1,7 +1,15 @@
 package org.segmentbridge.intake;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.vertx.core.net.impl.TCPServerBase;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Service;
+import org.apache.camel.StartupListener;
 import org.apache.camel.component.platform.http.main.DefaultMainHttpServerFactory;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpServer;
@@ -19,8 +27,12 @@ import org.apache.camel.main.MainHttpServerFactory;
  * camel-main looks this factory up in the registry (Camel's way to provide another server) before the bridge's
  * configuration runs, so the gate itself is looked up when the server starts: the one {@link Gate} in the registry.
  * The management server ({@code camel.management.*}) is Camel's default one.
+ * <p>
+ * Camel's Vert.x server only logs a port it cannot listen on, and the context starts all the same: a bridge whose port
+ * another process held reported itself healthy while that process answered its senders. So the start fails, before
+ * any route starts, when either server is not listening, and says which setting names the port.
  */
-public final class GatedHttpServerFactory implements MainHttpServerFactory {
+public final class GatedHttpServerFactory implements MainHttpServerFactory, StartupListener {
 
     /** What is put on the server's router while it has no route yet. */
     @FunctionalInterface
@@ -29,9 +41,12 @@ public final class GatedHttpServerFactory implements MainHttpServerFactory {
     }
 
     private final DefaultMainHttpServerFactory management = new DefaultMainHttpServerFactory();
+    /** The setting (and its environment variable) that names each server's port. */
+    private final Map<Integer, String> settingOfPort = new ConcurrentHashMap<>();
 
     @Override
     public Service newHttpServer(CamelContext context, HttpServerConfigurationProperties properties) {
+        awaitListening(context, properties.getPort(), "camel.server.port (BRIDGE_HTTP_PORT)");
         VertxPlatformHttpServerConfiguration configuration = new VertxPlatformHttpServerConfiguration();
         configuration.setBindHost(properties.getHost());
         configuration.setBindPort(properties.getPort());
@@ -47,8 +62,46 @@ public final class GatedHttpServerFactory implements MainHttpServerFactory {
 
     @Override
     public Service newHttpManagementServer(CamelContext context, HttpManagementServerConfigurationProperties properties) {
+        awaitListening(context, properties.getPort(), "camel.management.port (BRIDGE_MANAGEMENT_PORT)");
         management.setCamelContext(context);
         return management.newHttpManagementServer(context, properties);
+    }
+
+    private void awaitListening(CamelContext context, int port, String setting) {
+        if (settingOfPort.isEmpty()) {
+            try {
+                context.addStartupListener(this);
+            } catch (Exception e) {
+                throw new IllegalStateException("the check that the HTTP servers listen could not be added", e);
+            }
+        }
+        settingOfPort.put(port, setting);
+    }
+
+    /**
+     * Called once the context's services (both servers among them) have started, before any route starts. Whether a
+     * server listens is only known to Vert.x' server itself (its port reads as configured either way).
+     */
+    @Override
+    public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+        for (VertxPlatformHttpServer server : context.hasServices(VertxPlatformHttpServer.class)) {
+            if (!(server.getServer() instanceof TCPServerBase listening && listening.isListening())) {
+                int port = server.getConfigurationPort();
+                throw new IllegalStateException("the bridge cannot listen on port " + port + " of " + server.getHost()
+                        + ", set by " + settingOfPort.getOrDefault(port, "camel.server.port") + ": " + whyNotListening(server.getHost(), port)
+                        + ". Stop what holds the port or choose another one.");
+            }
+        }
+    }
+
+    /** The operating system's reason, asked again: Vert.x only logged it. */
+    private static String whyNotListening(String host, int port) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(host, port));
+            return "it was not free when the bridge started";
+        } catch (IOException e) {
+            return e.getMessage();
+        }
     }
 
     private static final class GatedServer extends VertxPlatformHttpServer {

@@ -3,7 +3,6 @@ package org.segmentbridge.support;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,7 +88,7 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("could not create a folder for a Kafka test broker", e);
         }
-        int[] ports = freePorts(2);
+        int[] ports = {RunningBridge.freePort(), RunningBridge.freePort()};
         KafkaBroker broker = new KafkaBroker(libs, folder, ports[0], ports[1]);
         Runtime.getRuntime().addShutdownHook(broker.removalHook);
         try {
@@ -413,30 +412,6 @@ public final class KafkaBroker implements AutoCloseable {
         throw new IllegalStateException("-D" + LIBS_PROPERTY + "=" + configured + " holds no kafka_2.13 jar: fill it with `bash"
                 + " src/test/kafka-broker/fetch-libs --version=" + AppInfoParser.getVersion() + " --into=" + configured
                 + "`, or leave the property out to use " + DEFAULT_LIBS + " (`" + FILL_COMMAND + "`)");
-    }
-
-    /** {@code count} different ports of 127.0.0.1 that were free a moment ago (all held at once, so they differ). */
-    private static int[] freePorts(int count) {
-        List<ServerSocket> sockets = new ArrayList<>();
-        try {
-            for (int i = 0; i < count; i++) {
-                ServerSocket socket = new ServerSocket();
-                sockets.add(socket);
-                socket.setReuseAddress(true);
-                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            }
-            return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free port on 127.0.0.1", e);
-        } finally {
-            for (ServerSocket socket : sockets) {
-                try {
-                    socket.close();
-                } catch (IOException ignored) {
-                    // it was only held to pick the port
-                }
-            }
-        }
     }
 
     private static boolean accepts(int port) {

@@ -1,6 +1,7 @@
 package org.segmentbridge.support;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,6 +16,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,6 +36,10 @@ import org.segmentbridge.queue.EmbeddedBroker;
 public final class RunningBridge implements AutoCloseable {
 
     public static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PORTS_PER_JVM = 4000;
+    /** Surefire numbers its JVMs from 1 ({@code bridge.test.jvm} in pom.xml); a JVM started otherwise takes the first block. */
+    private static final int FIRST_PORT = 20000 + (Integer.getInteger("bridge.test.jvm", 1) - 1) * PORTS_PER_JVM;
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Path dataDir;
@@ -46,8 +52,10 @@ public final class RunningBridge implements AutoCloseable {
     private RunningBridge(Path dataDir, Map<String, String> settings, Map<String, Object> beans) {
         this.dataDir = dataDir;
         this.beans = beans;
-        this.httpPort = freePort();
-        this.managementPort = freePort();
+        // A test may name a port, e.g. one it holds itself.
+        this.httpPort = settings.containsKey("camel.server.port") ? Integer.parseInt(settings.get("camel.server.port")) : freePort();
+        this.managementPort = settings.containsKey("camel.management.port")
+                ? Integer.parseInt(settings.get("camel.management.port")) : freePort();
         Map<String, String> all = new HashMap<>(settings);
         all.put("camel.server.port", Integer.toString(httpPort));
         all.put("camel.management.port", Integer.toString(managementPort));
@@ -327,13 +335,24 @@ public final class RunningBridge implements AutoCloseable {
         }
     }
 
+    /**
+     * A port no process listens on, for a test server. Test JVMs run two at once ({@code forkCount}); a port found free
+     * by asking the system for any was sometimes taken by the other JVM's bridge before this one listened on it. So
+     * each JVM takes its ports in turn from a block of its own, below the system's ephemeral ports (which WireMock,
+     * connections and the other JVM's system-chosen ports come from), and skips those in use.
+     */
     public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int tried = 0; tried < PORTS_PER_JVM; tried++) {
+            int port = FIRST_PORT + Math.floorMod(NEXT_PORT.getAndIncrement(), PORTS_PER_JVM);
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(port));
+                return port;
+            } catch (IOException inUse) {
+                // the next one
+            }
         }
+        throw new IllegalStateException("no free port from " + FIRST_PORT + " to " + (FIRST_PORT + PORTS_PER_JVM - 1));
     }
 
     public static void sleep(long millis) {
