@@ -175,7 +175,10 @@ class OptInFeedTest {
         assertThat(checkpoint()).isEmpty();
         Instant firstAsked = emarsys.clock.now();
 
+        long restarting = System.nanoTime();
         bridge.restart();
+        // The waiting run is let go when the stop begins, not once Camel's 30 s shutdown timeout has passed.
+        assertThat(Duration.ofNanos(System.nanoTime() - restarting)).as("stop and start").isLessThan(Duration.ofSeconds(25));
 
         // After the restart the feed asks again for the same window, and its data call fails once on Emarsys' side.
         emarsys.changes(922, "cy@example.com,2");
