@@ -43,10 +43,11 @@ public final class GatedHttpServerFactory implements MainHttpServerFactory, Star
     private final DefaultMainHttpServerFactory management = new DefaultMainHttpServerFactory();
     /** The setting (and its environment variable) that names each server's port. */
     private final Map<Integer, String> settingOfPort = new ConcurrentHashMap<>();
+    private volatile boolean checking;
 
     @Override
     public Service newHttpServer(CamelContext context, HttpServerConfigurationProperties properties) {
-        awaitListening(context, properties.getPort(), "camel.server.port (BRIDGE_HTTP_PORT)");
+        checkListensOnStart(context, properties.getPort(), "camel.server.port (BRIDGE_HTTP_PORT)");
         VertxPlatformHttpServerConfiguration configuration = new VertxPlatformHttpServerConfiguration();
         configuration.setBindHost(properties.getHost());
         configuration.setBindPort(properties.getPort());
@@ -62,18 +63,19 @@ public final class GatedHttpServerFactory implements MainHttpServerFactory, Star
 
     @Override
     public Service newHttpManagementServer(CamelContext context, HttpManagementServerConfigurationProperties properties) {
-        awaitListening(context, properties.getPort(), "camel.management.port (BRIDGE_MANAGEMENT_PORT)");
+        checkListensOnStart(context, properties.getPort(), "camel.management.port (BRIDGE_MANAGEMENT_PORT)");
         management.setCamelContext(context);
         return management.newHttpManagementServer(context, properties);
     }
 
-    private void awaitListening(CamelContext context, int port, String setting) {
-        if (settingOfPort.isEmpty()) {
+    private void checkListensOnStart(CamelContext context, int port, String setting) {
+        if (!checking) {
             try {
                 context.addStartupListener(this);
             } catch (Exception e) {
                 throw new IllegalStateException("the check that the HTTP servers listen could not be added", e);
             }
+            checking = true;
         }
         settingOfPort.put(port, setting);
     }
@@ -88,7 +90,7 @@ public final class GatedHttpServerFactory implements MainHttpServerFactory, Star
             if (!(server.getServer() instanceof TCPServerBase listening && listening.isListening())) {
                 int port = server.getConfigurationPort();
                 throw new IllegalStateException("the bridge cannot listen on port " + port + " of " + server.getHost()
-                        + ", set by " + settingOfPort.getOrDefault(port, "camel.server.port") + ": " + whyNotListening(server.getHost(), port)
+                        + ", set by " + settingOfPort.getOrDefault(port, "the HTTP server settings") + ": " + whyNotListening(server.getHost(), port)
                         + ". Stop what holds the port or choose another one.");
             }
         }
