@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,7 +40,7 @@ public final class RunningBridge implements AutoCloseable {
     private static final int PORTS_PER_JVM = 4000;
     /** Surefire numbers its JVMs from 1 ({@code bridge.test.jvm} in pom.xml); a JVM started otherwise takes the first block. */
     private static final int FIRST_PORT = 20000 + (Integer.getInteger("bridge.test.jvm", 1) - 1) * PORTS_PER_JVM;
-    private static final AtomicInteger NEXT_PORT = new AtomicInteger();
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger(ThreadLocalRandom.current().nextInt(PORTS_PER_JVM));
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Path dataDir;
@@ -339,7 +340,8 @@ public final class RunningBridge implements AutoCloseable {
      * A port no process listens on, for a test server. Test JVMs run two at once ({@code forkCount}); a port found free
      * by asking the system for any was sometimes taken by the other JVM's bridge before this one listened on it. So
      * each JVM takes its ports in turn from a block of its own, below the system's ephemeral ports (which WireMock,
-     * connections and the other JVM's system-chosen ports come from), and skips those in use.
+     * connections and the other JVM's system-chosen ports come from), and skips those in use. It starts at a random
+     * place in its block, so that the tests of another build on the same machine seldom walk the same ports at once.
      */
     public static int freePort() {
         for (int tried = 0; tried < PORTS_PER_JVM; tried++) {
