@@ -43,7 +43,6 @@ public final class GatedHttpServerFactory implements MainHttpServerFactory, Star
     private final DefaultMainHttpServerFactory management = new DefaultMainHttpServerFactory();
     /** The setting (and its environment variable) that names each server's port. */
     private final Map<Integer, String> settingOfPort = new ConcurrentHashMap<>();
-    private volatile boolean checking;
 
     @Override
     public Service newHttpServer(CamelContext context, HttpServerConfigurationProperties properties) {
@@ -69,15 +68,15 @@ public final class GatedHttpServerFactory implements MainHttpServerFactory, Star
     }
 
     private void checkListensOnStart(CamelContext context, int port, String setting) {
-        if (!checking) {
+        boolean first = settingOfPort.isEmpty();
+        settingOfPort.put(port, setting);
+        if (first) {
             try {
                 context.addStartupListener(this);
             } catch (Exception e) {
                 throw new IllegalStateException("the check that the HTTP servers listen could not be added", e);
             }
-            checking = true;
         }
-        settingOfPort.put(port, setting);
     }
 
     /**

@@ -88,8 +88,7 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("could not create a folder for a Kafka test broker", e);
         }
-        int[] ports = {RunningBridge.freePort(), RunningBridge.freePort()};
-        KafkaBroker broker = new KafkaBroker(libs, folder, ports[0], ports[1]);
+        KafkaBroker broker = new KafkaBroker(libs, folder, RunningBridge.freePort(), RunningBridge.freePort());
         Runtime.getRuntime().addShutdownHook(broker.removalHook);
         try {
             broker.writeSettings();

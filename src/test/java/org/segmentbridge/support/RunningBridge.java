@@ -53,10 +53,8 @@ public final class RunningBridge implements AutoCloseable {
     private RunningBridge(Path dataDir, Map<String, String> settings, Map<String, Object> beans) {
         this.dataDir = dataDir;
         this.beans = beans;
-        // A test may name a port, e.g. one it holds itself.
-        this.httpPort = settings.containsKey("camel.server.port") ? Integer.parseInt(settings.get("camel.server.port")) : freePort();
-        this.managementPort = settings.containsKey("camel.management.port")
-                ? Integer.parseInt(settings.get("camel.management.port")) : freePort();
+        this.httpPort = port(settings, "camel.server.port");
+        this.managementPort = port(settings, "camel.management.port");
         Map<String, String> all = new HashMap<>(settings);
         all.put("camel.server.port", Integer.toString(httpPort));
         all.put("camel.management.port", Integer.toString(managementPort));
@@ -326,6 +324,12 @@ public final class RunningBridge implements AutoCloseable {
     @Override
     public void close() {
         stopMain();
+    }
+
+    /** The port a test named, e.g. one it holds itself, or a free one. */
+    private static int port(Map<String, String> settings, String setting) {
+        String named = settings.get(setting);
+        return named == null ? freePort() : Integer.parseInt(named);
     }
 
     private static String emptyFolder() {
