@@ -31,30 +31,23 @@ class MessageLedgerTest {
     @ParameterizedTest
     @ValueSource(strings = {"postgresql", "h2"})
     void aBatchOfNewIdsIsFreshAndAnIdNamedTwiceInItIsADuplicate(String engine) throws Exception {
-        try (SharedStateDatabase database = SharedStateDatabase.named(engine)) {
-            StateStore store = database.newStore();
-            MessageLedger ledger = new MessageLedger(store, WINDOW);
-
+        onFreshDatabase(engine, (store, ledger) -> {
             List<String> found = claim(store, ledger, List.of(
                     claiming("m-1", "r1:0"), claiming("m-2", "r1:1"), claiming("m-1", "r1:2"), claiming("m-3", "r1:3")));
 
             assertThat(found).containsExactly("Fresh", "Fresh", "Duplicate", "Fresh");
             assertThat(positionOf(store, "m-1")).isEqualTo("r1:0");
             assertThat(positionOf(store, "m-3")).isEqualTo("r1:3");
-        }
+        });
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"postgresql", "h2"})
     void aKnownIdIsADuplicateAtAnotherPositionAndAReplayAtItsOwnWithItsMarks(String engine) throws Exception {
-        try (SharedStateDatabase database = SharedStateDatabase.named(engine)) {
-            StateStore store = database.newStore();
-            MessageLedger ledger = new MessageLedger(store, WINDOW);
+        onFreshDatabase(engine, (store, ledger) -> {
             assertThat(claim(store, ledger, List.of(claiming("sent", "r1:0"), claiming("marked", "r1:1"))))
                     .containsExactly("Fresh", "Fresh");
-            try (Connection connection = store.dataSource().getConnection()) {
-                ledger.recordMarks(connection, "marked", "{\"route\":\"NONE\"}");
-            }
+            recordMarks(store, ledger, "marked");
 
             List<String> found = claim(store, ledger, List.of(
                     claiming("new-1", "r2:0"), claiming("sent", "r2:1"), claiming("marked", "r1:1"), claiming("new-2", "r2:3")));
@@ -62,28 +55,24 @@ class MessageLedgerTest {
             assertThat(found).containsExactly("Fresh", "Duplicate", "Replay {\"route\":\"NONE\"}", "Fresh");
             assertThat(positionOf(store, "sent")).as("the copy takes nothing").isEqualTo("r1:0");
             assertThat(positionOf(store, "new-2")).isEqualTo("r2:3");
-        }
+        });
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"postgresql", "h2"})
     void anIdPastTheWindowIsTakenAgainAtItsNewPosition(String engine) throws Exception {
-        try (SharedStateDatabase database = SharedStateDatabase.named(engine)) {
-            StateStore store = database.newStore();
-            MessageLedger ledger = new MessageLedger(store, WINDOW);
+        onFreshDatabase(engine, (store, ledger) -> {
             Instant dayAgo = NOW.minus(WINDOW).minusSeconds(1);
             claim(store, ledger, List.of(new Claiming("old", "r1:0", dayAgo),
                     new Claiming("recent", "r1:1", NOW.minusSeconds(60))));
-            try (Connection connection = store.dataSource().getConnection()) {
-                ledger.recordMarks(connection, "old", "{\"route\":\"NONE\"}");
-            }
+            recordMarks(store, ledger, "old");
 
             List<String> found = claim(store, ledger, List.of(claiming("old", "r2:0"), claiming("recent", "r2:1")));
 
             assertThat(found).containsExactly("Fresh", "Duplicate");
             assertThat(positionOf(store, "old")).isEqualTo("r2:0");
             assertThat(ledger.marksOf("old")).as("the old marks go with the old claim").contains(java.util.Optional.empty());
-        }
+        });
     }
 
     @ParameterizedTest
@@ -115,6 +104,18 @@ class MessageLedgerTest {
                 assertThat(secondClaims.get(15, TimeUnit.SECONDS)).containsExactly("Fresh", "Duplicate");
             }
             assertThat(positionOf(first, "shared")).isEqualTo("p1:0");
+        }
+    }
+
+    /** One case, on a new database of the engine: the store and a ledger on it. */
+    private interface LedgerCase {
+        void run(StateStore store, MessageLedger ledger) throws Exception;
+    }
+
+    private static void onFreshDatabase(String engine, LedgerCase body) throws Exception {
+        try (SharedStateDatabase database = SharedStateDatabase.named(engine)) {
+            StateStore store = database.newStore();
+            body.run(store, new MessageLedger(store, WINDOW));
         }
     }
 
@@ -153,6 +154,13 @@ class MessageLedgerTest {
             names.add(claim instanceof MessageLedger.Replay replay ? "Replay " + replay.marks() : claim.getClass().getSimpleName());
         }
         return names;
+    }
+
+    /** Marks the claimed id as the processor does for an event sent nowhere. */
+    private static void recordMarks(StateStore store, MessageLedger ledger, String messageId) throws SQLException {
+        try (Connection connection = store.dataSource().getConnection()) {
+            ledger.recordMarks(connection, messageId, "{\"route\":\"NONE\"}");
+        }
     }
 
     private static String positionOf(StateStore store, String messageId) throws SQLException {
