@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -109,6 +110,9 @@ final class EventProcessor {
     Batch process(List<IntakeLog.Logged> logged) throws SQLException {
         List<DroppedEvent> dropped = new ArrayList<>();
         List<IntakeLog.Logged> kept = new ArrayList<>(logged.size());
+        Instant now = logged.isEmpty() ? Instant.now() : logged.get(logged.size() - 1).receivedAt();
+        Set<String> newlyKeyed = new HashSet<>();
+        int linked = 0;
         for (IntakeLog.Logged each : logged) {
             ObjectNode event = each.event();
             CrashPoints.failIfNamed(event.path("messageId").asText());
@@ -117,12 +121,18 @@ final class EventProcessor {
                 continue;
             }
             if (each.kind() == IntakeLog.Kind.REPORT) {
-                attributeToKnownUser(event);
+                Optional<String> email = emailToAttribute(event);
+                if (email.isPresent()) {
+                    // An identify earlier in this batch may be what makes the email known: link the events before the
+                    // report first, as if the batch were read one event at a time.
+                    newlyKeyed.addAll(link(kept.subList(linked, kept.size()), now));
+                    linked = kept.size();
+                    attributeToKnownUser(event, email.get());
+                }
             }
             kept.add(each);
         }
-        Instant now = logged.isEmpty() ? Instant.now() : logged.get(logged.size() - 1).receivedAt();
-        Set<String> newlyKeyed = identity.observeAll(kept.stream().map(IntakeLog.Logged::event).toList(), now);
+        newlyKeyed.addAll(link(kept.subList(linked, kept.size()), now));
         CrashPoints.pass("processor.identity-linked");
 
         List<Emit> emits = new ArrayList<>(kept.size());
@@ -255,18 +265,25 @@ final class EventProcessor {
         return event.path("context").path(MARKS).has("consent");
     }
 
+    /** Links the identities the events show; the persons whose key became known. */
+    private Set<String> link(List<IntakeLog.Logged> events, Instant now) throws SQLException {
+        return events.isEmpty() ? Set.of() : identity.observeAll(events.stream().map(IntakeLog.Logged::event).toList(), now);
+    }
+
+    /** The email a platform's report names its person by, when the report has no userId of its own. */
+    private static Optional<String> emailToAttribute(ObjectNode event) {
+        if (event.hasNonNull("userId")) {
+            return Optional.empty();
+        }
+        String email = event.path("context").path("traits").path("email").asText("");
+        return email.isEmpty() ? Optional.empty() : Optional.of(email);
+    }
+
     /**
      * A platform's report names the person by email: the identity store's user for that email, when it knows one,
      * becomes the event's userId, so Segment files the engagement under the person rather than an anonymous visitor.
      */
-    private void attributeToKnownUser(ObjectNode event) {
-        if (event.hasNonNull("userId")) {
-            return;
-        }
-        String email = event.path("context").path("traits").path("email").asText("");
-        if (email.isEmpty()) {
-            return;
-        }
+    private void attributeToKnownUser(ObjectNode event, String email) {
         identity.userIdForKey(email).ifPresent(userId -> {
             event.put("userId", userId);
             event.remove("anonymousId");

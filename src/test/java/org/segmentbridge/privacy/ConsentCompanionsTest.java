@@ -7,16 +7,14 @@ import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.segmentbridge.identity.IdentityStore;
 import org.segmentbridge.state.StateStore;
+import org.segmentbridge.support.PrivacyServices;
 import org.segmentbridge.support.TestFolders;
 
 /**
@@ -37,12 +35,7 @@ class ConsentCompanionsTest {
     void start() throws Exception {
         store = new StateStore(TestFolders.create("consent-companions-"));
         store.start();
-        SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        IdentityStore identity = new IdentityStore(store, List.of("$.traits.email", "$.context.traits.email"));
-        SuppressionStore suppressions = new SuppressionStore(store);
-        Erasures erasures = new Erasures(identity, suppressions, new PrivacyAudit(store), List.of(identity, suppressions),
-                "context.traits.email", meters);
-        privacy = new Privacy(store, new ConsentChanges(identity, suppressions, meters, Set.of("operator")), erasures);
+        privacy = PrivacyServices.on(store).privacy();
     }
 
     @AfterEach
