@@ -113,6 +113,7 @@ final class EventProcessor {
         Instant now = logged.isEmpty() ? Instant.now() : logged.get(logged.size() - 1).receivedAt();
         Set<String> newlyKeyed = new HashSet<>();
         int linked = 0;
+        boolean unlinkedMayNameUsers = false;
         for (IntakeLog.Logged each : logged) {
             ObjectNode event = each.event();
             CrashPoints.failIfNamed(event.path("messageId").asText());
@@ -124,12 +125,17 @@ final class EventProcessor {
                 Optional<String> email = emailToAttribute(event);
                 if (email.isPresent()) {
                     // An identify earlier in this batch may be what makes the email known: link the events before the
-                    // report first, as if the batch were read one event at a time.
-                    newlyKeyed.addAll(link(kept.subList(linked, kept.size()), now));
-                    linked = kept.size();
+                    // report first, as if the batch were read one event at a time. Reports that name nobody by userId
+                    // make no user known, so a run of them (a backfill) is still linked in one transaction.
+                    if (unlinkedMayNameUsers) {
+                        newlyKeyed.addAll(link(kept.subList(linked, kept.size()), now));
+                        linked = kept.size();
+                        unlinkedMayNameUsers = false;
+                    }
                     attributeToKnownUser(event, email.get());
                 }
             }
+            unlinkedMayNameUsers |= each.kind() == IntakeLog.Kind.EVENT || event.hasNonNull("userId");
             kept.add(each);
         }
         newlyKeyed.addAll(link(kept.subList(linked, kept.size()), now));

@@ -77,6 +77,17 @@ class ReportAttributionTest {
         assertThat(report.path("userId").asText()).isEqualTo("user-3");
     }
 
+    @Test
+    void aRunOfReportsAfterAnIdentifyAllGetTheUserId() throws Exception {
+        ObjectNode first = opened("run-1", "run@example.com");
+        ObjectNode second = opened("run-2", "run@example.com");
+
+        processor.process(List.of(event("r1", identify("user-4", "run@example.com")), report("r2", first), report("r3", second)));
+
+        assertThat(first.path("userId").asText()).isEqualTo("user-4");
+        assertThat(second.path("userId").asText()).isEqualTo("user-4");
+    }
+
     private static ObjectNode identify(String userId, String email) throws Exception {
         return (ObjectNode) JSON.readTree("""
                 {"type":"identify","messageId":"identify-%s","userId":"%s","traits":{"email":"%s"}}"""
