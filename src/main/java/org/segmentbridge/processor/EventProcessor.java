@@ -113,7 +113,6 @@ final class EventProcessor {
         Instant now = logged.isEmpty() ? Instant.now() : logged.get(logged.size() - 1).receivedAt();
         Set<String> newlyKeyed = new HashSet<>();
         int linked = 0;
-        boolean unlinkedMayNameUsers = false;
         for (IntakeLog.Logged each : logged) {
             ObjectNode event = each.event();
             CrashPoints.failIfNamed(event.path("messageId").asText());
@@ -125,17 +124,15 @@ final class EventProcessor {
                 Optional<String> email = emailToAttribute(event);
                 if (email.isPresent()) {
                     // An identify earlier in this batch may be what makes the email known: link the events before the
-                    // report first, as if the batch were read one event at a time. Reports that name nobody by userId
-                    // make no user known, so a run of them (a backfill) is still linked in one transaction.
-                    if (unlinkedMayNameUsers) {
-                        newlyKeyed.addAll(link(kept.subList(linked, kept.size()), now));
+                    // report first, as if the batch were read one event at a time.
+                    List<IntakeLog.Logged> unlinked = kept.subList(linked, kept.size());
+                    if (unlinked.stream().anyMatch(EventProcessor::mayNameUser)) {
+                        newlyKeyed.addAll(link(unlinked, now));
                         linked = kept.size();
-                        unlinkedMayNameUsers = false;
                     }
                     attributeToKnownUser(event, email.get());
                 }
             }
-            unlinkedMayNameUsers |= each.kind() == IntakeLog.Kind.EVENT || event.hasNonNull("userId");
             kept.add(each);
         }
         newlyKeyed.addAll(link(kept.subList(linked, kept.size()), now));
@@ -274,6 +271,14 @@ final class EventProcessor {
     /** Links the identities the events show; the persons whose key became known. */
     private Set<String> link(List<IntakeLog.Logged> events, Instant now) throws SQLException {
         return events.isEmpty() ? Set.of() : identity.observeAll(events.stream().map(IntakeLog.Logged::event).toList(), now);
+    }
+
+    /**
+     * Whether linking the event can make a user known: any event a sender sent, or a report with a userId. A report
+     * without one names nobody by userId, so a run of them (a backfill) is still linked in one transaction.
+     */
+    private static boolean mayNameUser(IntakeLog.Logged logged) {
+        return logged.kind() == IntakeLog.Kind.EVENT || logged.event().hasNonNull("userId");
     }
 
     /** The email a platform's report names its person by, when the report has no userId of its own. */
