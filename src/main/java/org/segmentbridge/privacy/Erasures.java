@@ -73,15 +73,19 @@ public final class Erasures {
         List<ObjectNode> kept = new ArrayList<>(events.size());
         for (ObjectNode event : events) {
             if (aboutErased(event)) {
-                Counter.builder("bridge.privacy.events.blocked")
-                        .description("Events dropped because their person was erased (tombstoned)")
-                        .tag("endpoint", endpoint).register(meters).increment();
-                LOG.debug("Dropped an event on {} for an erased person", endpoint);
+                countBlocked(endpoint);
                 continue;
             }
             kept.add(event);
         }
         return kept;
+    }
+
+    void countBlocked(String endpoint) {
+        Counter.builder("bridge.privacy.events.blocked")
+                .description("Events dropped because their person was erased (tombstoned)")
+                .tag("endpoint", endpoint).register(meters).increment();
+        LOG.debug("Dropped an event on {} for an erased person", endpoint);
     }
 
     /**
@@ -173,6 +177,11 @@ public final class Erasures {
     boolean aboutErased(JsonNode event) {
         return suppressions.anyErased() && erasureMark(event).isEmpty() && !isErasure(event)
                 && suppressions.erased(identifierHashes(event));
+    }
+
+    /** True when the event is about a person these tombstones (an erasure's, not yet committed) name. */
+    boolean aboutAnyOf(JsonNode event, Set<String> tombstones) {
+        return !tombstones.isEmpty() && !isErasure(event) && identifierHashes(event).stream().anyMatch(tombstones::contains);
     }
 
     /** The person's primary key as the event carries it, or null. */

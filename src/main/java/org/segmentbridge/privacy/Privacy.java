@@ -3,6 +3,7 @@ package org.segmentbridge.privacy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -52,6 +53,11 @@ public final class Privacy {
         return erasures.withoutErased(events, endpoint);
     }
 
+    /** Counts an event dropped for its erased person that {@link #withoutErased} could not see (see {@link Screening}). */
+    public void countErasedDrop(String endpoint) {
+        erasures.countBlocked(endpoint);
+    }
+
     // ---- inside the transaction ---------------------------------------------------------------------------------
 
     /** What {@link #screen} found in a batch of fresh events. */
@@ -66,7 +72,17 @@ public final class Privacy {
         /** Each consent change recorded (subject and channel), for the send guard's memory once committed. */
         private final List<String> recordedConsents = new java.util.ArrayList<>();
         private final Set<String> tombstones = new LinkedHashSet<>();
+        /** Events about a person an erasure earlier in the batch erased (by identity). */
+        private final Set<ObjectNode> erasedEarlier = Collections.newSetFromMap(new IdentityHashMap<>());
         private int erasures;
+
+        /**
+         * True for an event about a person an erasure earlier in the same batch erased: it goes nowhere, as it would
+         * have in a later batch, where the committed tombstones stop it before the screening.
+         */
+        public boolean followsErasureOfItsPerson(ObjectNode event) {
+            return erasedEarlier.contains(event);
+        }
 
         /** True for an event that carries a consent signal, changed or not. */
         public boolean carriesConsent(ObjectNode event) {
@@ -101,6 +117,11 @@ public final class Privacy {
             if (Erasures.isErasure(event)) {
                 screening.tombstones.addAll(erasures.erase(transaction, event, now));
                 screening.erasures++;
+                continue;
+            }
+            if (erasures.aboutAnyOf(event, screening.tombstones)) {
+                // Nothing about the erased person is recorded again, not even their consent.
+                screening.erasedEarlier.add(event);
                 continue;
             }
             Optional<ConsentSignal> signal = ConsentSignal.in(event);

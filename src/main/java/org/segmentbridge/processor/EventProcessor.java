@@ -21,7 +21,7 @@ import org.segmentbridge.state.StateStore;
 
 /**
  * What the processor does with one batch read from the intake log, in the state database: drops events of erased
- * persons, links identities, claims messageIds (dropping duplicates), screens consent and carries out erasures, and
+ * persons (also those after their person's erasure in the same batch), links identities, claims messageIds (dropping duplicates), screens consent and carries out erasures, and
  * says where each remaining event goes. The database work of a whole batch is two transactions (identity, then
  * ledger and screening), whatever its size.
  *
@@ -169,6 +169,11 @@ final class EventProcessor {
                         Route route = restoreMarks(read, each.marks());
                         // Counted as dropped by the pass that first read it, if it went nowhere.
                         emitOrDrop(read, route, emits, new ArrayList<>());
+                    } else if (screening.followsErasureOfItsPerson(read.event())) {
+                        // Only the route: the event's own marks may name the person.
+                        ledger.recordMarks(transaction, read.event().get("messageId").asText(), routeMarks(Route.NONE).toString());
+                        dropped.add(new DroppedEvent(Dropped.ERASED, read.receivedVia()));
+                        privacy.countErasedDrop(read.receivedVia());
                     } else {
                         Route route = routeOf(read, screening);
                         recordMarks(transaction, read, route);
@@ -229,11 +234,15 @@ final class EventProcessor {
         if (marks.isMissingNode() && route == defaultRoute(read.kind())) {
             return;
         }
-        ObjectNode recorded = JSON.createObjectNode().put(ROUTE, route.name());
+        ObjectNode recorded = routeMarks(route);
         if (!marks.isMissingNode()) {
             recorded.set(MARKS, marks);
         }
         ledger.recordMarks(transaction, read.event().get("messageId").asText(), recorded.toString());
+    }
+
+    private static ObjectNode routeMarks(Route route) {
+        return JSON.createObjectNode().put(ROUTE, route.name());
     }
 
     private Route defaultRoute(IntakeLog.Kind kind) {
