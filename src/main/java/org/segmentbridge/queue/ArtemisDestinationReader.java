@@ -1,10 +1,14 @@
 package org.segmentbridge.queue;
 
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 
 import org.apache.activemq.artemis.api.core.ActiveMQException;
 import org.apache.activemq.artemis.api.core.client.ClientConsumer;
@@ -17,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads one destination's subscription on the embedded broker and acknowledges each message on its own once the
- * destination is done with it, in any order. A crash or a stop returns every unacknowledged message to the queue.
+ * destination is done with all of its events (a message carries a run of one processor batch), in any order. A crash
+ * or a stop returns every unacknowledged message to the queue, the events of it already settled included.
  *
  * <p>The acknowledgements are transactional: each joins the session's transaction as its event settles, and the
  * transaction is committed {@value #COMMIT_EVERY_MILLIS} ms after the first of them. The events settled in those
@@ -37,10 +42,14 @@ final class ArtemisDestinationReader implements DestinationReader {
     private final ServerLocator locator;
     private final int maxInFlight;
     private final Listener listener;
+    /** Told how many events' acknowledgements each commit made durable. */
+    private final LongConsumer acknowledgedEvents;
+    /** One permit per event the destination holds unsettled. */
     private volatile Semaphore inFlight;
-    private final BlockingQueue<ClientMessage> finished = new LinkedBlockingQueue<>();
-    /** Acknowledged in the session's transaction and not committed yet; the reader's thread only. */
+    private final BlockingQueue<Settling> finished = new LinkedBlockingQueue<>();
+    /** Acknowledged in the session's transaction and not committed yet, and their events; the reader's thread only. */
     private int uncommitted;
+    private long uncommittedEvents;
     private long commitDueNanos;
     private volatile boolean running;
     /** False once the stop began: no more events are handed over, settled ones are still acknowledged. */
@@ -49,11 +58,13 @@ final class ArtemisDestinationReader implements DestinationReader {
     private Thread thread;
 
     /** @param locator the broker's in-VM server; the reader closes it when it stops */
-    ArtemisDestinationReader(String destination, ServerLocator locator, int maxInFlight, Listener listener) {
+    ArtemisDestinationReader(String destination, ServerLocator locator, int maxInFlight, Listener listener,
+                             LongConsumer acknowledgedEvents) {
         this.destination = destination;
         this.locator = locator;
         this.maxInFlight = maxInFlight;
         this.listener = listener;
+        this.acknowledgedEvents = acknowledgedEvents;
         this.inFlight = new Semaphore(maxInFlight);
     }
 
@@ -82,22 +93,46 @@ final class ArtemisDestinationReader implements DestinationReader {
         locator.close();
     }
 
-    /** Each message is acknowledged on its own. */
+    /** A message goes back whole, with those of its events that were settled before the stop. */
     @Override
     public boolean givesBackOnlyUnsettled() {
-        return true;
+        return false;
     }
 
     @Override
     public void finished(QueuedMessage message) {
-        finished.add(((Received) message).message());
+        Received received = (Received) message;
+        received.settling().settledOne(received.holdsPermit(), finished);
     }
 
-    /** A message as the destination reads it. */
-    private record Received(ClientMessage message, String json, String replayAction) implements QueuedMessage {
-        static Received of(ClientMessage message) {
-            return new Received(message, MessageBodies.text(message),
-                    message.getStringProperty(EventQueue.REPLAY_ACTION_PROPERTY));
+    /** One event of a message, as the destination reads it; it holds a permit unless handed over during a stop. */
+    private record Received(String json, String replayAction, Settling settling, boolean holdsPermit) implements QueuedMessage {
+    }
+
+    /**
+     * A message's events the destination has not settled, and the semaphore their permits were taken from; once none
+     * is left, the message is for the reader's thread to acknowledge.
+     */
+    private static final class Settling {
+        private final ClientMessage message;
+        private final int events;
+        private final AtomicInteger unsettled;
+        private final Semaphore permitsOf;
+
+        Settling(ClientMessage message, int events, Semaphore permitsOf) {
+            this.message = message;
+            this.events = events;
+            this.unsettled = new AtomicInteger(events);
+            this.permitsOf = permitsOf;
+        }
+
+        void settledOne(boolean heldPermit, BlockingQueue<Settling> finished) {
+            if (heldPermit) {
+                permitsOf.release();
+            }
+            if (unsettled.decrementAndGet() == 0) {
+                finished.add(this);
+            }
         }
     }
 
@@ -109,6 +144,7 @@ final class ArtemisDestinationReader implements DestinationReader {
                 ClientConsumer consumer = session.createConsumer(EmbeddedBroker.subscription(destination));
                 session.start();
                 uncommitted = 0;
+                uncommittedEvents = 0;
                 readUntilStopped(session, consumer);
                 // Settled before the stop: acknowledged while the session is still open.
                 acknowledgeFinished();
@@ -153,15 +189,46 @@ final class ArtemisDestinationReader implements DestinationReader {
         }
     }
 
+    /**
+     * Hands over a message's events in order, each once the destination has room for it: the first takes the permit
+     * taken before the receive, the others wait for theirs while what settles meanwhile is acknowledged. Once a
+     * message is begun, a stop that comes meanwhile does not cut it: its other events are handed over at once, for
+     * the stop to finish with the rest of what the destination holds, since a message goes back only whole.
+     */
     private void handOver(ClientSession session, ClientMessage message) throws ActiveMQException, InterruptedException {
-        HandOver.until(destination, listener, Received.of(message), () -> running && reading, pause -> {
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
-            for (long left = pause; running && left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
-                acknowledge(finished.poll(Math.min(left, pollMillis()), TimeUnit.MILLISECONDS));
-                commitIfDue(session);
+        List<String> events = MessageBodies.events(message);
+        Settling settling = new Settling(message, events.size(), inFlight);
+        String replayAction = message.getStringProperty(EventQueue.REPLAY_ACTION_PROPERTY);
+        for (int index = 0; index < events.size(); index++) {
+            boolean begun = index > 0;
+            boolean holdsPermit = !begun || awaitRoom(session, settling.permitsOf);
+            BooleanSupplier handing = begun ? () -> running : () -> running && reading;
+            Received event = new Received(events.get(index), replayAction, settling, holdsPermit);
+            boolean taken = HandOver.until(destination, listener, event, handing, pause -> {
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
+                for (long left = pause; running && left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
+                    acknowledge(finished.poll(Math.min(left, pollMillis()), TimeUnit.MILLISECONDS));
+                    commitIfDue(session);
+                }
+                return true;
+            });
+            if (!taken) {
+                // Stopping: the rest stays back too, and the message goes back to the log whole.
+                return;
             }
-            return true;
-        });
+        }
+    }
+
+    /** Takes a permit once one is free, acknowledging meanwhile; false when reading stops first (then it takes none). */
+    private boolean awaitRoom(ClientSession session, Semaphore permits) throws ActiveMQException, InterruptedException {
+        while (running && reading) {
+            if (permits.tryAcquire()) {
+                return true;
+            }
+            acknowledge(finished.poll(pollMillis(), TimeUnit.MILLISECONDS));
+            commitIfDue(session);
+        }
+        return false;
     }
 
     /** A wait for a message or a settled event, which ends by the time the acknowledgements waiting are due. */
@@ -174,18 +241,18 @@ final class ArtemisDestinationReader implements DestinationReader {
     }
 
     private void acknowledgeFinished() throws ActiveMQException {
-        for (ClientMessage done = finished.poll(); done != null; done = finished.poll()) {
+        for (Settling done = finished.poll(); done != null; done = finished.poll()) {
             acknowledge(done);
         }
     }
 
-    private void acknowledge(ClientMessage done) throws ActiveMQException {
+    private void acknowledge(Settling done) throws ActiveMQException {
         if (done != null) {
-            done.individualAcknowledge();
+            done.message.individualAcknowledge();
+            uncommittedEvents += done.events;
             if (uncommitted++ == 0) {
                 commitDueNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_EVERY_MILLIS);
             }
-            inFlight.release();
         }
     }
 
@@ -200,6 +267,8 @@ final class ArtemisDestinationReader implements DestinationReader {
         if (uncommitted > 0) {
             session.commit();
             uncommitted = 0;
+            acknowledgedEvents.accept(uncommittedEvents);
+            uncommittedEvents = 0;
         }
     }
 

@@ -9,10 +9,12 @@ import jakarta.jms.BytesMessage;
 final class ArtemisEventQueue implements EventQueue {
 
     private final ConnectionFactory connectionFactory;
+    private final DestinationDepths depths;
 
     /** @param connectionFactory pooled connections to the broker */
-    ArtemisEventQueue(ConnectionFactory connectionFactory) {
+    ArtemisEventQueue(ConnectionFactory connectionFactory, DestinationDepths depths) {
         this.connectionFactory = connectionFactory;
+        this.depths = depths;
     }
 
     @Override
@@ -31,6 +33,7 @@ final class ArtemisEventQueue implements EventQueue {
                 context.createProducer().setDeliveryMode(DeliveryMode.PERSISTENT)
                         .send(context.createTopic(EmbeddedBroker.EVENTS_ADDRESS), message);
                 context.commit();
+                depths.published(destination, 1);
             } catch (RuntimeException | jakarta.jms.JMSException e) {
                 context.rollback();
                 throw new QueueUnavailableException(e);

@@ -3,6 +3,7 @@ package org.segmentbridge.queue;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,7 +23,7 @@ import jakarta.jms.Session;
  * transaction synced to disk, stored as one record per {@value IntakeLog#EVENTS_PER_RECORD} events (a platform's
  * report whole, so that the events of one consent change are always processed together), which keeps the broker's work
  * per event small. The processor's reader is one transacted session that both takes records off the queue and
- * publishes to the destinations' address.
+ * publishes to the destinations' address, a batch's run of events for the same destinations as one message.
  */
 final class ArtemisIntakeLog implements IntakeLog {
 
@@ -34,9 +35,12 @@ final class ArtemisIntakeLog implements IntakeLog {
     private final Committer committer = new Committer();
     private final GroupCommit groupCommit = new GroupCommit("intake-log-commit", committer);
 
+    private final DestinationDepths depths;
+
     /** @param connections unpooled: one for the group commit's long-lived session, one for each reader's */
-    ArtemisIntakeLog(ConnectionFactory connections) {
+    ArtemisIntakeLog(ConnectionFactory connections, DestinationDepths depths) {
         this.connections = connections;
+        this.depths = depths;
     }
 
     /**
@@ -156,7 +160,7 @@ final class ArtemisIntakeLog implements IntakeLog {
     @Override
     public Reader openReader() {
         try {
-            return new SessionReader(connections.createConnection());
+            return new SessionReader(connections.createConnection(), depths);
         } catch (JMSException | RuntimeException e) {
             throw new EventQueue.QueueUnavailableException(e);
         }
@@ -168,9 +172,26 @@ final class ArtemisIntakeLog implements IntakeLog {
         private final Session session;
         private final MessageConsumer consumer;
         private final MessageProducer producer;
+        private final DestinationDepths depths;
+        /**
+         * The run of emitted events not sent yet: consecutive events for the same destinations, received the same way,
+         * go as one message. The broker's work per message (routing it to every destination's log, each log's filter,
+         * its journal records) was most of the processor's publish when each event was a message of its own. A run
+         * holds at most {@value IntakeLog#EVENTS_PER_RECORD} events, as the intake's records do: events of the usual
+         * size then stay below Artemis' large-message size (100 KiB), whose messages each take a file of their own.
+         */
+        private final List<Entry> run = new ArrayList<>();
+        private String runReceivedVia;
+        private String runOnlyFor;
+        /** What this transaction sent, by {@code onlyFor} (null: every destination), counted once it commits. */
+        private final List<Sent> sent = new ArrayList<>();
 
-        private SessionReader(Connection connection) throws JMSException {
+        private record Sent(String onlyFor, int events) {
+        }
+
+        private SessionReader(Connection connection, DestinationDepths depths) throws JMSException {
             this.connection = connection;
+            this.depths = depths;
             try {
                 session = connection.createSession(true, Session.SESSION_TRANSACTED);
                 consumer = session.createConsumer(session.createQueue(EmbeddedBroker.INTAKE_LOG));
@@ -219,16 +240,26 @@ final class ArtemisIntakeLog implements IntakeLog {
 
         @Override
         public void emit(Entry event, String receivedVia, String onlyFor) {
+            if (!run.isEmpty() && (run.size() == EVENTS_PER_RECORD
+                    || !(receivedVia.equals(runReceivedVia) && Objects.equals(onlyFor, runOnlyFor)))) {
+                sendRun();
+            }
+            run.add(event);
+            runReceivedVia = receivedVia;
+            runOnlyFor = onlyFor;
+        }
+
+        private void sendRun() {
             try {
                 BytesMessage message = session.createBytesMessage();
-                MessageBodies.writeEvent(message, event.json());
-                message.setStringProperty(EventQueue.TYPE_PROPERTY, event.type());
-                message.setStringProperty(EventQueue.MESSAGE_ID_PROPERTY, event.messageId());
-                message.setStringProperty(EventQueue.RECEIVED_VIA_PROPERTY, receivedVia);
-                if (onlyFor != null) {
-                    message.setStringProperty(EmbeddedBroker.ONLY_FOR_PROPERTY, onlyFor);
+                MessageBodies.writeEvents(message, run);
+                message.setStringProperty(EventQueue.RECEIVED_VIA_PROPERTY, runReceivedVia);
+                if (runOnlyFor != null) {
+                    message.setStringProperty(EmbeddedBroker.ONLY_FOR_PROPERTY, runOnlyFor);
                 }
                 producer.send(message);
+                sent.add(new Sent(runOnlyFor, run.size()));
+                run.clear();
             } catch (JMSException | RuntimeException e) {
                 throw unavailable(e);
             }
@@ -236,15 +267,22 @@ final class ArtemisIntakeLog implements IntakeLog {
 
         @Override
         public void commit() {
+            if (!run.isEmpty()) {
+                sendRun();
+            }
             try {
                 session.commit();
             } catch (JMSException | RuntimeException e) {
                 throw unavailable(e);
             }
+            sent.forEach(each -> depths.published(each.onlyFor(), each.events()));
+            sent.clear();
         }
 
         @Override
         public void rollback() {
+            run.clear();
+            sent.clear();
             try {
                 session.rollback();
             } catch (JMSException | RuntimeException e) {

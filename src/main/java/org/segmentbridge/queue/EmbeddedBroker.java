@@ -43,6 +43,11 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     public static final String INTAKE_LOG = "segment.intake";
     /** On an event published to {@value #EVENTS_ADDRESS}: the one destination whose log takes it. */
     public static final String ONLY_FOR_PROPERTY = "bridgeOnlyFor";
+    /**
+     * On a message published to {@value #EVENTS_ADDRESS}: how many events it carries (a run of one processor batch,
+     * see {@link MessageBodies#writeEvents}). A message without it carries one event.
+     */
+    public static final String EVENTS_PROPERTY = "bridgeEvents";
     /** Destination names become queue names and filter literals: letters, digits, '-' and '_' only. */
     private static final java.util.regex.Pattern DESTINATION_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
     /**
@@ -77,6 +82,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     private EmbeddedActiveMQ embedded;
     private final ArtemisIntakeLog intakeLog;
     private final EventQueue eventQueue;
+    private final DestinationDepths depths;
 
     private final long minDiskFreeBytes;
     /** Loading a large journal takes seconds; a broker still inactive after this will not become active by waiting. */
@@ -100,8 +106,9 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         this.destinations = List.copyOf(destinations);
         this.minDiskFreeBytes = minDiskFreeBytes;
         connectionFactory.setConnectionFactory(new ActiveMQConnectionFactory(inVmUrl));
-        this.intakeLog = new ArtemisIntakeLog(directConnectionFactory());
-        this.eventQueue = new ArtemisEventQueue(connectionFactory);
+        this.depths = new DestinationDepths(this.destinations);
+        this.intakeLog = new ArtemisIntakeLog(directConnectionFactory(), depths);
+        this.eventQueue = new ArtemisEventQueue(connectionFactory, depths);
     }
 
     @Override
@@ -117,7 +124,8 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     @Override
     public DestinationReader destinationReader(String destination, int maxInFlight, DestinationReader.Listener listener) {
         try {
-            return new ArtemisDestinationReader(destination, ActiveMQClient.createServerLocator(inVmUrl), maxInFlight, listener);
+            return new ArtemisDestinationReader(destination, ActiveMQClient.createServerLocator(inVmUrl), maxInFlight, listener,
+                    events -> depths.acknowledged(destination, events));
         } catch (Exception e) {
             throw new EventQueue.QueueUnavailableException(e);
         }
@@ -193,6 +201,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         // A queue kept from an earlier version keeps its old filter through a restart: set the current one.
         for (String destination : destinations) {
             embedded.getActiveMQServer().updateQueue(destinationLog(destination));
+            depths.startAt(destination, eventsIn(embedded.getActiveMQServer().locateQueue(SimpleString.of(destination))));
         }
         connectionFactory.start();
     }
@@ -262,13 +271,25 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
     /** Events waiting in one destination's subscription (delivered but unacknowledged ones included). */
     @Override
     public long depth(String destination) {
-        ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
-        // Until the server is active it has no post office to look in (locateQueue would throw).
-        if (server == null || !server.isActive()) {
-            return 0;
+        return depths.depth(destination);
+    }
+
+    /** The events a log holds, paged ones included: at the start, before anything reads or writes it. */
+    private static long eventsIn(Queue queue) {
+        long events = 0;
+        try (var messages = queue.browserIterator()) {
+            while (messages.hasNext()) {
+                events += MessageBodies.eventsCarried(messages.next().getMessage());
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("could not count the events in " + queue.getName() + ": " + e.getMessage(), e);
         }
-        Queue queue = server.locateQueue(SimpleString.of(destination));
-        return queue == null ? 0 : queue.getMessageCount();
+        return events;
+    }
+
+    /** The events a message on a destination's log carries, in order (for tools and tests that browse a log). */
+    public static List<String> eventsOf(jakarta.jms.Message message) throws jakarta.jms.JMSException {
+        return MessageBodies.events(message);
     }
 
     /** Events in the intake log that the processor has not yet taken (those it holds in a batch included). */

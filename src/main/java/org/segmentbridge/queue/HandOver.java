@@ -27,8 +27,9 @@ final class HandOver {
     private HandOver() {
     }
 
-    static <E extends Exception> void until(String destination, DestinationReader.Listener listener, QueuedMessage event,
-                                            BooleanSupplier running, Meanwhile<E> meanwhile) throws E, InterruptedException {
+    /** @return whether the destination took the event (false: the reader stops, or the event is no longer its own) */
+    static <E extends Exception> boolean until(String destination, DestinationReader.Listener listener, QueuedMessage event,
+                                               BooleanSupplier running, Meanwhile<E> meanwhile) throws E, InterruptedException {
         long pause = FIRST_PAUSE_MILLIS;
         long pausedSince = 0;
         while (running.getAsBoolean()) {
@@ -38,7 +39,7 @@ final class HandOver {
                     LOG.info("Destination {}: reading resumes after {} ms", destination,
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedSince));
                 }
-                return;
+                return true;
             } catch (Postponed postponed) {
                 if (pausedSince == 0) {
                     pausedSince = System.nanoTime();
@@ -47,10 +48,11 @@ final class HandOver {
                 }
             }
             if (!meanwhile.pause(pause)) {
-                return;
+                return false;
             }
             pause = Math.min(pause * 2, MAX_PAUSE_MILLIS);
         }
         // Stopping: the event stays unsettled and is read again on the next start.
+        return false;
     }
 }

@@ -27,6 +27,59 @@ final class MessageBodies {
         message.writeBytes(json.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Events for the destinations' logs, one message for a run of a processor batch: each event's UTF-8 JSON after
+     * its length (4 bytes), so a reader splits them without parsing. The message says how many it carries in
+     * {@link EmbeddedBroker#EVENTS_PROPERTY}.
+     */
+    static void writeEvents(BytesMessage message, List<IntakeLog.Entry> events) throws JMSException {
+        for (IntakeLog.Entry event : events) {
+            byte[] json = event.json().getBytes(StandardCharsets.UTF_8);
+            message.writeInt(json.length);
+            message.writeBytes(json);
+        }
+        message.setIntProperty(EmbeddedBroker.EVENTS_PROPERTY, events.size());
+    }
+
+    /**
+     * The events a destination's message carries: as {@link #writeEvents} wrote them, or the one event of a message
+     * without {@link EmbeddedBroker#EVENTS_PROPERTY} (a replayed dead letter, or one written by an earlier version).
+     */
+    static List<String> events(ClientMessage message) {
+        if (!message.containsProperty(EmbeddedBroker.EVENTS_PROPERTY)) {
+            return List.of(text(message));
+        }
+        int count = message.getIntProperty(EmbeddedBroker.EVENTS_PROPERTY);
+        ActiveMQBuffer body = message.getBodyBuffer();
+        List<String> events = new java.util.ArrayList<>(count);
+        for (int index = 0; index < count; index++) {
+            byte[] json = new byte[body.readInt()];
+            body.readBytes(json);
+            events.add(new String(json, StandardCharsets.UTF_8));
+        }
+        return events;
+    }
+
+    /** How many events a message on a destination's log carries. */
+    static int eventsCarried(org.apache.activemq.artemis.api.core.Message message) {
+        return message.containsProperty(EmbeddedBroker.EVENTS_PROPERTY) ? message.getIntProperty(EmbeddedBroker.EVENTS_PROPERTY) : 1;
+    }
+
+    /** The same through JMS (what a browser sees). */
+    static List<String> events(Message message) throws JMSException {
+        if (!message.propertyExists(EmbeddedBroker.EVENTS_PROPERTY)) {
+            return List.of(new String(utf8(message), StandardCharsets.UTF_8));
+        }
+        java.nio.ByteBuffer body = java.nio.ByteBuffer.wrap(message.getBody(byte[].class));
+        List<String> events = new java.util.ArrayList<>();
+        for (int index = 0; index < message.getIntProperty(EmbeddedBroker.EVENTS_PROPERTY); index++) {
+            byte[] json = new byte[body.getInt()];
+            body.get(json);
+            events.add(new String(json, StandardCharsets.UTF_8));
+        }
+        return events;
+    }
+
     /** The events of one intake log record, packed as {@link IntakeRecords#join} packs them. */
     static void writeRecord(BytesMessage message, List<IntakeLog.Entry> record) throws JMSException {
         message.writeBytes(IntakeRecords.join(record).getBytes(StandardCharsets.UTF_8));

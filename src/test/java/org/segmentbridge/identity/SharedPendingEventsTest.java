@@ -162,7 +162,9 @@ class SharedPendingEventsTest {
         try (JMSContext context = broker.connectionFactory().createContext();
              QueueBrowser browser = context.createBrowser(context.createQueue(EmbeddedBroker.subscription(destination)))) {
             for (Object message : Collections.list(browser.getEnumeration())) {
-                messageIds.add(((Message) message).getStringProperty(EventQueue.MESSAGE_ID_PROPERTY));
+                for (String event : EmbeddedBroker.eventsOf((Message) message)) {
+                    messageIds.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(event).path("messageId").asText());
+                }
             }
         }
         return messageIds;

@@ -555,8 +555,9 @@ class IntakeFuzzTest {
         try (JMSContext context = broker.connectionFactory().createContext(JMSContext.AUTO_ACKNOWLEDGE);
              JMSConsumer consumer = context.createConsumer(context.createQueue(EmbeddedBroker.subscription(destination)))) {
             for (Message message = consumer.receive(5_000); message != null; message = consumer.receive(2_000)) {
-                byOrigin.merge(String.valueOf(message.getStringProperty(EventQueue.RECEIVED_VIA_PROPERTY)), 1L, Long::sum);
-                drained++;
+                long events = EmbeddedBroker.eventsOf(message).size();
+                byOrigin.merge(String.valueOf(message.getStringProperty(EventQueue.RECEIVED_VIA_PROPERTY)), events, Long::sum);
+                drained += events;
             }
         } catch (JMSException e) {
             throw new IllegalStateException("could not read " + destination + "'s queue", e);

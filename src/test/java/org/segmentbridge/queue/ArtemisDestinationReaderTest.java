@@ -49,14 +49,7 @@ class ArtemisDestinationReaderTest {
                 settled.add(id);
             }
         }
-        // Several commit intervals: the settled events' acknowledgements are committed by now.
-        Thread.sleep(20 * ArtemisDestinationReader.COMMIT_EVERY_MILLIS + 100);
-
-        // The broker goes away under the reader: nothing more is acknowledged, as in a crash.
-        broker.stop();
-        reader.stop();
-
-        EmbeddedBroker restarted = startedBroker();
+        EmbeddedBroker restarted = crashAndRestart(broker, reader);
         KeptMessages second = new KeptMessages();
         DestinationReader again = restarted.destinationReader(DESTINATION, 100, second);
         again.start();
@@ -122,10 +115,124 @@ class ArtemisDestinationReaderTest {
         }
     }
 
+    @Test
+    void aBatchsEventsTravelAsOneMessageThatIsAcknowledgedOnceAllOfThemSettled() throws Exception {
+        EmbeddedBroker broker = startedBroker();
+        publish(broker, null, "b0", "b1", "b2");
+        KeptMessages first = new KeptMessages();
+        DestinationReader reader = broker.destinationReader(DESTINATION, 100, first);
+        reader.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.received.size() == 3);
+        assertThat(first.ids()).containsExactly("b0", "b1", "b2");
+        reader.finished(first.received.get(0));
+        reader.finished(first.received.get(2));
+        // b1 was never settled.
+        EmbeddedBroker restarted = crashAndRestart(broker, reader);
+        KeptMessages second = new KeptMessages();
+        DestinationReader again = restarted.destinationReader(DESTINATION, 100, second);
+        try {
+            assertThat(restarted.depth(DESTINATION)).as("events waiting after the restart").isEqualTo(3);
+            again.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> second.received.size() == 3);
+            assertThat(second.ids()).as("the message comes back whole, its settled events too").containsExactly("b0", "b1", "b2");
+            second.received.forEach(again::finished);
+            await().atMost(Duration.ofSeconds(10)).until(() -> restarted.depth(DESTINATION) == 0);
+        } finally {
+            again.stop();
+            restarted.stop();
+        }
+        EmbeddedBroker third = startedBroker();
+        try {
+            assertThat(third.depth(DESTINATION)).as("nothing left once every event settled").isZero();
+        } finally {
+            third.stop();
+        }
+    }
+
+    @Test
+    void theDestinationHoldsAtMostMaxInFlightEventsWhateverAMessageCarries() throws Exception {
+        EmbeddedBroker broker = startedBroker();
+        KeptMessages kept = new KeptMessages();
+        DestinationReader reader = broker.destinationReader(DESTINATION, 2, kept);
+        try {
+            publish(broker, null, "f0", "f1", "f2", "f3", "f4");
+            reader.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> kept.received.size() == 2);
+            Thread.sleep(300);
+            assertThat(kept.ids()).as("held with nothing settled").containsExactly("f0", "f1");
+
+            reader.finished(kept.received.get(0));
+            await().atMost(Duration.ofSeconds(10)).until(() -> kept.received.size() == 3);
+            Thread.sleep(300);
+            assertThat(kept.ids()).containsExactly("f0", "f1", "f2");
+
+            for (int settled = 1; settled < 5; settled++) {
+                reader.finished(kept.received.get(settled));
+                int handed = Math.min(5, settled + 3);
+                await().atMost(Duration.ofSeconds(10)).until(() -> kept.received.size() == handed);
+            }
+            assertThat(kept.ids()).containsExactly("f0", "f1", "f2", "f3", "f4");
+            await().atMost(Duration.ofSeconds(10)).until(() -> broker.depth(DESTINATION) == 0);
+        } finally {
+            reader.stop();
+            broker.stop();
+        }
+    }
+
+    @Test
+    void depthCountsEventsOfEachDestinationAlsoAfterARestart() throws Exception {
+        List<String> destinations = List.of(DESTINATION, "other");
+        EmbeddedBroker broker = new EmbeddedBroker(folder, destinations, 0);
+        broker.start();
+        try (IntakeLog.Reader processor = broker.intakeLog().openReader()) {
+            // One transaction, two runs: three events for every destination, then two for "other" alone.
+            for (String id : List.of("d0", "d1", "d2")) {
+                processor.emit(entry(id), "tracking-api", null);
+            }
+            processor.emit(entry("d3"), "tracking-api", "other");
+            processor.emit(entry("d4"), "tracking-api", "other");
+            processor.commit();
+        }
+        broker.eventQueue().republish(DESTINATION, entry("replayed"), null);
+        assertThat(broker.depth(DESTINATION)).isEqualTo(4);
+        assertThat(broker.depth("other")).isEqualTo(5);
+        broker.stop();
+
+        EmbeddedBroker restarted = new EmbeddedBroker(folder, destinations, 0);
+        restarted.start();
+        try {
+            assertThat(restarted.depth(DESTINATION)).isEqualTo(4);
+            assertThat(restarted.depth("other")).isEqualTo(5);
+        } finally {
+            restarted.stop();
+        }
+    }
+
+    /**
+     * Waits several commit intervals, so that what was settled is acknowledged durably by then; then the broker goes
+     * away under the reader, as in a crash (nothing more is acknowledged), and starts again on the same journal.
+     */
+    private EmbeddedBroker crashAndRestart(EmbeddedBroker broker, DestinationReader reader) throws Exception {
+        Thread.sleep(20 * ArtemisDestinationReader.COMMIT_EVERY_MILLIS + 100);
+        broker.stop();
+        reader.stop();
+        return startedBroker();
+    }
+
     private EmbeddedBroker startedBroker() {
         EmbeddedBroker broker = new EmbeddedBroker(folder, List.of(DESTINATION), 0);
         broker.start();
         return broker;
+    }
+
+    /** What the processor publishes for one batch: its events, as one message. */
+    private static void publish(EmbeddedBroker broker, String onlyFor, String... messageIds) {
+        try (IntakeLog.Reader processor = broker.intakeLog().openReader()) {
+            for (String messageId : messageIds) {
+                processor.emit(entry(messageId), "tracking-api", onlyFor);
+            }
+            processor.commit();
+        }
     }
 
     private static IntakeLog.Entry entry(String messageId) {

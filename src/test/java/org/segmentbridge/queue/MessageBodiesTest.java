@@ -58,6 +58,39 @@ class MessageBodiesTest {
     }
 
     @Test
+    void aBatchsEventsTravelAsOneBytesMessageAndReadBackWholeInOrder() throws Exception {
+        ObjectNode first = event("run-1", "Zoë Åström 🙂");
+        // Over 100 KiB together: the message travels as an Artemis large message.
+        ObjectNode second = event("run-2", "x".repeat(120_000));
+        try (IntakeLog.Reader processor = broker.intakeLog().openReader()) {
+            processor.emit(IntakeLog.Entry.of(first), "tracking-api", null);
+            processor.emit(IntakeLog.Entry.of(second), "tracking-api", null);
+            processor.commit();
+        }
+
+        try (JMSContext context = broker.connectionFactory().createContext();
+             QueueBrowser browser = context.createBrowser(context.createQueue(EmbeddedBroker.subscription(DESTINATION)))) {
+            java.util.Enumeration<?> queued = browser.getEnumeration();
+            assertThat(queued.hasMoreElements()).isTrue();
+            Message message = (Message) queued.nextElement();
+            // A large message's body is read before the browser moves on.
+            assertThat(EmbeddedBroker.eventsOf(message)).extracting(JSON::readTree).containsExactly(first, second);
+            assertThat(message.getIntProperty(EmbeddedBroker.EVENTS_PROPERTY)).isEqualTo(2);
+            assertThat(message.getStringProperty(EventQueue.RECEIVED_VIA_PROPERTY)).isEqualTo("tracking-api");
+            assertThat(queued.hasMoreElements()).as("one message").isFalse();
+        }
+        KeptMessages kept = new KeptMessages();
+        DestinationReader reader = broker.destinationReader(DESTINATION, 10, kept);
+        reader.start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> kept.received.size() == 2);
+            assertThat(kept.received).extracting(message -> JSON.readTree(message.json())).containsExactly(first, second);
+        } finally {
+            reader.stop();
+        }
+    }
+
+    @Test
     void anEventQueuedAsTextByAnEarlierVersionReadsTheSame() throws Exception {
         ObjectNode event = event("as-text", "Zoë Åström 🙂");
         try (JMSContext context = broker.connectionFactory().createContext()) {

@@ -26,9 +26,7 @@ class RouteFileSubscriptionTest {
                 - route:
                     id: segment-forward-tracks
                     from:
-                      uri: jms:queue:segment.events::segment
-                      parameters:
-                        transacted: true
+                      uri: events:segment
                       steps:
                         - filter:
                             simple: "${header.eventType} == 'track'"

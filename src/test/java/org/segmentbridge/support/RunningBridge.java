@@ -24,7 +24,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.jms.JMSContext;
 import jakarta.jms.Message;
 import jakarta.jms.QueueBrowser;
-import jakarta.jms.TextMessage;
 import org.apache.camel.main.Main;
 import org.segmentbridge.Bridge;
 import org.segmentbridge.queue.EmbeddedBroker;
@@ -222,7 +221,7 @@ public final class RunningBridge implements AutoCloseable {
 
     // ---- Queue --------------------------------------------------------------------------------------------------
 
-    /** One event as it waits in a destination's durable subscription. */
+    /** One event as it waits in a destination's durable subscription, with the properties of the message carrying it. */
     public record QueuedEvent(JsonNode body, Map<String, String> properties) {
     }
 
@@ -254,12 +253,16 @@ public final class RunningBridge implements AutoCloseable {
         List<QueuedEvent> events = new ArrayList<>();
         try (JMSContext context = broker.connectionFactory().createContext();
              QueueBrowser browser = context.createBrowser(context.createQueue(EmbeddedBroker.subscription(destination)))) {
-            for (Message message : Collections.list((java.util.Enumeration<Message>) browser.getEnumeration())) {
+            // Each message is read as the browser reaches it: a large message's body is gone once it moves on.
+            for (java.util.Enumeration<Message> messages = browser.getEnumeration(); messages.hasMoreElements(); ) {
+                Message message = messages.nextElement();
                 Map<String, String> properties = new HashMap<>();
                 for (Object name : Collections.list(message.getPropertyNames())) {
                     properties.put((String) name, message.getStringProperty((String) name));
                 }
-                events.add(new QueuedEvent(JSON.readTree(message instanceof TextMessage text ? text.getText() : new String(message.getBody(byte[].class), java.nio.charset.StandardCharsets.UTF_8)), properties));
+                for (String event : EmbeddedBroker.eventsOf(message)) {
+                    events.add(new QueuedEvent(JSON.readTree(event), properties));
+                }
             }
         } catch (Exception e) {
             throw new IllegalStateException("could not browse " + destination, e);
