@@ -2,6 +2,7 @@ package org.segmentbridge.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -12,6 +13,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.queue.IntakeLog;
+import org.segmentbridge.state.StateStore;
+import org.segmentbridge.support.PrivacyServices;
+import org.segmentbridge.support.TestFolders;
 
 /**
  * A platform's report names its person by email, and the processor files it under the userId the identity store knows
@@ -26,18 +30,21 @@ class ReportAttributionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Instant NOW = Instant.parse("2026-12-04T15:00:00Z");
 
-    private ProcessorOnStore onStore;
+    private StateStore store;
     private EventProcessor processor;
 
     @BeforeEach
     void start() throws Exception {
-        onStore = ProcessorOnStore.start("report-attribution-", Optional.of("segment"));
-        processor = onStore.processor();
+        store = new StateStore(TestFolders.create("report-attribution-"));
+        store.start();
+        PrivacyServices services = PrivacyServices.on(store);
+        processor = new EventProcessor(store, services.identity(), services.privacy(), new MessageLedger(store, Duration.ofHours(24)),
+                persons -> { }, Optional.of("segment"));
     }
 
     @AfterEach
     void stop() {
-        onStore.close();
+        store.stop();
     }
 
     @Test
