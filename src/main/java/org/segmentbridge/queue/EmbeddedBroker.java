@@ -259,8 +259,7 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
      */
     @Override
     public long oldestAgeMillis(String destination) {
-        ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
-        Queue queue = server == null || !server.isActive() ? null : server.locateQueue(SimpleString.of(destination));
+        Queue queue = located(destination);
         org.apache.activemq.artemis.core.server.MessageReference first = queue == null ? null : queue.peekFirstMessage();
         if (first == null) {
             return 0;
@@ -292,10 +291,20 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         return MessageBodies.events(message);
     }
 
-    /** Events in the intake log that the processor has not yet taken (those it holds in a batch included). */
+    /**
+     * Appends in the intake log that the processor has not yet taken (those it holds in a batch included). Each append
+     * is one message, so the broker's count is the answer; the destinations' logs need {@link DestinationDepths}.
+     */
     @Override
     public long intakeLogDepth() {
-        return depth(INTAKE_LOG);
+        Queue queue = located(INTAKE_LOG);
+        return queue == null ? 0 : queue.getMessageCount();
+    }
+
+    /** A queue of the running server; null before it is active, which has no post office to look in yet. */
+    private Queue located(String name) {
+        ActiveMQServer server = embedded == null ? null : embedded.getActiveMQServer();
+        return server == null || !server.isActive() ? null : server.locateQueue(SimpleString.of(name));
     }
 
     /** How long the oldest event in the intake log has waited for the processor, in milliseconds; 0 when none waits. */

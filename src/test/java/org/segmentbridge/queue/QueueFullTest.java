@@ -25,6 +25,7 @@ import java.util.stream.Collectors;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import org.junit.jupiter.api.Test;
+import org.segmentbridge.processor.Processor;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
 
@@ -104,6 +105,36 @@ class QueueFullTest {
             assertThat(bridge.metric("bridge_queue_depth", Map.of("destination", "iterable"))).isEqualTo(5);
             assertThat(bridge.metric("bridge_queue_oldest_age_seconds", Map.of("destination", "iterable"))).isPositive();
             assertThat(bridge.metric("bridge_intake_requests_refused_total", Map.of("reason", "backlog"))).isEqualTo(1);
+        } finally {
+            iterable.stop();
+        }
+    }
+
+    @Test
+    void intakeLogAtItsBoundAnswers503NamingItAndDrainsOnceTheProcessorTakesIt() throws Exception {
+        WireMockServer iterable = fakeIterable();
+        try (RunningBridge bridge = RunningBridge.start(settings(iterable, Map.of(
+                "bridge.queue.max-backlog", "5",
+                "camel.main.routesIncludePattern", "file:" + TestFolders.create("bridge-no-routes-") + "/*.yaml")))) {
+            Processor processor = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("processor", Processor.class);
+            processor.stop();
+            List<String> acknowledged = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                acknowledged.add(sendAccepted(bridge));
+            }
+            assertThat(bridge.metric("bridge_intake_log_depth")).as("appends the stopped processor has not taken").isEqualTo(5);
+            RunningBridge.sleep(300);
+            HttpResponse<String> refused = bridge.postTracking("/v1/track", WRITE_KEY, track(UUID.randomUUID().toString()));
+
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("10");
+            assertThat(RunningBridge.json(refused).path("error").asText())
+                    .contains("the intake log holds 5 appends", "bridge.queue.max-backlog");
+
+            processor.start();
+            assertThat(bridge.queued("iterable")).extracting(event -> event.body().path("messageId").asText())
+                    .containsExactlyElementsOf(acknowledged);
+            assertThat(bridge.metric("bridge_intake_log_depth")).isZero();
         } finally {
             iterable.stop();
         }

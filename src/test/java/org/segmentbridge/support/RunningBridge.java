@@ -237,7 +237,7 @@ public final class RunningBridge implements AutoCloseable {
         org.segmentbridge.queue.EventLogs broker = registry.lookupByNameAndType("eventBroker", org.segmentbridge.queue.EventLogs.class);
         org.segmentbridge.processor.Processor processor = registry.lookupByNameAndType("processor", org.segmentbridge.processor.Processor.class);
         org.segmentbridge.queue.IntakeLog log = registry.lookupByNameAndType("intakeLog", org.segmentbridge.queue.IntakeLog.class);
-        if (broker == null || processor == null || log == null) {
+        if (broker == null || processor == null || log == null || !processor.isStarted()) {
             return;
         }
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
