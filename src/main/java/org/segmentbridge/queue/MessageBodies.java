@@ -49,15 +49,10 @@ final class MessageBodies {
         if (!message.containsProperty(EmbeddedBroker.EVENTS_PROPERTY)) {
             return List.of(text(message));
         }
-        int count = message.getIntProperty(EmbeddedBroker.EVENTS_PROPERTY);
         ActiveMQBuffer body = message.getBodyBuffer();
-        List<String> events = new java.util.ArrayList<>(count);
-        for (int index = 0; index < count; index++) {
-            byte[] json = new byte[body.readInt()];
-            body.readBytes(json);
-            events.add(new String(json, StandardCharsets.UTF_8));
-        }
-        return events;
+        byte[] bytes = new byte[body.readableBytes()];
+        body.readBytes(bytes);
+        return split(bytes, eventsCarried(message));
     }
 
     /** How many events a message on a destination's log carries. */
@@ -70,12 +65,17 @@ final class MessageBodies {
         if (!message.propertyExists(EmbeddedBroker.EVENTS_PROPERTY)) {
             return List.of(new String(utf8(message), StandardCharsets.UTF_8));
         }
-        java.nio.ByteBuffer body = java.nio.ByteBuffer.wrap(message.getBody(byte[].class));
-        List<String> events = new java.util.ArrayList<>();
-        for (int index = 0; index < message.getIntProperty(EmbeddedBroker.EVENTS_PROPERTY); index++) {
-            byte[] json = new byte[body.getInt()];
-            body.get(json);
-            events.add(new String(json, StandardCharsets.UTF_8));
+        return split(message.getBody(byte[].class), message.getIntProperty(EmbeddedBroker.EVENTS_PROPERTY));
+    }
+
+    /** The events {@link #writeEvents} packed: each one's JSON after its length. */
+    private static List<String> split(byte[] body, int count) {
+        java.nio.ByteBuffer packed = java.nio.ByteBuffer.wrap(body);
+        List<String> events = new java.util.ArrayList<>(count);
+        for (int index = 0; index < count; index++) {
+            int length = packed.getInt();
+            events.add(new String(body, packed.position(), length, StandardCharsets.UTF_8));
+            packed.position(packed.position() + length);
         }
         return events;
     }

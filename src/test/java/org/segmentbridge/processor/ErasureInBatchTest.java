@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -16,9 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.queue.IntakeLog;
-import org.segmentbridge.state.StateStore;
-import org.segmentbridge.support.PrivacyServices;
-import org.segmentbridge.support.TestFolders;
 
 /**
  * An event that follows its person's erasure in the same processor batch goes nowhere, as it would had it come in a
@@ -32,21 +28,18 @@ class ErasureInBatchTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Instant NOW = Instant.parse("2026-12-04T17:00:00Z");
 
-    private StateStore store;
+    private ProcessorOnStore onStore;
     private EventProcessor processor;
 
     @BeforeEach
     void start() throws Exception {
-        store = new StateStore(TestFolders.create("erasure-in-batch-"));
-        store.start();
-        PrivacyServices services = PrivacyServices.on(store);
-        processor = new EventProcessor(store, services.identity(), services.privacy(), new MessageLedger(store, Duration.ofHours(24)),
-                persons -> { }, Optional.empty());
+        onStore = ProcessorOnStore.start("erasure-in-batch-", Optional.empty());
+        processor = onStore.processor();
     }
 
     @AfterEach
     void stop() {
-        store.stop();
+        onStore.close();
     }
 
     @Test
@@ -122,7 +115,7 @@ class ErasureInBatchTest {
     }
 
     private long consentRows() throws Exception {
-        try (Connection connection = store.dataSource().getConnection();
+        try (Connection connection = onStore.store().dataSource().getConnection();
              Statement query = connection.createStatement();
              ResultSet rows = query.executeQuery("SELECT COUNT(*) FROM consent_state")) {
             rows.next();

@@ -2,7 +2,6 @@ package org.segmentbridge.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -13,9 +12,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.queue.IntakeLog;
-import org.segmentbridge.state.StateStore;
-import org.segmentbridge.support.PrivacyServices;
-import org.segmentbridge.support.TestFolders;
 
 /**
  * A platform's report names its person by email, and the processor files it under the userId the identity store knows
@@ -30,21 +26,18 @@ class ReportAttributionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Instant NOW = Instant.parse("2026-12-04T15:00:00Z");
 
-    private StateStore store;
+    private ProcessorOnStore onStore;
     private EventProcessor processor;
 
     @BeforeEach
     void start() throws Exception {
-        store = new StateStore(TestFolders.create("report-attribution-"));
-        store.start();
-        PrivacyServices services = PrivacyServices.on(store);
-        processor = new EventProcessor(store, services.identity(), services.privacy(), new MessageLedger(store, Duration.ofHours(24)),
-                persons -> { }, Optional.of("segment"));
+        onStore = ProcessorOnStore.start("report-attribution-", Optional.of("segment"));
+        processor = onStore.processor();
     }
 
     @AfterEach
     void stop() {
-        store.stop();
+        onStore.close();
     }
 
     @Test
