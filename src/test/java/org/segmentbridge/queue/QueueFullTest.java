@@ -88,20 +88,12 @@ class QueueFullTest {
     @Test
     void backlogAtItsBoundAnswers503NamingTheSettingWhileDeliveryDrains() throws Exception {
         WireMockServer iterable = fakeIterable();
-        try (RunningBridge bridge = RunningBridge.start(settings(iterable, Map.of(
-                "bridge.queue.max-backlog", "5",
-                // no route yet: the backlog only grows
-                "camel.main.routesIncludePattern", "file:" + TestFolders.create("bridge-no-routes-") + "/*.yaml")))) {
+        try (RunningBridge bridge = RunningBridge.start(backlogBoundOfFive(iterable))) {
             for (int i = 0; i < 5; i++) {
                 sendAccepted(bridge);
             }
-            RunningBridge.sleep(300);
-            HttpResponse<String> refused = bridge.postTracking("/v1/track", WRITE_KEY, track(UUID.randomUUID().toString()));
 
-            assertThat(refused.statusCode()).isEqualTo(503);
-            assertThat(refused.headers().firstValue("Retry-After")).hasValue("10");
-            assertThat(RunningBridge.json(refused).path("error").asText())
-                    .contains("destination iterable has 5 events waiting", "bridge.queue.max-backlog");
+            assertRefusedAtTheBound(bridge, "destination iterable has 5 events waiting");
             assertThat(bridge.metric("bridge_queue_depth", Map.of("destination", "iterable"))).isEqualTo(5);
             assertThat(bridge.metric("bridge_queue_oldest_age_seconds", Map.of("destination", "iterable"))).isPositive();
             assertThat(bridge.metric("bridge_intake_requests_refused_total", Map.of("reason", "backlog"))).isEqualTo(1);
@@ -113,9 +105,7 @@ class QueueFullTest {
     @Test
     void intakeLogAtItsBoundAnswers503NamingItAndDrainsOnceTheProcessorTakesIt() throws Exception {
         WireMockServer iterable = fakeIterable();
-        try (RunningBridge bridge = RunningBridge.start(settings(iterable, Map.of(
-                "bridge.queue.max-backlog", "5",
-                "camel.main.routesIncludePattern", "file:" + TestFolders.create("bridge-no-routes-") + "/*.yaml")))) {
+        try (RunningBridge bridge = RunningBridge.start(backlogBoundOfFive(iterable))) {
             Processor processor = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("processor", Processor.class);
             processor.stop();
             List<String> acknowledged = new ArrayList<>();
@@ -123,13 +113,8 @@ class QueueFullTest {
                 acknowledged.add(sendAccepted(bridge));
             }
             assertThat(bridge.metric("bridge_intake_log_depth")).as("appends the stopped processor has not taken").isEqualTo(5);
-            RunningBridge.sleep(300);
-            HttpResponse<String> refused = bridge.postTracking("/v1/track", WRITE_KEY, track(UUID.randomUUID().toString()));
 
-            assertThat(refused.statusCode()).isEqualTo(503);
-            assertThat(refused.headers().firstValue("Retry-After")).hasValue("10");
-            assertThat(RunningBridge.json(refused).path("error").asText())
-                    .contains("the intake log holds 5 appends", "bridge.queue.max-backlog");
+            assertRefusedAtTheBound(bridge, "the intake log holds 5 appends");
 
             processor.start();
             assertThat(bridge.queued("iterable")).extracting(event -> event.body().path("messageId").asText())
@@ -138,6 +123,21 @@ class QueueFullTest {
         } finally {
             iterable.stop();
         }
+    }
+
+    /** A bound of 5 and no route yet: the backlog only grows. */
+    private static Map<String, String> backlogBoundOfFive(WireMockServer iterable) throws IOException {
+        return settings(iterable, Map.of(
+                "bridge.queue.max-backlog", "5",
+                "camel.main.routesIncludePattern", "file:" + TestFolders.create("bridge-no-routes-") + "/*.yaml"));
+    }
+
+    private static void assertRefusedAtTheBound(RunningBridge bridge, String naming) {
+        RunningBridge.sleep(300); // the capacity is read at most every quarter second
+        HttpResponse<String> refused = bridge.postTracking("/v1/track", WRITE_KEY, track(UUID.randomUUID().toString()));
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("10");
+        assertThat(RunningBridge.json(refused).path("error").asText()).contains(naming, "bridge.queue.max-backlog");
     }
 
     private static Map<String, String> settings(WireMockServer iterable, Map<String, String> more) {
