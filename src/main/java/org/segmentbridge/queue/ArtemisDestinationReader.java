@@ -199,20 +199,19 @@ final class ArtemisDestinationReader implements DestinationReader {
         List<String> events = MessageBodies.events(message);
         Settling settling = new Settling(message, events.size(), inFlight);
         String replayAction = message.getStringProperty(EventQueue.REPLAY_ACTION_PROPERTY);
+        HandOver.Meanwhile<ActiveMQException> acknowledging = pause -> {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
+            for (long left = pause; running && left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
+                acknowledgeSettledWithin(session, Math.min(left, pollMillis()));
+            }
+            return true;
+        };
         for (int index = 0; index < events.size(); index++) {
             boolean begun = index > 0;
             boolean holdsPermit = !begun || awaitRoom(session, settling.permitsOf);
             BooleanSupplier handing = begun ? () -> running : () -> running && reading;
             Received event = new Received(events.get(index), replayAction, settling, holdsPermit);
-            boolean taken = HandOver.until(destination, listener, event, handing, pause -> {
-                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
-                for (long left = pause; running && left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
-                    acknowledge(finished.poll(Math.min(left, pollMillis()), TimeUnit.MILLISECONDS));
-                    commitIfDue(session);
-                }
-                return true;
-            });
-            if (!taken) {
+            if (!HandOver.until(destination, listener, event, handing, acknowledging)) {
                 // Stopping: the rest stays back too, and the message goes back to the log whole.
                 return;
             }
@@ -225,10 +224,15 @@ final class ArtemisDestinationReader implements DestinationReader {
             if (permits.tryAcquire()) {
                 return true;
             }
-            acknowledge(finished.poll(pollMillis(), TimeUnit.MILLISECONDS));
-            commitIfDue(session);
+            acknowledgeSettledWithin(session, pollMillis());
         }
         return false;
+    }
+
+    /** Acknowledges a message whose events settle within {@code millis}, and commits the acknowledgements once due. */
+    private void acknowledgeSettledWithin(ClientSession session, long millis) throws ActiveMQException, InterruptedException {
+        acknowledge(finished.poll(millis, TimeUnit.MILLISECONDS));
+        commitIfDue(session);
     }
 
     /** A wait for a message or a settled event, which ends by the time the acknowledgements waiting are due. */
