@@ -62,6 +62,7 @@ import org.segmentbridge.queue.KafkaEventLogs;
 import org.segmentbridge.queue.KafkaSettings;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.queue.IntakeLog;
+import org.segmentbridge.processor.MessageMarks;
 import org.segmentbridge.processor.Processor;
 import org.segmentbridge.processor.ProcessorHealthCheck;
 import org.segmentbridge.processor.ProcessorRoutes;
@@ -193,8 +194,10 @@ public class BridgeConfiguration implements CamelConfiguration {
         SuppressionStore suppressions = new SuppressionStore(stateStore);
         DryRunRecorder dryRun = new DryRunRecorder(stateStore, settings.dryRunKeep());
         // Every store that keeps rows about persons erases its own; the audit log names them in this order.
+        MessageMarks messageMarks = new MessageMarks(stateStore, settings.dedupeWindow());
         Erasures erasures = new Erasures(identity, suppressions, new PrivacyAudit(stateStore),
-                List.of(identity, pendingEvents, deadLetters, suppressions, crossings, dryRun), settings.resolvedKeyField(), meters);
+                List.of(identity, pendingEvents, deadLetters, suppressions, crossings, dryRun, messageMarks),
+                settings.resolvedKeyField(), meters);
         Set<String> origins = new LinkedHashSet<>(vendors.names());
         origins.add(PrivacyRoutes.OPERATOR.toLowerCase(Locale.ROOT));
         ConsentChanges consent = new ConsentChanges(identity, suppressions, meters, origins);
@@ -222,8 +225,8 @@ public class BridgeConfiguration implements CamelConfiguration {
             context.getRegistry().bind("eventBroker", broker);
         }
         if (mode == Mode.RUN) {
-            serve(context, settings, stateStore, broker, intakeLog, identity, pendingEvents, deadLetters, delivery, privacy,
-                    intakeLimits, new QueueCapacity(queueLimits, broker), vendors, reader, shutdownTimeout);
+            serve(context, settings, stateStore, broker, intakeLog, identity, pendingEvents, deadLetters, messageMarks, delivery,
+                    privacy, intakeLimits, new QueueCapacity(queueLimits, broker), vendors, reader, shutdownTimeout);
         }
         // After the broker and the state store, so that services a vendor adds stop before them.
         VendorContext vendorContext = new VendorContext(context, reader, ownsDataDir, stateStore, delivery.connectors(), delivery.transport(),
@@ -284,7 +287,7 @@ public class BridgeConfiguration implements CamelConfiguration {
     /** The running bridge: the queue, intake and admin endpoints, health, metrics, upkeep and delivery. */
     private static void serve(CamelContext context, BridgeSettings settings, StateStore stateStore, EventLogs broker,
                               IntakeLog intakeLog, IdentityStore identity, PendingEvents pendingEvents, DeadLetters deadLetters,
-                              DeliveryService delivery, Privacy privacy, IntakeAdmission.Limits intakeLimits,
+                              MessageMarks messageMarks, DeliveryService delivery, Privacy privacy, IntakeAdmission.Limits intakeLimits,
                               QueueCapacity capacity, Vendors vendors, SettingsReader reader, Duration shutdownTimeout)
             throws Exception {
         if (stateStore.dialect() == StateDialect.POSTGRESQL) {
@@ -297,7 +300,8 @@ public class BridgeConfiguration implements CamelConfiguration {
         context.getRegistry().bind("eventBroker", broker);
         context.getRegistry().bind("pendingEvents", pendingEvents);
         // After the broker and the state store, so that it stops before them.
-        Processor processor = new Processor(intakeLog, stateStore, identity, privacy, deadLetters, settings.dedupeWindow(),
+        Processor processor = new Processor(intakeLog, stateStore, identity, privacy, deadLetters, messageMarks,
+                settings.dedupeWindow(),
                 settings.destinations().contains(VendorReports.DESTINATION) ? Optional.of(VendorReports.DESTINATION) : Optional.empty(),
                 pendingEvents::releaseAll, meters(context),
                 reader.positiveInt("bridge.processor.batch-size"), Duration.ofMillis(20));

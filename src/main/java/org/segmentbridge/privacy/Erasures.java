@@ -190,7 +190,7 @@ public final class Erasures {
     }
 
     /** The hashes under which an event's person would be tombstoned. */
-    private Set<String> identifierHashes(JsonNode event) {
+    Set<String> identifierHashes(JsonNode event) {
         Set<String> hashes = new LinkedHashSet<>();
         identity.keyIn(event).ifPresent(key -> hashes.add(hash("key", key)));
         Optional.ofNullable(EventFields.text(event, "userId")).ifPresent(userId -> hashes.add(hash("user", userId)));
@@ -198,8 +198,8 @@ public final class Erasures {
         return hashes;
     }
 
-    /** The hashes under which a stored person is tombstoned. */
-    private static Set<String> identifierHashes(PersonKeys person) {
+    /** The hashes under which a stored person is tombstoned: how a store that files rows by them finds the person's. */
+    public static Set<String> identifierHashes(PersonKeys person) {
         Set<String> hashes = new LinkedHashSet<>();
         person.keys().forEach(key -> hashes.add(hash("key", key)));
         person.userIds().forEach(userId -> hashes.add(hash("user", userId)));

@@ -58,6 +58,11 @@ public final class Privacy {
         erasures.countBlocked(endpoint);
     }
 
+    /** The hashes an erasure of the event's person tombstones: what a row about the person is filed under. */
+    public Set<String> identifierHashes(ObjectNode event) {
+        return erasures.identifierHashes(event);
+    }
+
     // ---- inside the transaction ---------------------------------------------------------------------------------
 
     /** What {@link #screen} found in a batch of fresh events. */
@@ -82,6 +87,11 @@ public final class Privacy {
          */
         public boolean followsErasureOfItsPerson(ObjectNode event) {
             return erasedEarlier.contains(event);
+        }
+
+        /** The identifier hashes of the persons this screening erased (its tombstones, not yet committed). */
+        public Set<String> erasedIdentifierHashes() {
+            return Collections.unmodifiableSet(tombstones);
         }
 
         /** True for an event that carries a consent signal, changed or not. */

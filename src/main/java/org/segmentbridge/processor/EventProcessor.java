@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -15,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.segmentbridge.crash.CrashPoints;
 import org.segmentbridge.identity.IdentityStore;
+import org.segmentbridge.privacy.Erasures;
 import org.segmentbridge.privacy.Privacy;
 import org.segmentbridge.queue.IntakeLog;
 import org.segmentbridge.state.StateStore;
@@ -31,9 +33,7 @@ import org.segmentbridge.state.StateStore;
 final class EventProcessor {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String MARKS = "bridge";
-    /** In a recorded marks object: where the event went, for a replay to send it the same way. */
-    private static final String ROUTE = "route";
+    private static final String MARKS = MessageMarks.BRIDGE_MARKS;
 
     /** Where a processed event goes. */
     enum Route {
@@ -81,6 +81,7 @@ final class EventProcessor {
     private final IdentityStore identity;
     private final Privacy privacy;
     private final MessageLedger ledger;
+    private final MessageMarks messageMarks;
     private final KeyedRelease release;
     private final Optional<String> reportsDestination;
 
@@ -93,12 +94,13 @@ final class EventProcessor {
     /**
      * @param reportsDestination the destination that takes engagement reported by a platform (Segment), if any
      */
-    EventProcessor(StateStore stateStore, IdentityStore identity, Privacy privacy, MessageLedger ledger,
+    EventProcessor(StateStore stateStore, IdentityStore identity, Privacy privacy, MessageLedger ledger, MessageMarks marks,
                    KeyedRelease release, Optional<String> reportsDestination) {
         this.stateStore = stateStore;
         this.identity = identity;
         this.privacy = privacy;
         this.ledger = ledger;
+        this.messageMarks = marks;
         this.release = release;
         this.reportsDestination = reportsDestination;
     }
@@ -153,9 +155,9 @@ final class EventProcessor {
                     if (claim instanceof MessageLedger.Fresh) {
                         fresh.add(read);
                         claimed.add(new Claimed(read, false, null));
-                    } else if (claim instanceof MessageLedger.Replay replay) {
+                    } else if (claim instanceof MessageLedger.Replay) {
                         replayed++;
-                        claimed.add(new Claimed(read, true, replay.marks()));
+                        claimed.add(new Claimed(read, true, messageMarks.recorded(transaction, messageId, read.position()).orElse(null)));
                     } else {
                         dropped.add(new DroppedEvent(Dropped.DUPLICATE, read.receivedVia()));
                     }
@@ -171,12 +173,12 @@ final class EventProcessor {
                         emitOrDrop(read, route, emits, new ArrayList<>());
                     } else if (screening.followsErasureOfItsPerson(read.event())) {
                         // Only the route: the event's own marks may name the person.
-                        ledger.recordMarks(transaction, read.event().get("messageId").asText(), routeMarks(Route.NONE).toString());
+                        record(transaction, read, routeMarks(Route.NONE), Set.of());
                         dropped.add(new DroppedEvent(Dropped.ERASED, read.receivedVia()));
                         privacy.countErasedDrop(read.receivedVia());
                     } else {
                         Route route = routeOf(read, screening);
-                        recordMarks(transaction, read, route);
+                        recordMarks(transaction, read, route, screening);
                         emitOrDrop(read, route, emits, dropped);
                     }
                 }
@@ -227,22 +229,44 @@ final class EventProcessor {
 
     /**
      * Records the marks of an event that has any, or that goes elsewhere than its kind's default: a replay finds
-     * them. Most events have none, and cost no write.
+     * them. Most events have none, and cost no write. A previous key is filed under its person's identifiers, for an
+     * erasure to find; when this batch erases the person after the event, it is not kept at all.
      */
-    private void recordMarks(Connection transaction, IntakeLog.Logged read, Route route) throws SQLException {
-        JsonNode marks = read.event().path("context").path(MARKS);
-        if (marks.isMissingNode() && route == defaultRoute(read.kind())) {
+    private void recordMarks(Connection transaction, IntakeLog.Logged read, Route route, Privacy.Screening screening)
+            throws SQLException {
+        if (!(read.event().path("context").path(MARKS) instanceof ObjectNode bridgeMarks)) {
+            if (route != defaultRoute(read.kind())) {
+                record(transaction, read, routeMarks(route), Set.of());
+            }
             return;
         }
-        ObjectNode recorded = routeMarks(route);
-        if (!marks.isMissingNode()) {
-            recorded.set(MARKS, marks);
+        ObjectNode kept = bridgeMarks;
+        Set<String> persons = Set.of();
+        String previousKey = bridgeMarks.path(IdentityStore.PREVIOUS_KEY_FIELD).asText("");
+        if (!previousKey.isEmpty()) {
+            persons = new LinkedHashSet<>(privacy.identifierHashes(read.event()));
+            persons.add(Erasures.hash("key", previousKey));
+            if (persons.stream().anyMatch(screening.erasedIdentifierHashes()::contains)) {
+                kept = bridgeMarks.deepCopy();
+                kept.remove(IdentityStore.PREVIOUS_KEY_FIELD);
+                persons = Set.of();
+            }
         }
-        ledger.recordMarks(transaction, read.event().get("messageId").asText(), recorded.toString());
+        ObjectNode recorded = routeMarks(route);
+        if (!kept.isEmpty()) {
+            recorded.set(MARKS, kept);
+        }
+        record(transaction, read, recorded, persons);
+    }
+
+    private void record(Connection transaction, IntakeLog.Logged read, ObjectNode recorded, Set<String> persons)
+            throws SQLException {
+        messageMarks.record(transaction, read.event().get("messageId").asText(), read.position(), read.receivedAt(),
+                recorded.toString(), persons);
     }
 
     private static ObjectNode routeMarks(Route route) {
-        return JSON.createObjectNode().put(ROUTE, route.name());
+        return JSON.createObjectNode().put(MessageMarks.ROUTE, route.name());
     }
 
     private Route defaultRoute(IntakeLog.Kind kind) {
@@ -252,7 +276,7 @@ final class EventProcessor {
     /** Where a processed event went, from its recorded marks (null when none were recorded: its kind's default). */
     Route recordedRoute(IntakeLog.Kind kind, String marks) {
         Route route = defaultRoute(kind);
-        return marks == null ? route : Route.valueOf(parse(marks).path(ROUTE).asText(route.name()));
+        return marks == null ? route : Route.valueOf(parse(marks).path(MessageMarks.ROUTE).asText(route.name()));
     }
 
     /** The same record read again: it goes where it went the first time, with the marks it had then. */

@@ -8,7 +8,6 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.Optional;
 
 import org.segmentbridge.state.StateDialect;
 import org.segmentbridge.state.StateStore;
@@ -21,7 +20,8 @@ import org.segmentbridge.state.StateStore;
  * <p>The position is what tells a duplicate from a replay. A copy sent again by its sender sits at another position:
  * a duplicate, dropped. The same record read again, because the bridge stopped after this transaction committed and
  * before the destinations' logs did, sits at the same position: a replay, emitted again with the marks the first pass
- * recorded (a consent change, an erasure, a person's previous key), which re-screening could no longer find.
+ * recorded ({@link MessageMarks}: a consent change, an erasure, a person's previous key), which re-screening could no
+ * longer find.
  *
  * <p>The claim is the one statement of the state store that differs by database. A duplicate id must not fail a
  * statement of the caller's transaction on PostgreSQL: it aborts the whole transaction there. PostgreSQL claims with
@@ -43,8 +43,8 @@ final class MessageLedger {
     record Fresh() implements Claim {
     }
 
-    /** This position took the id before: the record is read again. {@code marks} as recorded, or null. */
-    record Replay(String marks) implements Claim {
+    /** This position took the id before: the record is read again. */
+    record Replay() implements Claim {
     }
 
     /** Another position holds the id within the window. */
@@ -67,36 +67,15 @@ final class MessageLedger {
             return new Fresh();
         }
         try (PreparedStatement holder = transaction.prepareStatement(
-                "SELECT log_position, marks FROM received_message WHERE message_id = ?")) {
+                "SELECT log_position FROM received_message WHERE message_id = ?")) {
             holder.setString(1, messageId);
             try (ResultSet row = holder.executeQuery()) {
                 if (row.next() && Objects.equals(row.getString(1), position)) {
-                    return new Replay(row.getString(2));
+                    return new Replay();
                 }
             }
         }
         return new Duplicate();
-    }
-
-    /** Records what the processor marked on a claimed event, for a replay of its position. */
-    void recordMarks(Connection transaction, String messageId, String marks) throws SQLException {
-        try (PreparedStatement update = transaction.prepareStatement(
-                "UPDATE received_message SET marks = ? WHERE message_id = ?")) {
-            update.setString(1, marks);
-            update.setString(2, messageId);
-            update.executeUpdate();
-        }
-    }
-
-    /** The claimed id's recorded marks: empty when no position claimed it (yet); null inside when it has none. */
-    Optional<Optional<String>> marksOf(String messageId) throws SQLException {
-        try (Connection connection = stateStore.dataSource().getConnection();
-             PreparedStatement query = connection.prepareStatement("SELECT marks FROM received_message WHERE message_id = ?")) {
-            query.setString(1, messageId);
-            try (ResultSet row = query.executeQuery()) {
-                return row.next() ? Optional.of(Optional.ofNullable(row.getString(1))) : Optional.empty();
-            }
-        }
     }
 
     /** PostgreSQL: the row is inserted, or renewed when it expired; a live one is left alone and counts 0 rows. */
@@ -105,7 +84,7 @@ final class MessageLedger {
         try (PreparedStatement claim = transaction.prepareStatement(
                 "INSERT INTO received_message (message_id, received_at, log_position) VALUES (?, ?, ?)"
                         + " ON CONFLICT (message_id) DO UPDATE SET received_at = EXCLUDED.received_at,"
-                        + " log_position = EXCLUDED.log_position, marks = NULL"
+                        + " log_position = EXCLUDED.log_position"
                         + " WHERE received_message.received_at < ?")) {
             claim.setString(1, messageId);
             claim.setTimestamp(2, Timestamp.from(now));
@@ -130,7 +109,7 @@ final class MessageLedger {
             }
         }
         try (PreparedStatement renew = transaction.prepareStatement(
-                "UPDATE received_message SET received_at = ?, log_position = ?, marks = NULL"
+                "UPDATE received_message SET received_at = ?, log_position = ?"
                         + " WHERE message_id = ? AND received_at < ?")) {
             renew.setTimestamp(1, Timestamp.from(now));
             renew.setString(2, position);

@@ -48,6 +48,7 @@ public final class Processor extends ServiceSupport {
     private final IntakeLog log;
     private final EventProcessor events;
     private final MessageLedger ledger;
+    private final MessageMarks marks;
     private final DeadLetters deadLetters;
     private final MeterRegistry meters;
     private final int batchSize;
@@ -64,11 +65,12 @@ public final class Processor extends ServiceSupport {
      * @param release            releases the events held for persons whose key became known (their ids)
      */
     public Processor(IntakeLog log, StateStore stateStore, IdentityStore identity, Privacy privacy, DeadLetters deadLetters,
-                     Duration dedupeWindow, Optional<String> reportsDestination, java.util.function.Consumer<java.util.Set<String>> release,
+                     MessageMarks marks, Duration dedupeWindow, Optional<String> reportsDestination, java.util.function.Consumer<java.util.Set<String>> release,
                      MeterRegistry meters, int batchSize, Duration poll) {
         this.log = log;
         this.ledger = new MessageLedger(stateStore, dedupeWindow);
-        this.events = new EventProcessor(stateStore, identity, privacy, ledger, release::accept, reportsDestination);
+        this.marks = marks;
+        this.events = new EventProcessor(stateStore, identity, privacy, ledger, marks, release::accept, reportsDestination);
         this.deadLetters = deadLetters;
         this.meters = meters;
         this.batchSize = batchSize;
@@ -93,9 +95,9 @@ public final class Processor extends ServiceSupport {
     public Optional<Boolean> awaitReportSentToAll(String messageId, Duration timeout) throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            Optional<Optional<String>> marks = ledger.marksOf(messageId);
-            if (marks.isPresent()) {
-                return Optional.of(events.recordedRoute(IntakeLog.Kind.REPORT, marks.get().orElse(null)) == EventProcessor.Route.ALL);
+            Optional<Optional<String>> recorded = marks.ofClaimed(messageId);
+            if (recorded.isPresent()) {
+                return Optional.of(events.recordedRoute(IntakeLog.Kind.REPORT, recorded.get().orElse(null)) == EventProcessor.Route.ALL);
             }
             if (System.nanoTime() > deadline) {
                 return Optional.empty();
@@ -109,8 +111,9 @@ public final class Processor extends ServiceSupport {
         return taken.get();
     }
 
-    /** Forgets messageIds older than the dedupe window; returns how many. */
+    /** Forgets messageIds older than the dedupe window, and their marks; returns how many ids. */
     public int purgeExpiredMessageIds(Instant now) throws SQLException {
+        marks.purgeExpired(now);
         return ledger.purgeExpired(now);
     }
 

@@ -19,7 +19,7 @@ record ProcessorOnStore(StateStore store, EventProcessor processor) implements A
         store.start();
         PrivacyServices services = PrivacyServices.on(store);
         return new ProcessorOnStore(store, new EventProcessor(store, services.identity(), services.privacy(),
-                new MessageLedger(store, Duration.ofHours(24)), persons -> { }, reportsDestination));
+                new MessageLedger(store, Duration.ofHours(24)), services.messageMarks(), persons -> { }, reportsDestination));
     }
 
     @Override

@@ -59,6 +59,18 @@ public final class SharedStateDatabase implements AutoCloseable {
         };
     }
 
+    /** A case that runs on one store of a fresh database. */
+    public interface StoreCase {
+        void run(StateStore store) throws Exception;
+    }
+
+    /** Runs the case on a store of a new, empty database of the engine ({@link #named}), dropped after it. */
+    public static void onFreshStore(String engine, StoreCase body) throws Exception {
+        try (SharedStateDatabase database = named(engine)) {
+            body.run(database.newStore());
+        }
+    }
+
     /** The settings that put a booted bridge's state in this database. */
     public Map<String, String> bridgeSettings() {
         return Map.of("bridge.state.jdbc-url", jdbcUrl, "bridge.state.username", username, "bridge.state.password", password);

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,13 +18,20 @@ import org.junit.jupiter.api.Test;
 import org.segmentbridge.queue.IntakeLog;
 
 /**
- * An event that follows its person's erasure in the same processor batch goes nowhere, as it would had it come in a
- * later batch (where the tombstones, committed by then, drop it before anything else). It used not to: the processor
+ * What the processor does around an erasure.
+ * <ul>
+ * <li>An event that follows its person's erasure in the same processor batch goes nowhere, as it would had it come in
+ * a later batch (where the tombstones, committed by then, drop it before anything else). It used not to: the processor
  * checked the tombstones before it screened the batch, so such an event was published, and only the destinations'
  * gate, whose copy of the tombstones learns of new ones after the publish, stood between it and a vendor re-creating
- * the person. A consent signal there recorded the erased person's consent again.
+ * the person. A consent signal there recorded the erased person's consent again.</li>
+ * <li>A person's previous key (the email before a rename) that the processor recorded in an event's marks, for a
+ * replay, is gone once the person is erased, whether the erasure came in a later batch or later in the same one. It
+ * used to stay in the message ledger until the dedupe window purged it (a day), where nothing the erasure names could
+ * find it: the identity store forgets the old email at the rename.</li>
+ * </ul>
  */
-class ErasureInBatchTest {
+class ProcessorErasureTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Instant NOW = Instant.parse("2026-12-04T17:00:00Z");
@@ -33,7 +41,7 @@ class ErasureInBatchTest {
 
     @BeforeEach
     void start() throws Exception {
-        onStore = ProcessorOnStore.start("erasure-in-batch-", Optional.empty());
+        onStore = ProcessorOnStore.start("processor-erasure-", Optional.empty());
         processor = onStore.processor();
     }
 
@@ -110,23 +118,65 @@ class ErasureInBatchTest {
         assertThat(emitted(readAgain)).containsExactly("identify-user-6", "delete-user-6");
     }
 
+    @Test
+    void anErasureInALaterBatchStripsThePreviousKeyFromTheMarksAndAuditsIt() throws Exception {
+        processor.process(List.of(logged("r1", identify("user-7", "old7@example.com"))));
+        processor.process(List.of(logged("r2", rename("user-7", "new7@example.com")),
+                logged("r3", identify("user-8", "kept8@example.com"))));
+        processor.process(List.of(logged("r4", rename("user-8", "now8@example.com"))));
+        assertThat(column("SELECT marks FROM message_mark")).as("recorded for a replay")
+                .anyMatch(marks -> marks.contains("old7@example.com"));
+
+        processor.process(List.of(logged("r5", delete("user-7"))));
+
+        assertThat(column("SELECT marks FROM message_mark")).noneMatch(marks -> marks.contains("old7@example.com"))
+                .as("another person's previous key stays").anyMatch(marks -> marks.contains("kept8@example.com"));
+        assertThat(column("SELECT reference FROM privacy_audit")).anyMatch(reference -> reference.contains("message marks: 1"));
+    }
+
+    @Test
+    void aRenameFollowedByTheErasureInTheSameBatchKeepsNoPreviousKey() throws Exception {
+        processor.process(List.of(logged("r1", identify("user-9", "old9@example.com"))));
+
+        EventProcessor.Batch batch = processor.process(List.of(
+                logged("r2", rename("user-9", "new9@example.com")),
+                logged("r3", delete("user-9"))));
+
+        assertThat(emitted(batch)).as("the rename still goes out before the erasure").containsExactly("rename-user-9", "delete-user-9");
+        assertThat(column("SELECT marks FROM message_mark")).noneMatch(marks -> marks.contains("old9@example.com"));
+    }
+
     private static List<String> emitted(EventProcessor.Batch batch) {
         return batch.emits().stream().map(emit -> emit.event().messageId()).toList();
     }
 
     private long consentRows() throws Exception {
+        return Long.parseLong(column("SELECT COUNT(*) FROM consent_state").get(0));
+    }
+
+    private List<String> column(String sql) throws Exception {
+        List<String> values = new ArrayList<>();
         try (Connection connection = onStore.store().dataSource().getConnection();
              Statement query = connection.createStatement();
-             ResultSet rows = query.executeQuery("SELECT COUNT(*) FROM consent_state")) {
-            rows.next();
-            return rows.getLong(1);
+             ResultSet rows = query.executeQuery(sql)) {
+            while (rows.next()) {
+                values.add(rows.getString(1));
+            }
         }
+        return values;
     }
 
     private static ObjectNode identify(String userId, String email) throws Exception {
         return (ObjectNode) JSON.readTree("""
                 {"type":"identify","messageId":"identify-%s","userId":"%s","traits":{"email":"%s"}}"""
                 .formatted(userId, userId, email));
+    }
+
+    /** A later identify of the user with a new email: their key changes. */
+    private static ObjectNode rename(String userId, String email) throws Exception {
+        ObjectNode renamed = identify(userId, email);
+        renamed.put("messageId", "rename-" + userId);
+        return renamed;
     }
 
     private static ObjectNode delete(String userId) throws Exception {
