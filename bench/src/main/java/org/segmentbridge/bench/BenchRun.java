@@ -186,6 +186,22 @@ public final class BenchRun {
         }
     }
 
+    private static Map<String, Double> refusedByReason(Bridge bridge) {
+        return Processes.byLabel(bridge.metrics(), "bridge_intake_requests_refused_total", "reason");
+    }
+
+    /** The requests the bridge refused since {@code before}, by reason ("memory 35, events 2"); empty when none. */
+    private static String refusedSince(Map<String, Double> before, Bridge bridge) {
+        List<String> reasons = new ArrayList<>();
+        refusedByReason(bridge).forEach((reason, count) -> {
+            long since = Math.round(count - before.getOrDefault(reason, 0.0));
+            if (since > 0) {
+                reasons.add("refused for " + reason + ": " + since);
+            }
+        });
+        return String.join(", ", reasons);
+    }
+
     /** A bridge launched and not yet healthy. */
     record Launch(String name, Process process, int httpPort, int managementPort, Path dir, long launchedNanos) {
     }
@@ -391,13 +407,17 @@ public final class BenchRun {
                 seeder.push("/v1/batch", endpoint.equals("track") ? Events.batches(singles, 100) : batchBodies, 1);
                 seeder.close();
                 Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, warm);
+                Map<String, Double> refusedBefore = refusedByReason(bridge);
                 Intake.Result bridgeResult = Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, measure);
-                out.intake.add(new Report.IntakeRow("/v1/" + endpoint, perRequest, connections, bareResult, camelResult, bridgeResult));
+                String refused = refusedSince(refusedBefore, bridge);
+                out.intake.add(new Report.IntakeRow("/v1/" + endpoint, perRequest, connections, bareResult, camelResult, bridgeResult,
+                        refused));
                 out.intakeAccepted += Processes.metric(bridge.metrics(), "bridge_intake_events_accepted_total");
                 log(String.format("intake /v1/%s c=%d: bare %.0f req/s, bare Camel %.0f req/s, bridge %.0f req/s (%.0f events/s), p50 %.1f ms p99 %.1f ms, non-200 %d",
                         endpoint, connections, bareResult.perSecond(), camelResult == null ? Double.NaN : camelResult.perSecond(),
                         bridgeResult.perSecond(), bridgeResult.perSecond() * perRequest,
-                        bridgeResult.p50Micros() / 1000.0, bridgeResult.p99Micros() / 1000.0, bridgeResult.non200()));
+                        bridgeResult.p50Micros() / 1000.0, bridgeResult.p99Micros() / 1000.0, bridgeResult.non200())
+                        + (refused.isEmpty() ? "" : " (" + refused + ")"));
                 if (endpoint.equals("track") && connections == 64) {
                     trackOpenLoop(bridge, singles);
                     // The profile: one more run like the measured one, under JFR, not part of the figures.

@@ -134,6 +134,25 @@ final class Processes {
         }
     }
 
+    /** A counter's samples summed by the value of one of its labels, in the order first seen. */
+    static Map<String, Double> byLabel(String prometheusText, String name, String label) {
+        Map<String, Double> sums = new java.util.LinkedHashMap<>();
+        String key = label + "=\"";
+        for (String line : prometheusText.split("\n")) {
+            int at = line.indexOf(key);
+            if (!line.startsWith(name + "{") || at < 0) {
+                continue;
+            }
+            String value = line.substring(at + key.length(), line.indexOf('"', at + key.length()));
+            try {
+                sums.merge(value, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
+            } catch (NumberFormatException ignored) {
+                // not a sample line
+            }
+        }
+        return sums;
+    }
+
     /** Sum of a Prometheus metric's samples whose labels contain every one of {@code labelParts}. */
     static double metric(String prometheusText, String name, String... labelParts) {
         double sum = 0;

@@ -33,7 +33,9 @@ final class Report {
     final Map<String, Long> idleRss = new LinkedHashMap<>();
     final Map<String, Long> loadedRss = new LinkedHashMap<>();
     /** {@code camel}: the bare Camel route's run, null where it was not measured. */
-    record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel, Intake.Result bridge) {
+    /** @param refused the bridge's refusals during the measured run, by reason; empty when it refused none */
+    record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel, Intake.Result bridge,
+                     String refused) {
     }
     Load.OpenLoopResult trackOpenLoop;
     double trackOpenLoopRate;
@@ -167,14 +169,15 @@ final class Report {
         for (IntakeRow row : intake) {
             md.append("| `").append(row.endpoint()).append("`").append(row.eventsPerRequest() > 1 ? " × " + row.eventsPerRequest() : "")
                     .append(" | ").append(row.connections())
-                    .append(String.format(" | %,.0f | %s | %s | %s | %,.0f | %,.0f | %s | %.3f | %s | %d / %d |%n", row.bare().perSecond(),
+                    .append(String.format(" | %,.0f | %s | %s | %s | %,.0f | %,.0f | %s | %.3f | %s | %d%s / %d |%n", row.bare().perSecond(),
                             pair(row.bare().p50Micros(), row.bare().p99Micros()),
                             row.camel() == null ? "" : String.format("%,.0f", row.camel().perSecond()),
                             row.camel() == null ? "" : pair(row.camel().p50Micros(), row.camel().p99Micros()), row.bridge().perSecond(),
                             row.bridge().perSecond() * row.eventsPerRequest(), pair(row.bridge().p50Micros(), row.bridge().p99Micros()),
                             row.bridge().perSecond() / row.bare().perSecond(),
                             row.camel() == null ? "" : String.format("%.3f", row.bridge().perSecond() / row.camel().perSecond()),
-                            row.bridge().non200(), row.bridge().socketErrors()));
+                            row.bridge().non200(), row.refused().isEmpty() ? "" : " (" + row.refused() + ")",
+                            row.bridge().socketErrors()));
         }
         if (trackOpenLoop != null) {
             Histogram answers = trackOpenLoop.answerMicros();
