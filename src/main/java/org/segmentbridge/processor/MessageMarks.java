@@ -40,6 +40,9 @@ public final class MessageMarks implements ErasesPeople {
     static final String BRIDGE_MARKS = "bridge";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Rows filed under persons: the message's id and its marks, {@code p} the filing and {@code m} the marks. */
+    private static final String FILED_MARKS =
+            "SELECT m.message_id, m.marks FROM message_mark_person p JOIN message_mark m ON m.message_id = p.message_id";
 
     private final StateStore stateStore;
     private final Duration window;
@@ -111,8 +114,7 @@ public final class MessageMarks implements ErasesPeople {
     /** Forgets marks older than the window, with their claims; returns how many. */
     int purgeExpired(Instant now) throws SQLException {
         Timestamp before = Timestamp.from(now.minus(window));
-        try (Connection transaction = stateStore.dataSource().getConnection()) {
-            transaction.setAutoCommit(false);
+        return inTransaction(transaction -> {
             try (PreparedStatement persons = transaction.prepareStatement(
                     "DELETE FROM message_mark_person WHERE message_id IN"
                             + " (SELECT message_id FROM message_mark WHERE recorded_at < ?)");
@@ -120,9 +122,54 @@ public final class MessageMarks implements ErasesPeople {
                 persons.setTimestamp(1, before);
                 persons.executeUpdate();
                 marks.setTimestamp(1, before);
-                int purged = marks.executeUpdate();
+                return marks.executeUpdate();
+            }
+        });
+    }
+
+    /** Strips the previous key from every row filed under the person's identifiers. */
+    @Override
+    public String erase(Connection transaction, PersonKeys person) throws SQLException {
+        Map<String, String> marksAbout = new LinkedHashMap<>();
+        try (PreparedStatement query = transaction.prepareStatement(FILED_MARKS + " WHERE p.identifier_hash = ?")) {
+            for (String hash : Erasures.identifierHashes(person)) {
+                query.setString(1, hash);
+                collect(query, marksAbout);
+            }
+        }
+        stripPreviousKeys(transaction, marksAbout);
+        return "message marks: " + marksAbout.size();
+    }
+
+    /**
+     * Strips the previous keys still filed under a tombstoned identifier; returns how many rows. With several bridges
+     * on one database, a bridge may record a person's previous key while another bridge's erasure of that person
+     * runs: the erasure cannot see a row not yet committed. The tombstones (the erasures' own table) find them later.
+     */
+    int stripTombstoned() throws SQLException {
+        return inTransaction(transaction -> {
+            Map<String, String> marksAbout = new LinkedHashMap<>();
+            try (PreparedStatement query = transaction.prepareStatement(
+                    FILED_MARKS + " JOIN privacy_tombstone t ON t.identifier_hash = p.identifier_hash")) {
+                collect(query, marksAbout);
+            }
+            stripPreviousKeys(transaction, marksAbout);
+            return marksAbout.size();
+        });
+    }
+
+    /** Work on the state database that commits whole or not at all. */
+    private interface Work {
+        int in(Connection transaction) throws SQLException;
+    }
+
+    private int inTransaction(Work work) throws SQLException {
+        try (Connection transaction = stateStore.dataSource().getConnection()) {
+            transaction.setAutoCommit(false);
+            try {
+                int done = work.in(transaction);
                 transaction.commit();
-                return purged;
+                return done;
             } catch (SQLException | RuntimeException e) {
                 transaction.rollback();
                 throw e;
@@ -130,22 +177,16 @@ public final class MessageMarks implements ErasesPeople {
         }
     }
 
-    /** Strips the previous key from every row filed under the person's identifiers. */
-    @Override
-    public String erase(Connection transaction, PersonKeys person) throws SQLException {
-        Map<String, String> marksAbout = new LinkedHashMap<>();
-        try (PreparedStatement query = transaction.prepareStatement(
-                "SELECT m.message_id, m.marks FROM message_mark_person p JOIN message_mark m ON m.message_id = p.message_id"
-                        + " WHERE p.identifier_hash = ?")) {
-            for (String hash : Erasures.identifierHashes(person)) {
-                query.setString(1, hash);
-                try (ResultSet rows = query.executeQuery()) {
-                    while (rows.next()) {
-                        marksAbout.put(rows.getString(1), rows.getString(2));
-                    }
-                }
+    private static void collect(PreparedStatement query, Map<String, String> marksById) throws SQLException {
+        try (ResultSet rows = query.executeQuery()) {
+            while (rows.next()) {
+                marksById.put(rows.getString(1), rows.getString(2));
             }
         }
+    }
+
+    /** Rewrites each row's marks without the previous key, and forgets whom the rows were filed under. */
+    private static void stripPreviousKeys(Connection transaction, Map<String, String> marksAbout) throws SQLException {
         try (PreparedStatement update = transaction.prepareStatement("UPDATE message_mark SET marks = ? WHERE message_id = ?")) {
             for (Map.Entry<String, String> each : marksAbout.entrySet()) {
                 update.setString(1, withoutPreviousKey(each.getValue()));
@@ -154,7 +195,6 @@ public final class MessageMarks implements ErasesPeople {
             }
         }
         forgetPersonsOf(transaction, marksAbout.keySet());
-        return "message marks: " + marksAbout.size();
     }
 
     private static void forgetPersonsOf(Connection transaction, Set<String> messageIds) throws SQLException {

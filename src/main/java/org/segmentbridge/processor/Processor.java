@@ -111,9 +111,13 @@ public final class Processor extends ServiceSupport {
         return taken.get();
     }
 
-    /** Forgets messageIds older than the dedupe window, and their marks; returns how many ids. */
+    /**
+     * Forgets messageIds older than the dedupe window, and their marks, and strips the previous keys of persons erased
+     * at another bridge (see {@link MessageMarks#stripTombstoned}); returns how many ids.
+     */
     public int purgeExpiredMessageIds(Instant now) throws SQLException {
         marks.purgeExpired(now);
+        marks.stripTombstoned();
         return ledger.purgeExpired(now);
     }
 

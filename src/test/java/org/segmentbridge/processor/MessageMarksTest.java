@@ -27,7 +27,8 @@ import org.segmentbridge.support.SharedStateDatabase;
 /**
  * The processor's marks on PostgreSQL and H2: a replay reads them at its claim's position only, recording an id again
  * replaces them, an erasure strips a previous key from its person's marks (found by the old key or by the person's
- * other identifiers) and nothing else, the purge takes marks past the window with what they were filed under, and
+ * other identifiers) and nothing else, the tombstones find what an erasure at another bridge could not see yet, the
+ * purge takes marks past the window with what they were filed under, and
  * marks the ledger held before they had a table of their own (migration V15) still replay.
  */
 class MessageMarksTest {
@@ -87,6 +88,29 @@ class MessageMarksTest {
             assertThat(removed).isEqualTo("message marks: 1");
             assertThat(marksOf(store, "renamed")).doesNotContain("old@example.com");
             assertThat(marksOf(store, "other-renamed")).isEqualTo(OTHER_RENAMED);
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "h2"})
+    void aPreviousKeyRecordedWhileAnotherBridgeErasedItsPersonIsStrippedByTheTombstones(String engine) throws Exception {
+        onFreshDatabase(engine, (store, marks) -> {
+            recordThree(store, marks);
+            // Another bridge's erasure of user-1 committed its tombstones without seeing the row, not yet committed then.
+            try (Connection connection = store.dataSource().getConnection();
+                 PreparedStatement tombstone = connection.prepareStatement(
+                         "INSERT INTO privacy_tombstone (identifier_hash, request_id, erased_at, seq) VALUES (?, 'erase-1', ?, 1)")) {
+                tombstone.setString(1, Erasures.hash("user", "user-1"));
+                tombstone.setTimestamp(2, Timestamp.from(NOW));
+                tombstone.executeUpdate();
+            }
+
+            assertThat(marks.stripTombstoned()).isEqualTo(1);
+
+            assertThat(marksOf(store, "renamed")).isEqualTo("{\"route\":\"ALL\",\"bridge\":{" + CONSENT + "}}");
+            assertThat(filedUnder(store, "renamed")).isEmpty();
+            assertThat(marksOf(store, "other-renamed")).isEqualTo(OTHER_RENAMED);
+            assertThat(marks.stripTombstoned()).as("nothing is left to strip").isZero();
         });
     }
 
