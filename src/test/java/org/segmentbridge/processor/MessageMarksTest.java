@@ -37,6 +37,8 @@ class MessageMarksTest {
     private static final Instant NOW = Instant.parse("2026-12-04T22:00:00Z");
     private static final String CONSENT = "\"consent\":{\"channel\":\"email\",\"state\":\"unsubscribed\",\"origin\":\"segment\",\"changed\":true}";
     private static final String RENAMED = "{\"route\":\"ALL\",\"bridge\":{\"previousKey\":\"old@example.com\"," + CONSENT + "}}";
+    /** {@link #RENAMED} once its previous key is stripped: the route and the consent stay. */
+    private static final String RENAMED_WITHOUT_KEY = "{\"route\":\"ALL\",\"bridge\":{" + CONSENT + "}}";
     private static final String OTHER_RENAMED = "{\"route\":\"ALL\",\"bridge\":{\"previousKey\":\"kept@example.com\"}}";
     private static final String CONSENT_ONLY = "{\"route\":\"NONE\",\"bridge\":{" + CONSENT + "}}";
 
@@ -69,7 +71,7 @@ class MessageMarksTest {
                     Set.of("user-1"), Set.of()));
 
             assertThat(removed).isEqualTo("message marks: 1");
-            assertThat(marksOf(store, "renamed")).isEqualTo("{\"route\":\"ALL\",\"bridge\":{" + CONSENT + "}}");
+            assertThat(marksOf(store, "renamed")).isEqualTo(RENAMED_WITHOUT_KEY);
             assertThat(filedUnder(store, "renamed")).isEmpty();
             assertThat(marksOf(store, "other-renamed")).isEqualTo(OTHER_RENAMED);
             assertThat(filedUnder(store, "other-renamed")).hasSize(2);
@@ -107,7 +109,7 @@ class MessageMarksTest {
 
             assertThat(marks.stripTombstoned()).isEqualTo(1);
 
-            assertThat(marksOf(store, "renamed")).isEqualTo("{\"route\":\"ALL\",\"bridge\":{" + CONSENT + "}}");
+            assertThat(marksOf(store, "renamed")).isEqualTo(RENAMED_WITHOUT_KEY);
             assertThat(filedUnder(store, "renamed")).isEmpty();
             assertThat(marksOf(store, "other-renamed")).isEqualTo(OTHER_RENAMED);
             assertThat(marks.stripTombstoned()).as("nothing is left to strip").isZero();
