@@ -1,15 +1,11 @@
 package org.segmentbridge.bench;
 
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongFunction;
 
 import io.vertx.core.Context;
@@ -35,6 +31,7 @@ final class Load {
     private final String host = "127.0.0.1";
     private final int[] ports;
     private final AtomicInteger turn = new AtomicInteger();
+    private final int connections;
     private final String authorization;
     private final HttpClient client;
     /**
@@ -53,6 +50,7 @@ final class Load {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.ports = ports.clone();
+        this.connections = connections;
         this.authorization = authorization;
         this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(false)
                         .setIdleTimeout(0),
@@ -146,8 +144,35 @@ final class Load {
         });
     }
 
-    /** {@code shed}: requests not sent because too many were unanswered when they were due (counted in failed too). */
-    record OpenLoopResult(long sent, long ok, long failed, long shed, Histogram answerMicros, double seconds) {
+    /**
+     * {@code shed}: requests not sent because too many were unanswered when they were due (counted in failed too);
+     * {@code worstMicrosByTenth}: the slowest answer among the requests due in each tenth of a second, to tell one
+     * stall from a steady queue; {@code sendLagMicros}: how late this generator itself took up a due request, to
+     * tell a stall of the client from one of the server (a due request still waiting for a connection is
+     * the server's).
+     */
+    record OpenLoopResult(long sent, long ok, long failed, long shed, Histogram answerMicros, double seconds,
+                          AtomicLongArray worstMicrosByTenth, long sendLagMicros) {
+
+        /** The worst answer of each second, in ms, and the tenth of a second the slowest request was due in. */
+        String timeline() {
+            StringBuilder seconds = new StringBuilder();
+            int worstTenth = 0;
+            for (int tenth = 0; tenth < worstMicrosByTenth.length(); tenth++) {
+                if (worstMicrosByTenth.get(tenth) > worstMicrosByTenth.get(worstTenth)) {
+                    worstTenth = tenth;
+                }
+            }
+            for (int second = 0; second * 10 < worstMicrosByTenth.length(); second++) {
+                long worst = 0;
+                for (int tenth = second * 10; tenth < Math.min(second * 10 + 10, worstMicrosByTenth.length()); tenth++) {
+                    worst = Math.max(worst, worstMicrosByTenth.get(tenth));
+                }
+                seconds.append(seconds.isEmpty() ? "" : " ").append(worst / 1000);
+            }
+            return String.format("slowest answer of each second (ms): %s; the slowest was due at %.1f s; the client sent"
+                    + " at most %.1f ms late", seconds, worstTenth / 10.0, sendLagMicros / 1000.0);
+        }
     }
 
     OpenLoopResult openLoop(double perSecond, double seconds, LongFunction<Request> bodyAt) throws Exception {
@@ -155,69 +180,14 @@ final class Load {
     }
 
     /**
-     * Open loop: request {@code i} is due at {@code start + i / rate} whatever happened to the others (no coordinated
-     * omission); {@code bodyAt} gets the due time in epoch microseconds to stamp into the event, and the answer time is
-     * measured from that due time too. A request due while {@code maxOutstanding} are unanswered is not sent and counts
-     * as failed: a rate far above what the server takes would otherwise queue minutes of requests in the client.
+     * Open loop (see {@link OpenLoop}) over this load's ports, at most as many connections to each as this load has. A
+     * request due while {@code maxOutstanding} are unanswered is not sent and counts as failed: a rate far above what
+     * the server takes would otherwise queue minutes of requests in the client. {@code bodyAt} gets the due time in
+     * epoch microseconds to stamp into the event.
      */
     OpenLoopResult openLoop(double perSecond, double seconds, long maxOutstanding, LongFunction<Request> bodyAt) throws Exception {
-        long count = Math.round(perSecond * seconds);
-        long intervalNanos = Math.round(1e9 / perSecond);
-        long startNanos = System.nanoTime() + 20_000_000L;
-        long startMicros = FakeVendors.epochMicros() + 20_000L;
-        Histogram answers = new Histogram(3_600_000_000L, 3);
-        AtomicLong ok = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
-        AtomicLong done = new AtomicLong();
-        Map<Long, Long> unanswered = new ConcurrentHashMap<>();
-        long shed = 0;
-        CompletableFuture<Void> all = new CompletableFuture<>();
-        for (long i = 0; i < count; i++) {
-            long due = startNanos + i * intervalNanos;
-            long wait;
-            while ((wait = due - System.nanoTime()) > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            if (i - done.get() >= maxOutstanding) {
-                shed++;
-                failed.incrementAndGet();
-                if (done.incrementAndGet() == count) {
-                    all.complete(null);
-                }
-                continue;
-            }
-            Request request = bodyAt.apply(startMicros + (due - startNanos) / 1000);
-            long index = i;
-            unanswered.put(index, due);
-            post(request.path(), request.body()).onComplete(answer -> {
-                unanswered.remove(index);
-                long micros = (System.nanoTime() - due) / 1000;
-                synchronized (answers) {
-                    answers.recordValue(Math.min(micros, 3_600_000_000L));
-                }
-                if (answer.succeeded() && answer.result() == 200) {
-                    ok.incrementAndGet();
-                } else {
-                    failed.incrementAndGet();
-                }
-                if (done.incrementAndGet() == count) {
-                    all.complete(null);
-                }
-            });
-        }
-        try {
-            all.get(REQUEST_BOUND_MILLIS + 10_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            // Past every bound the client sets, a request still without an outcome is counted as failed, and the
-            // run goes on saying which requests they were.
-            Map<Long, Long> left = new TreeMap<>(unanswered);
-            failed.addAndGet(left.size());
-            BenchRun.log(String.format("open loop: %d of %d requests had no outcome %d s after the last was due (counted as"
-                            + " failed): request %s", left.size(), count, (REQUEST_BOUND_MILLIS + 10_000) / 1000,
-                    left.entrySet().stream().limit(5).map(entry -> String.format("#%d due at %.3f s", entry.getKey(),
-                            (entry.getValue() - startNanos) / 1e9)).toList()));
-        }
-        return new OpenLoopResult(count, ok.get(), failed.get(), shed, answers, count / perSecond);
+        return new OpenLoop(host, ports, connections, authorization, UNANSWERED_AFTER_MILLIS)
+                .run(perSecond, seconds, maxOutstanding, bodyAt);
     }
 
     record Request(String path, Buffer body) {

@@ -39,6 +39,7 @@ final class Report {
     }
     Load.OpenLoopResult trackOpenLoop;
     double trackOpenLoopRate;
+    double trackOpenLoopWarmUpSeconds;
     final List<Processing.Row> processing = new ArrayList<>();
     long processingEvents;
     double processingSeconds;
@@ -181,12 +182,15 @@ final class Report {
         }
         if (trackOpenLoop != null) {
             Histogram answers = trackOpenLoop.answerMicros();
-            md.append(String.format("%nOpen loop on the `/v1/track` bridge right after its closed-loop run: %,.0f single events/s offered for %.0f s "
+            md.append(String.format("%nOpen loop on the `/v1/track` bridge right after its closed-loop run and %.0f s of warm-up at the"
+                            + " same rate: %,.0f single events/s offered for %.0f s "
                             + "(64 connections at most, each request due at its time, its latency counted from then): p50 %s, p90 %s, p99 %s, "
-                            + "max %s; %,d non-200 of %,d, of which %,d not sent because %,d were unanswered when they were due.%n",
-                    trackOpenLoopRate, trackOpenLoop.seconds(), ms(answers.getValueAtPercentile(50)),
+                            + "max %s; %,d non-200 of %,d, of which %,d not sent because %,d were unanswered when they were due. "
+                            + "The %s.%n",
+                    trackOpenLoopWarmUpSeconds, trackOpenLoopRate, trackOpenLoop.seconds(), ms(answers.getValueAtPercentile(50)),
                     ms(answers.getValueAtPercentile(90)), ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()),
-                    trackOpenLoop.failed(), trackOpenLoop.sent(), trackOpenLoop.shed(), BenchRun.TRACK_MAX_OUTSTANDING));
+                    trackOpenLoop.failed(), trackOpenLoop.sent(), trackOpenLoop.shed(), BenchRun.TRACK_MAX_OUTSTANDING,
+                    trackOpenLoop.timeline()));
         }
         md.append(String.format("%nEvents the intake bridges stored (their own counters, seeding and warm-ups included): %,.0f.%n%n", intakeAccepted));
     }
