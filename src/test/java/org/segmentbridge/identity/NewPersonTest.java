@@ -67,17 +67,23 @@ class NewPersonTest {
         return rows;
     }
 
+    /** The one person the store holds, with this key and linked from u-1 and a-1 alone; their id. */
+    private String theOnePersonOfU1AndA1(String key) throws Exception {
+        List<String> persons = rows("SELECT id, primary_key FROM person");
+        assertThat(persons).hasSize(1);
+        String person = persons.get(0).split(" ")[0];
+        assertThat(persons.get(0)).isEqualTo(person + " " + key);
+        assertThat(rows("SELECT kind, identifier, person_id FROM person_identifier ORDER BY kind"))
+                .containsExactly("anonymous a-1 " + person, "user u-1 " + person);
+        return person;
+    }
+
     @Test
     void aNewPersonWithAKeyIsStoredWithItAndReportedAsKeyed() throws Exception {
         Set<String> keyed = observe("{\"type\":\"identify\",\"messageId\":\"m-1\",\"userId\":\"u-1\",\"anonymousId\":\"a-1\","
                 + "\"traits\":{\"email\":\"ann@example.com\"}}");
 
-        List<String> persons = rows("SELECT id, primary_key FROM person");
-        assertThat(persons).hasSize(1);
-        String ann = persons.get(0).split(" ")[0];
-        assertThat(persons.get(0)).isEqualTo(ann + " ann@example.com");
-        assertThat(rows("SELECT kind, identifier, person_id FROM person_identifier ORDER BY kind"))
-                .containsExactly("anonymous a-1 " + ann, "user u-1 " + ann);
+        String ann = theOnePersonOfU1AndA1("ann@example.com");
         assertThat(keyed).as("their key became known: held events may go").containsExactly(ann);
         assertThat(identity.find("u-1", null)).hasValueSatisfying(person -> {
             assertThat(person.id()).isEqualTo(ann);
@@ -104,12 +110,7 @@ class NewPersonTest {
                         + "\"traits\":{\"email\":\"ann@example.com\"}}",
                 "{\"type\":\"track\",\"event\":\"Viewed\",\"messageId\":\"m-3\",\"userId\":\"u-1\"}");
 
-        List<String> persons = rows("SELECT id, primary_key FROM person");
-        assertThat(persons).hasSize(1);
-        String ann = persons.get(0).split(" ")[0];
-        assertThat(persons.get(0)).isEqualTo(ann + " ann@example.com");
-        assertThat(rows("SELECT kind, identifier, person_id FROM person_identifier ORDER BY kind"))
-                .containsExactly("anonymous a-1 " + ann, "user u-1 " + ann);
+        String ann = theOnePersonOfU1AndA1("ann@example.com");
         assertThat(keyed).containsExactly(ann);
     }
 }
