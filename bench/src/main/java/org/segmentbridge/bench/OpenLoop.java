@@ -53,6 +53,8 @@ final class OpenLoop {
     /** A keep-alive connection to one port: idle, or carrying one request until its whole answer is read. */
     private final class Connection {
         final int port;
+        /** The due requests for this connection's port, which any of its connections takes. */
+        final ArrayDeque<Due> waiting;
         SocketChannel channel;
         SelectionKey key;
         Due carrying;
@@ -60,8 +62,9 @@ final class OpenLoop {
         ByteBuffer toWrite;
         final ByteBuffer read = ByteBuffer.allocate(16 * 1024);
 
-        Connection(int port) {
+        Connection(int port, ArrayDeque<Due> waiting) {
             this.port = port;
+            this.waiting = waiting;
         }
 
         void open(Selector selector) throws IOException {
@@ -146,9 +149,10 @@ final class OpenLoop {
             List<Connection> connections = new ArrayList<>();
             List<ArrayDeque<Due>> waiting = new ArrayList<>();
             for (int port : ports) {
-                waiting.add(new ArrayDeque<>());
+                ArrayDeque<Due> forPort = new ArrayDeque<>();
+                waiting.add(forPort);
                 for (int i = 0; i < connectionsPerPort; i++) {
-                    Connection connection = new Connection(port);
+                    Connection connection = new Connection(port, forPort);
                     connection.open(selector);
                     connections.add(connection);
                 }
@@ -177,7 +181,7 @@ final class OpenLoop {
                     outstanding++;
                 }
                 for (Connection connection : connections) {
-                    ArrayDeque<Due> queue = waiting.get(portIndex(connection.port));
+                    ArrayDeque<Due> queue = connection.waiting;
                     if (!queue.isEmpty() && connection.ready()) {
                         try {
                             connection.send(queue.peek());
@@ -262,15 +266,6 @@ final class OpenLoop {
         }
         return new Load.OpenLoopResult(count, ok, failed, shed, answers, count / perSecond, worstByTenth,
                 sendLagNanos / 1000);
-    }
-
-    private int portIndex(int port) {
-        for (int i = 0; i < ports.length; i++) {
-            if (ports[i] == port) {
-                return i;
-            }
-        }
-        throw new IllegalArgumentException("not a port of this load: " + port);
     }
 
     private void reopen(Connection connection, Selector selector) throws IOException {
