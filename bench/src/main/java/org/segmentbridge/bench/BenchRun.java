@@ -26,7 +26,8 @@ import org.HdrHistogram.Histogram;
  * What bench/run runs: the whole benchmark, one phase after another, then the report.
  *
  * <ol>
- *   <li>Intake (bridges with delivery disabled, so only the intake and its processor work): time to healthy, idle RSS;
+ *   <li>Intake (bridges with delivery disabled, so only the intake and its processor work): first the disk's own sync
+ *       times alone ({@link DiskSync}); time to healthy, idle RSS;
  *       /v1/track and /v1/batch (100 events) at 64 connections, each right after the same load against the bare
  *       Vert.x handler ({@link BareServer}) and, for /v1/track, the bare Camel route ({@link BareCamel}); /v1/track
  *       open loop at 5,000 req/s; a JFR profile of /v1/track at 64 connections. The RSS peak here is the overload
@@ -346,6 +347,11 @@ public final class BenchRun {
      * order of the runs matter); the bare handler's run comes right before it.
      */
     private void intakePhase() throws Exception {
+        // First, alone: the disk's own sync times, the floor under the open loop's durable answers.
+        out.diskSync = DiskSync.measure(work, seconds(10, 1));
+        log(String.format("disk sync alone for %.0f s: p50 %.2f ms, p99.9 %.2f ms, max %.1f ms, %d over 20 ms", out.diskSync.seconds(),
+                out.diskSync.syncMicros().getValueAtPercentile(50) / 1000.0, out.diskSync.syncMicros().getValueAtPercentile(99.9) / 1000.0,
+                out.diskSync.syncMicros().getMaxValue() / 1000.0, out.diskSync.over(20_000)));
         int barePort = Processes.freePort();
         Path bareLog = work.resolve("bare.log");
         Process bare = processes.start(List.of(javaBinary(), "-Xmx256m", "-cp", benchClassPath(), BareServer.class.getName(),

@@ -40,6 +40,8 @@ final class Report {
     Load.OpenLoopResult trackOpenLoop;
     double trackOpenLoopRate;
     double trackOpenLoopWarmUpSeconds;
+    /** The disk's own syncs, alone, before the intake part; null in parts that leave it out. */
+    DiskSync.Result diskSync;
     final List<Processing.Row> processing = new ArrayList<>();
     long processingEvents;
     double processingSeconds;
@@ -192,6 +194,14 @@ final class Report {
                     trackOpenLoop.failed(), trackOpenLoop.sent(), trackOpenLoop.shed(), BenchRun.TRACK_MAX_OUTSTANDING,
                     trackOpenLoop.timeline()));
         }
+        if (diskSync != null) {
+            Histogram syncs = diskSync.syncMicros();
+            md.append(String.format("%nThe data folder's disk alone, for %.0f s before the intake part (4 KB written and synced at a time, as the"
+                            + " queue's journal does; each answer waits for at least one such sync): %,d syncs, p50 %s, p99 %s, p99.9 %s,"
+                            + " max %s; %,d took over 20 ms.%n",
+                    diskSync.seconds(), syncs.getTotalCount(), ms(syncs.getValueAtPercentile(50)), ms(syncs.getValueAtPercentile(99)),
+                    ms(syncs.getValueAtPercentile(99.9)), ms(syncs.getMaxValue()), diskSync.over(20_000)));
+        }
         md.append(String.format("%nEvents the intake bridges stored (their own counters, seeding and warm-ups included): %,.0f.%n%n", intakeAccepted));
     }
 
@@ -322,7 +332,9 @@ final class Report {
                     String.format("p50 %s, p99 %s, max %s; %,d non-200 of %,d%s", ms(answers.getValueAtPercentile(50)),
                             ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()), trackOpenLoop.failed(), trackOpenLoop.sent(),
                             trackOpenLoop.shed() == 0 ? "" : String.format(" (%,d not sent: %,d were unanswered)", trackOpenLoop.shed(),
-                                    BenchRun.TRACK_MAX_OUTSTANDING)),
+                                    BenchRun.TRACK_MAX_OUTSTANDING))
+                            + (diskSync == null ? "" : String.format("; the disk's own sync alone: max %s, %,d over 20 ms in %.0f s",
+                                    ms(diskSync.syncMicros().getMaxValue()), diskSync.over(20_000), diskSync.seconds())),
                     "≤ 20 ms", answers.getValueAtPercentile(99) <= 20_000 && trackOpenLoop.failed() == 0);
         }
         intake.stream().filter(row -> row.endpoint().equals("/v1/batch") && row.connections() == 64).findFirst().ifPresent(row ->
