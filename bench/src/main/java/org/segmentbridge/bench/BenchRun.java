@@ -425,7 +425,7 @@ public final class BenchRun {
                         bridgeResult.p50Micros() / 1000.0, bridgeResult.p99Micros() / 1000.0, bridgeResult.non200())
                         + (refused.isEmpty() ? "" : " (" + refused + ")"));
                 if (endpoint.equals("track") && connections == 64) {
-                    trackOpenLoop(bridge, singles);
+                    trackOpenLoop(bridge, camelPort, singles);
                     // The profile: one more run like the measured one, under JFR, not part of the figures.
                     monitor.watch(bridge.process().pid(), "intake profile");
                     Path recording = work.resolve("intake-track-64.jfr");
@@ -462,19 +462,31 @@ public final class BenchRun {
 
     /**
      * Single events to /v1/track at a fixed rate (open loop: each request due at its time whatever happened to the
-     * others, its latency counted from then), on the bridge that was just measured closed loop.
+     * others, its latency counted from then), on the bridge that was just measured closed loop, right after the same
+     * open loop against the bare Camel route. That baseline is what this machine and the client give a route that does
+     * nothing, and it compiles the client's own code before the bridge is measured: without it the load generator's
+     * compiler took 0.4-0.7 cores during the bridge's first measured seconds on a slow machine, when the bridge needed
+     * 1.5 of the 2 cores for the rate, and those seconds read 70-250 ms.
      */
-    private void trackOpenLoop(Bridge bridge, List<ObjectNode> people) throws Exception {
+    private void trackOpenLoop(Bridge bridge, int camelPort, List<ObjectNode> people) throws Exception {
         double rate = smoke ? 500 : TRACK_OPEN_LOOP_RATE;
         List<Buffer> bodies = people.stream().map(person -> Buffer.buffer(person.toString())).toList();
-        Load load = new Load(vertx, bridge.httpPort(), authorization(), 64);
         java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
         java.util.function.LongFunction<Load.Request> request =
                 due -> new Load.Request("/v1/track", bodies.get((int) (next.getAndIncrement() % bodies.size())));
+        out.trackOpenLoopWarmUpSeconds = seconds(TRACK_OPEN_LOOP_WARM_UP_SECONDS, 0.5);
+        Load camelLoad = new Load(vertx, camelPort, authorization(), 64);
+        camelLoad.openLoop(rate, out.trackOpenLoopWarmUpSeconds, TRACK_MAX_OUTSTANDING, request);
+        out.trackOpenLoopBareCamel = camelLoad.openLoop(rate, seconds(10, 1.5), TRACK_MAX_OUTSTANDING, request);
+        camelLoad.close();
+        Histogram camelAnswers = out.trackOpenLoopBareCamel.answerMicros();
+        log(String.format("bare Camel /v1/track open loop at %.0f/s: p50 %.1f ms p99 %.1f ms max %.1f ms; %s", rate,
+                camelAnswers.getValueAtPercentile(50) / 1000.0, camelAnswers.getValueAtPercentile(99) / 1000.0,
+                camelAnswers.getMaxValue() / 1000.0, out.trackOpenLoopBareCamel.timeline()));
+        Load load = new Load(vertx, bridge.httpPort(), authorization(), 64);
         // What the closed loop left for the processor to catch up on: it shares the cores with the open loop.
         log(String.format("intake /v1/track open loop begins with %.0f event(s) in the intake log",
                 Processes.metric(bridge.metrics(), "bridge_intake_log_depth")));
-        out.trackOpenLoopWarmUpSeconds = seconds(TRACK_OPEN_LOOP_WARM_UP_SECONDS, 0.5);
         load.openLoop(rate, out.trackOpenLoopWarmUpSeconds, TRACK_MAX_OUTSTANDING, request);
         out.trackOpenLoop = load.openLoop(rate, seconds(10, 1.5), TRACK_MAX_OUTSTANDING, request);
         out.trackOpenLoopRate = rate;

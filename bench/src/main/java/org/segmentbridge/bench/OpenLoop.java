@@ -31,6 +31,12 @@ import org.HdrHistogram.Histogram;
 final class OpenLoop {
 
     private static final byte[] HEADER_END = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * Where a chunked answer ends: its last, empty chunk and no trailer (Camel's platform-http writes the bare route's
+     * answer chunked). The answers this client reads are short JSON of the bridge's or the bare routes', which never
+     * hold these bytes inside a chunk.
+     */
+    private static final byte[] LAST_CHUNK = "\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final String host;
     private final int[] ports;
@@ -98,7 +104,7 @@ final class OpenLoop {
                 throw new IOException("the server closed the connection");
             }
             byte[] bytes = read.array();
-            int headerEnd = indexOf(bytes, read.position(), HEADER_END);
+            int headerEnd = indexOf(bytes, 0, read.position(), HEADER_END);
             if (headerEnd < 0) {
                 if (!read.hasRemaining()) {
                     throw new IOException("an answer's header is larger than " + read.capacity() + " bytes");
@@ -106,13 +112,25 @@ final class OpenLoop {
                 return -1;
             }
             String header = new String(bytes, 0, headerEnd, StandardCharsets.ISO_8859_1);
-            int length = contentLength(header);
-            int total = headerEnd + HEADER_END.length + length;
-            if (total > read.capacity()) {
-                throw new IOException("an answer of " + total + " bytes is larger than this client reads");
-            }
-            if (read.position() < total) {
-                return -1;
+            int total;
+            if (chunked(header)) {
+                // From the header's last line break: an empty chunked body ends right after the header.
+                int lastChunk = indexOf(bytes, headerEnd + 2, read.position(), LAST_CHUNK);
+                if (lastChunk < 0) {
+                    if (!read.hasRemaining()) {
+                        throw new IOException("a chunked answer is larger than " + read.capacity() + " bytes");
+                    }
+                    return -1;
+                }
+                total = lastChunk + LAST_CHUNK.length;
+            } else {
+                total = headerEnd + HEADER_END.length + contentLength(header);
+                if (total > read.capacity()) {
+                    throw new IOException("an answer of " + total + " bytes is larger than this client reads");
+                }
+                if (read.position() < total) {
+                    return -1;
+                }
             }
             if (read.position() > total) {
                 throw new IOException("the server sent more than one answer to one request");
@@ -287,6 +305,14 @@ final class OpenLoop {
         return bytes;
     }
 
+    private static boolean chunked(String header) {
+        return header.lines().anyMatch(line -> {
+            int colon = line.indexOf(':');
+            return colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("transfer-encoding")
+                    && line.substring(colon + 1).trim().equalsIgnoreCase("chunked");
+        });
+    }
+
     private static int contentLength(String header) throws IOException {
         for (String line : header.split("\r\n")) {
             int colon = line.indexOf(':');
@@ -297,8 +323,8 @@ final class OpenLoop {
         throw new IOException("an answer without Content-Length: " + header.lines().findFirst().orElse(""));
     }
 
-    private static int indexOf(byte[] bytes, int end, byte[] pattern) {
-        for (int i = 0; i + pattern.length <= end; i++) {
+    private static int indexOf(byte[] bytes, int from, int end, byte[] pattern) {
+        for (int i = from; i + pattern.length <= end; i++) {
             int j = 0;
             while (j < pattern.length && bytes[i + j] == pattern[j]) {
                 j++;

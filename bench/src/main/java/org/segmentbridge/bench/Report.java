@@ -38,6 +38,8 @@ final class Report {
                      String refused) {
     }
     Load.OpenLoopResult trackOpenLoop;
+    /** The same open loop against the bare Camel route, right before the bridge's. */
+    Load.OpenLoopResult trackOpenLoopBareCamel;
     double trackOpenLoopRate;
     double trackOpenLoopWarmUpSeconds;
     /** The disk's own syncs, alone, before the intake part; null in parts that leave it out. */
@@ -193,6 +195,14 @@ final class Report {
                     ms(answers.getValueAtPercentile(90)), ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()),
                     trackOpenLoop.failed(), trackOpenLoop.sent(), trackOpenLoop.shed(), BenchRun.TRACK_MAX_OUTSTANDING,
                     trackOpenLoop.timeline()));
+            if (trackOpenLoopBareCamel != null) {
+                Histogram baseline = trackOpenLoopBareCamel.answerMicros();
+                md.append(String.format("%nThe same open loop against the bare Camel route right before (its warm-up too; the client's own"
+                                + " code is compiled by then): p50 %s, p90 %s, p99 %s, max %s; %,d non-200 of %,d. The %s.%n",
+                        ms(baseline.getValueAtPercentile(50)), ms(baseline.getValueAtPercentile(90)), ms(baseline.getValueAtPercentile(99)),
+                        ms(baseline.getMaxValue()), trackOpenLoopBareCamel.failed(), trackOpenLoopBareCamel.sent(),
+                        trackOpenLoopBareCamel.timeline()));
+            }
         }
         if (diskSync != null) {
             Histogram syncs = diskSync.syncMicros();
@@ -333,6 +343,8 @@ final class Report {
                             ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()), trackOpenLoop.failed(), trackOpenLoop.sent(),
                             trackOpenLoop.shed() == 0 ? "" : String.format(" (%,d not sent: %,d were unanswered)", trackOpenLoop.shed(),
                                     BenchRun.TRACK_MAX_OUTSTANDING))
+                            + (trackOpenLoopBareCamel == null ? "" : String.format("; bare Camel p99 %s",
+                                    ms(trackOpenLoopBareCamel.answerMicros().getValueAtPercentile(99))))
                             + (diskSync == null ? "" : String.format("; the disk's own sync alone: max %s, %,d over 20 ms in %.0f s",
                                     ms(diskSync.syncMicros().getMaxValue()), diskSync.over(20_000), diskSync.seconds())),
                     "≤ 20 ms", answers.getValueAtPercentile(99) <= 20_000 && trackOpenLoop.failed() == 0);
