@@ -475,27 +475,35 @@ public final class BenchRun {
         java.util.function.LongFunction<Load.Request> request =
                 due -> new Load.Request("/v1/track", bodies.get((int) (next.getAndIncrement() % bodies.size())));
         out.trackOpenLoopWarmUpSeconds = seconds(TRACK_OPEN_LOOP_WARM_UP_SECONDS, 0.5);
-        Load camelLoad = new Load(vertx, camelPort, authorization(), 64);
-        camelLoad.openLoop(rate, out.trackOpenLoopWarmUpSeconds, TRACK_MAX_OUTSTANDING, request);
-        out.trackOpenLoopBareCamel = camelLoad.openLoop(rate, seconds(10, 1.5), TRACK_MAX_OUTSTANDING, request);
-        camelLoad.close();
-        Histogram camelAnswers = out.trackOpenLoopBareCamel.answerMicros();
-        log(String.format("bare Camel /v1/track open loop at %.0f/s: p50 %.1f ms p99 %.1f ms max %.1f ms; %s", rate,
-                camelAnswers.getValueAtPercentile(50) / 1000.0, camelAnswers.getValueAtPercentile(99) / 1000.0,
-                camelAnswers.getMaxValue() / 1000.0, out.trackOpenLoopBareCamel.timeline()));
-        Load load = new Load(vertx, bridge.httpPort(), authorization(), 64);
+        out.trackOpenLoopBareCamel = warmedOpenLoop(camelPort, rate, request);
+        log(String.format("bare Camel /v1/track open loop at %.0f/s: %s; %s", rate,
+                spread(out.trackOpenLoopBareCamel.answerMicros()), out.trackOpenLoopBareCamel.timeline()));
         // What the closed loop left for the processor to catch up on: it shares the cores with the open loop.
         log(String.format("intake /v1/track open loop begins with %.0f event(s) in the intake log",
                 Processes.metric(bridge.metrics(), "bridge_intake_log_depth")));
-        load.openLoop(rate, out.trackOpenLoopWarmUpSeconds, TRACK_MAX_OUTSTANDING, request);
-        out.trackOpenLoop = load.openLoop(rate, seconds(10, 1.5), TRACK_MAX_OUTSTANDING, request);
+        out.trackOpenLoop = warmedOpenLoop(bridge.httpPort(), rate, request);
         out.trackOpenLoopRate = rate;
-        load.close();
-        Histogram answers = out.trackOpenLoop.answerMicros();
-        log(String.format("intake /v1/track open loop at %.0f/s: p50 %.1f ms p99 %.1f ms max %.1f ms, non-200 %d of %d (%d not sent: %d unanswered)",
-                rate, answers.getValueAtPercentile(50) / 1000.0, answers.getValueAtPercentile(99) / 1000.0, answers.getMaxValue() / 1000.0,
-                out.trackOpenLoop.failed(), out.trackOpenLoop.sent(), out.trackOpenLoop.shed(), TRACK_MAX_OUTSTANDING));
+        log(String.format("intake /v1/track open loop at %.0f/s: %s, non-200 %d of %d (%d not sent: %d unanswered)",
+                rate, spread(out.trackOpenLoop.answerMicros()), out.trackOpenLoop.failed(), out.trackOpenLoop.sent(),
+                out.trackOpenLoop.shed(), TRACK_MAX_OUTSTANDING));
         log("intake /v1/track open loop: " + out.trackOpenLoop.timeline());
+    }
+
+    /** The open loop on 64 fresh connections to {@code port}: the warm-up at the rate, unmeasured, then 10 s measured. */
+    private Load.OpenLoopResult warmedOpenLoop(int port, double rate, java.util.function.LongFunction<Load.Request> request)
+            throws Exception {
+        Load load = new Load(vertx, port, authorization(), 64);
+        try {
+            load.openLoop(rate, out.trackOpenLoopWarmUpSeconds, TRACK_MAX_OUTSTANDING, request);
+            return load.openLoop(rate, seconds(10, 1.5), TRACK_MAX_OUTSTANDING, request);
+        } finally {
+            load.close();
+        }
+    }
+
+    private static String spread(Histogram micros) {
+        return String.format("p50 %.1f ms p99 %.1f ms max %.1f ms", micros.getValueAtPercentile(50) / 1000.0,
+                micros.getValueAtPercentile(99) / 1000.0, micros.getMaxValue() / 1000.0);
     }
 
     String benchClassPath() {

@@ -188,19 +188,16 @@ final class Report {
             Histogram answers = trackOpenLoop.answerMicros();
             md.append(String.format("%nOpen loop on the `/v1/track` bridge right after its closed-loop run and %.0f s of warm-up at the"
                             + " same rate: %,.0f single events/s offered for %.0f s "
-                            + "(64 connections at most, each request due at its time, its latency counted from then): p50 %s, p90 %s, p99 %s, "
-                            + "max %s; %,d non-200 of %,d, of which %,d not sent because %,d were unanswered when they were due. "
+                            + "(64 connections at most, each request due at its time, its latency counted from then): %s; "
+                            + "%,d non-200 of %,d, of which %,d not sent because %,d were unanswered when they were due. "
                             + "The %s.%n",
-                    trackOpenLoopWarmUpSeconds, trackOpenLoopRate, trackOpenLoop.seconds(), ms(answers.getValueAtPercentile(50)),
-                    ms(answers.getValueAtPercentile(90)), ms(answers.getValueAtPercentile(99)), ms(answers.getMaxValue()),
+                    trackOpenLoopWarmUpSeconds, trackOpenLoopRate, trackOpenLoop.seconds(), spread(answers),
                     trackOpenLoop.failed(), trackOpenLoop.sent(), trackOpenLoop.shed(), BenchRun.TRACK_MAX_OUTSTANDING,
                     trackOpenLoop.timeline()));
             if (trackOpenLoopBareCamel != null) {
-                Histogram baseline = trackOpenLoopBareCamel.answerMicros();
-                md.append(String.format("%nThe same open loop against the bare Camel route right before (its warm-up too; the client's own"
-                                + " code is compiled by then): p50 %s, p90 %s, p99 %s, max %s; %,d non-200 of %,d. The %s.%n",
-                        ms(baseline.getValueAtPercentile(50)), ms(baseline.getValueAtPercentile(90)), ms(baseline.getValueAtPercentile(99)),
-                        ms(baseline.getMaxValue()), trackOpenLoopBareCamel.failed(), trackOpenLoopBareCamel.sent(),
+                    md.append(String.format("%nThe same open loop against the bare Camel route right before (its warm-up too; the client's own"
+                                + " code is compiled by then): %s; %,d non-200 of %,d. The %s.%n",
+                        spread(trackOpenLoopBareCamel.answerMicros()), trackOpenLoopBareCamel.failed(), trackOpenLoopBareCamel.sent(),
                         trackOpenLoopBareCamel.timeline()));
             }
         }
@@ -607,6 +604,12 @@ final class Report {
 
     private static String times(double value, double base) {
         return base > 0 ? String.format("%.2f×", value / base) : "?";
+    }
+
+    /** p50, p90, p99 and max, as the open loops' paragraphs give them. */
+    private static String spread(Histogram micros) {
+        return String.format("p50 %s, p90 %s, p99 %s, max %s", ms(micros.getValueAtPercentile(50)), ms(micros.getValueAtPercentile(90)),
+                ms(micros.getValueAtPercentile(99)), ms(micros.getMaxValue()));
     }
 
     private static String msOrNone(Histogram histogram, double percentile) {
