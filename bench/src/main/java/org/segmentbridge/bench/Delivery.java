@@ -19,14 +19,11 @@ import io.vertx.core.buffer.Buffer;
  * not send that many in about {@code drainSeconds} gets only every k-th (Segment's integrations flag
  * {@code "<Destination>": false} on the others). A bridge with delivery enabled then drains the queues, every
  * destination at once as in production, until the fakes have received every item.
- * An endpoint's figure is its steady rate over whole periods of its limit, from the moment 20 % of its items had
- * arrived and within the moment 95 % had, so neither the pacer's first burst nor the last partial batch counts
- * ({@link FakeVendors.Endpoint#steadyRateOverPeriods}).
+ * An endpoint's figure is its steady rate over whole cycles of its limit's window (N requests in a row, N the
+ * limit), from the moment 20 % of its items had arrived and within the moment 95 % had, so neither the pacer's first
+ * burst nor the last partial batch counts ({@link FakeVendors.Endpoint#steadyRateOverCycles}).
  */
 final class Delivery {
-
-    /** Every fake limit here is per second, as {@link Target#limitPerSecond} says. */
-    private static final long LIMIT_PERIOD_NANOS = 1_000_000_000L;
 
     /** {@code every}: the destination gets one event in this many. */
     record Target(String destination, String endpoint, String label, int limitPerSecond, int batch, long events,
@@ -194,7 +191,7 @@ final class Delivery {
             for (Target target : targets) {
                 FakeVendors.Endpoint endpoint = fakes.endpoint(target.label());
                 Row row = new Row(group, target, endpoint.items(), endpoint.requests(), endpoint.rejected429(),
-                        endpoint.steadyRateOverPeriods(0.2, 0.95, LIMIT_PERIOD_NANOS), endpoint.span());
+                        endpoint.steadyRateOverCycles(0.2, 0.95, target.limitPerSecond()), endpoint.span());
                 bench.out().delivery.add(row);
                 BenchRun.log(String.format("  %s %s: %d/%d items in %d requests, steady %.1f items/s, ceiling %.0f (%.2f), 429s %d",
                         target.destination(), target.endpoint(), row.items(), target.events(), row.requests(), row.steadyRate(),

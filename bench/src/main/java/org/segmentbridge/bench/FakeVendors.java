@@ -425,29 +425,32 @@ final class FakeVendors {
         }
 
         /**
-         * The steady rate over whole periods of a vendor's limit: the items of the requests that arrived in the longest
-         * whole number of {@code periodNanos} that starts with the request by which {@code from} of all items had
-         * arrived and ends before the one by which {@code to} had. A pacer at the limit sends its requests in bursts
-         * (its window lets the next request go one period after the one N before), so a stretch that starts or ends
-         * inside a burst counts a part of one and reads up to a request or two per period too high or too low. Whole
-         * periods count every burst once: in any {@code k} periods a vendor that allows N requests per period takes at
-         * most {@code k × N}, so the figure is at most limit × batch. NaN when the stretch is shorter than one period.
+         * The steady rate over whole cycles of a vendor's window: the items of {@code k × perPeriod} requests in a row,
+         * from the one by which {@code from} of all items had arrived, over the time from its arrival to the arrival of
+         * the request {@code k × perPeriod} places after it, for the largest {@code k} that stays within the one by
+         * which {@code to} had. A pacer at the limit sends in bursts: a request goes one period after the request N
+         * ({@code perPeriod}) places before it ended, so the pattern repeats every period plus a request's latency,
+         * not every period, and a stretch of whole periods that starts inside a burst leaves a part of the burst its
+         * k periods later out (it read down to 0.88 of the ceiling for a pacer at 0.97). A stretch of whole cycles holds
+         * every burst once, wherever it starts. Any N + 1 requests in a row arrive a period apart at least where the
+         * vendor allows N per period, so {@code k × N} requests take at least k periods and the figure is at most
+         * limit × batch. NaN when the stretch holds less than one cycle.
          */
-        synchronized double steadyRateOverPeriods(double from, double to, long periodNanos) {
+        synchronized double steadyRateOverCycles(double from, double to, int perPeriod) {
             Stretch stretch = stretch(from, to);
             if (stretch == null) {
                 return Double.NaN;
             }
-            long periods = (times[stretch.high()] - times[stretch.low()]) / periodNanos;
-            if (periods < 1) {
+            int cycles = (stretch.high() - stretch.low()) / perPeriod;
+            if (cycles < 1) {
                 return Double.NaN;
             }
-            long end = times[stretch.low()] + periods * periodNanos;
+            int end = stretch.low() + cycles * perPeriod;
             long counted = 0;
-            for (int i = stretch.low(); i < requests && times[i] < end; i++) {
+            for (int i = stretch.low(); i < end; i++) {
                 counted += items[i];
             }
-            return counted / (periods * periodNanos / 1e9);
+            return counted / ((times[end] - times[stretch.low()]) / 1e9);
         }
 
         /** The items of {@code endpoints} together as one endpoint's (their requests in order of arrival). */
