@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -673,6 +675,7 @@ public final class BenchRun {
         out.allDestinationsOverrides = overrides;
 
         Processing processing = new Processing(this, freeFakes);
+        bareCamelClient(smoke ? 400 : 40_000, 2 * maxConcurrentRequests());
         Path data = work.resolve("processing-data");
         Bridge loader = startBridge("load-processing", data, overrides + "bridge.delivery.enabled = false\n", env, null);
         processing.load(loader, smoke ? 400 : 16_000);
@@ -689,6 +692,52 @@ public final class BenchRun {
     }
 
     static final double SUSTAINED_RATE = 1000;
+
+    /**
+     * The ceiling of the single-event destinations' requests: {@link BareCamelClient}, with the bridge's JVM options,
+     * sends {@code requests} (as many as Sailthru and Iterable get in the processing drain) to the fake Iterable with
+     * {@code inFlight} outstanding (the two destinations' together); the figure is the fake's steady rate, measured
+     * as the drain's figures are.
+     */
+    private void bareCamelClient(int requests, int inFlight) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.addAll(bridgeJvmOptions());
+        command.addAll(List.of("-cp", benchClassPath(), BareCamelClient.class.getName(), String.valueOf(freeFakes.iterablePort),
+                String.valueOf(requests), String.valueOf(inFlight)));
+        Path log = work.resolve("bare-camel-client.log");
+        Process client = processes.start(command, Map.of(), work, log);
+        if (!client.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || client.exitValue() != 0) {
+            throw new IllegalStateException("the bare Camel client failed; see " + log);
+        }
+        FakeVendors.Endpoint received = freeFakes.endpoint("iterable POST /api/events/track [" + BareCamelClient.API_KEY + "]");
+        out.processingBareClient = new Report.BareClient(requests, inFlight, received.requests(), received.steadyRate(0.2, 0.95));
+        log(String.format("bare Camel client: %,d of %,d requests received, %d in flight, steady %,.0f requests/s", received.requests(),
+                requests, inFlight, out.processingBareClient.steadyRate()));
+        freeFakes.reset();
+    }
+
+    /** {@code bridge.delivery.max-concurrent-requests} as application.properties ships it: a destination's requests in flight. */
+    private int maxConcurrentRequests() throws IOException {
+        java.util.Properties shipped = new java.util.Properties();
+        try (var in = Files.newBufferedReader(repo.resolve("application.properties"))) {
+            shipped.load(in);
+        }
+        return Integer.parseInt(shipped.getProperty("bridge.delivery.max-concurrent-requests").trim());
+    }
+
+    /** The bridge's JVM options: BRIDGE_JVM_OPTIONS when this run has it, else bin/segment-bridge's default. */
+    private List<String> bridgeJvmOptions() throws IOException {
+        String options = System.getenv("BRIDGE_JVM_OPTIONS");
+        if (options == null || options.isBlank()) {
+            Matcher fallback = Pattern.compile("\\$\\{BRIDGE_JVM_OPTIONS:-([^}]*)}").matcher(Files.readString(repo.resolve("bin/segment-bridge")));
+            if (!fallback.find()) {
+                throw new IllegalStateException("bin/segment-bridge names no default BRIDGE_JVM_OPTIONS");
+            }
+            options = fallback.group(1);
+        }
+        return List.of(options.trim().split("\\s+"));
+    }
 
     private void bench429s(FakeVendors vendors) {
         out.collect429s(vendors);

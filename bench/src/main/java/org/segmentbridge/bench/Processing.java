@@ -21,6 +21,9 @@ final class Processing {
     record Row(String destination, String endpoint, long offered, long items, long requests, double steadyRate) {
     }
 
+    /** The destinations that send one request per item: the bare Camel client's figure is their ceiling. */
+    static final List<String> SINGLE_EVENT_DESTINATIONS = List.of("sailthru", "iterable");
+
     private final BenchRun bench;
     private final FakeVendors fakes;
     private long events;
@@ -69,6 +72,14 @@ final class Processing {
             rows.add(new Row(name.substring(0, name.indexOf(' ')), name.substring(name.indexOf(' ') + 1, name.indexOf(" [")),
                     events, endpoint.items(), endpoint.requests(), endpoint.steadyRate(0.2, 0.95)));
         }
+        List<FakeVendors.Endpoint> singles = new ArrayList<>();
+        AllDestinations.endpoints(fakes).forEach((name, endpoint) -> {
+            if (SINGLE_EVENT_DESTINATIONS.contains(name.substring(0, name.indexOf(' ')))) {
+                singles.add(endpoint);
+            }
+        });
+        FakeVendors.Endpoint single = FakeVendors.Endpoint.merged("single-event destinations", singles);
+        bench.out().processingSingleRequests = single.steadyRate(0.2, 0.95); // one item per request
         bench.out().processing.addAll(rows);
         bench.out().processingSeconds = took;
         bench.out().processingDrained = empty;

@@ -34,6 +34,10 @@ final class Report {
     final Map<String, Long> loadedRss = new LinkedHashMap<>();
     /** {@code camel}: the bare Camel route's run, null where it was not measured. */
     /** @param refused the bridge's refusals during the measured run, by reason; empty when it refused none */
+    /** {@link BareCamelClient}'s run: what it sent, with how many in flight, what the fake received and how fast. */
+    record BareClient(int requests, int inFlight, long received, double steadyRate) {
+    }
+
     record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel, Intake.Result bridge,
                      String refused) {
     }
@@ -48,6 +52,10 @@ final class Report {
     long processingEvents;
     double processingSeconds;
     boolean processingDrained;
+    /** The single-event destinations' requests per second in the drain, steady, all of them together. */
+    double processingSingleRequests;
+    /** Their ceiling, measured right before the drain; null in parts that leave it out. */
+    BareClient processingBareClient;
     String allDestinationsOverrides = "";
     Sustained.Result sustained;
     final List<IntakeRow> intake = new ArrayList<>();
@@ -243,6 +251,12 @@ final class Report {
                 .append(deliveryOverrides).append("```\n\n");
     }
 
+    /** The requests the single-event destinations sent in the drain. */
+    private long singleEventRequests() {
+        return processing.stream().filter(row -> row.endpoint().equals("all endpoints")
+                && Processing.SINGLE_EVENT_DESTINATIONS.contains(row.destination())).mapToLong(Processing.Row::requests).sum();
+    }
+
     private void processingTable(StringBuilder md) {
         if (processing.isEmpty()) {
             return;
@@ -255,6 +269,16 @@ final class Report {
         for (Processing.Row row : processing) {
             md.append(String.format("| %s | %s | %,d | %,d | %,.0f |%n", row.destination(),
                     row.endpoint().equals("all endpoints") ? "**all endpoints**" : "`" + row.endpoint() + "`", row.items(), row.requests(), row.steadyRate()));
+        }
+        if (processingBareClient != null) {
+            md.append(String.format("%nThe single-event destinations (%s: one request per item) sent %,.0f requests/s together, steady. "
+                            + "Right before the drain, a bare Camel HTTP client (`BareCamelClient`: camel-http with the bridge's endpoint options, "
+                            + "thread pool and JVM options, nothing but requests) sent %,d requests, %d in flight (the two destinations' "
+                            + "`max-concurrent-requests`), to the same fake Iterable: %,.0f requests/s steady, so the drain reached **%.2f** "
+                            + "of it. Sending only their %,d requests at that rate would take %.1f s.%n",
+                    String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS), processingSingleRequests, processingBareClient.requests(),
+                    processingBareClient.inFlight(), processingBareClient.steadyRate(), processingSingleRequests / processingBareClient.steadyRate(),
+                    singleEventRequests(), singleEventRequests() / processingBareClient.steadyRate()));
         }
         md.append("\nSettings on top of `application.properties` for this part, the latency and the sustained run:\n\n```properties\n")
                 .append(allDestinationsOverrides).append("```\n\n");
@@ -351,7 +375,13 @@ final class Report {
                         "≥ 50,000 events/s", row.bridge().perSecond() * row.eventsPerRequest() >= 50_000));
         processing.stream().filter(row -> row.endpoint().equals("all endpoints")).forEach(row ->
                 target(md, "processing of " + row.destination() + ", fakes without limits, all four destinations active",
-                        String.format("%,.0f items/s", row.steadyRate()), "≥ 3,000 events/s", row.steadyRate() >= 3000));
+                        String.format("%,.0f items/s", row.steadyRate()) + (processingBareClient == null
+                                || !Processing.SINGLE_EVENT_DESTINATIONS.contains(row.destination()) ? ""
+                                : String.format("; with %s, %.2f of a bare Camel HTTP client's requests/s",
+                                String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS.stream()
+                                        .filter(other -> !other.equals(row.destination())).toList()),
+                                processingSingleRequests / processingBareClient.steadyRate())),
+                        "≥ 3,000 events/s", row.steadyRate() >= 3000));
         for (Latency.Result result : latency) {
             double limit = result.rate() <= 500 ? 50 : 100;
             for (String destination : AllDestinations.DESTINATIONS) {
