@@ -596,9 +596,7 @@ public final class BenchRun {
             monitor.watch(drainer.process().pid(), "drain " + group);
             delivery.drain(group, true);
             out.loadedRss.put("drain " + group, monitor.maxRss("drain " + group));
-            out.vendorLatency.put(group, Delivery.VendorLatency.of(drainer.metrics()));
-            out.vendorLatency.get(group).forEach(latency -> log(String.format("  vendor latency %s %s: mean %.0f ms, max %.0f ms, %d requests",
-                    latency.destination(), latency.action(), latency.meanMillis(), latency.maxMillis(), latency.requests())));
+            out.vendorLatency.put("the " + group + " group's draining bridge", vendorLatency(drainer));
             collectDeliveryMetrics(drainer);
             stopBridge(drainer);
             out.bridgeLogProblems.put("drain-" + group, logProblems(drainer.dir().resolve("bridge.log")));
@@ -685,6 +683,7 @@ public final class BenchRun {
         monitor.watch(drainer.process().pid(), "drain processing");
         processing.drain(drainer, seconds(15, 3));
         out.loadedRss.put("drain processing", monitor.maxRss("drain processing"));
+        out.processingVendorLatency = vendorLatency(drainer);
         collectDeliveryMetrics(drainer);
         out.bridgeLogProblems.put("drain-processing", logProblems(drainer.dir().resolve("bridge.log")));
         stopBridge(drainer);
@@ -742,6 +741,14 @@ public final class BenchRun {
     private void bench429s(FakeVendors vendors) {
         out.collect429s(vendors);
         vendors.reset();
+    }
+
+    /** What the bridge's destinations timed of their vendors' answers, logged. */
+    private static List<Delivery.VendorLatency> vendorLatency(Bridge bridge) {
+        List<Delivery.VendorLatency> latencies = Delivery.VendorLatency.of(bridge.metrics());
+        latencies.forEach(latency -> log(String.format("  vendor latency %s %s: mean %.0f ms, max %.0f ms, %d requests",
+                latency.destination(), latency.action(), latency.meanMillis(), latency.maxMillis(), latency.requests())));
+        return latencies;
     }
 
     private void collectDeliveryMetrics(Bridge bridge) {

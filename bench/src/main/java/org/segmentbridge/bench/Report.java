@@ -65,8 +65,10 @@ final class Report {
     final List<Latency.Result> latency = new ArrayList<>();
     final List<Delivery.Row> delivery = new ArrayList<>();
     final List<Delivery.Push> pushes = new ArrayList<>();
-    /** Per delivery group, what its draining bridge timed. */
+    /** Per delivery group's draining bridge, what it timed. */
     final Map<String, List<Delivery.VendorLatency>> vendorLatency = new LinkedHashMap<>();
+    /** What the processing drain's bridge timed; empty in parts that leave it out. */
+    List<Delivery.VendorLatency> processingVendorLatency = List.of();
     final Map<String, Long> rejected429 = new LinkedHashMap<>();
     double bridgeRetried;
     double bridgeDeadLettered;
@@ -236,11 +238,7 @@ final class Report {
             md.append(String.format("- %s group: %,d events pushed through `/v1/batch` in %.1f s (%d requests sent again after a non-200).%n",
                     push.group(), push.events(), push.seconds(), push.retries()));
         }
-        vendorLatency.forEach((group, latencies) -> md.append("- Vendor latency as the ").append(group)
-                .append(" group's draining bridge timed it (mean / max, requests): ")
-                .append(String.join("; ", latencies.stream().map(latency -> String.format("%s `%s` %.0f / %.0f ms (%,d)",
-                        latency.destination(), latency.action(), latency.meanMillis(), latency.maxMillis(), latency.requests())).toList()))
-                .append(".\n"));
+        vendorLatency.forEach((bridge, latencies) -> md.append("- ").append(vendorLatencyLine(bridge, latencies)).append("\n"));
         md.append(String.format("- The bridge's own counters at the end: %,.0f items retried, %,.0f dead-lettered, %,.0f 429 answers received.%n",
                 bridgeRetried, bridgeDeadLettered, bridgeRateLimited));
         md.append("- 429s answered by the fakes over the whole run: ").append(rejected429.isEmpty() ? "none" : rejected429.toString()).append(".\n");
@@ -249,6 +247,12 @@ final class Report {
         md.append("\n");
         md.append("Settings the delivery bridge ran with on top of `application.properties`:\n\n```properties\n")
                 .append(deliveryOverrides).append("```\n\n");
+    }
+
+    private static String vendorLatencyLine(String bridge, List<Delivery.VendorLatency> latencies) {
+        return "Vendor latency as " + bridge + " timed it (mean / max, requests): "
+                + String.join("; ", latencies.stream().map(latency -> String.format("%s `%s` %.0f / %.0f ms (%,d)",
+                        latency.destination(), latency.action(), latency.meanMillis(), latency.maxMillis(), latency.requests())).toList()) + ".";
     }
 
     /** The requests the single-event destinations sent in the drain. */
@@ -269,6 +273,9 @@ final class Report {
         for (Processing.Row row : processing) {
             md.append(String.format("| %s | %s | %,d | %,d | %,.0f |%n", row.destination(),
                     row.endpoint().equals("all endpoints") ? "**all endpoints**" : "`" + row.endpoint() + "`", row.items(), row.requests(), row.steadyRate()));
+        }
+        if (!processingVendorLatency.isEmpty()) {
+            md.append("\n").append(vendorLatencyLine("the draining bridge", processingVendorLatency)).append("\n");
         }
         if (processingBareClient != null) {
             md.append(String.format("%nThe single-event destinations (%s: one request per item) sent %,.0f requests/s together, steady. "
