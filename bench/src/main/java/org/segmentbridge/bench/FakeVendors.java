@@ -267,7 +267,7 @@ final class FakeVendors {
                 }
             }
         }
-        endpoint(label).accepted(System.nanoTime(), items, latencies);
+        endpoint(label).accepted(System.nanoTime(), items, nowMicros, latencies);
     }
 
     static long epochMicros() {
@@ -344,12 +344,15 @@ final class FakeVendors {
         private long itemTotal;
         private long rejected;
         private final Histogram latencyMicros = new Histogram(3_600_000_000L, 3);
+        /** The slowest item's latency (µs) by the second (since the epoch) its event was due. */
+        private final java.util.TreeMap<Long, Long> slowestByDueSecond = new java.util.TreeMap<>();
 
         Endpoint(String name) {
             this.name = name;
         }
 
-        synchronized void accepted(long nanoTime, int count, List<Long> latencies) {
+        /** A request that arrived at {@code nanoTime} ({@code arrivedMicros} since the epoch) with its items' latencies. */
+        synchronized void accepted(long nanoTime, int count, long arrivedMicros, List<Long> latencies) {
             if (requests == times.length) {
                 times = Arrays.copyOf(times, requests * 2);
                 items = Arrays.copyOf(items, requests * 2);
@@ -358,7 +361,14 @@ final class FakeVendors {
             items[requests] = count;
             requests++;
             itemTotal += count;
-            latencies.forEach(latency -> latencyMicros.recordValue(Math.max(0, Math.min(latency, 3_600_000_000L))));
+            for (long latency : latencies) {
+                latencyMicros.recordValue(Math.max(0, Math.min(latency, 3_600_000_000L)));
+                slowestByDueSecond.merge((arrivedMicros - latency) / 1_000_000, latency, Math::max);
+            }
+        }
+
+        synchronized java.util.SortedMap<Long, Long> slowestByDueSecond() {
+            return new java.util.TreeMap<>(slowestByDueSecond);
         }
 
         synchronized void rejected() {
@@ -465,7 +475,7 @@ final class FakeVendors {
             }
             arrivals.sort(java.util.Comparator.comparingLong(arrival -> arrival[0]));
             Endpoint merged = new Endpoint(name);
-            arrivals.forEach(arrival -> merged.accepted(arrival[0], (int) arrival[1], List.of()));
+            arrivals.forEach(arrival -> merged.accepted(arrival[0], (int) arrival[1], 0, List.of()));
             endpoints.forEach(endpoint -> merged.rejected += endpoint.rejected429());
             return merged;
         }

@@ -27,7 +27,13 @@ final class Latency {
      * the first event was due.
      */
     record Result(double rate, int perRequest, double seconds, long sent, long non200, Histogram intakeAnswer,
-                  Map<String, Histogram> endpoints, Map<String, Long> offered, boolean drained, double secondsToDeliverAll) {
+                  Map<String, Histogram> endpoints, Map<String, Long> offered, boolean drained, double secondsToDeliverAll,
+                  List<Long> slowestEachSecondMicros) {
+
+        /** The slowest item of each second by due time, every endpoint's together, in ms: where a p99 comes from. */
+        String timeline() {
+            return String.join(" ", slowestEachSecondMicros.stream().map(micros -> String.valueOf(Math.round(micros / 1000.0))).toList());
+        }
 
         /** The latencies of one destination's endpoints together. */
         Histogram destination(String destination) {
@@ -65,9 +71,13 @@ final class Latency {
             boolean drained = AllDestinations.awaitEmpty(bridge, drainTimeout);
             double took = (System.nanoTime() - started) / 1e9;
             Map<String, Histogram> endpoints = new LinkedHashMap<>();
-            AllDestinations.endpoints(fakes).forEach((name, endpoint) -> endpoints.put(name, endpoint.latency()));
+            java.util.TreeMap<Long, Long> slowest = new java.util.TreeMap<>();
+            AllDestinations.endpoints(fakes).forEach((name, endpoint) -> {
+                endpoints.put(name, endpoint.latency());
+                endpoint.slowestByDueSecond().forEach((second, micros) -> slowest.merge(second, micros, Math::max));
+            });
             Result result = new Result(rate, perRequest, seconds, answers.sent(), answers.failed(), answers.answerMicros(),
-                    endpoints, AllDestinations.offered(first, sequence.get(), rate), drained, took);
+                    endpoints, AllDestinations.offered(first, sequence.get(), rate), drained, took, List.copyOf(slowest.values()));
             bench.out().latency.add(result);
             StringBuilder line = new StringBuilder(String.format("latency at %.0f/s (%s):", rate, drained ? "drained" : "NOT drained"));
             for (String destination : AllDestinations.DESTINATIONS) {
@@ -75,7 +85,8 @@ final class Latency {
                 line.append(String.format(" %s p50 %.1f ms p99 %.1f ms (%d);", destination, ms(histogram, 50), ms(histogram, 99),
                         histogram.getTotalCount()));
             }
-            BenchRun.log(line + String.format(" intake non-200 %d", answers.failed()));
+            BenchRun.log(line + String.format(" intake non-200 %d; the slowest item of each second by due time (ms): %s",
+                    answers.failed(), result.timeline()));
             bench.out().collect429s(fakes);
             fakes.reset();
         }

@@ -309,9 +309,10 @@ final class Report {
         }
         md.append("\n");
         for (Latency.Result result : latency) {
-            md.append(String.format("- At %.0f events/s: %d non-200 intake answers; the bridge %s %.1f s after the first event was due (sending took %.0f s).%n",
+            md.append(String.format("- At %.0f events/s: %d non-200 intake answers; the bridge %s %.1f s after the first event was due (sending took %.0f s). "
+                            + "The slowest item at any vendor of each second, by when its event was due (ms): %s.%n",
                     result.rate(), result.non200(), result.drained() ? "held nothing any more" : "still held events (timeout)",
-                    result.secondsToDeliverAll(), result.seconds()));
+                    result.secondsToDeliverAll(), result.seconds(), result.timeline()));
         }
         md.append("\n");
     }
