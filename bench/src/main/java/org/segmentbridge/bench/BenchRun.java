@@ -479,14 +479,14 @@ public final class BenchRun {
         out.trackOpenLoopWarmUpSeconds = seconds(TRACK_OPEN_LOOP_WARM_UP_SECONDS, 0.5);
         out.trackOpenLoopBareCamel = warmedOpenLoop(camelPort, rate, request);
         log(String.format("bare Camel /v1/track open loop at %.0f/s: %s; %s", rate,
-                spread(out.trackOpenLoopBareCamel.answerMicros()), out.trackOpenLoopBareCamel.timeline()));
+                Report.spread(out.trackOpenLoopBareCamel.answerMicros()), out.trackOpenLoopBareCamel.timeline()));
         // What the closed loop left for the processor to catch up on: it shares the cores with the open loop.
         log(String.format("intake /v1/track open loop begins with %.0f event(s) in the intake log",
                 Processes.metric(bridge.metrics(), "bridge_intake_log_depth")));
         out.trackOpenLoop = warmedOpenLoop(bridge.httpPort(), rate, request);
         out.trackOpenLoopRate = rate;
         log(String.format("intake /v1/track open loop at %.0f/s: %s, non-200 %d of %d (%d not sent: %d unanswered)",
-                rate, spread(out.trackOpenLoop.answerMicros()), out.trackOpenLoop.failed(), out.trackOpenLoop.sent(),
+                rate, Report.spread(out.trackOpenLoop.answerMicros()), out.trackOpenLoop.failed(), out.trackOpenLoop.sent(),
                 out.trackOpenLoop.shed(), TRACK_MAX_OUTSTANDING));
         log("intake /v1/track open loop: " + out.trackOpenLoop.timeline());
     }
@@ -501,11 +501,6 @@ public final class BenchRun {
         } finally {
             load.close();
         }
-    }
-
-    private static String spread(Histogram micros) {
-        return String.format("p50 %.1f ms p99 %.1f ms max %.1f ms", micros.getValueAtPercentile(50) / 1000.0,
-                micros.getValueAtPercentile(99) / 1000.0, micros.getMaxValue() / 1000.0);
     }
 
     String benchClassPath() {
@@ -710,7 +705,7 @@ public final class BenchRun {
             throw new IllegalStateException("the bare Camel client failed; see " + log);
         }
         FakeVendors.Endpoint received = freeFakes.endpoint("iterable POST /api/events/track [" + BareCamelClient.API_KEY + "]");
-        out.processingBareClient = new Report.BareClient(requests, inFlight, received.requests(), received.steadyRate(0.2, 0.95));
+        out.processingBareClient = new Report.BareClient(requests, inFlight, received.steadyRate(0.2, 0.95));
         log(String.format("bare Camel client: %,d of %,d requests received, %d in flight, steady %,.0f requests/s", received.requests(),
                 requests, inFlight, out.processingBareClient.steadyRate()));
         freeFakes.reset();

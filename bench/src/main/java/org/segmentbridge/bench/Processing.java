@@ -64,7 +64,8 @@ final class Processing {
         boolean empty = AllDestinations.awaitEmpty(drainer, maxSeconds);
         double took = (System.nanoTime() - started) / 1e9;
         List<Row> rows = new ArrayList<>();
-        AllDestinations.byDestination(fakes).forEach((destination, merged) -> rows.add(new Row(destination, "all endpoints", events,
+        Map<String, FakeVendors.Endpoint> byDestination = AllDestinations.byDestination(fakes);
+        byDestination.forEach((destination, merged) -> rows.add(new Row(destination, "all endpoints", events,
                 merged.items(), merged.requests(), merged.steadyRate(0.2, 0.95))));
         for (Map.Entry<String, FakeVendors.Endpoint> entry : AllDestinations.endpoints(fakes).entrySet()) {
             FakeVendors.Endpoint endpoint = entry.getValue();
@@ -72,13 +73,8 @@ final class Processing {
             rows.add(new Row(name.substring(0, name.indexOf(' ')), name.substring(name.indexOf(' ') + 1, name.indexOf(" [")),
                     events, endpoint.items(), endpoint.requests(), endpoint.steadyRate(0.2, 0.95)));
         }
-        List<FakeVendors.Endpoint> singles = new ArrayList<>();
-        AllDestinations.endpoints(fakes).forEach((name, endpoint) -> {
-            if (SINGLE_EVENT_DESTINATIONS.contains(name.substring(0, name.indexOf(' ')))) {
-                singles.add(endpoint);
-            }
-        });
-        FakeVendors.Endpoint single = FakeVendors.Endpoint.merged("single-event destinations", singles);
+        FakeVendors.Endpoint single = FakeVendors.Endpoint.merged("single-event destinations",
+                SINGLE_EVENT_DESTINATIONS.stream().map(byDestination::get).toList());
         bench.out().processingSingleRequests = single.steadyRate(0.2, 0.95); // one item per request
         bench.out().processing.addAll(rows);
         bench.out().processingSeconds = took;

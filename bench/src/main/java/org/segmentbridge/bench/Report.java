@@ -34,10 +34,6 @@ final class Report {
     final Map<String, Long> loadedRss = new LinkedHashMap<>();
     /** {@code camel}: the bare Camel route's run, null where it was not measured. */
     /** @param refused the bridge's refusals during the measured run, by reason; empty when it refused none */
-    /** {@link BareCamelClient}'s run: what it sent, with how many in flight, what the fake received and how fast. */
-    record BareClient(int requests, int inFlight, long received, double steadyRate) {
-    }
-
     record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel, Intake.Result bridge,
                      String refused) {
     }
@@ -54,6 +50,10 @@ final class Report {
     boolean processingDrained;
     /** The single-event destinations' requests per second in the drain, steady, all of them together. */
     double processingSingleRequests;
+    /** {@link BareCamelClient}'s run: what it sent, with how many in flight, and the fake's steady rate. */
+    record BareClient(int requests, int inFlight, double steadyRate) {
+    }
+
     /** Their ceiling, measured right before the drain; null in parts that leave it out. */
     BareClient processingBareClient;
     String allDestinationsOverrides = "";
@@ -205,7 +205,7 @@ final class Report {
                     trackOpenLoop.failed(), trackOpenLoop.sent(), trackOpenLoop.shed(), BenchRun.TRACK_MAX_OUTSTANDING,
                     trackOpenLoop.timeline()));
             if (trackOpenLoopBareCamel != null) {
-                    md.append(String.format("%nThe same open loop against the bare Camel route right before (its warm-up too; the client's own"
+                md.append(String.format("%nThe same open loop against the bare Camel route right before (its warm-up too; the client's own"
                                 + " code is compiled by then): %s; %,d non-200 of %,d. The %s.%n",
                         spread(trackOpenLoopBareCamel.answerMicros()), trackOpenLoopBareCamel.failed(), trackOpenLoopBareCamel.sent(),
                         trackOpenLoopBareCamel.timeline()));
@@ -255,6 +255,11 @@ final class Report {
                         latency.destination(), latency.action(), latency.meanMillis(), latency.maxMillis(), latency.requests())).toList()) + ".";
     }
 
+    /** The single-event destinations' requests per second in the drain as a share of the bare client's. */
+    private double singleEventShareOfBareClient() {
+        return processingSingleRequests / processingBareClient.steadyRate();
+    }
+
     /** The requests the single-event destinations sent in the drain. */
     private long singleEventRequests() {
         return processing.stream().filter(row -> row.endpoint().equals("all endpoints")
@@ -284,7 +289,7 @@ final class Report {
                             + "`max-concurrent-requests`), to the same fake Iterable: %,.0f requests/s steady, so the drain reached **%.2f** "
                             + "of it. Sending only their %,d requests at that rate would take %.1f s.%n",
                     String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS), processingSingleRequests, processingBareClient.requests(),
-                    processingBareClient.inFlight(), processingBareClient.steadyRate(), processingSingleRequests / processingBareClient.steadyRate(),
+                    processingBareClient.inFlight(), processingBareClient.steadyRate(), singleEventShareOfBareClient(),
                     singleEventRequests(), singleEventRequests() / processingBareClient.steadyRate()));
         }
         md.append("\nSettings on top of `application.properties` for this part, the latency and the sustained run:\n\n```properties\n")
@@ -388,7 +393,7 @@ final class Report {
                                 : String.format("; with %s, %.2f of a bare Camel HTTP client's requests/s",
                                 String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS.stream()
                                         .filter(other -> !other.equals(row.destination())).toList()),
-                                processingSingleRequests / processingBareClient.steadyRate())),
+                                singleEventShareOfBareClient())),
                         "≥ 3,000 events/s", row.steadyRate() >= 3000));
         for (Latency.Result result : latency) {
             double limit = result.rate() <= 500 ? 50 : 100;
@@ -644,8 +649,8 @@ final class Report {
         return base > 0 ? String.format("%.2f×", value / base) : "?";
     }
 
-    /** p50, p90, p99 and max, as the open loops' paragraphs give them. */
-    private static String spread(Histogram micros) {
+    /** p50, p90, p99 and max, as the open loops' paragraphs and log lines give them. */
+    static String spread(Histogram micros) {
         return String.format("p50 %s, p90 %s, p99 %s, max %s", ms(micros.getValueAtPercentile(50)), ms(micros.getValueAtPercentile(90)),
                 ms(micros.getValueAtPercentile(99)), ms(micros.getMaxValue()));
     }
