@@ -272,12 +272,15 @@ final class Report {
         }
         md.append(String.format("### Processing per destination (the shipped four at once, fakes without limits)%n%n"
                 + "A backlog of %,d events (identifies and tracks of new people, every event to every destination) drained for %.1f s "
-                + "(%s). Items received at the fakes per second, steady (20–95 %% of what arrived).%n%n",
+                + "(%s). Items received at the fakes per second, steady (20–95 %% of what arrived); a destination's events per second "
+                + "are its items per second over the items it made of an event (Iterable makes an onboarding event of each new person's "
+                + "identify: 1.5 items an event here), which is what the target counts.%n%n",
                 processingEvents, processingSeconds, processingDrained ? "until the bridge held nothing" : "the time limit: not all delivered"));
-        md.append("| destination | endpoint | items received | requests | items/s (steady) |\n|---|---|---|---|---|\n");
+        md.append("| destination | endpoint | items received | requests | items/s (steady) | events/s (steady) |\n|---|---|---|---|---|---|\n");
         for (Processing.Row row : processing) {
-            md.append(String.format("| %s | %s | %,d | %,d | %,.0f |%n", row.destination(),
-                    row.endpoint().equals("all endpoints") ? "**all endpoints**" : "`" + row.endpoint() + "`", row.items(), row.requests(), row.steadyRate()));
+            boolean all = row.endpoint().equals("all endpoints");
+            md.append(String.format("| %s | %s | %,d | %,d | %,.0f | %s |%n", row.destination(), all ? "**all endpoints**" : "`" + row.endpoint() + "`",
+                    row.items(), row.requests(), row.steadyRate(), all ? String.format("**%,.0f**", row.eventsPerSecond()) : ""));
         }
         if (!processingVendorLatency.isEmpty()) {
             md.append("\n").append(vendorLatencyLine("the draining bridge", processingVendorLatency)).append("\n");
@@ -388,13 +391,14 @@ final class Report {
                         "≥ 50,000 events/s", row.bridge().perSecond() * row.eventsPerRequest() >= 50_000));
         processing.stream().filter(row -> row.endpoint().equals("all endpoints")).forEach(row ->
                 target(md, "processing of " + row.destination() + ", fakes without limits, all four destinations active",
-                        String.format("%,.0f items/s", row.steadyRate()) + (processingBareClient == null
+                        String.format("%,.0f events/s (%,.0f items/s, %.2f items an event)", row.eventsPerSecond(), row.steadyRate(),
+                                (double) row.items() / row.offered()) + (processingBareClient == null
                                 || !Processing.SINGLE_EVENT_DESTINATIONS.contains(row.destination()) ? ""
                                 : String.format("; with %s, %.2f of a bare Camel HTTP client's requests/s",
                                 String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS.stream()
                                         .filter(other -> !other.equals(row.destination())).toList()),
                                 singleEventShareOfBareClient())),
-                        "≥ 3,000 events/s", row.steadyRate() >= 3000));
+                        "≥ 3,000 events/s", row.eventsPerSecond() >= 3000));
         for (Latency.Result result : latency) {
             double limit = result.rate() <= 500 ? 50 : 100;
             for (String destination : AllDestinations.DESTINATIONS) {
