@@ -23,6 +23,18 @@ final class Processing {
      */
     record Row(String destination, String endpoint, long offered, long items, long requests, double steadyRate) {
 
+        /** The endpoint of a destination's row that sums all its endpoints. */
+        static final String ALL_ENDPOINTS = "all endpoints";
+
+        boolean allEndpoints() {
+            return endpoint.equals(ALL_ENDPOINTS);
+        }
+
+        /** Items of the backlog's events, on average. */
+        double itemsPerEvent() {
+            return offered == 0 ? 0 : (double) items / offered;
+        }
+
         /**
          * Of the all-endpoints row: the backlog's events processed per second, which issue 20's target counts. A
          * destination may make more than one item of an event (Iterable makes an onboarding event of a new person's
@@ -77,7 +89,7 @@ final class Processing {
         double took = (System.nanoTime() - started) / 1e9;
         List<Row> rows = new ArrayList<>();
         Map<String, FakeVendors.Endpoint> byDestination = AllDestinations.byDestination(fakes);
-        byDestination.forEach((destination, merged) -> rows.add(new Row(destination, "all endpoints", events,
+        byDestination.forEach((destination, merged) -> rows.add(new Row(destination, Row.ALL_ENDPOINTS, events,
                 merged.items(), merged.requests(), merged.steadyRate(0.2, 0.95))));
         for (Map.Entry<String, FakeVendors.Endpoint> entry : AllDestinations.endpoints(fakes).entrySet()) {
             FakeVendors.Endpoint endpoint = entry.getValue();
@@ -94,7 +106,7 @@ final class Processing {
         for (Row row : rows) {
             BenchRun.log(String.format("  processing %s %s: %,d items in %,d requests, steady %,.0f items/s%s", row.destination(),
                     row.endpoint(), row.items(), row.requests(), row.steadyRate(),
-                    row.endpoint().equals("all endpoints") ? String.format(" (%,.0f events/s)", row.eventsPerSecond()) : ""));
+                    row.allEndpoints() ? String.format(" (%,.0f events/s)", row.eventsPerSecond()) : ""));
         }
         bench.out().collect429s(fakes);
         fakes.reset();

@@ -262,7 +262,7 @@ final class Report {
 
     /** The requests the single-event destinations sent in the drain. */
     private long singleEventRequests() {
-        return processing.stream().filter(row -> row.endpoint().equals("all endpoints")
+        return processing.stream().filter(row -> row.allEndpoints()
                 && Processing.SINGLE_EVENT_DESTINATIONS.contains(row.destination())).mapToLong(Processing.Row::requests).sum();
     }
 
@@ -274,13 +274,13 @@ final class Report {
                 + "A backlog of %,d events (identifies and tracks of new people, every event to every destination) drained for %.1f s "
                 + "(%s). Items received at the fakes per second, steady (20–95 %% of what arrived); a destination's events per second "
                 + "are its items per second over the items it made of an event (Iterable makes an onboarding event of each new person's "
-                + "identify: 1.5 items an event here), which is what the target counts.%n%n",
+                + "identify), which is what the target counts.%n%n",
                 processingEvents, processingSeconds, processingDrained ? "until the bridge held nothing" : "the time limit: not all delivered"));
         md.append("| destination | endpoint | items received | requests | items/s (steady) | events/s (steady) |\n|---|---|---|---|---|---|\n");
         for (Processing.Row row : processing) {
-            boolean all = row.endpoint().equals("all endpoints");
-            md.append(String.format("| %s | %s | %,d | %,d | %,.0f | %s |%n", row.destination(), all ? "**all endpoints**" : "`" + row.endpoint() + "`",
-                    row.items(), row.requests(), row.steadyRate(), all ? String.format("**%,.0f**", row.eventsPerSecond()) : ""));
+            md.append(String.format("| %s | %s | %,d | %,d | %,.0f | %s |%n", row.destination(),
+                    row.allEndpoints() ? "**" + Processing.Row.ALL_ENDPOINTS + "**" : "`" + row.endpoint() + "`", row.items(), row.requests(),
+                    row.steadyRate(), row.allEndpoints() ? String.format("**%,.0f**", row.eventsPerSecond()) : ""));
         }
         if (!processingVendorLatency.isEmpty()) {
             md.append("\n").append(vendorLatencyLine("the draining bridge", processingVendorLatency)).append("\n");
@@ -389,10 +389,10 @@ final class Report {
         intake.stream().filter(row -> row.endpoint().equals("/v1/batch") && row.connections() == 64).findFirst().ifPresent(row ->
                 target(md, "`/v1/batch` of 100, 64 connections, embedded", String.format("%,.0f events/s", row.bridge().perSecond() * row.eventsPerRequest()),
                         "≥ 50,000 events/s", row.bridge().perSecond() * row.eventsPerRequest() >= 50_000));
-        processing.stream().filter(row -> row.endpoint().equals("all endpoints")).forEach(row ->
+        processing.stream().filter(Processing.Row::allEndpoints).forEach(row ->
                 target(md, "processing of " + row.destination() + ", fakes without limits, all four destinations active",
                         String.format("%,.0f events/s (%,.0f items/s, %.2f items an event)", row.eventsPerSecond(), row.steadyRate(),
-                                (double) row.items() / row.offered()) + (processingBareClient == null
+                                row.itemsPerEvent()) + (processingBareClient == null
                                 || !Processing.SINGLE_EVENT_DESTINATIONS.contains(row.destination()) ? ""
                                 : String.format("; with %s, %.2f of a bare Camel HTTP client's requests/s",
                                 String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS.stream()
