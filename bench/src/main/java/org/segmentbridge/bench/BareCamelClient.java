@@ -16,7 +16,9 @@ import org.apache.camel.impl.DefaultCamelContext;
  * jar with the endpoint options and the thread pool the bridge's vendor transport uses, to the fake Iterable's
  * {@code POST /api/events/track} (a body of the size the bridge sends), keeping a fixed number in flight. Nothing is
  * read from a queue, routed, mapped or recorded: the difference to the bridge's single-event destinations is what
- * the rest of delivery costs. Usage: {@code BareCamelClient <port> <requests> <in flight>}.
+ * the rest of delivery costs. The component settings and endpoint options repeat {@code VendorTransport}'s
+ * ({@code doStart} and {@code endpointFor}): the harness is compiled without the bridge's classes, which it only runs.
+ * Usage: {@code BareCamelClient <port> <requests> <in flight>}.
  */
 public final class BareCamelClient {
 

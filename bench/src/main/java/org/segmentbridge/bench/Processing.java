@@ -41,7 +41,8 @@ final class Processing {
          * identify), so its items per second overstate the events it processes.
          */
         double eventsPerSecond() {
-            return items == 0 ? 0 : steadyRate * offered / items;
+            double perEvent = itemsPerEvent();
+            return perEvent == 0 ? 0 : steadyRate / perEvent;
         }
     }
 

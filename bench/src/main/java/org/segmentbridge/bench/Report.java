@@ -260,6 +260,16 @@ final class Report {
         return processingSingleRequests / processingBareClient.steadyRate();
     }
 
+    /** For a single-event destination, the share its requests and the other's took of the bare client's; else nothing. */
+    private String bareClientShare(String destination) {
+        if (processingBareClient == null || !Processing.SINGLE_EVENT_DESTINATIONS.contains(destination)) {
+            return "";
+        }
+        List<String> others = Processing.SINGLE_EVENT_DESTINATIONS.stream().filter(other -> !other.equals(destination)).toList();
+        return String.format("; with %s, %.2f of a bare Camel HTTP client's requests/s", String.join(" and ", others),
+                singleEventShareOfBareClient());
+    }
+
     /** The requests the single-event destinations sent in the drain. */
     private long singleEventRequests() {
         return processing.stream().filter(row -> row.allEndpoints()
@@ -392,12 +402,7 @@ final class Report {
         processing.stream().filter(Processing.Row::allEndpoints).forEach(row ->
                 target(md, "processing of " + row.destination() + ", fakes without limits, all four destinations active",
                         String.format("%,.0f events/s (%,.0f items/s, %.2f items an event)", row.eventsPerSecond(), row.steadyRate(),
-                                row.itemsPerEvent()) + (processingBareClient == null
-                                || !Processing.SINGLE_EVENT_DESTINATIONS.contains(row.destination()) ? ""
-                                : String.format("; with %s, %.2f of a bare Camel HTTP client's requests/s",
-                                String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS.stream()
-                                        .filter(other -> !other.equals(row.destination())).toList()),
-                                singleEventShareOfBareClient())),
+                                row.itemsPerEvent()) + bareClientShare(row.destination()),
                         "≥ 3,000 events/s", row.eventsPerSecond() >= 3000));
         for (Latency.Result result : latency) {
             double limit = result.rate() <= 500 ? 50 : 100;
