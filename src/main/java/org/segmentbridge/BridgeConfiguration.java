@@ -16,7 +16,6 @@ import org.apache.camel.component.platform.http.spi.PlatformHttpEngine;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.segmentbridge.admin.AdminRoutes;
 import org.segmentbridge.admin.ConfigurationRoutes;
 import org.segmentbridge.admin.DestinationRoutes;
@@ -334,21 +333,18 @@ public class BridgeConfiguration implements CamelConfiguration {
                 intake.reports(PrivacyRoutes.OPERATOR, PrivacyRoutes.ENDPOINT), processor));
         context.addRoutes(new ApiDescriptionRoutes());
 
-        context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
-            @Override
-            public void notify(CamelEvent event) {
-                if (event instanceof CamelEvent.CamelContextStartedEvent) {
-                    reportDisabledEndpoints(intake.disabledEndpoints(), settings.adminToken().isEmpty());
-                    // Only now are all routes up: an event read earlier would find no route to handle it, and a
-                    // request taken earlier might find no route to answer it.
-                    delivery.start();
-                    intake.startAdmitting();
-                } else if (event instanceof CamelEvent.CamelContextStoppingEvent) {
-                    // The stop's first steps, before Camel stops the routes (which waits for the intake requests
-                    // admitted until now) and then the processor, the logs and the state store, newest first.
-                    intake.stopAdmitting();
-                    delivery.stop(shutdownTimeout);
-                }
+        ContextEvents.listen(context, event -> {
+            if (event instanceof CamelEvent.CamelContextStartedEvent) {
+                reportDisabledEndpoints(intake.disabledEndpoints(), settings.adminToken().isEmpty());
+                // Only now are all routes up: an event read earlier would find no route to handle it, and a
+                // request taken earlier might find no route to answer it.
+                delivery.start();
+                intake.startAdmitting();
+            } else if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                // The stop's first steps, before Camel stops the routes (which waits for the intake requests
+                // admitted until now) and then the processor, the logs and the state store, newest first.
+                intake.stopAdmitting();
+                delivery.stop(shutdownTimeout);
             }
         });
     }

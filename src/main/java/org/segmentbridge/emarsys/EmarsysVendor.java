@@ -5,8 +5,8 @@ import java.util.Optional;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceHelper;
+import org.segmentbridge.ContextEvents;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.RouteWarnings;
@@ -72,12 +72,9 @@ public final class EmarsysVendor implements Vendor {
             // Camel's graceful stop waits for the routes' runs in progress, up to the shutdown timeout, before it stops
             // these services: a run waiting for an export or out the query interval held every stop for the whole
             // timeout. They stop when the stop begins instead; the run they interrupt is asked for again after a restart.
-            camel.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
-                @Override
-                public void notify(CamelEvent event) {
-                    if (event instanceof CamelEvent.CamelContextStoppingEvent) {
-                        ServiceHelper.stopService(feed, backfill);
-                    }
+            ContextEvents.listen(camel, event -> {
+                if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                    ServiceHelper.stopService(feed, backfill);
                 }
             });
         }

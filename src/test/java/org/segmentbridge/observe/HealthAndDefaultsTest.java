@@ -89,4 +89,14 @@ class HealthAndDefaultsTest {
                 "bridge_queue_depth{destination=\"iterable\"} 0.0",
                 "bridge_queue_depth{destination=\"segment\"} 0.0");
     }
+
+    @Test
+    void noNotifierAsksCamelForAnEventPerExchange() {
+        // The bridge's own notifiers (the start and the stop), Emarsys' among them, listen to the context only, and
+        // Camel's micrometer route notifier is off: Camel then makes no event object for each exchange.
+        var notifiers = bridge.main().getCamelContext().getManagementStrategy().getEventNotifiers();
+
+        assertThat(notifiers).isNotEmpty().allMatch(notifier -> notifier.isIgnoreExchangeEvents());
+        assertThat(bridge.main().getCamelContext().getCamelContextExtension().isEventNotificationApplicable()).isFalse();
+    }
 }
