@@ -1,19 +1,28 @@
 package org.segmentbridge.delivery;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
-/** Delivery metrics, per destination and action. */
+/**
+ * Delivery metrics, per destination and action. Each meter is looked up in the registry once and then kept: building
+ * its id (sorting its tags) and finding it again took four lookups per vendor request, about 1.5 % of a processing
+ * drain's CPU.
+ */
 final class DeliveryMetrics {
 
     enum Outcome { DELIVERED, RETRIED, DEAD_LETTERED, DRY_RUN, SKIPPED }
 
     private final MeterRegistry registry;
     private final String destination;
+    private final Map<String, Meter> registered = new ConcurrentHashMap<>();
 
     DeliveryMetrics(MeterRegistry registry, String destination) {
         this.registry = registry;
@@ -21,43 +30,57 @@ final class DeliveryMetrics {
     }
 
     void items(String action, Outcome outcome, int count) {
-        Counter.builder("bridge.delivery.items").description("Items by what became of them at a vendor")
-                .tag("destination", destination).tag("action", action)
-                .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
-                .register(registry).increment(count);
+        String outcomeTag = outcome.name().toLowerCase(java.util.Locale.ROOT);
+        meter("items " + action + " " + outcomeTag, () -> Counter.builder("bridge.delivery.items")
+                .description("Items by what became of them at a vendor")
+                .tag("destination", destination).tag("action", action).tag("outcome", outcomeTag)
+                .register(registry)).increment(count);
     }
 
     void eventsWithoutItems() {
-        Counter.builder("bridge.delivery.events.unrouted").description("Events no route of the destination turned into a vendor call")
-                .tag("destination", destination).register(registry).increment();
+        meter("unrouted", () -> Counter.builder("bridge.delivery.events.unrouted")
+                .description("Events no route of the destination turned into a vendor call")
+                .tag("destination", destination).register(registry)).increment();
     }
 
     /** @param reason {@code integrations} (the event's flags keep it away) or {@code erased} (its person was erased) */
     void skipped(String reason) {
-        Counter.builder("bridge.delivery.events.skipped").description("Events kept from the destination's routes")
-                .tag("destination", destination).tag("reason", reason).register(registry).increment();
+        meter("skipped " + reason, () -> Counter.builder("bridge.delivery.events.skipped")
+                .description("Events kept from the destination's routes")
+                .tag("destination", destination).tag("reason", reason).register(registry)).increment();
     }
 
     void parked() {
-        Counter.builder("bridge.delivery.events.parked").description("Events set to wait for their person's primary key")
-                .tag("destination", destination).register(registry).increment();
+        meter("parked", () -> Counter.builder("bridge.delivery.events.parked")
+                .description("Events set to wait for their person's primary key")
+                .tag("destination", destination).register(registry)).increment();
     }
 
     void batch(String action, int items, long bytes) {
-        DistributionSummary.builder("bridge.delivery.batch.items").description("Items per vendor request")
-                .tag("destination", destination).tag("action", action).register(registry).record(items);
-        DistributionSummary.builder("bridge.delivery.batch.bytes").description("Body bytes per vendor request")
-                .baseUnit("bytes").tag("destination", destination).tag("action", action).register(registry).record(bytes);
+        meter("batch items " + action, () -> DistributionSummary.builder("bridge.delivery.batch.items")
+                .description("Items per vendor request")
+                .tag("destination", destination).tag("action", action).register(registry)).record(items);
+        meter("batch bytes " + action, () -> DistributionSummary.builder("bridge.delivery.batch.bytes")
+                .description("Body bytes per vendor request")
+                .baseUnit("bytes").tag("destination", destination).tag("action", action).register(registry)).record(bytes);
     }
 
     void vendorLatency(String action, int status, Duration latency) {
-        Timer.builder("bridge.delivery.vendor.latency").description("Time from sending a request to the vendor's answer")
-                .tag("destination", destination).tag("action", action).tag("status", status == 0 ? "none" : Integer.toString(status))
-                .register(registry).record(latency);
+        String statusTag = status == 0 ? "none" : Integer.toString(status);
+        meter("latency " + action + " " + statusTag, () -> Timer.builder("bridge.delivery.vendor.latency")
+                .description("Time from sending a request to the vendor's answer")
+                .tag("destination", destination).tag("action", action).tag("status", statusTag)
+                .register(registry)).record(latency);
     }
 
     void rateLimited(String action) {
-        Counter.builder("bridge.delivery.rate.limited").description("429 answers received from the vendor")
-                .tag("destination", destination).tag("action", action).register(registry).increment();
+        meter("rate limited " + action, () -> Counter.builder("bridge.delivery.rate.limited")
+                .description("429 answers received from the vendor")
+                .tag("destination", destination).tag("action", action).register(registry)).increment();
+    }
+
+    @SuppressWarnings("unchecked")
+    private <M extends Meter> M meter(String key, Supplier<M> register) {
+        return (M) registered.computeIfAbsent(key, ignored -> register.get());
     }
 }
