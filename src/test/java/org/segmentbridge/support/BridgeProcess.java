@@ -46,7 +46,7 @@ public final class BridgeProcess implements AutoCloseable {
      */
     public static List<String> javaOnTestClassPath(String... arguments) {
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Xms160m", "-Xmn80m", "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Xmx256m", "-Xms208m", "-Xmn80m", "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge"));
         command.addAll(List.of(arguments));
         return command;
