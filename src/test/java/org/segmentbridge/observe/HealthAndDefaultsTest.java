@@ -92,8 +92,8 @@ class HealthAndDefaultsTest {
 
     @Test
     void noNotifierAsksCamelForAnEventPerExchange() {
-        // The bridge's own notifiers (the start and the stop), Emarsys' among them, listen to the context only, and
-        // Camel's micrometer route notifier is off: Camel then makes no event object for each exchange.
+        // The bridge's own notifiers (its start and stop, a vendor's stop) listen to the context only, and Camel's
+        // micrometer route notifier is off: Camel then makes no event object for each exchange.
         var notifiers = bridge.main().getCamelContext().getManagementStrategy().getEventNotifiers();
 
         assertThat(notifiers).isNotEmpty().allMatch(notifier -> notifier.isIgnoreExchangeEvents());
