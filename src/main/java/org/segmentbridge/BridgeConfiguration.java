@@ -73,6 +73,7 @@ import org.segmentbridge.state.StateStoreHealthCheck;
 import org.segmentbridge.queue.QueueCapacity;
 import org.segmentbridge.queue.QueueCapacityHealthCheck;
 import org.segmentbridge.queue.QueueHealthCheck;
+import org.segmentbridge.vendor.ContextEvents;
 import org.segmentbridge.vendor.Vendor;
 import org.segmentbridge.vendor.VendorContext;
 import org.segmentbridge.vendor.Vendors;

@@ -6,12 +6,12 @@ import java.util.Optional;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.service.ServiceHelper;
-import org.segmentbridge.ContextEvents;
 import org.segmentbridge.delivery.Connector;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.state.ClusterLocks;
 import org.segmentbridge.vendor.Backfill;
+import org.segmentbridge.vendor.ContextEvents;
 import org.segmentbridge.vendor.Vendor;
 import org.segmentbridge.vendor.VendorContext;
 

@@ -1,4 +1,4 @@
-package org.segmentbridge;
+package org.segmentbridge.vendor;
 
 import java.util.function.Consumer;
 
@@ -7,7 +7,8 @@ import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 
 /**
- * Listens to the Camel context's own start and stop, and to nothing else.
+ * Listens to the Camel context's own start and stop, and to nothing else: the bridge's start and stop, and a
+ * vendor's services, wait for these.
  *
  * <p>Camel makes an event object for every exchange created, sent and completed as long as one notifier might want it;
  * a notifier that does not say it ignores exchange events keeps that on for every exchange of the intake and of
