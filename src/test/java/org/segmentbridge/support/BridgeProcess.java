@@ -1,6 +1,7 @@
 package org.segmentbridge.support;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,9 +11,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The bridge as a separate operating-system process, so a test can kill it the way a crash would. */
 public final class BridgeProcess implements AutoCloseable {
+
+    /** bin/segment-bridge's default JVM options (its {@code BRIDGE_JVM_OPTIONS} fallback). */
+    private static final List<String> LAUNCHER_OPTIONS = launcherOptions();
 
     private final Process process;
     private final Path output;
@@ -40,14 +46,16 @@ public final class BridgeProcess implements AutoCloseable {
     }
 
     /**
-     * Java with bin/segment-bridge's options: a bounded heap, the serial collector and the quick compiler alone
-     * (ToolsTest, whose tests each start one, took 73 and 120 s with the quick compiler against 99 and 169 s without),
-     * running the compiled classes on this test's class path, with the bridge's arguments.
+     * Java with bin/segment-bridge's default options, read from the launcher so that they cannot drift: a bounded heap,
+     * the serial collector and the quick compiler alone (ToolsTest, whose tests each start one, took 73 and 120 s with
+     * the quick compiler against 99 and 169 s without), running the compiled classes on this test's class path, with
+     * the bridge's arguments.
      */
     public static List<String> javaOnTestClassPath(String... arguments) {
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Xms208m", "-Xmn80m", "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge"));
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(LAUNCHER_OPTIONS);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.segmentbridge.Bridge"));
         command.addAll(List.of(arguments));
         return command;
     }
@@ -140,6 +148,19 @@ public final class BridgeProcess implements AutoCloseable {
     public void close() throws InterruptedException {
         if (process.isAlive()) {
             kill();
+        }
+    }
+
+    private static List<String> launcherOptions() {
+        try {
+            Matcher fallback = Pattern.compile("\\$\\{BRIDGE_JVM_OPTIONS:-([^}]*)}")
+                    .matcher(Files.readString(Path.of("bin", "segment-bridge")));
+            if (!fallback.find()) {
+                throw new IllegalStateException("bin/segment-bridge names no default BRIDGE_JVM_OPTIONS");
+            }
+            return List.of(fallback.group(1).trim().split("\\s+"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }
