@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.micrometer.core.instrument.Counter;
@@ -40,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * when the events are durable, so a thousand requests waiting for a sync cost a thousand futures, not a thousand
  * threads.
  * <p>
+ * A path whose route's first steps never wait (they decode, parse and check the body, then hand it on) may have them
+ * run on the request's event loop instead, when the body is small and not compressed: such a body takes less of the
+ * loop than the hand-over to a worker and back takes of both threads, and its answer comes sooner. A large or compressed
+ * body still goes to a worker, so that a loop never stops serving its other connections for a long parse.
+ * <p>
  * The request becomes the message as Camel's consumer makes it, a form's fields as the body (a map of each name to
  * its value, or its values in the order posted). The
  * answer is written from the message as the route left it: its status, its headers through the endpoint's header
@@ -57,8 +61,24 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
     public static final Duration ANSWER_DEADLINE = Duration.ofSeconds(40);
     private static final int RETRY_AFTER_SECONDS = 5;
     static final String OVERDUE_METRIC = "bridge.intake.requests.overdue";
+    /**
+     * The largest body whose route's first steps may run on the event loop: a few Segment events. Parsing and checking
+     * 16 KiB of JSON takes well under a millisecond; a batch of 500 KB would hold the loop for several.
+     */
+    static final int EVENT_LOOP_MAX_BODY_BYTES = 16 * 1024;
 
-    private final Set<String> asyncPaths = ConcurrentHashMap.newKeySet();
+    /** Where the first steps of a path's route run, up to the point where it waits asynchronously. */
+    public enum FirstSteps {
+        /** On a Vert.x worker: the steps may wait (for a database, a broker's metadata). */
+        ON_A_WORKER,
+        /**
+         * On the request's event loop when the body is small ({@value #EVENT_LOOP_MAX_BODY_BYTES} bytes at most) and not
+         * compressed, else on a worker: the steps never wait.
+         */
+        ON_THE_EVENT_LOOP_WHEN_SMALL
+    }
+
+    private final Map<String, FirstSteps> asyncPaths = new ConcurrentHashMap<>();
     private final MeterRegistry meters;
     private final Duration answerDeadline;
 
@@ -74,15 +94,16 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
 
     /**
      * The route of this platform-http path (as the route gives it) completes asynchronously: it is run the
-     * asynchronous way. Name it before the route starts.
+     * asynchronous way, its first steps where {@code firstSteps} says. Name it before the route starts.
      */
-    public void runAsynchronously(String path) {
-        asyncPaths.add(path);
+    public void runAsynchronously(String path, FirstSteps firstSteps) {
+        asyncPaths.put(path, firstSteps);
     }
 
     @Override
     public PlatformHttpConsumer createConsumer(PlatformHttpEndpoint endpoint, Processor processor) {
-        if (!asyncPaths.contains(endpoint.getPath())) {
+        FirstSteps firstSteps = asyncPaths.get(endpoint.getPath());
+        if (firstSteps == null) {
             return super.createConsumer(endpoint, processor);
         }
         Counter overdue = Counter.builder(OVERDUE_METRIC)
@@ -90,7 +111,7 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
                 .tag("path", endpoint.getPath())
                 .register(meters);
         return new AsyncRouteConsumer(endpoint, processor, getHandlers(), VertxPlatformHttpRouter.getRouterNameFromPort(getServerPort()),
-                answerDeadline, overdue);
+                answerDeadline, overdue, firstSteps);
     }
 
     private static final class AsyncRouteConsumer extends VertxPlatformHttpConsumer {
@@ -101,6 +122,7 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
 
         private final Duration answerDeadline;
         private final Counter overdue;
+        private final FirstSteps firstSteps;
         /** What the deadline's sweep looks at; an entry costs a map put and remove per request, no timer. */
         private final Map<Exchange, Waiting> waiting = new ConcurrentHashMap<>();
         private final String routerName;
@@ -108,11 +130,12 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
         private long sweep;
 
         AsyncRouteConsumer(PlatformHttpEndpoint endpoint, Processor processor, List<Handler<RoutingContext>> handlers, String routerName,
-                           Duration answerDeadline, Counter overdue) {
+                           Duration answerDeadline, Counter overdue, FirstSteps firstSteps) {
             super(endpoint, processor, handlers, routerName);
             this.routerName = routerName;
             this.answerDeadline = answerDeadline;
             this.overdue = overdue;
+            this.firstSteps = firstSteps;
         }
 
         @Override
@@ -177,14 +200,31 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
                     return;
                 }
                 formFields(request.request().formAttributes()).ifPresent(exchange.getMessage()::setBody);
-                // The route's first steps (decoding, parsing, validating the body) are work for a worker, not the
-                // event loop; its end is not.
+                if (firstSteps == FirstSteps.ON_THE_EVENT_LOOP_WHEN_SMALL && smallAndPlain(request)) {
+                    try {
+                        runRoute(request, exchange, eventLoop);
+                    } catch (Exception | Error failure) {
+                        fail(request, exchange, failure);
+                    }
+                    return;
+                }
                 request.vertx().executeBlocking(() -> {
-                    createUoW(exchange);
-                    getAsyncProcessor().process(exchange, doneSync -> eventLoop.runOnContext(ignored -> answer(request, exchange)));
+                    runRoute(request, exchange, eventLoop);
                     return null;
                 }, false).onFailure(failure -> fail(request, exchange, failure));
             });
+        }
+
+        /** Runs the route up to where it waits; its callback, on whichever thread, answers on the request's loop. */
+        private void runRoute(RoutingContext request, Exchange exchange, Context eventLoop) throws Exception {
+            createUoW(exchange);
+            getAsyncProcessor().process(exchange, doneSync -> eventLoop.runOnContext(ignored -> answer(request, exchange)));
+        }
+
+        /** A body the event loop parses sooner than it hands it to a worker: small, and sent as it is meant. */
+        private static boolean smallAndPlain(RoutingContext request) {
+            int length = request.body().length();
+            return length >= 0 && length <= EVENT_LOOP_MAX_BODY_BYTES && request.request().getHeader("Content-Encoding") == null;
         }
 
         /** A form's fields (Vert.x' body handler decoded them), as Camel's consumer hands them to a route; none for JSON. */

@@ -108,7 +108,8 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         }
         disabledBecause.ifPresent(why -> vendorEndpointsDisabled.put(path, why));
         Accepts accepts = body == Body.FORM ? Accepts.FORM : Accepts.JSON_ONLY;
-        fromIntake(path)
+        // A platform's receiver may read the state database (its consent changes): a worker runs it.
+        fromIntake(path, AsyncRouteHttpEngine.FirstSteps.ON_A_WORKER)
                 .routeId("intake-" + receivedVia)
                 .process(answering(receivedVia, accepts, exchange -> () -> receiver.receive(request(exchange))));
     }
@@ -118,14 +119,14 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
      * engine runs it the asynchronous way, so no worker waits for the commit meanwhile, and however many requests
      * wait for one the workers stay free for the others and for health.
      */
-    private RouteDefinition fromIntake(String path) {
+    private RouteDefinition fromIntake(String path, AsyncRouteHttpEngine.FirstSteps firstSteps) {
         AsyncRouteHttpEngine engine = getCamelContext().getRegistry()
                 .lookupByNameAndType(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, AsyncRouteHttpEngine.class);
         if (engine == null) {
             throw new IllegalStateException("the intake needs " + AsyncRouteHttpEngine.class.getSimpleName()
                     + " bound as " + PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME);
         }
-        engine.runAsynchronously(path);
+        engine.runAsynchronously(path, firstSteps);
         // The body is read once, as bytes, straight from Vert.x's buffer: a stream cache would copy it twice more.
         return from("platform-http:" + path + "?httpMethodRestrict=POST").streamCache("false");
     }
@@ -144,7 +145,11 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
         trackingApi = new TrackingApi(settings, intake);
         segmentWebhook = new SegmentWebhook(settings, intake);
 
-        fromIntake(TRACKING_API_PATH)
+        // Segment's endpoints only check, parse and queue a body before they wait for its commit; the loop may run
+        // that for a small body unless the intake log's append may wait itself (Kafka's, for the broker).
+        AsyncRouteHttpEngine.FirstSteps segmentsFirstSteps = log.appendNeverWaits()
+                ? AsyncRouteHttpEngine.FirstSteps.ON_THE_EVENT_LOOP_WHEN_SMALL : AsyncRouteHttpEngine.FirstSteps.ON_A_WORKER;
+        fromIntake(TRACKING_API_PATH, segmentsFirstSteps)
                 .routeId("intake-tracking-api")
                 .process(answering(TrackingApi.ENDPOINT, Accepts.JSON, exchange -> () -> trackingApi.receive(
                         exchange.getMessage().getHeader("call", String.class),
@@ -153,7 +158,7 @@ public class IntakeRoutes extends RouteBuilder implements VendorIntake {
                         senders.of(exchange.getMessage().getHeader(VertxPlatformHttpConstants.REMOTE_ADDRESS, SocketAddress.class),
                                 exchange.getMessage().getHeader("X-Forwarded-For", String.class)))));
 
-        fromIntake(SEGMENT_WEBHOOK_PATH)
+        fromIntake(SEGMENT_WEBHOOK_PATH, segmentsFirstSteps)
                 .routeId("intake-segment-webhook")
                 .process(answering(SegmentWebhook.ENDPOINT, Accepts.JSON, exchange -> () -> segmentWebhook.receive(
                         exchange.getMessage().getHeader("X-Signature", String.class),

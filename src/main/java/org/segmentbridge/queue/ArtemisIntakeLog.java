@@ -55,6 +55,12 @@ final class ArtemisIntakeLog implements IntakeLog {
         return groupCommit.append(events, receivedVia, kind, receivedAt).thenRun(() -> appended.addAndGet(events.size()));
     }
 
+    /** An append only queues for the group commit ({@link GroupCommit#append}); the committer's thread does the rest. */
+    @Override
+    public boolean appendNeverWaits() {
+        return true;
+    }
+
     /** Lets go of the broker (its connection), for the broker to stop; the next append connects again. */
     void disconnect() {
         committer.reset();

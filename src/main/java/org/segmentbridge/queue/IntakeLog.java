@@ -94,6 +94,12 @@ public interface IntakeLog {
     CompletableFuture<Void> append(List<Entry> events, String receivedVia, Kind kind, Instant receivedAt);
 
     /**
+     * Whether {@link #append} returns at once whatever the log's state (it only queues), so that an event loop may call
+     * it. False when an append may wait (for a broker's metadata or buffer room): its caller must be a worker.
+     */
+    boolean appendNeverWaits();
+
+    /**
      * Waits for an append (or anything that follows from it) for a caller that has a thread to spare, and throws what
      * it failed with as it is: {@link EventQueue.QueueUnavailableException}, or the caller's own exception.
      */

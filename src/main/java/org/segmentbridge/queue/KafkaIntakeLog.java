@@ -69,6 +69,12 @@ final class KafkaIntakeLog implements IntakeLog {
         return logs.storeAsync(records).thenRun(() -> appended.addAndGet(events.size()));
     }
 
+    /** Kafka's producer waits in {@code send} while it has no metadata or no buffer room (up to {@code max.block.ms}). */
+    @Override
+    public boolean appendNeverWaits() {
+        return false;
+    }
+
     /** One person's events per record, in the order received, within the count and size bounds; a report whole. */
     private static List<List<Entry>> records(List<Entry> events, Kind kind) {
         if (kind == Kind.REPORT) {

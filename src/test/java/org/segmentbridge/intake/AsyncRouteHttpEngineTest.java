@@ -31,6 +31,8 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The engine's consumer hands a request to an asynchronous route and frees its worker: many more requests than
@@ -65,27 +67,29 @@ class AsyncRouteHttpEngineTest {
         configuration.setBindPort(port);
         context.addService(new VertxPlatformHttpServer(configuration));
         AsyncRouteHttpEngine engine = new AsyncRouteHttpEngine(meters, answerDeadline);
-        List.of("/later", "/before-return", "/grouped", "/failing", "/never").forEach(engine::runAsynchronously);
+        List.of("/later", "/before-return", "/grouped", "/failing", "/never", "/thread-on-worker")
+                .forEach(path -> engine.runAsynchronously(path, AsyncRouteHttpEngine.FirstSteps.ON_A_WORKER));
+        List.of("/loop-later", "/thread")
+                .forEach(path -> engine.runAsynchronously(path, AsyncRouteHttpEngine.FirstSteps.ON_THE_EVENT_LOOP_WHEN_SMALL));
         engine.setCamelContext(context);
         context.getRegistry().bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, PlatformHttpEngine.class, engine);
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
-                // Completes when the test says so, on the test's thread: as the intake does once its group commit is durable.
-                from("platform-http:/later?httpMethodRestrict=POST").process(new AsyncProcessorSupport() {
+                // Complete when the test says so, on the test's thread: as the intake does once its group commit is durable.
+                from("platform-http:/later?httpMethodRestrict=POST").process(completedByTheTest());
+                from("platform-http:/loop-later?httpMethodRestrict=POST").process(completedByTheTest());
+                // Answer with the name of the thread that ran the route's first step.
+                AsyncProcessorSupport threadName = new AsyncProcessorSupport() {
                     @Override
                     public boolean process(Exchange exchange, AsyncCallback callback) {
-                        String body = exchange.getMessage().getBody(String.class);
-                        waitingInRoute.add(() -> {
-                            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
-                            exchange.getMessage().setHeader("X-Answered", "later");
-                            exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/plain");
-                            exchange.getMessage().setBody(("stored " + body).getBytes(StandardCharsets.UTF_8));
-                            callback.done(false);
-                        });
-                        return false;
+                        exchange.getMessage().setBody(Thread.currentThread().getName().getBytes(StandardCharsets.UTF_8));
+                        callback.done(true);
+                        return true;
                     }
-                });
+                };
+                from("platform-http:/thread?httpMethodRestrict=POST").process(threadName);
+                from("platform-http:/thread-on-worker?httpMethodRestrict=POST").process(threadName);
                 // Completes on another thread before process() returns: as when the commit beats the route to it.
                 from("platform-http:/before-return?httpMethodRestrict=POST").process(new AsyncProcessorSupport() {
                     @Override
@@ -137,6 +141,23 @@ class AsyncRouteHttpEngineTest {
         context.start();
     }
 
+    private AsyncProcessorSupport completedByTheTest() {
+        return new AsyncProcessorSupport() {
+            @Override
+            public boolean process(Exchange exchange, AsyncCallback callback) {
+                String body = exchange.getMessage().getBody(String.class);
+                waitingInRoute.add(() -> {
+                    exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
+                    exchange.getMessage().setHeader("X-Answered", "later");
+                    exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/plain");
+                    exchange.getMessage().setBody(("stored " + body).getBytes(StandardCharsets.UTF_8));
+                    callback.done(false);
+                });
+                return false;
+            }
+        };
+    }
+
     @AfterEach
     void stop() {
         waitingInRoute.forEach(Runnable::run);
@@ -144,12 +165,14 @@ class AsyncRouteHttpEngineTest {
         vertx.close().toCompletionStage().toCompletableFuture().join();
     }
 
-    @Test
-    void requestsWaitingInAnAsynchronousRouteHoldNoWorkerAndAreAnsweredWhenItCompletes() throws Exception {
+    /** Whichever thread runs a route's first steps, a request waiting in it holds none: neither a worker nor its loop. */
+    @ParameterizedTest
+    @ValueSource(strings = {"/later", "/loop-later"})
+    void requestsWaitingInAnAsynchronousRouteHoldNoThreadAndAreAnsweredWhenItCompletes(String path) throws Exception {
         int requests = WORKERS * 6;
         List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
         for (int i = 0; i < requests; i++) {
-            answers.add(client.sendAsync(post("/later", "event " + i), HttpResponse.BodyHandlers.ofString()));
+            answers.add(client.sendAsync(post(path, "event " + i), HttpResponse.BodyHandlers.ofString()));
         }
         // With two workers, twelve requests are in the route at once: none of them holds a worker while it waits.
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> waitingInRoute.size() == requests);
@@ -252,6 +275,28 @@ class AsyncRouteHttpEngineTest {
         HttpResponse<String> now = client.send(post("/now", "x"), HttpResponse.BodyHandlers.ofString());
         assertThat(now.statusCode()).isEqualTo(200);
         assertThat(now.body()).isEqualTo("now");
+    }
+
+    @Test
+    void aSmallPlainBodyRunsItsRouteOnTheEventLoopAndALargeOrCompressedOneOnAWorker() throws Exception {
+        assertThat(client.send(post("/thread", "{}"), HttpResponse.BodyHandlers.ofString()).body())
+                .startsWith("vert.x-eventloop-thread-");
+        String atTheLimit = "x".repeat(AsyncRouteHttpEngine.EVENT_LOOP_MAX_BODY_BYTES);
+        assertThat(client.send(post("/thread", atTheLimit), HttpResponse.BodyHandlers.ofString()).body())
+                .startsWith("vert.x-eventloop-thread-");
+        assertThat(client.send(post("/thread", atTheLimit + "x"), HttpResponse.BodyHandlers.ofString()).body())
+                .startsWith("vert.x-worker-thread-");
+        // Decompressed, a small body may be large: a worker decodes it.
+        java.io.ByteArrayOutputStream gzipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(gzipped)) {
+            gzip.write("{}".getBytes(StandardCharsets.UTF_8));
+        }
+        HttpRequest compressed = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/thread")).timeout(Duration.ofSeconds(10))
+                .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(gzipped.toByteArray())).build();
+        assertThat(client.send(compressed, HttpResponse.BodyHandlers.ofString()).body()).startsWith("vert.x-worker-thread-");
+        // A path whose first steps may wait never runs them on the loop.
+        assertThat(client.send(post("/thread-on-worker", "{}"), HttpResponse.BodyHandlers.ofString()).body())
+                .startsWith("vert.x-worker-thread-");
     }
 
     private HttpRequest post(String path, String body) {
