@@ -661,6 +661,13 @@ public final class BenchRun {
         discardData(bridge);
     }
 
+    /**
+     * Events of the processing drain's backlog, every one for every destination: enough that all four destinations
+     * still receive, each at its steady pace, for a few seconds after the slowest has warmed up (the fastest finishes
+     * 16,000 in about the time the bridge takes to warm up).
+     */
+    private static final int PROCESSING_BACKLOG = 40_000;
+
     /** A backlog for the shipped four destinations, queued with delivery off, then drained against fakes without limits. */
     private void processingPart() throws Exception {
         String overrides = AllDestinations.overrides();
@@ -671,12 +678,12 @@ public final class BenchRun {
         bareCamelClient(smoke ? 400 : 40_000, 2 * maxConcurrentRequests());
         Path data = work.resolve("processing-data");
         Bridge loader = startBridge("load-processing", data, overrides + "bridge.delivery.enabled = false\n", env, null);
-        processing.load(loader, smoke ? 400 : 16_000);
+        processing.load(loader, smoke ? 400 : PROCESSING_BACKLOG);
         stopBridge(loader);
         freeFakes.reset();
         Bridge drainer = startBridge("drain-processing", data, overrides + AllDestinations.unpacedEndpoints(), env, null);
         monitor.watch(drainer.process().pid(), "drain processing");
-        processing.drain(drainer, seconds(15, 3));
+        processing.drain(drainer, seconds(40, 3));
         out.loadedRss.put("drain processing", monitor.maxRss("drain processing"));
         out.processingVendorLatency = vendorLatency(drainer);
         collectDeliveryMetrics(drainer);

@@ -463,6 +463,23 @@ final class FakeVendors {
             return counted / ((times[end] - times[stretch.low()]) / 1e9);
         }
 
+        /** System.nanoTime() of the request by which {@code fraction} of all items had arrived; -1 with too few. */
+        synchronized long momentOf(double fraction) {
+            Stretch stretch = stretch(fraction, fraction);
+            return stretch == null ? -1 : times[stretch.low()];
+        }
+
+        /** Items of the requests that arrived after {@code fromNanos}, up to and including {@code toNanos}. */
+        synchronized long itemsBetween(long fromNanos, long toNanos) {
+            long counted = 0;
+            for (int i = 0; i < requests; i++) {
+                if (times[i] > fromNanos && times[i] <= toNanos) {
+                    counted += items[i];
+                }
+            }
+            return counted;
+        }
+
         /** The items of {@code endpoints} together as one endpoint's (their requests in order of arrival). */
         static Endpoint merged(String name, java.util.Collection<Endpoint> endpoints) {
             List<long[]> arrivals = new ArrayList<>();

@@ -12,8 +12,10 @@ import io.vertx.core.buffer.Buffer;
  * of identifies and tracks for new people, every event to every one of the shipped four destinations
  * ({@link AllDestinations}), is queued by a bridge with delivery disabled and processed by its processor; a bridge
  * with delivery enabled then drains it on the same data folder, all four at once, against fakes that never answer
- * 429, for at most a fixed time. A destination's figure is the items its fakes received per second, steady (between
- * the moment 20 % and the moment 95 % of what it received had arrived).
+ * 429, for at most a fixed time. A destination's figure is the items its fakes received per second while all four
+ * were receiving at their steady pace: from the last of the moments at which each had received 10 % of its items to the
+ * first of the moments at which one had received 95 %. Its steady rate over its own drain (20 % to 95 % of its items)
+ * is given beside it: a destination that finishes later has the cores to itself for a while, and that rate counts it.
  */
 final class Processing {
 
@@ -21,7 +23,7 @@ final class Processing {
      * {@code items}: items received at the endpoint (or all the destination's endpoints together); {@code offered}: the
      * events of the backlog, every one of them for every destination.
      */
-    record Row(String destination, String endpoint, long offered, long items, long requests, double steadyRate) {
+    record Row(String destination, String endpoint, long offered, long items, long requests, double steadyRate, double togetherRate) {
 
         /** The endpoint of a destination's row that sums all its endpoints. */
         static final String ALL_ENDPOINTS = "all endpoints";
@@ -36,13 +38,22 @@ final class Processing {
         }
 
         /**
-         * Of the all-endpoints row: the backlog's events processed per second, which issue 20's target counts. A
-         * destination may make more than one item of an event (Iterable makes an onboarding event of a new person's
-         * identify), so its items per second overstate the events it processes.
+         * Of the all-endpoints row: the backlog's events processed per second while all four destinations received,
+         * which issue 20's target counts. A destination may make more than one item of an event (Iterable makes an
+         * onboarding event of a new person's identify), so its items per second overstate the events it processes.
          */
         double eventsPerSecond() {
+            return events(togetherRate);
+        }
+
+        /** Of the all-endpoints row: events per second over its own drain, the others finished or not. */
+        double steadyEventsPerSecond() {
+            return events(steadyRate);
+        }
+
+        private double events(double itemsPerSecond) {
             double perEvent = itemsPerEvent();
-            return perEvent == 0 ? 0 : steadyRate / perEvent;
+            return perEvent == 0 ? 0 : itemsPerSecond / perEvent;
         }
     }
 
@@ -56,6 +67,51 @@ final class Processing {
     Processing(BenchRun bench, FakeVendors fakes) {
         this.bench = bench;
         this.fakes = fakes;
+    }
+
+    /**
+     * The stretch of the drain in which every destination received at its steady pace: from the last moment at which
+     * one had received {@value #TOGETHER_FROM} of its items to the first at which one had received 95 %, in seconds
+     * from the drain's first item. The bridge warms up in the drain's first 5 s or so, by which the slowest destination
+     * has received about 7 % of this backlog. Empty (start ≥ end) when one finished before another had warmed up: the
+     * backlog is too small.
+     */
+    static final double TOGETHER_FROM = 0.1;
+
+    record Together(long fromNanos, long toNanos, long drainStartNanos) {
+
+        boolean empty() {
+            return toNanos <= fromNanos;
+        }
+
+        double seconds() {
+            return (toNanos - fromNanos) / 1e9;
+        }
+
+        double fromSecond() {
+            return (fromNanos - drainStartNanos) / 1e9;
+        }
+
+        double toSecond() {
+            return (toNanos - drainStartNanos) / 1e9;
+        }
+
+        /** The endpoint's items per second in the stretch; NaN when it is empty. */
+        double rate(FakeVendors.Endpoint endpoint) {
+            return empty() ? Double.NaN : endpoint.itemsBetween(fromNanos, toNanos) / seconds();
+        }
+    }
+
+    private static Together together(java.util.Collection<FakeVendors.Endpoint> destinations) {
+        long from = Long.MIN_VALUE;
+        long to = Long.MAX_VALUE;
+        long first = Long.MAX_VALUE;
+        for (FakeVendors.Endpoint destination : destinations) {
+            from = Math.max(from, destination.momentOf(TOGETHER_FROM));
+            to = Math.min(to, destination.momentOf(0.95));
+            first = Math.min(first, destination.momentOf(0));
+        }
+        return destinations.isEmpty() ? new Together(0, 0, 0) : new Together(from, to, first);
     }
 
     /** Queues {@code count} events through /v1/batch and waits until the processor has published them all. */
@@ -90,14 +146,18 @@ final class Processing {
         double took = (System.nanoTime() - started) / 1e9;
         List<Row> rows = new ArrayList<>();
         Map<String, FakeVendors.Endpoint> byDestination = AllDestinations.byDestination(fakes);
+        Together together = together(byDestination.values());
         byDestination.forEach((destination, merged) -> rows.add(new Row(destination, Row.ALL_ENDPOINTS, events,
-                merged.items(), merged.requests(), merged.steadyRate(0.2, 0.95))));
+                merged.items(), merged.requests(), merged.steadyRate(0.2, 0.95), together.rate(merged))));
         for (Map.Entry<String, FakeVendors.Endpoint> entry : AllDestinations.endpoints(fakes).entrySet()) {
             FakeVendors.Endpoint endpoint = entry.getValue();
             String name = entry.getKey();
             rows.add(new Row(name.substring(0, name.indexOf(' ')), name.substring(name.indexOf(' ') + 1, name.indexOf(" [")),
-                    events, endpoint.items(), endpoint.requests(), endpoint.steadyRate(0.2, 0.95)));
+                    events, endpoint.items(), endpoint.requests(), endpoint.steadyRate(0.2, 0.95), together.rate(endpoint)));
         }
+        bench.out().processingTogether = together;
+        BenchRun.log(together.empty() ? "processing: no stretch in which all four received steadily"
+                : String.format("processing: all four received steadily from %.1f s to %.1f s of the drain", together.fromSecond(), together.toSecond()));
         FakeVendors.Endpoint single = FakeVendors.Endpoint.merged("single-event destinations",
                 SINGLE_EVENT_DESTINATIONS.stream().map(byDestination::get).toList());
         bench.out().processingSingleRequests = single.steadyRate(0.2, 0.95); // one item per request
@@ -105,9 +165,9 @@ final class Processing {
         bench.out().processingSeconds = took;
         bench.out().processingDrained = empty;
         for (Row row : rows) {
-            BenchRun.log(String.format("  processing %s %s: %,d items in %,d requests, steady %,.0f items/s%s", row.destination(),
-                    row.endpoint(), row.items(), row.requests(), row.steadyRate(),
-                    row.allEndpoints() ? String.format(" (%,.0f events/s)", row.eventsPerSecond()) : ""));
+            BenchRun.log(String.format("  processing %s %s: %,d items in %,d requests, %,.0f items/s while all four received%s, steady %,.0f items/s",
+                    row.destination(), row.endpoint(), row.items(), row.requests(), row.togetherRate(),
+                    row.allEndpoints() ? String.format(" (%,.0f events/s)", row.eventsPerSecond()) : "", row.steadyRate()));
         }
         bench.out().collect429s(fakes);
         fakes.reset();
