@@ -203,7 +203,7 @@ public final class AsyncRouteHttpEngine extends VertxPlatformHttpEngine {
                 if (firstSteps == FirstSteps.ON_THE_EVENT_LOOP_WHEN_SMALL && smallAndPlain(request)) {
                     try {
                         runRoute(request, exchange, eventLoop);
-                    } catch (Exception | Error failure) {
+                    } catch (Exception | Error failure) { // as a worker's failure is, whatever it threw
                         fail(request, exchange, failure);
                     }
                     return;

@@ -70,14 +70,17 @@ final class Processing {
     }
 
     /**
-     * The stretch of the drain in which every destination received at its steady pace: from the last moment at which
-     * one had received {@value #TOGETHER_FROM} of its items to the first at which one had received 95 %, in seconds
-     * from the drain's first item. The bridge warms up in the drain's first 5 s or so, by which the slowest destination
-     * has received about 7 % of this backlog. Empty (start ≥ end) when one finished before another had warmed up: the
-     * backlog is too small.
+     * The share of its items by which every destination has warmed up: the bridge warms up in the drain's first 5 s or
+     * so, by which the slowest destination has received about 7 % of the backlog.
      */
     static final double TOGETHER_FROM = 0.1;
 
+    /**
+     * The stretch of the drain in which every destination received at its steady pace: from the last moment at which
+     * one had received {@link #TOGETHER_FROM} of its items to the first at which one had received 95 %, as nanoTimes,
+     * and the drain's first item. Empty (start ≥ end) when one finished before another had warmed up: the backlog is
+     * too small.
+     */
     record Together(long fromNanos, long toNanos, long drainStartNanos) {
 
         boolean empty() {
