@@ -18,7 +18,12 @@ import io.micrometer.core.instrument.Timer;
  */
 final class DeliveryMetrics {
 
-    enum Outcome { DELIVERED, RETRIED, DEAD_LETTERED, DRY_RUN, SKIPPED }
+    enum Outcome {
+        DELIVERED, RETRIED, DEAD_LETTERED, DRY_RUN, SKIPPED;
+
+        /** The value of the items counter's {@code outcome} tag, made once. */
+        final String tag = name().toLowerCase(java.util.Locale.ROOT);
+    }
 
     private final MeterRegistry registry;
     private final String destination;
@@ -30,10 +35,9 @@ final class DeliveryMetrics {
     }
 
     void items(String action, Outcome outcome, int count) {
-        String outcomeTag = outcome.name().toLowerCase(java.util.Locale.ROOT);
-        meter("items " + action + " " + outcomeTag, () -> Counter.builder("bridge.delivery.items")
+        meter("items " + action + " " + outcome.tag, () -> Counter.builder("bridge.delivery.items")
                 .description("Items by what became of them at a vendor")
-                .tag("destination", destination).tag("action", action).tag("outcome", outcomeTag)
+                .tag("destination", destination).tag("action", action).tag("outcome", outcome.tag)
                 .register(registry)).increment(count);
     }
 
