@@ -35,9 +35,9 @@ import org.HdrHistogram.Histogram;
  *       open loop at 5,000 req/s; a JFR profile of /v1/track at 64 connections. The RSS peak here is the overload
  *       flood's.</li>
  *   <li>Delivery against the fakes' rate limits ({@link Delivery}): one group of identifies and one of tracks.</li>
- *   <li>The shipped four destinations against fakes without limits ({@link AllDestinations}): the
- *       latency at 500 and 1,000 events/s ({@link Latency}) and the sustained run ({@link Sustained},
- *       {@code --sustained-seconds}) on one fresh bridge, then each destination's processing rate ({@link Processing}).</li>
+ *   <li>The shipped four destinations against fakes without limits ({@link AllDestinations}): each destination's
+ *       processing rate ({@link Processing}), then on one fresh bridge the latency at 500 and 1,000 events/s
+ *       ({@link Latency}) and the sustained run ({@link Sustained}, {@code --sustained-seconds}).</li>
  *   <li>The cluster part ({@link Cluster}): a Kafka broker and a PostgreSQL server of its own; intake, delivery end
  *       to end and latency of one and of two bridges in cluster mode, each against one embedded bridge.</li>
  * </ol>
@@ -625,16 +625,12 @@ public final class BenchRun {
     }
 
     /**
-     * The shipped four destinations against fakes without limits ({@link AllDestinations}): on one fresh bridge the
-     * latency at 500 and 1,000 events/s and the sustained run, then each destination's processing rate (a drain). The
-     * drain comes second because the fakes share the cores with the bridge: on fakes that have not yet served a
-     * request of its kind, this JVM's optimising compiler took about a fifth of the machine during the drain's
-     * measured seconds. After the sustained run (at least 100,000 requests at each fake) they are compiled, as a vendor
-     * that runs elsewhere costs the bridge's cores nothing.
+     * The shipped four destinations against fakes without limits ({@link AllDestinations}): each destination's
+     * processing rate (a drain), then on one fresh bridge the latency at 500 and 1,000 events/s and the sustained run.
      */
     private void allDestinationsPhase() throws Exception {
-        latencyPart();
         processingPart();
+        latencyPart();
     }
 
     /** Latency at fixed rates, then the sustained run, on one fresh bridge delivering to the shipped four destinations. */
