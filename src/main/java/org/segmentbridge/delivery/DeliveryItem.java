@@ -12,6 +12,9 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 /** One item on its way to a vendor: what an action prepared, plus its attempts so far. */
 final class DeliveryItem {
 
+    /** Writes a tree as {@link JsonNode#toString()} does: the same characters. */
+    private static final ObjectWriter JSON = JsonMapper.builder().build().writer();
+
     private final Ticket ticket;
     private final String routeId;
     private final Action action;
@@ -27,9 +30,6 @@ final class DeliveryItem {
         this.item = item;
         this.bytes = utf8Length(item.payload());
     }
-
-    /** Writes a tree as {@link JsonNode#toString()} does: the same characters. */
-    private static final ObjectWriter JSON = JsonMapper.builder().build().writer();
 
     /**
      * The length of {@code payload.toString().getBytes(UTF_8)}, counted as the text is written rather than built:
