@@ -431,7 +431,7 @@ public final class BenchRun {
                     // The profile: one more run like the measured one, under JFR, not part of the figures.
                     monitor.watch(bridge.process().pid(), "intake profile");
                     Path recording = work.resolve("intake-track-64.jfr");
-                    jfrStart(bridge, recording, Profile.settingsFile(work));
+                    jfrStart(bridge, recording);
                     Intake.Result profiled = Intake.run(this, bridge.httpPort(), "track", singleFile, javaBodies, 64, seconds(10, 1.5));
                     jfrStop(bridge);
                     out.intakeProfile = Profile.summarise(recording);
@@ -527,7 +527,8 @@ public final class BenchRun {
         return repo;
     }
 
-    private void jfrStart(Bridge bridge, Path recording, Path settings) throws Exception {
+    private void jfrStart(Bridge bridge, Path recording) throws Exception {
+        Path settings = Profile.settingsFile(work);
         jcmd(bridge, "JFR.start", "name=bench", "settings=" + settings, "filename=" + recording);
     }
 
@@ -602,7 +603,7 @@ public final class BenchRun {
         Path profileData = work.resolve("delivery-profile-data");
         Path recording = work.resolve("delivery-track.jfr");
         Bridge profiled = loadAndStartDrain(delivery, "track", profileData, overrides, env, false);
-        jfrStart(profiled, recording, Profile.settingsFile(work));
+        jfrStart(profiled, recording);
         delivery.drain("track", false);
         jfrStop(profiled);
         out.deliveryProfile = Profile.summarise(recording);
@@ -642,13 +643,8 @@ public final class BenchRun {
         out.idleRss.put("latency", Processes.rssKib(bridge.process().pid()));
         Load load = new Load(vertx, bridge.httpPort(), authorization(), 16);
         monitor.watch(bridge.process().pid(), "latency");
-        // The disk's slow syncs, which hold every destination's next items, recorded beside the latencies.
-        Path syncs = work.resolve("latency-syncs.jfr");
-        jfrStart(bridge, syncs, Profile.syncSettingsFile(work));
         Latency.run(this, freeFakes, bridge, load, 10, seconds(15, 1), smoke ? new double[][] {{500, 1}, {1000, 1}}
                 : new double[][] {{500, 10}, {1000, 10}}, smoke ? 15 : 30);
-        jfrStop(bridge);
-        out.latencySyncs.addAll(Profile.syncs(syncs));
         out.loadedRss.put("latency", monitor.maxRss("latency"));
         monitor.watch(bridge.process().pid(), "sustained");
         out.sustained = Sustained.run(this, freeFakes, bridge, load, SUSTAINED_RATE, 10, sustainedSeconds);

@@ -1,11 +1,9 @@
 package org.segmentbridge.bench;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -30,13 +28,7 @@ final class Latency {
      */
     record Result(double rate, int perRequest, double seconds, long sent, long non200, Histogram intakeAnswer,
                   Map<String, Histogram> endpoints, Map<String, Long> offered, boolean drained, double secondsToDeliverAll,
-                  List<Long> slowestEachSecondMicros, Instant from, Instant to) {
-
-        /** The slowest of {@code syncs} while this rate's events were sent and delivered, if any. */
-        Optional<Profile.Sync> slowestSync(List<Profile.Sync> syncs) {
-            return syncs.stream().filter(sync -> !sync.start().isBefore(from) && sync.start().isBefore(to))
-                    .max(java.util.Comparator.comparing(Profile.Sync::duration));
-        }
+                  List<Long> slowestEachSecondMicros) {
 
         /** The slowest item of each second by due time, every endpoint's together, in ms: where a p99 comes from. */
         String timeline() {
@@ -74,12 +66,10 @@ final class Latency {
             double rate = pair[0];
             double seconds = pair[1];
             long started = System.nanoTime();
-            Instant from = Instant.now();
             long first = sequence.get();
             Load.OpenLoopResult answers = send(bench, load, rate, perRequest, seconds, sequence, "lat-" + (int) rate);
             boolean drained = AllDestinations.awaitEmpty(bridge, drainTimeout);
             double took = (System.nanoTime() - started) / 1e9;
-            Instant to = Instant.now();
             Map<String, Histogram> endpoints = new LinkedHashMap<>();
             java.util.TreeMap<Long, Long> slowest = new java.util.TreeMap<>();
             AllDestinations.endpoints(fakes).forEach((name, endpoint) -> {
@@ -87,7 +77,7 @@ final class Latency {
                 endpoint.slowestByDueSecond().forEach((second, micros) -> slowest.merge(second, micros, Math::max));
             });
             Result result = new Result(rate, perRequest, seconds, answers.sent(), answers.failed(), answers.answerMicros(),
-                    endpoints, AllDestinations.offered(first, sequence.get(), rate), drained, took, List.copyOf(slowest.values()), from, to);
+                    endpoints, AllDestinations.offered(first, sequence.get(), rate), drained, took, List.copyOf(slowest.values()));
             bench.out().latency.add(result);
             StringBuilder line = new StringBuilder(String.format("latency at %.0f/s (%s):", rate, drained ? "drained" : "NOT drained"));
             for (String destination : AllDestinations.DESTINATIONS) {

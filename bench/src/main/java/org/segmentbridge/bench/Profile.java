@@ -81,40 +81,6 @@ final class Profile {
         return settings;
     }
 
-    /** A forced write to disk (jdk.FileForce): when it began, how long it took, and the folder of its file. */
-    record Sync(java.time.Instant start, Duration duration, String folder) {
-    }
-
-    /** Forced writes shorter than this are not recorded by {@link #syncSettingsFile}: only the slow ones matter there. */
-    static final Duration SLOW_SYNC = Duration.ofMillis(10);
-
-    /**
-     * JFR's default.jfc (its overhead is about 1 %) with every forced write of {@link #SLOW_SYNC} or more recorded (not
-     * only those of 20 ms): for the latency runs, where one slow sync of the broker's journal holds every destination's
-     * next items.
-     */
-    static Path syncSettingsFile(Path directory) throws IOException {
-        String text = Files.readString(Path.of(System.getProperty("java.home"), "lib", "jfr", "default.jfc"));
-        text = setting(text, "jdk.FileForce", "threshold", SLOW_SYNC.toMillis() + " ms");
-        Path settings = directory.resolve("syncs.jfc");
-        Files.writeString(settings, text);
-        return settings;
-    }
-
-    /** The forced writes a recording holds, in order. */
-    static List<Sync> syncs(Path recording) throws IOException {
-        List<Sync> syncs = new ArrayList<>();
-        for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
-            if (event.getEventType().getName().equals("jdk.FileForce")) {
-                String path = event.getString("path");
-                Path folder = path == null ? null : Path.of(path).getParent();
-                syncs.add(new Sync(event.getStartTime(), event.getDuration(), folder == null ? "?" : folder.getFileName().toString()));
-            }
-        }
-        syncs.sort(Comparator.comparing(Sync::start));
-        return syncs;
-    }
-
     private static String setting(String jfc, String event, String name, String value) {
         Matcher matcher = Pattern.compile("(<event name=\"" + Pattern.quote(event) + "\">.*?<setting name=\"" + name
                 + "\"[^>]*>)[^<]*(</setting>)", Pattern.DOTALL).matcher(jfc);

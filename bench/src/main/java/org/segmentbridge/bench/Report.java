@@ -65,8 +65,6 @@ final class Report {
     Profile.Summary intakeProfile;
     Profile.Summary deliveryProfile;
     final List<Latency.Result> latency = new ArrayList<>();
-    /** The latency bridge's forced writes of {@link Profile#SLOW_SYNC} or more through its latency runs (JFR). */
-    final List<Profile.Sync> latencySyncs = new ArrayList<>();
     final List<Delivery.Row> delivery = new ArrayList<>();
     final List<Delivery.Push> pushes = new ArrayList<>();
     /** Per delivery group's draining bridge, what it timed. */
@@ -345,34 +343,11 @@ final class Report {
         md.append("\n");
         for (Latency.Result result : latency) {
             md.append(String.format("- At %.0f events/s: %d non-200 intake answers; the bridge %s %.1f s after the first event was due (sending took %.0f s). "
-                            + "The slowest item at any vendor of each second, by when its event was due (ms): %s. %s.%n",
+                            + "The slowest item at any vendor of each second, by when its event was due (ms): %s.%n",
                     result.rate(), result.non200(), result.drained() ? "held nothing any more" : "still held events (timeout)",
-                    result.secondsToDeliverAll(), result.seconds(), result.timeline(), capitalised(slowSyncs(result))));
+                    result.secondsToDeliverAll(), result.seconds(), result.timeline()));
         }
-        md.append("\nEvery acknowledgement and every publish to the destinations' logs waits for the broker journal's sync, so one slow "
-                + "sync holds all four destinations' next items; the bridge's forced writes are recorded through the latency runs (JFR `jdk.FileForce`, "
-                + "those of " + Profile.SLOW_SYNC.toMillis() + " ms or more).\n");
         md.append("\n");
-    }
-
-    /** The slowest forced write while the rate ran, for its target rows. */
-    private String slowestSync(Latency.Result result) {
-        return result.slowestSync(latencySyncs).map(sync -> String.format("the slowest disk sync while it ran: %d ms (%s)",
-                sync.duration().toMillis(), sync.folder())).orElse("no disk sync of " + Profile.SLOW_SYNC.toMillis() + " ms or more while it ran");
-    }
-
-    /** The forced writes of 20 ms or more while the rate ran, for the notes under the latency table. */
-    private String slowSyncs(Latency.Result result) {
-        List<String> slow = latencySyncs.stream()
-                .filter(sync -> !sync.start().isBefore(result.from()) && sync.start().isBefore(result.to()) && sync.duration().toMillis() >= 20)
-                .map(sync -> String.format("%d ms (%s, %.1f s in)", sync.duration().toMillis(), sync.folder(),
-                        java.time.Duration.between(result.from(), sync.start()).toMillis() / 1000.0))
-                .toList();
-        return slow.isEmpty() ? "no disk sync of 20 ms or more while it ran" : "disk syncs of 20 ms or more while it ran: " + String.join(", ", slow);
-    }
-
-    private static String capitalised(String text) {
-        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
     }
 
     private void sustainedTable(StringBuilder md) {
@@ -450,7 +425,7 @@ final class Report {
             for (String destination : AllDestinations.DESTINATIONS) {
                 Histogram histogram = result.destination(destination);
                 target(md, String.format("intake → %s p99 at %.0f events/s, all four destinations active", destination, result.rate()),
-                        histogram.getTotalCount() == 0 ? "no samples" : ms(histogram.getValueAtPercentile(99)) + "; " + slowestSync(result),
+                        histogram.getTotalCount() == 0 ? "no samples" : ms(histogram.getValueAtPercentile(99)),
                         String.format("≤ %.0f ms", limit), histogram.getTotalCount() == 0 ? null
                                 : histogram.getValueAtPercentile(99) <= limit * 1000 && result.drained());
             }
