@@ -3,6 +3,7 @@ package org.segmentbridge.delivery;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,6 +20,7 @@ import org.apache.camel.jsonpath.JsonPathExpression;
 import org.apache.camel.jsonpath.JsonPathLanguage;
 import org.apache.camel.jsonpath.easypredicate.EasyPredicateParser;
 import org.apache.camel.support.ExpressionAdapter;
+import org.apache.camel.support.builder.ExpressionBuilder;
 import org.apache.camel.util.ObjectHelper;
 
 /**
@@ -39,6 +41,8 @@ public final class ParsedEventJsonPath extends JsonPathLanguage {
     public static final String NAME = "jsonpath";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** An expression of the message body, as Camel makes one: each is an instance of the same class. */
+    private static final Expression BODY = ExpressionBuilder.bodyExpression();
 
     @Override
     protected ExpressionAdapter doCreateJsonPathExpression(Expression source, String expression, Object[] properties,
@@ -60,6 +64,8 @@ public final class ParsedEventJsonPath extends JsonPathLanguage {
         private final String expression;
         private JsonPath path;
         private Configuration configuration;
+        /** The filter as plain conditions, answered without Jayway where plain; only when read without Jayway's options. */
+        private PlainFilter plain;
 
         OnParsedBody(JsonPathExpression camels, String expression) {
             this.camels = camels;
@@ -85,6 +91,9 @@ public final class ParsedEventJsonPath extends JsonPathLanguage {
             }
             configuration = builder.options(options.toArray(Option[]::new)).build();
             path = JsonPath.compile(text);
+            // An option such as DEFAULT_PATH_LEAF_TO_NULL changes what a missing property is.
+            boolean plainOptions = options.stream().allMatch(Option.SUPPRESS_EXCEPTIONS::equals);
+            plain = plainOptions ? PlainFilter.of(text).orElse(null) : null;
         }
 
         @Override
@@ -112,12 +121,37 @@ public final class ParsedEventJsonPath extends JsonPathLanguage {
             if (!(input(exchange) instanceof JsonNode event) || camels.getResultType() != null) {
                 return super.matches(exchange);
             }
+            Optional<Boolean> plainly = plainly(event);
+            if (plainly.isPresent()) {
+                return plainly.get();
+            }
             Object found = unpacked(read(event, exchange));
             if (found instanceof JsonNode node) {
                 // As ObjectHelper.evaluateValuePredicate judges the list or map Camel's engine would have given.
                 return !node.isArray() || !node.isEmpty();
             }
             return ObjectHelper.evaluateValuePredicate(found);
+        }
+
+        /**
+         * The filter's answer for a message whose body is {@code body}, where its conditions make it plain
+         * ({@link PlainFilter}), without an exchange; empty when it must be asked on one.
+         */
+        Optional<Boolean> plainAnswer(Object body) {
+            return readsTheBody() ? plainly(body) : Optional.empty();
+        }
+
+        private Optional<Boolean> plainly(Object input) {
+            if (plain == null || camels.getResultType() != null || !(input instanceof JsonNode event)) {
+                return Optional.empty();
+            }
+            return plain.answer(event);
+        }
+
+        /** Whether the expression reads the message body (Camel names it as its source when no other is set). */
+        private boolean readsTheBody() {
+            Expression source = camels.getSource();
+            return source == null || source.getClass() == BODY.getClass();
         }
 
         /** What the expression reads: the body, or the header, variable or property the route names as its source. */

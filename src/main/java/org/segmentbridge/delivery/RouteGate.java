@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -163,19 +164,36 @@ public final class RouteGate {
     }
 
     private boolean ask(String eventType, String eventName, Object event) {
-        Exchange probe = new DefaultExchange(context);
-        probe.getMessage().setBody(event);
-        probe.getMessage().setHeader(EventQueue.TYPE_PROPERTY, eventType);
-        probe.getMessage().setHeader(EventRoutes.EVENT_NAME_HEADER, eventName);
+        Exchange probe = null;
         try {
             for (Predicate condition : conditions) {
+                // A plain jsonpath filter is answered from the event itself (most events fail it), without a probe.
+                Optional<Boolean> plain = condition instanceof ParsedEventJsonPath.OnParsedBody jsonPath
+                        ? jsonPath.plainAnswer(event) : Optional.empty();
+                if (plain.isPresent()) {
+                    if (plain.get()) {
+                        return true;
+                    }
+                    continue;
+                }
+                if (probe == null) {
+                    probe = probe(eventType, eventName, event);
+                }
                 if (condition.matches(probe)) {
                     return true;
                 }
             }
-            return probe.getException() != null; // the route meets the same failure itself, where it is reported
+            return probe != null && probe.getException() != null; // the route meets the same failure itself, where it is reported
         } catch (RuntimeException e) {
             return true;
         }
+    }
+
+    private Exchange probe(String eventType, String eventName, Object event) {
+        Exchange probe = new DefaultExchange(context);
+        probe.getMessage().setBody(event);
+        probe.getMessage().setHeader(EventQueue.TYPE_PROPERTY, eventType);
+        probe.getMessage().setHeader(EventRoutes.EVENT_NAME_HEADER, eventName);
+        return probe;
     }
 }
