@@ -28,7 +28,8 @@ import org.apache.camel.util.ObjectHelper;
  * reader parsed once (a Jackson {@link JsonNode}); Camel's own engine would serialise such a body and parse it again
  * for every {@code jsonpath:} it meets, once per filter and per route, which was a fifth of delivery's CPU. Here
  * Jayway reads the tree through its Jackson-node provider instead, and the result is handed back in the form Camel's
- * engine gives (maps, lists, strings, numbers, booleans), so expressions and predicates behave as before.
+ * engine gives (maps, lists, strings, numbers, booleans), so expressions and predicates behave as before. A filter of
+ * plain conditions is answered from the tree without Jayway where the answer is plain ({@link PlainFilter}).
  *
  * <p>Everything else goes to Camel's engine unchanged: an input of another type (a route's {@code setBody} made the
  * body a string, a map ...), and the options this reader does not implement ({@code writeAsString}, {@code ${...}}

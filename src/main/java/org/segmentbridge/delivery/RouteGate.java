@@ -33,7 +33,8 @@ import org.segmentbridge.queue.EventQueue;
  * a destination's processing. A route whose steps are one {@code filter}, or one {@code choice} without
  * {@code otherwise}, on {@code simple} or {@code jsonpath} conditions does nothing for an event its conditions refuse.
  * The gate asks those very conditions (the route's own predicates) first, on a bare exchange holding the event and its
- * headers. Conditions that read only {@code ${header.eventType}} and {@code ${header.eventName}} are asked once per
+ * headers; a {@code jsonpath} filter of plain conditions answers from the event itself where it can
+ * ({@link PlainFilter}), and then no exchange is made. Conditions that read only {@code ${header.eventType}} and {@code ${header.eventName}} are asked once per
  * (type, name) and the answer remembered. Any other route (a step before or after the filter, another language, which
  * might do something when asked) is always entered, as before.
  */

@@ -122,6 +122,28 @@ class RouteGateTest {
         }
     }
 
+    @Test
+    void withTheRoutesJsonpathPlainConditionsAndOthersAreAskedTogether() throws Exception {
+        context.getRegistry().bind(ParsedEventJsonPath.NAME, new ParsedEventJsonPath());
+        RouteGate gate = gateOf("""
+                - choice:
+                    when:
+                      - jsonpath: "$[?(@.type == 'identify' && @.traits.vip == true)]"
+                        steps:
+                          - to: log:vip
+                      - jsonpath: "$[?(@.event =~ /Order.*/)]"
+                        steps:
+                          - to: log:order
+                """, Map.of());
+        ObjectMapper json = new ObjectMapper();
+
+        assertThat(gate.isOpen()).isFalse();
+        assertThat(gate.admits("identify", null, json.readTree("{\"type\": \"identify\", \"traits\": {\"vip\": true}}"))).isTrue();
+        assertThat(gate.admits("identify", null, json.readTree("{\"type\": \"identify\", \"traits\": {\"vip\": false}}"))).isFalse();
+        assertThat(gate.admits("track", "Order Completed", json.readTree("{\"type\": \"track\", \"event\": \"Order Completed\"}"))).isTrue();
+        assertThat(gate.admits("track", "Product Viewed", json.readTree("{\"type\": \"track\", \"event\": \"Product Viewed\"}"))).isFalse();
+    }
+
     /** The gate of a route (loaded and started) with these steps. */
     private RouteGate gateOf(String steps, Map<String, String> properties) throws Exception {
         String id = "r" + routes++;
