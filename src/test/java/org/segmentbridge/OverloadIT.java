@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * The flood that once wedged the bridge, against the packaged jar with the README's {@code -Xmx256m}: 32 clients at
@@ -50,7 +51,7 @@ class OverloadIT {
     private static final String WRITE_KEY = "overload-write-key";
     private static final String TRACK_BULK = "/api/events/trackBulk";
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = TestHttp.client(Duration.ofSeconds(5));
 
     @Test
     void floodOfLargeBatchesIsStoredOrRefusedWithRetryAfterAndEveryAcceptedEventIsDeliveredOnce() throws Exception {

@@ -3,7 +3,6 @@ package org.segmentbridge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -17,6 +16,7 @@ import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * The packaged jar, run as a user would: {@code java -jar target/segment-bridge.jar} in a project folder, with no
@@ -35,7 +35,7 @@ class PackagedJarIT {
             Duration startup = bridge.awaitHealthy(Duration.ofSeconds(60));
             System.out.printf("packaged jar healthy after %d ms%n", startup.toMillis());
 
-            HttpResponse<String> refused = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            HttpResponse<String> refused = TestHttp.client(Duration.ofSeconds(5)).send(HttpRequest.newBuilder(
                             URI.create("http://localhost:8080/v1/track"))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"u\",\"event\":\"E\"}")).build(),
@@ -64,7 +64,7 @@ class PackagedJarIT {
         try (BridgeProcess bridge = BridgeProcess.launch(javaDashJar(), projectFolder, Map.of(), managementPort)) {
             bridge.awaitHealthy(Duration.ofSeconds(60));
 
-            HttpResponse<String> accepted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            HttpResponse<String> accepted = TestHttp.client(Duration.ofSeconds(5)).send(HttpRequest.newBuilder(
                             URI.create("http://localhost:" + httpPort + "/v1/track"))
                     .header("Content-Type", "application/json")
                     .header("Authorization", RunningBridge.basic("literal-write-key-in-file"))
@@ -98,7 +98,7 @@ class PackagedJarIT {
             bridge.awaitHealthy(Duration.ofSeconds(60));
             List<Integer> statuses = new java.util.ArrayList<>();
             for (int copy = 0; copy < 2; copy++) {
-                statuses.add(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                statuses.add(TestHttp.client(Duration.ofSeconds(5)).send(HttpRequest.newBuilder(
                                 URI.create("http://localhost:" + httpPort + "/v1/track"))
                         .header("Content-Type", "application/json")
                         .header("Authorization", RunningBridge.basic("jar-on-postgresql"))

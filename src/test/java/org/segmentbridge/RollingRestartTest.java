@@ -48,6 +48,7 @@ import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestEventLog;
 import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * A rolling restart under load: the bridge, in its own process, gets SIGTERM twice while senders post track
@@ -69,7 +70,7 @@ class RollingRestartTest {
     private static final Pattern IN_FLIGHT_AT_STOP = Pattern.compile("waiting up to \\d+ s for (\\d+) vendor request\\(s\\) in flight");
 
     private final WireMockServer iterable = new WireMockServer(options().dynamicPort().containerThreads(64));
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient client = TestHttp.client(Duration.ofSeconds(2));
     private final Set<String> accepted = ConcurrentHashMap.newKeySet();
     private final Map<Integer, AtomicInteger> answers = new ConcurrentHashMap<>();
     private final List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());

@@ -53,6 +53,7 @@ import org.segmentbridge.console.ConsoleRoutes;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.Signed;
 import org.segmentbridge.support.TestFolders;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * The description {@code GET /openapi.json} serves is what the running bridge does. Every endpoint is driven into
@@ -79,7 +80,7 @@ class OpenApiConformanceTest {
     private static final int MAX_BATCH_EVENTS = 50;
     private static final int MAX_EVENT_BYTES = 32_768;
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP = TestHttp.client(Duration.ofSeconds(5));
 
     /** Routes for the dead letters and dry-run records the admin endpoints list: a delivered track and a failing one. */
     private static final String ROUTES = """

@@ -22,6 +22,7 @@ import org.segmentbridge.support.PostgresServer;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestEventLog;
 import org.segmentbridge.support.TestFolders;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * Several bridge processes in cluster mode, as an operator runs them: one real Kafka broker (its own process), one
@@ -32,7 +33,7 @@ final class Cluster implements AutoCloseable {
     static final String WRITE_KEY = "cluster-key";
     static final String ADMIN_TOKEN = "cluster-admin-token";
 
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient client = TestHttp.client(Duration.ofSeconds(2));
     private final Map<String, String> environment = new HashMap<>();
     private final List<Member> members = new ArrayList<>();
 

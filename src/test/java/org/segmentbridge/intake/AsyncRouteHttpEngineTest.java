@@ -34,6 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.segmentbridge.support.TestHttp;
+
 /**
  * The engine's consumer hands a request to an asynchronous route and frees its worker: many more requests than
  * workers wait in the route at once, and each is answered, from the message the route left, when the route completes.
@@ -44,7 +46,7 @@ class AsyncRouteHttpEngineTest {
 
     private final List<Runnable> waitingInRoute = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.LinkedBlockingQueue<CompletableFuture<Void>> committing = new java.util.concurrent.LinkedBlockingQueue<>();
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client = TestHttp.client(Duration.ofSeconds(5));
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private Vertx vertx;
     private CamelContext context;

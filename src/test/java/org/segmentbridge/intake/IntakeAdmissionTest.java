@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * Admission control over real HTTP: past the memory budget a request is answered 503 with Retry-After before its
@@ -134,7 +135,7 @@ class IntakeAdmissionTest {
     @Test
     void aSenderDuringARestartIsToldToRetryAndNeverThatThePathDoesNotExist() throws Exception {
         // Segment's libraries drop an event on any 4xx: a 404 while the routes are not up yet would lose it.
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+        HttpClient client = TestHttp.client(Duration.ofMillis(200));
         HttpRequest track = HttpRequest.newBuilder(URI.create(bridge.baseUrl() + "/v1/track"))
                 .timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "application/json").header("Authorization", RunningBridge.basic(WRITE_KEY))

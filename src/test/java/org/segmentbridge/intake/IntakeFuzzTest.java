@@ -59,6 +59,7 @@ import org.segmentbridge.queue.EmbeddedBroker;
 import org.segmentbridge.queue.EventQueue;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * Issue 14: overload, hostile input and misconfiguration never wedge the bridge. Ten thousand generated hostile
@@ -134,7 +135,7 @@ class IntakeFuzzTest {
                 "bridge.destination.iterable.batch.flush", "200ms",
                 "bridge.destination.iterable.retry.initial-delay", "200ms"));
         bridge = RunningBridge.start(settings);
-        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        http = TestHttp.client(Duration.ofSeconds(5));
     }
 
     @AfterAll

@@ -37,6 +37,7 @@ import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * The packaged way to run the bridge (its own process, the shipped routes and settings, JSON logs) with Iterable
@@ -57,7 +58,7 @@ class ObservedBridgeTest {
     private static final String DELIVERED = "delivered-" + RUN;
     private static final String REFUSED = "refused-" + RUN;
     private static final String PAUSED = "paused-" + RUN;
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP = TestHttp.client(Duration.ofSeconds(5));
 
     private static WireMockServer iterable;
     private static BridgeProcess bridge;

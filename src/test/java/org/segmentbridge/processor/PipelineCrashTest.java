@@ -37,6 +37,7 @@ import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
+import org.segmentbridge.support.TestHttp;
 
 /**
  * The bridge halted (no shutdown, no flush) between each pair of durable steps, from the intake's append to the
@@ -64,7 +65,7 @@ class PipelineCrashTest {
     private static final int CRASH_ON_PASS = 10;
 
     private final WireMockServer iterable = new WireMockServer(options().dynamicPort());
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient client = TestHttp.client(Duration.ofSeconds(2));
     private Path dataDir;
     private int httpPort;
     private int managementPort;

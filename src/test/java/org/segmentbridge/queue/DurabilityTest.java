@@ -26,6 +26,7 @@ import org.segmentbridge.support.BridgeProcess;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
 import org.segmentbridge.support.TestStateDatabase;
+import org.segmentbridge.support.TestHttp;
 
 /** Accepted events survive a crash and a restart: the 200 answer means the event is on disk. */
 class DurabilityTest {
@@ -56,7 +57,7 @@ class DurabilityTest {
 
             AtomicBoolean crashed = new AtomicBoolean();
             ExecutorService senders = Executors.newFixedThreadPool(4);
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            HttpClient client = TestHttp.client(Duration.ofSeconds(2));
             for (int sender = 0; sender < 4; sender++) {
                 senders.submit(() -> {
                     while (!crashed.get()) {

@@ -321,13 +321,15 @@ class SailthruPostbackIntakeTest {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("action", "update");
         params.put("email", email);
-        params.put("vars" + "[a]".repeat(1000), "deep");
+        // 100 levels, deeper than the 64 an event may nest. The name stays under 1,024 bytes encoded: on HTTP/1.1
+        // Vert.x refuses a longer field name that arrives split across two reads with a plain-text 400 of its own.
+        params.put("vars" + "[a]".repeat(100), "deep");
 
         HttpResponse<String> response = postback(signed(params));
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
         assertThat(RunningBridge.json(response).path("field").asText()).isEqualTo("vars");
-        assertThat(RunningBridge.json(response).path("error").asText()).contains("nests 1000 levels of brackets");
+        assertThat(RunningBridge.json(response).path("error").asText()).contains("nests 100 levels of brackets");
         assertThat(storedFor(email)).isEmpty();
     }
 

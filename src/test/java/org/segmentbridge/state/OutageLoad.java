@@ -32,6 +32,7 @@ import ch.qos.logback.core.read.ListAppender;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import org.segmentbridge.support.RunningBridge;
+import org.segmentbridge.support.TestHttp;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -70,7 +71,7 @@ final class OutageLoad implements AutoCloseable {
         logs.start();
         root.addAppender(logs);
         threads = Executors.newFixedThreadPool(senders + 1);
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient client = TestHttp.client(Duration.ofSeconds(2));
         for (int sender = 0; sender < senders; sender++) {
             String person = "store-load-" + sender;
             threads.submit(() -> send(client, person));

@@ -91,7 +91,7 @@ public final class BridgeProcess implements AutoCloseable {
 
     /** @return how long it took until /observe/health answered 200 */
     public Duration awaitHealthy(Duration timeout) {
-        HttpClient client = HttpClient.newHttpClient();
+        HttpClient client = TestHttp.client(Duration.ofSeconds(5));
         long start = System.nanoTime();
         while (System.nanoTime() - start < timeout.toNanos()) {
             if (!process.isAlive()) {

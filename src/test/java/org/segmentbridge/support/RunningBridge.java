@@ -40,7 +40,7 @@ public final class RunningBridge implements AutoCloseable {
     /** Surefire numbers its JVMs from 1 ({@code bridge.test.jvm} in pom.xml); a JVM started otherwise takes the first block. */
     private static final int FIRST_PORT = 20000 + (Integer.getInteger("bridge.test.jvm", 1) - 1) * PORTS_PER_JVM;
     private static final AtomicInteger NEXT_PORT = new AtomicInteger(ThreadLocalRandom.current().nextInt(PORTS_PER_JVM));
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP = TestHttp.client(Duration.ofSeconds(5));
 
     private final Path dataDir;
     private final Map<String, String> settings;
