@@ -7,15 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
 import org.apache.camel.ExpressionEvaluationException;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.jsonpath.JsonPathLanguage;
-import org.apache.camel.spi.Language;
-import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,28 +23,16 @@ class ParsedEventJsonPathTest {
              "tags": ["a", "b"], "address": {"city": "Leeds"}, "nothing": null},
              "context": {"bridge": {"consent": {"changed": true, "state": "unsubscribed"}}}}""";
 
-    private static CamelContext context;
-    private static Language parsed;
-    private static Language camels;
-
-    @BeforeAll
-    static void start() {
-        context = new DefaultCamelContext();
-        context.getRegistry().bind(ParsedEventJsonPath.NAME, new ParsedEventJsonPath());
-        context.start();
-        parsed = context.resolveLanguage("jsonpath");
-        camels = new JsonPathLanguage();
-        ((JsonPathLanguage) camels).setCamelContext(context);
-    }
+    private static final JsonPathEngines ENGINES = new JsonPathEngines();
 
     @AfterAll
     static void stop() {
-        context.stop();
+        ENGINES.close();
     }
 
     @Test
     void routesGetTheParsedEventsReader() {
-        assertThat(parsed).isInstanceOf(ParsedEventJsonPath.class);
+        assertThat(ENGINES.routes).isInstanceOf(ParsedEventJsonPath.class);
     }
 
     @Test
@@ -59,14 +40,14 @@ class ParsedEventJsonPathTest {
         for (String expression : List.of("$.type", "$.traits.age", "$.traits.score", "$.traits.vip", "$.traits.tags",
                 "$.traits.tags[1]", "$.traits.address", "$.traits.nothing", "$..city", "$.traits.tags[?(@ == 'b')]",
                 "$[?(@.type == 'identify')]")) {
-            Object fromString = camels.createExpression(expression).evaluate(exchange(EVENT), Object.class);
-            Object fromTree = parsed.createExpression(expression).evaluate(exchange(JSON.readTree(EVENT)), Object.class);
+            Object fromString = ENGINES.camels.createExpression(expression).evaluate(ENGINES.exchange(EVENT), Object.class);
+            Object fromTree = ENGINES.routes.createExpression(expression).evaluate(ENGINES.exchange(JSON.readTree(EVENT)), Object.class);
             assertThat(fromTree).as(expression).isEqualTo(fromString);
             if (fromString != null) {
                 assertThat(fromTree.getClass()).as(expression).isEqualTo(fromString.getClass());
             }
         }
-        assertThat(parsed.createExpression("$.traits.address").evaluate(exchange(JSON.readTree(EVENT)), Object.class))
+        assertThat(ENGINES.routes.createExpression("$.traits.address").evaluate(ENGINES.exchange(JSON.readTree(EVENT)), Object.class))
                 .isEqualTo(Map.of("city", "Leeds"));
     }
 
@@ -81,8 +62,8 @@ class ParsedEventJsonPathTest {
                 "$.traits.tags[?(@ == 'z')]", false,
                 "$.traits.vip", true);
         for (Map.Entry<String, Boolean> predicate : expected.entrySet()) {
-            boolean fromString = camels.createPredicate(predicate.getKey()).matches(exchange(EVENT));
-            boolean fromTree = parsed.createPredicate(predicate.getKey()).matches(exchange(JSON.readTree(EVENT)));
+            boolean fromString = ENGINES.camels.createPredicate(predicate.getKey()).matches(ENGINES.exchange(EVENT));
+            boolean fromTree = ENGINES.routes.createPredicate(predicate.getKey()).matches(ENGINES.exchange(JSON.readTree(EVENT)));
             assertThat(fromString).as("Camel's engine on " + predicate.getKey()).isEqualTo(predicate.getValue());
             assertThat(fromTree).as(predicate.getKey()).isEqualTo(predicate.getValue());
         }
@@ -90,23 +71,17 @@ class ParsedEventJsonPathTest {
 
     @Test
     void aBodyAStepReplacedWithAStringOrAMapIsReadByCamelsEngine() throws Exception {
-        assertThat(parsed.createPredicate("$[?(@.type == 'identify')]").matches(exchange(EVENT))).isTrue();
-        assertThat(parsed.createExpression("$.traits.plan").evaluate(exchange(EVENT), String.class)).isEqualTo("gold");
+        assertThat(ENGINES.routes.createPredicate("$[?(@.type == 'identify')]").matches(ENGINES.exchange(EVENT))).isTrue();
+        assertThat(ENGINES.routes.createExpression("$.traits.plan").evaluate(ENGINES.exchange(EVENT), String.class)).isEqualTo("gold");
         Object asMap = JSON.readValue(EVENT, Map.class);
-        assertThat(parsed.createExpression("$.traits.age").evaluate(exchange(asMap), Object.class)).isEqualTo(42);
+        assertThat(ENGINES.routes.createExpression("$.traits.age").evaluate(ENGINES.exchange(asMap), Object.class)).isEqualTo(42);
     }
 
     @Test
     void aMissingPathFailsAsWithCamelsEngine() throws Exception {
-        assertThatThrownBy(() -> camels.createExpression("$.traits.missing").evaluate(exchange(EVENT), Object.class))
+        assertThatThrownBy(() -> ENGINES.camels.createExpression("$.traits.missing").evaluate(ENGINES.exchange(EVENT), Object.class))
                 .isInstanceOf(ExpressionEvaluationException.class);
-        assertThatThrownBy(() -> parsed.createExpression("$.traits.missing").evaluate(exchange(JSON.readTree(EVENT)), Object.class))
+        assertThatThrownBy(() -> ENGINES.routes.createExpression("$.traits.missing").evaluate(ENGINES.exchange(JSON.readTree(EVENT)), Object.class))
                 .isInstanceOf(ExpressionEvaluationException.class);
-    }
-
-    private static Exchange exchange(Object body) {
-        Exchange exchange = new DefaultExchange(context);
-        exchange.getMessage().setBody(body);
-        return exchange;
     }
 }

@@ -15,16 +15,10 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
 import org.apache.camel.ExpressionEvaluationException;
 import org.apache.camel.Predicate;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.jsonpath.JsonPathLanguage;
 import org.apache.camel.spi.Language;
-import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -101,23 +95,11 @@ class PlainFilterTest {
             """
             [{"type": "identify"}, {"type": "track"}]""");
 
-    private static CamelContext context;
-    private static Language parsed;
-    private static Language camels;
-
-    @BeforeAll
-    static void start() {
-        context = new DefaultCamelContext();
-        context.getRegistry().bind(ParsedEventJsonPath.NAME, new ParsedEventJsonPath());
-        context.start();
-        parsed = context.resolveLanguage("jsonpath");
-        camels = new JsonPathLanguage();
-        ((JsonPathLanguage) camels).setCamelContext(context);
-    }
+    private static final JsonPathEngines ENGINES = new JsonPathEngines();
 
     @AfterAll
     static void stop() {
-        context.stop();
+        ENGINES.close();
     }
 
     @Test
@@ -145,7 +127,8 @@ class PlainFilterTest {
             for (String event : EVENTS) {
                 Optional<Boolean> answer = plain == null ? Optional.empty() : plain.answer(JSON.readTree(event));
                 if (answer.isPresent()) {
-                    assertThat(answer.get()).as(filter + " on " + event).isEqualTo(camels.createPredicate(filter).matches(exchange(event)));
+                    boolean camels = ENGINES.camels.createPredicate(filter).matches(ENGINES.exchange(event));
+                    assertThat(answer.get()).as(filter + " on " + event).isEqualTo(camels);
                     refused += answer.get() ? 0 : 1;
                     admitted += answer.get() ? 1 : 0;
                 }
@@ -185,12 +168,12 @@ class PlainFilterTest {
     void theRoutesLanguageAnswersPlainFiltersWithoutJayway() throws Exception {
         JsonNode track = JSON.readTree(EVENTS.get(2));
         for (String filter : shippedRouteFilters()) {
-            Predicate predicate = parsed.createPredicate(filter);
+            Predicate predicate = ENGINES.routes.createPredicate(filter);
             assertThat(predicate).as(filter).isInstanceOf(ParsedEventJsonPath.OnParsedBody.class);
             assertThat(((ParsedEventJsonPath.OnParsedBody) predicate).plainAnswer(track)).as(filter)
                     .isEqualTo(PlainFilter.of(filter).orElseThrow().answer(track));
         }
-        assertThat(((ParsedEventJsonPath.OnParsedBody) parsed.createPredicate("$[?(@.type == 'identify')]")).plainAnswer(track))
+        assertThat(((ParsedEventJsonPath.OnParsedBody) ENGINES.routes.createPredicate("$[?(@.type == 'identify')]")).plainAnswer(track))
                 .contains(false);
     }
 
@@ -198,8 +181,8 @@ class PlainFilterTest {
     void theRoutesLanguageJudgesEveryFilterAsCamelsEngine() throws Exception {
         for (String filter : allFilters()) {
             for (String event : EVENTS) {
-                String fromString = judged(camels, filter, event);
-                String fromTree = judged(parsed, filter, JSON.readTree(event));
+                String fromString = judged(ENGINES.camels, filter, event);
+                String fromTree = judged(ENGINES.routes, filter, JSON.readTree(event));
                 assertThat(fromTree).as(filter + " on " + event).isEqualTo(fromString);
             }
         }
@@ -208,7 +191,7 @@ class PlainFilterTest {
     /** What the language answers, or that it failed (a path that is not a filter may find nothing). */
     private static String judged(Language language, String filter, Object body) {
         try {
-            return String.valueOf(language.createPredicate(filter).matches(exchange(body)));
+            return String.valueOf(language.createPredicate(filter).matches(ENGINES.exchange(body)));
         } catch (ExpressionEvaluationException e) {
             return "fails";
         }
@@ -238,11 +221,5 @@ class PlainFilterTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static Exchange exchange(Object body) {
-        Exchange exchange = new DefaultExchange(context);
-        exchange.getMessage().setBody(body);
-        return exchange;
     }
 }
