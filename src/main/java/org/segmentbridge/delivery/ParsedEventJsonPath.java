@@ -127,11 +127,13 @@ public final class ParsedEventJsonPath extends JsonPathLanguage {
                 return plainly.get();
             }
             Object found = unpacked(read(event, exchange));
-            if (found instanceof JsonNode node) {
+            if (found instanceof JsonNode node && node.isContainerNode()) {
                 // As ObjectHelper.evaluateValuePredicate judges the list or map Camel's engine would have given.
                 return !node.isArray() || !node.isEmpty();
             }
-            return ObjectHelper.evaluateValuePredicate(found);
+            // A leaf is judged as the Java value Camel's engine gives: false, null and "false" refuse.
+            Object value = found instanceof JsonNode leaf ? configuration.jsonProvider().unwrap(leaf) : found;
+            return ObjectHelper.evaluateValuePredicate(value);
         }
 
         /**

@@ -70,6 +70,22 @@ class ParsedEventJsonPathTest {
     }
 
     @Test
+    void aPredicateOnALeafJudgesItsValueAsCamelsEngineDoes() throws Exception {
+        String event = """
+                {"traits": {"off": false, "on": true, "none": null, "no": "false", "yes": "true", "empty": "", "zero": 0,
+                 "list": [], "map": {}}}""";
+        for (String leaf : List.of("off", "on", "none", "no", "yes", "empty", "zero", "list", "map")) {
+            String path = "$.traits." + leaf;
+            boolean fromString = ENGINES.camels.createPredicate(path).matches(ENGINES.exchange(event));
+            boolean fromTree = ENGINES.routes.createPredicate(path).matches(ENGINES.exchange(JSON.readTree(event)));
+            assertThat(fromTree).as(path).isEqualTo(fromString);
+        }
+        assertThat(ENGINES.routes.createPredicate("$.traits.off").matches(ENGINES.exchange(JSON.readTree(event)))).isFalse();
+        assertThat(ENGINES.routes.createPredicate("$.traits.no").matches(ENGINES.exchange(JSON.readTree(event)))).isFalse();
+        assertThat(ENGINES.routes.createPredicate("$.traits.none").matches(ENGINES.exchange(JSON.readTree(event)))).isFalse();
+    }
+
+    @Test
     void aBodyAStepReplacedWithAStringOrAMapIsReadByCamelsEngine() throws Exception {
         assertThat(ENGINES.routes.createPredicate("$[?(@.type == 'identify')]").matches(ENGINES.exchange(EVENT))).isTrue();
         assertThat(ENGINES.routes.createExpression("$.traits.plan").evaluate(ENGINES.exchange(EVENT), String.class)).isEqualTo("gold");

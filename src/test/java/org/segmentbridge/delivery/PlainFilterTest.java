@@ -44,6 +44,9 @@ class PlainFilterTest {
             "$[?(@.properties.code == '70')]",
             "$[?(@.context.bridge.consent.changed == false)]",
             "$[?(@.traits.vip)]",
+            "$[?(@.traits.tags)]",
+            "$[?(@.traits.plan)]",
+            "$[?(@.traits.plan == '')]",
             "$[?(@.traits.nothing)]",
             "$[?(@.traits.nothing == 'x')]",
             "$[?(@.type=='identify'&&@.traits.vip==true)]");
@@ -88,6 +91,8 @@ class PlainFilterTest {
             {"type": 5, "event": 7, "context": {"personas": {"computation_class": 1}, "integration": {"name": null}}}""",
             """
             {"type": "page"}""",
+            """
+            {"type": "identify", "traits": {"vip": false, "tags": [], "nothing": {}, "plan": ""}, "context": {"integration": {"name": ""}}}""",
             """
             {"type": "track", "event": "Product Viewed", "properties": {"price": 1e2, "value": 50.0, "code": 12345678901234567890}}""",
             """
