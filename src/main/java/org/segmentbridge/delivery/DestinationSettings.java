@@ -35,6 +35,7 @@ public final class DestinationSettings {
     private final double backoffMultiplier;
     private final int maxInFlight;
     private final int maxConcurrentRequests;
+    private volatile URI baseUrl;
 
     public DestinationSettings(String name, SettingsReader reader) {
         this.name = name;
@@ -102,7 +103,17 @@ public final class DestinationSettings {
                 "Setting " + key + " is missing or empty: set it in application.properties or its environment variable"));
     }
 
+    /** The vendor's base URL, read once: every request a destination builds starts from it. */
     public URI baseUrl() {
+        URI known = baseUrl;
+        if (known == null) {
+            known = parsedBaseUrl();
+            baseUrl = known;
+        }
+        return known;
+    }
+
+    private URI parsedBaseUrl() {
         String key = "bridge.destination." + name + ".base-url";
         String value = requiredValue("base-url");
         try {
