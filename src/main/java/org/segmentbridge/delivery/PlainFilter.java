@@ -33,7 +33,7 @@ final class PlainFilter {
     private static final Optional<Boolean> FAILS = Optional.of(false);
     private static final Pattern WHOLE_FILTER = Pattern.compile("\\s*\\$\\[\\?\\((.*)\\)]\\s*");
     private static final Pattern CONDITION = Pattern.compile(
-            "\\s*@((?:\\.[A-Za-z_][A-Za-z0-9_]*)+)\\s*(?:(==|>=|<=|>|<)\\s*('([^'\\\\]*)'|true|false|-?[0-9]+(?:\\.[0-9]+)?))?\\s*");
+            "\\s*@([.\\w]+)\\s*(?:(==|>=|<=|>|<)\\s*('([^'\\\\]*)'|true|false|-?[0-9]+(?:\\.[0-9]+)?))?\\s*");
 
     private enum Comparison {
         EXISTS, EQUAL, AT_LEAST, AT_MOST, ABOVE, BELOW;
@@ -116,6 +116,7 @@ final class PlainFilter {
             if (!condition.matches()) {
                 return Optional.empty();
             }
+            // Whether the path is a plain chain of names is PropertyPath's to say, as for mappings and identity keys.
             Optional<JsonPointer> property = PropertyPath.pointerOf("$" + condition.group(1));
             if (property.isEmpty()) {
                 return Optional.empty();
