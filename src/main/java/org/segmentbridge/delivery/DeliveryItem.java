@@ -1,25 +1,14 @@
 package org.segmentbridge.delivery;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.time.Instant;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /** One item on its way to a vendor: what an action prepared, plus its attempts so far. */
 final class DeliveryItem {
-
-    /** Writes a tree as {@link JsonNode#toString()} does: the same characters. */
-    private static final ObjectWriter JSON = JsonMapper.builder().build().writer();
 
     private final Ticket ticket;
     private final String routeId;
     private final Action action;
     private final Action.Item item;
-    private final int bytes;
     private int attempts;
     private Instant firstAttempt;
 
@@ -28,81 +17,6 @@ final class DeliveryItem {
         this.routeId = routeId;
         this.action = action;
         this.item = item;
-        this.bytes = utf8Length(item.payload());
-    }
-
-    /**
-     * The length of {@code payload.toString().getBytes(UTF_8)}, counted as the text is written rather than built:
-     * every item is measured for its batch, and building the text and its bytes only to measure them was a
-     * twenty-fifth of what the destinations allocated in the processing drain.
-     */
-    static int utf8Length(JsonNode payload) {
-        Utf8Length length = new Utf8Length();
-        try {
-            JSON.writeValue(length, payload);
-        } catch (IOException e) {
-            throw new UncheckedIOException("an item could not be measured: " + e.getMessage(), e);
-        }
-        return length.total();
-    }
-
-    /** Counts the bytes UTF-8 takes for what is written, a malformed surrogate as the one '?' the encoder puts there. */
-    private static final class Utf8Length extends Writer {
-        private long bytes;
-        private boolean highSurrogatePending;
-
-        @Override
-        public void write(char[] text, int offset, int length) {
-            for (int i = offset; i < offset + length; i++) {
-                count(text[i]);
-            }
-        }
-
-        @Override
-        public void write(String text, int offset, int length) {
-            for (int i = offset; i < offset + length; i++) {
-                count(text.charAt(i));
-            }
-        }
-
-        @Override
-        public void write(int c) {
-            count((char) c);
-        }
-
-        private void count(char c) {
-            if (highSurrogatePending) {
-                highSurrogatePending = false;
-                if (Character.isLowSurrogate(c)) {
-                    bytes += 4;
-                    return;
-                }
-                bytes += 1;
-            }
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c)) {
-                highSurrogatePending = true;
-            } else if (Character.isLowSurrogate(c)) {
-                bytes += 1;
-            } else {
-                bytes += 3;
-            }
-        }
-
-        int total() {
-            return Math.toIntExact(bytes + (highSurrogatePending ? 1 : 0));
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
     }
 
     Ticket ticket() {
@@ -131,8 +45,9 @@ final class DeliveryItem {
         return action.name() + "\u0000" + group;
     }
 
+    /** What the item's payload takes in a request body. */
     int bytes() {
-        return bytes;
+        return item.jsonBytes();
     }
 
     int attempts() {

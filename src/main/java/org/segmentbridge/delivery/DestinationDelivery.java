@@ -786,7 +786,7 @@ public final class DestinationDelivery implements DestinationReader.Listener {
     private void keepDeadLetter(DeliveryItem item, int status, String code, String reason) {
         try {
             deadLetters.add(settings.name(), item.action().name(), item.ticket().messageId(), item.ticket().eventJson(),
-                    item.item().payload().toString(), item.attempts(), status, code, reason);
+                    item.item().json(), item.attempts(), status, code, reason);
         } catch (RuntimeException e) {
             // Never acknowledge an event whose failure was not recorded: try to record it again shortly.
             LOG.error("Destination {}: could not store a dead letter ({}); trying again in 5 s", settings.name(),

@@ -99,7 +99,7 @@ final class EventTrigger implements Action {
         if (items.size() == 1) {
             body.setAll((ObjectNode) items.get(0).payload());
         } else {
-            items.forEach(item -> body.withArray("contacts").add(item.payload()));
+            items.forEach(item -> body.withArray("contacts").addRawValue(item.asRawJson()));
         }
         return OutboundRequest.json("POST", URI.create(EmarsysAuth.baseUrl(settings) + "/event/" + eventId + "/trigger"), body.toString());
     }

@@ -33,7 +33,7 @@ abstract class Bulk implements Action {
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
         ObjectNode body = IterableConnector.JSON.createObjectNode();
-        items.forEach(item -> body.withArray(array).add(item.payload()));
+        items.forEach(item -> body.withArray(array).addRawValue(item.asRawJson()));
         return OutboundRequest.json("POST", URI.create(settings.baseUrl() + path), body.toString());
     }
 

@@ -47,7 +47,7 @@ abstract class Commerce implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + path), items.get(0).payload().toString());
+        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + path), items.get(0).json());
     }
 
     @Override

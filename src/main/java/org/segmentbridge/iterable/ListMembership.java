@@ -62,7 +62,7 @@ abstract class ListMembership implements Action {
         } else {
             body.put("listId", listId);
         }
-        items.forEach(item -> body.withArray("subscribers").add(item.payload()));
+        items.forEach(item -> body.withArray("subscribers").addRawValue(item.asRawJson()));
         return OutboundRequest.json("POST", URI.create(settings.baseUrl() + (join ? "/api/lists/subscribe" : "/api/lists/unsubscribe")),
                 body.toString());
     }

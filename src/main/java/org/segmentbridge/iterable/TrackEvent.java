@@ -72,7 +72,7 @@ final class TrackEvent implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/events/track"), items.get(0).payload().toString());
+        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/events/track"), items.get(0).json());
     }
 
     @Override

@@ -62,7 +62,7 @@ final class UpdateEmail implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/users/updateEmail"), items.get(0).payload().toString());
+        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/users/updateEmail"), items.get(0).json());
     }
 
     @Override

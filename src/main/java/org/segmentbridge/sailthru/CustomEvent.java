@@ -80,7 +80,7 @@ final class CustomEvent implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return SailthruRequests.build("POST", "/event", items.get(0).payload(), settings);
+        return SailthruRequests.build("POST", "/event", items.get(0).json(), settings);
     }
 
     @Override

@@ -128,7 +128,7 @@ abstract class PurchasePost implements Action {
                     ? connector.emailOfUser(userId, settings)
                     : "(email of extid " + userId + ", looked up with GET /user)");
         }
-        return SailthruRequests.build("POST", "/purchase", purchase, settings);
+        return SailthruRequests.build("POST", "/purchase", purchase.toString(), settings);
     }
 
     @Override

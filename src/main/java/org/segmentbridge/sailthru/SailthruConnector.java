@@ -137,7 +137,7 @@ public final class SailthruConnector implements Connector {
         throw lookups.awaiting("Sailthru's email of extid " + userId + " (GET /user)", () -> {
             ObjectNode query = JSON.createObjectNode().put("id", userId).put("key", "extid");
             query.putObject("fields").put("keys", 1);
-            OutboundRequest lookup = authorize(SailthruRequests.build("GET", "/user", query, settings), settings);
+            OutboundRequest lookup = authorize(SailthruRequests.build("GET", "/user", query.toString(), settings), settings);
             return transport.call("lookup", lookup, settings, credentialId(settings)).handle((answer, failure) -> {
                 if (failure != null) {
                     throw new TemporaryFailure("Sailthru could not be asked GET /user: " + AwaitingLookup.failureOf(failure).getMessage(), failure);

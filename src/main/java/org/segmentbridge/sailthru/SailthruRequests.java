@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.segmentbridge.delivery.DestinationSettings;
 import org.segmentbridge.delivery.OutboundRequest;
 
@@ -22,11 +21,14 @@ final class SailthruRequests {
     private SailthruRequests() {
     }
 
-    /** An unsigned request: signing adds api_key and sig (once per attempt, in {@link #sign}). */
-    static OutboundRequest build(String method, String endpoint, JsonNode payload, DestinationSettings settings) {
+    /**
+     * An unsigned request carrying {@code payloadJson} (an item's text, or a tree's {@code toString()}): signing adds
+     * api_key and sig (once per attempt, in {@link #sign}).
+     */
+    static OutboundRequest build(String method, String endpoint, String payloadJson, DestinationSettings settings) {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("format", "json");
-        params.put("json", payload.toString());
+        params.put("json", payloadJson);
         return carry(method, settings.baseUrl() + endpoint, params);
     }
 

@@ -49,7 +49,7 @@ final class UserDelete implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return SailthruRequests.build("DELETE", "/user", items.get(0).payload(), settings);
+        return SailthruRequests.build("DELETE", "/user", items.get(0).json(), settings);
     }
 
     @Override

@@ -53,7 +53,7 @@ abstract class UserPost implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return SailthruRequests.build("POST", "/user", items.get(0).payload(), settings);
+        return SailthruRequests.build("POST", "/user", items.get(0).json(), settings);
     }
 
     @Override

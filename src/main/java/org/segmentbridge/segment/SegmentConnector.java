@@ -92,17 +92,17 @@ public final class SegmentConnector implements Connector {
             if (event.path("context").isObject()) {
                 ((ObjectNode) event.get("context")).remove("bridge");
             }
-            int bytes = event.toString().getBytes(StandardCharsets.UTF_8).length;
-            if (bytes > MAX_EVENT_BYTES) {
-                throw new ActionException("the event is " + bytes + " bytes; Segment takes at most " + MAX_EVENT_BYTES + " bytes an event");
+            Item item = new Item("", event.path("messageId").asText(), event);
+            if (item.jsonBytes() > MAX_EVENT_BYTES) {
+                throw new ActionException("the event is " + item.jsonBytes() + " bytes; Segment takes at most " + MAX_EVENT_BYTES + " bytes an event");
             }
-            return List.of(new Item("", event.path("messageId").asText(), event));
+            return List.of(item);
         }
 
         @Override
         public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
             ObjectNode body = JSON.createObjectNode();
-            items.forEach(item -> body.withArray("batch").add(item.payload()));
+            items.forEach(item -> body.withArray("batch").addRawValue(item.asRawJson()));
             body.put("sentAt", Instant.now().toString());
             return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/v1/batch"), body.toString());
         }

@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
-/** An item's size is the bytes of its payload's text in UTF-8, as a request carries it. */
-class DeliveryItemTest {
+/** An item's text is its payload's, and its size that text's bytes in UTF-8, as a request carries it. */
+class ActionItemTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -29,7 +29,9 @@ class DeliveryItemTest {
                 "{\"lone high\":\"a\\ud800b\",\"lone low\":\"\\udc00\",\"high at the end\":\"x\\ud83d\",\"two highs\":\"\\ud83d\\ud83d\\ude00\"}");
         for (String text : payloads) {
             JsonNode tree = JSON.readTree(text);
-            assertThat(DeliveryItem.utf8Length(tree)).as(text).isEqualTo(bytesOfItsText(tree));
+            Action.Item item = new Action.Item("", "m", tree);
+            assertThat(item.json()).as(text).isEqualTo(tree.toString());
+            assertThat(item.jsonBytes()).as(text).isEqualTo(bytesOfItsText(tree));
         }
     }
 
@@ -39,6 +41,22 @@ class DeliveryItemTest {
         for (int i = 0; i < 5_000; i++) {
             tree.put("field" + i, "välue " + i + " \uD83D\uDE00");
         }
-        assertThat(DeliveryItem.utf8Length(tree)).isEqualTo(bytesOfItsText(tree)).isGreaterThan(100_000);
+        assertThat(new Action.Item("", "m", tree).jsonBytes()).isEqualTo(bytesOfItsText(tree)).isGreaterThan(100_000);
+    }
+
+    @Test
+    void itemsEmbeddedAsTheirTextWriteWhatTheirTreesWrite() throws Exception {
+        var trees = JSON.createObjectNode();
+        var texts = JSON.createObjectNode();
+        for (String text : List.of("{\"email\":\"zoë@example.com\",\"n\":1.50,\"emoji\":\"\\ud83d\\ude00\",\"nil\":null}",
+                "{\"nested\":{\"list\":[1,\"two\",{\"three\":[]}]},\"quote\":\"say \\\"hi\\\"\\n\"}", "{}")) {
+            JsonNode tree = JSON.readTree(text);
+            trees.withArray("batch").add(tree);
+            texts.withArray("batch").addRawValue(new Action.Item("", "m", tree).asRawJson());
+        }
+        trees.put("sentAt", "2026-12-05T00:00:00Z");
+        texts.put("sentAt", "2026-12-05T00:00:00Z");
+        assertThat(texts.toString()).isEqualTo(trees.toString());
+        assertThat(JSON.readTree(texts.toString())).isEqualTo(trees);
     }
 }
