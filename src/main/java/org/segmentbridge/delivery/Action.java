@@ -1,11 +1,13 @@
 package org.segmentbridge.delivery;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 
 /**
  * One vendor operation (contact upsert, event trigger, list add ...). Routes call it with parameters through
@@ -81,9 +83,9 @@ public interface Action {
 
     /**
      * What an action prepares for one event. Its payload is written as JSON once, when it is prepared: its size for the
-     * batch limits, the request bodies that carry it whole and a dead letter all use that text. Writing it again for each
-     * of them was a tenth of what the destinations' readers did in the processing drain. So a payload is not changed
-     * once it is an item's; a request that needs it otherwise builds from a copy.
+     * batch limits, the request bodies that carry it whole and a dead letter all use that text. Written again for each of
+     * them, JSON took about 7 % of the bridge's CPU in the processing drain; written once, about 3 %. So a payload is not
+     * changed once it is an item's; a request that needs it otherwise builds from the tree or a copy of it.
      */
     final class Item {
 
@@ -104,7 +106,7 @@ public interface Action {
             this.idempotencyKey = idempotencyKey;
             this.payload = payload;
             this.json = payload.toString();
-            this.jsonBytes = Utf8.length(json);
+            this.jsonBytes = json.getBytes(StandardCharsets.UTF_8).length;
         }
 
         public String group() {
@@ -130,8 +132,8 @@ public interface Action {
         }
 
         /** Into a JSON array or object being built: the text as it was written, not the tree written again. */
-        public com.fasterxml.jackson.databind.util.RawValue asRawJson() {
-            return new com.fasterxml.jackson.databind.util.RawValue(json);
+        public RawValue asRawJson() {
+            return new RawValue(json);
         }
 
         @Override
