@@ -82,10 +82,10 @@ public interface Action {
     List<Verdict> read(VendorAnswer answer, List<Item> items);
 
     /**
-     * What an action prepares for one event. Its payload is written as JSON once, when it is prepared: its size for the
-     * batch limits, the request bodies that carry it whole and a dead letter all use that text. Written again for each of
-     * them, JSON took about 7 % of the bridge's CPU in the processing drain; written once, about 3 %. So a payload is not
-     * changed once it is an item's; a request that needs it otherwise builds from the tree or a copy of it.
+     * What an action prepares for one event. Its payload is written as JSON once, when it is prepared: its size for
+     * the batch limits, the request bodies that carry it whole and a dead letter all use that text. Written again for
+     * each of them, JSON took about 7 % of the bridge's CPU in the processing drain; written once, about 3 %. So a
+     * payload is not changed once it is an item's; a request that needs it otherwise builds from the tree or a copy.
      */
     final class Item {
 
@@ -97,8 +97,8 @@ public interface Action {
 
         /**
          * @param group          items are batched only with items of the same group (list id, event id, ...)
-         * @param idempotencyKey the key the vendor deduplicates by (messageId, order id ...), also used to match per-item
-         *                       errors
+         * @param idempotencyKey the key the vendor deduplicates by (messageId, order id ...), also used to match
+         *                       per-item errors
          * @param payload        the item's part of the request body
          */
         public Item(String group, String idempotencyKey, JsonNode payload) {

@@ -34,8 +34,8 @@ import org.segmentbridge.queue.EventQueue;
  * {@code otherwise}, on {@code simple} or {@code jsonpath} conditions does nothing for an event its conditions refuse.
  * The gate asks those very conditions (the route's own predicates) first, on a bare exchange holding the event and its
  * headers; a {@code jsonpath} filter of plain conditions answers from the event itself where it can
- * ({@link PlainFilter}), and then no exchange is made. Conditions that read only {@code ${header.eventType}} and {@code ${header.eventName}} are asked once per
- * (type, name) and the answer remembered. Any other route (a step before or after the filter, another language, which
+ * ({@link PlainFilter}), and then no exchange is made. Conditions that read only {@code ${header.eventType}} and
+ * {@code ${header.eventName}} are asked once per (type, name) and the answer remembered. Any other route (a step before or after the filter, another language, which
  * might do something when asked) is always entered, as before.
  */
 public final class RouteGate {
@@ -184,7 +184,8 @@ public final class RouteGate {
                     return true;
                 }
             }
-            return probe != null && probe.getException() != null; // the route meets the same failure itself, where it is reported
+            // The route meets the same failure itself, where it is reported.
+            return probe != null && probe.getException() != null;
         } catch (RuntimeException e) {
             return true;
         }

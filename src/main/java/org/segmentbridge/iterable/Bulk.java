@@ -1,6 +1,5 @@
 package org.segmentbridge.iterable;
 
-import java.net.URI;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -34,7 +33,7 @@ abstract class Bulk implements Action {
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
         ObjectNode body = IterableConnector.JSON.createObjectNode();
         items.forEach(item -> body.withArray(array).addRawValue(item.asRawJson()));
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + path), body.toString());
+        return IterableConnector.post(path, body.toString(), settings);
     }
 
     @Override

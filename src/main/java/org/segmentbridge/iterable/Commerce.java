@@ -1,7 +1,6 @@
 package org.segmentbridge.iterable;
 
 import java.math.BigDecimal;
-import java.net.URI;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +46,7 @@ abstract class Commerce implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + path), items.get(0).json());
+        return IterableConnector.post(path, items.get(0).json(), settings);
     }
 
     @Override

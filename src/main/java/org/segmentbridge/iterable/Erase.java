@@ -63,7 +63,7 @@ final class Erase implements Action {
     public OutboundRequest request(String mode, List<Item> items, DestinationSettings settings) {
         ObjectNode who = (ObjectNode) items.get(0).payload();
         if (mode.equals("forget")) {
-            return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/users/forget"), items.get(0).json());
+            return IterableConnector.post("/api/users/forget", items.get(0).json(), settings);
         }
         String path = who.has("email")
                 ? "/api/users/" + URLEncoder.encode(who.get("email").asText(), StandardCharsets.UTF_8)

@@ -88,6 +88,11 @@ public final class IterableConnector implements Connector {
 
     // ---- identity and shapes shared by the actions ------------------------------------------------------------
 
+    /** A POST of a JSON body to one of Iterable's endpoints ({@code path} under the destination's base URL). */
+    static OutboundRequest post(String path, String json, DestinationSettings settings) {
+        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + path), json);
+    }
+
     /** The identifier field for this event under the project type: {"email": ...} or {"userId": ...}, never both. */
     static ObjectNode identifier(Action.Input input, String action) {
         String type = input.settings().value("project-type").orElse("email");

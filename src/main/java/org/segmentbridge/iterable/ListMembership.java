@@ -1,6 +1,5 @@
 package org.segmentbridge.iterable;
 
-import java.net.URI;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -63,8 +62,7 @@ abstract class ListMembership implements Action {
             body.put("listId", listId);
         }
         items.forEach(item -> body.withArray("subscribers").addRawValue(item.asRawJson()));
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + (join ? "/api/lists/subscribe" : "/api/lists/unsubscribe")),
-                body.toString());
+        return IterableConnector.post(join ? "/api/lists/subscribe" : "/api/lists/unsubscribe", body.toString(), settings);
     }
 
     @Override

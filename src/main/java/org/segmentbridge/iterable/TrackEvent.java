@@ -1,6 +1,5 @@
 package org.segmentbridge.iterable;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -72,7 +71,7 @@ final class TrackEvent implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/events/track"), items.get(0).json());
+        return IterableConnector.post("/api/events/track", items.get(0).json(), settings);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.segmentbridge.iterable;
 
-import java.net.URI;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -62,7 +61,7 @@ final class UpdateEmail implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/users/updateEmail"), items.get(0).json());
+        return IterableConnector.post("/api/users/updateEmail", items.get(0).json(), settings);
     }
 
     @Override

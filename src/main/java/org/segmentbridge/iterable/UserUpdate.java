@@ -1,6 +1,5 @@
 package org.segmentbridge.iterable;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -62,7 +61,7 @@ final class UserUpdate implements Action {
 
     @Override
     public OutboundRequest request(String group, List<Item> items, DestinationSettings settings) {
-        return OutboundRequest.json("POST", URI.create(settings.baseUrl() + "/api/users/update"), items.get(0).json());
+        return IterableConnector.post("/api/users/update", items.get(0).json(), settings);
     }
 
     @Override

@@ -94,7 +94,8 @@ public final class SegmentConnector implements Connector {
             }
             Item item = new Item("", event.path("messageId").asText(), event);
             if (item.jsonBytes() > MAX_EVENT_BYTES) {
-                throw new ActionException("the event is " + item.jsonBytes() + " bytes; Segment takes at most " + MAX_EVENT_BYTES + " bytes an event");
+                throw new ActionException("the event is " + item.jsonBytes() + " bytes; Segment takes at most "
+                        + MAX_EVENT_BYTES + " bytes an event");
             }
             return List.of(item);
         }
