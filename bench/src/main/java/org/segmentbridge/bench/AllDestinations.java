@@ -87,8 +87,16 @@ final class AllDestinations {
      */
     static ObjectNode event(Events events, String prefix, long n, long dueMicros, double rate) {
         boolean identify = n % 2 == 0;
-        String person = dueMicros > 0 ? Events.sentPerson(prefix + "-" + n, dueMicros) : prefix + "-" + n;
+        String person = person(prefix, n, dueMicros);
         ObjectNode event = identify ? events.identify(person, prefix + "-msg-" + n) : events.track(person, prefix + "-msg-" + n);
+        if (identify && events.loginsEvery() > 0 && n % (2L * events.loginsEvery()) == 2) {
+            // A login on a new device: the person of the track just before (known, with their email) identifies with
+            // the anonymousId of the new visitor of the identify before that, so the visitor is merged into them.
+            // Both come in the same request (its events share one due time) when requests hold a multiple of 10.
+            String returning = person(prefix, n - 1, dueMicros);
+            event = events.identify(returning, prefix + "-msg-" + n);
+            event.put("anonymousId", "anon-" + person(prefix, n - 2, dueMicros));
+        }
         if (dueMicros > 0) {
             Events.stamped(event, dueMicros);
         }
@@ -99,6 +107,10 @@ final class AllDestinations {
             }
         }
         return event;
+    }
+
+    private static String person(String prefix, long n, long dueMicros) {
+        return dueMicros > 0 ? Events.sentPerson(prefix + "-" + n, dueMicros) : prefix + "-" + n;
     }
 
     /** Whether event {@code n} of a stream at {@code rate} goes to {@code destination}. */

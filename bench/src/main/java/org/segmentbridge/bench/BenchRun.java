@@ -43,7 +43,7 @@ import org.HdrHistogram.Histogram;
  * </ol>
  *
  * Usage: {@code BenchRun <repo> <bridge jar> <work dir> <report file> <started epoch ms> [--smoke] [--no-wrk]
- * [--no-cluster | --cluster-only] [--sustained-seconds N]}
+ * [--no-cluster | --cluster-only] [--sustained-seconds N] [--logins-every K]}
  */
 public final class BenchRun {
 
@@ -108,7 +108,8 @@ public final class BenchRun {
         sustainedSeconds = sustainedAt >= 0 ? Double.parseDouble(flags.get(sustainedAt + 1)) : smoke ? 15 : 120;
         processes = new Processes(work.resolve("pids"));
         monitor = processes.new Monitor();
-        events = new Events(repo.resolve("samples"));
+        int loginsAt = flags.indexOf("--logins-every");
+        events = new Events(repo.resolve("samples"), loginsAt >= 0 ? Integer.parseInt(flags.get(loginsAt + 1)) : 0);
     }
 
     public static void main(String[] args) throws Exception {

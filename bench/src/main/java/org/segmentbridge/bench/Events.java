@@ -24,10 +24,17 @@ final class Events {
 
     private final ObjectNode identify;
     private final ObjectNode track;
+    private final int loginsEvery;
 
-    Events(Path samples) throws IOException {
+    /** @param loginsEvery one identify in this many of a stream is a login ({@link AllDestinations#event}); 0: none */
+    Events(Path samples, int loginsEvery) throws IOException {
         this.identify = (ObjectNode) JSON.readTree(samples.resolve("identify.json").toFile());
         this.track = (ObjectNode) JSON.readTree(samples.resolve("track.json").toFile());
+        this.loginsEvery = loginsEvery;
+    }
+
+    int loginsEvery() {
+        return loginsEvery;
     }
 
     /** The identify sample for another person; no messageId when {@code messageId} is null (the intake makes one). */
