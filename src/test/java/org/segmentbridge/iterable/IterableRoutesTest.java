@@ -183,15 +183,21 @@ class IterableRoutesTest {
     void deletionForgetsTheUserAndChurnFiresOncePerCrossing() {
         String email = id("gone") + "@example.com";
         String churner = id("churn") + "@example.com";
-        java.util.function.IntFunction<String> days = value -> "{\"type\":\"identify\",\"userId\":\"churner\",\"traits\":{\"email\":\""
-                + churner + "\",\"days_since_last_order\":" + value + "}}";
+        // Each identify's messageId names its value: the re-engagement event's id is the messageId of the one that fired.
+        java.util.function.IntFunction<String> days = value -> "{\"type\":\"identify\",\"messageId\":\"" + churner + "-" + value
+                + "\",\"userId\":\"churner\",\"traits\":{\"email\":\"" + churner + "\",\"days_since_last_order\":" + value + "}}";
+        java.util.function.Supplier<java.util.List<String>> fired = () -> fake.bodies("/api/events/track", "reengagementNeeded")
+                .stream().filter(body -> body.path("email").asText().equals(churner)).map(body -> body.path("id").asText()).toList();
 
         fake.send(track(id("m"), email, "User Deleted", "{}"), days.apply(75), days.apply(80));
         await().atMost(WAIT).until(() -> fake.bodies("/api/users/forget", email).size() == 1
                 && fake.bodies("/api/users/update", "80").size() == 1);
         fake.send(days.apply(10), days.apply(65));
 
-        await().atMost(WAIT).until(() -> fake.bodies("/api/events/track", "reengagementNeeded").size() == 2);
+        // The person's items go in order, so once the last crossing's event is there every earlier one is too.
+        await().atMost(WAIT).until(() -> fired.get().contains(churner + "-65"));
+        assertThat(fired.get()).as("once on crossing at 75, not again at 80 (still above), again at 65 after 10")
+                .containsExactly(churner + "-75", churner + "-65");
         assertThat(fake.bodies("/api/users/forget", email).get(0)).isEqualTo(IterableFake.json("{\"email\":\"" + email + "\"}"));
         fake.assertEveryRequestMatchesIterablesApi();
     }
