@@ -92,7 +92,8 @@ final class AllDestinations {
         if (identify && events.loginsEvery() > 0 && n % (2L * events.loginsEvery()) == 2) {
             // A login on a new device: the person of the track just before (known, with their email) identifies with
             // the anonymousId of the new visitor of the identify before that, so the visitor is merged into them.
-            // Both come in the same request (its events share one due time) when requests hold a multiple of 10.
+            // All three share a request, so its due time and their person ids: the runs send requests of 10, and
+            // bench/run takes only a K that is a multiple of 5, so such an identify is the third event of its request.
             String returning = person(prefix, n - 1, dueMicros);
             event = events.identify(returning, prefix + "-msg-" + n);
             event.put("anonymousId", "anon-" + person(prefix, n - 2, dueMicros));
