@@ -61,10 +61,10 @@ final class Erase implements Action {
 
     @Override
     public OutboundRequest request(String mode, List<Item> items, DestinationSettings settings) {
-        ObjectNode who = (ObjectNode) items.get(0).payload();
         if (mode.equals("forget")) {
             return IterableConnector.post("/api/users/forget", items.get(0).json(), settings);
         }
+        ObjectNode who = (ObjectNode) items.get(0).payload();
         String path = who.has("email")
                 ? "/api/users/" + URLEncoder.encode(who.get("email").asText(), StandardCharsets.UTF_8)
                 : "/api/users/byUserId/" + URLEncoder.encode(who.get("userId").asText(), StandardCharsets.UTF_8);
