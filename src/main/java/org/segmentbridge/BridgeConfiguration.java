@@ -101,7 +101,7 @@ public class BridgeConfiguration implements CamelConfiguration {
     /**
      * Vert.x worker threads: they parse and validate Segment's requests, which then wait for their commit holding no
      * thread, and run the other endpoints (the vendors' webhooks, the operators' API), which hold one while they work.
-     * Four times the two cores of the machine measured; more did not answer faster (docs/benchmarks.md).
+     * Four times the two cores of the machine measured; more did not answer faster (docs/benchmarks-history.md).
      */
     static final int HTTP_WORKERS = 8;
 
