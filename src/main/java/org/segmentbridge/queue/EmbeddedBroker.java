@@ -178,9 +178,10 @@ public class EmbeddedBroker extends ServiceSupport implements EventLogs {
         // transaction per ArtemisDestinationReader.COMMIT_EVERY_MILLIS). So the gathering only adds to each wait.
         config.setJournalBufferTimeout_NIO(JOURNAL_BUFFER_TIMEOUT_NANOS);
         // The same for a log that pages: a commit that wrote to a page file waits for the page sync timer, which stays
-        // at NIO's 3.33 ms unless set. A log pages whenever its reader is 8 MB behind (the processor during a flood or a
-        // state-store outage, a destination behind its vendor's limit), and then every commit of its writer waited
-        // that long: the intake's group commit took 5.5 ms a group and /v1/track fell to half its rate.
+        // at NIO's 3.33 ms unless set. A log pages whenever its reader is 8 MB behind (the processor behind a flood of
+        // single events or paused by a state-store outage, a destination behind its vendor's limit), and then every
+        // commit of its writer waited that long: the intake's group commit took 5.5 ms a group and /v1/track fell to
+        // about half its rate (docs/benchmarks-history.md, "a paging log's sync").
         config.setPageSyncTimeout(JOURNAL_BUFFER_TIMEOUT_NANOS);
         // An absolute reserve instead of the default 90 % of the disk, which on a large disk blocks with gigabytes free
         // and on a small one too late.
