@@ -363,12 +363,11 @@ public final class BenchRun {
             throw new IllegalStateException("the bare server did not start; see " + bareLog);
         }
         int camelPort = Processes.freePort();
-        Path camelLog = work.resolve("bare-camel.log");
-        Process camel = processes.start(List.of(javaBinary(), "-Xmx256m", "-cp", benchClassPath(), BareCamel.class.getName(),
-                String.valueOf(camelPort)), Map.of(), work, camelLog);
-        if (Processes.waitFor200("http://127.0.0.1:" + camelPort + "/v1/track", System.nanoTime(), Duration.ofSeconds(30), camel) == null) {
-            throw new IllegalStateException("the bare Camel route did not start; see " + camelLog);
-        }
+        Process camel = startBareCamel(camelPort, List.of("-Xmx256m"), "bare-camel.log");
+        // The same route on the bridge's own JVM options, whose compiler (C1 only) is not the JVM's default: what Camel
+        // allows on the compiler the bridge runs with. Measured beside the target's baseline, never instead of it.
+        int camelOnBridgeOptionsPort = Processes.freePort();
+        Process camelOnBridgeOptions = startBareCamel(camelOnBridgeOptionsPort, bridgeJvmOptions(), "bare-camel-bridge-options.log");
 
         // Bodies: the track sample without a messageId (the intake makes one, so every request is a new event to store),
         // for a pool of people; each bridge sees them all once before it is measured, so the runs see returning
@@ -399,9 +398,12 @@ public final class BenchRun {
             for (int connections : List.of(64)) {
                 Intake.Result bareResult = Intake.run(this, barePort, endpoint, bodies, javaBodies, connections, measure);
                 Intake.Result camelResult = null;
+                Intake.Result camelOnBridgeOptionsResult = null;
                 if (endpoint.equals("track")) {
                     Intake.run(this, camelPort, endpoint, bodies, javaBodies, connections, warm);
                     camelResult = Intake.run(this, camelPort, endpoint, bodies, javaBodies, connections, measure);
+                    Intake.run(this, camelOnBridgeOptionsPort, endpoint, bodies, javaBodies, connections, warm);
+                    camelOnBridgeOptionsResult = Intake.run(this, camelOnBridgeOptionsPort, endpoint, bodies, javaBodies, connections, measure);
                 }
 
                 String name = "intake-" + endpoint + "-" + connections;
@@ -419,11 +421,12 @@ public final class BenchRun {
                 Map<String, Double> refusedBefore = refusedByReason(bridge);
                 Intake.Result bridgeResult = Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, measure);
                 String refused = refusedSince(refusedBefore, bridge);
-                out.intake.add(new Report.IntakeRow("/v1/" + endpoint, perRequest, connections, bareResult, camelResult, bridgeResult,
-                        refused));
+                out.intake.add(new Report.IntakeRow("/v1/" + endpoint, perRequest, connections, bareResult, camelResult,
+                        camelOnBridgeOptionsResult, bridgeResult, refused));
                 out.intakeAccepted += Processes.metric(bridge.metrics(), "bridge_intake_events_accepted_total");
-                log(String.format("intake /v1/%s c=%d: bare %.0f req/s, bare Camel %.0f req/s, bridge %.0f req/s (%.0f events/s), p50 %.1f ms p99 %.1f ms, non-200 %d",
+                log(String.format("intake /v1/%s c=%d: bare %.0f req/s, bare Camel %.0f req/s (%.0f on the bridge's JVM options), bridge %.0f req/s (%.0f events/s), p50 %.1f ms p99 %.1f ms, non-200 %d",
                         endpoint, connections, bareResult.perSecond(), camelResult == null ? Double.NaN : camelResult.perSecond(),
+                        camelOnBridgeOptionsResult == null ? Double.NaN : camelOnBridgeOptionsResult.perSecond(),
                         bridgeResult.perSecond(), bridgeResult.perSecond() * perRequest,
                         bridgeResult.p50Micros() / 1000.0, bridgeResult.p99Micros() / 1000.0, bridgeResult.non200())
                         + (refused.isEmpty() ? "" : " (" + refused + ")"));
@@ -446,6 +449,21 @@ public final class BenchRun {
         }
         Processes.stop(bare, Duration.ofSeconds(5));
         Processes.stop(camel, Duration.ofSeconds(5));
+        Processes.stop(camelOnBridgeOptions, Duration.ofSeconds(5));
+    }
+
+    /** {@link BareCamel} on {@code port} with these JVM options, once its route answers. */
+    private Process startBareCamel(int port, List<String> jvmOptions, String logName) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", benchClassPath(), BareCamel.class.getName(), String.valueOf(port)));
+        Path log = work.resolve(logName);
+        Process camel = processes.start(command, Map.of(), work, log);
+        if (Processes.waitFor200("http://127.0.0.1:" + port + "/v1/track", System.nanoTime(), Duration.ofSeconds(30), camel) == null) {
+            throw new IllegalStateException("the bare Camel route did not start; see " + log);
+        }
+        return camel;
     }
 
     /** The monitor's phase for the closed-loop intake runs at 64 connections: as many requests as the bridge takes. */

@@ -34,8 +34,8 @@ final class Report {
     final Map<String, Long> loadedRss = new LinkedHashMap<>();
     /** {@code camel}: the bare Camel route's run, null where it was not measured. */
     /** @param refused the bridge's refusals during the measured run, by reason; empty when it refused none */
-    record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel, Intake.Result bridge,
-                     String refused) {
+    record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel,
+                     Intake.Result camelOnBridgeOptions, Intake.Result bridge, String refused) {
     }
     Load.OpenLoopResult trackOpenLoop;
     /** The same open loop against the bare Camel route, right before the bridge's. */
@@ -147,6 +147,14 @@ final class Report {
                         .append(String.format("%,.0f req/s", row.bridge().perSecond()))
                         .append(" | bare Camel platform-http route: ").append(String.format("%,.0f req/s", row.camel().perSecond()))
                         .append(" | ").append(String.format("%.3f", row.bridge().perSecond() / row.camel().perSecond())).append(" |\n");
+            }
+            if (row.camelOnBridgeOptions() != null) {
+                md.append("| intake `").append(row.endpoint()).append("`, ").append(row.connections())
+                        .append(" connections, against bare Camel on the bridge's JVM options | ")
+                        .append(String.format("%,.0f req/s", row.bridge().perSecond()))
+                        .append(" | the same route, the bridge's JVM options (C1 only): ")
+                        .append(String.format("%,.0f req/s", row.camelOnBridgeOptions().perSecond()))
+                        .append(" | ").append(String.format("%.3f", row.bridge().perSecond() / row.camelOnBridgeOptions().perSecond())).append(" |\n");
             }
         }
         for (Delivery.Row row : delivery) {
@@ -395,7 +403,11 @@ final class Report {
             double camelRatio = track.camel() == null ? Double.NaN : track.bridge().perSecond() / track.camel().perSecond();
             target(md, "`/v1/track`, 64 connections, durable 200, embedded", String.format("%,.0f req/s; %.3f of bare Camel (%,.0f req/s), %.3f of bare Vert.x",
                             track.bridge().perSecond(), camelRatio, track.camel() == null ? Double.NaN : track.camel().perSecond(),
-                            track.bridge().perSecond() / track.bare().perSecond()),
+                            track.bridge().perSecond() / track.bare().perSecond())
+                            + (track.camelOnBridgeOptions() == null ? "" : String.format(
+                                    "; beside it, %.3f of the same route on the bridge's JVM options (%,.0f req/s)",
+                                    track.bridge().perSecond() / track.camelOnBridgeOptions().perSecond(),
+                                    track.camelOnBridgeOptions().perSecond())),
                     "≥ 10,000 req/s and ≥ 0.5 of bare Camel", track.bridge().perSecond() >= 10_000 && camelRatio >= 0.5);
         }
         if (trackOpenLoop != null) {
