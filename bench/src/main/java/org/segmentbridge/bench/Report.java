@@ -32,8 +32,13 @@ final class Report {
     final Map<String, Duration> timeToHealthy = new LinkedHashMap<>();
     final Map<String, Long> idleRss = new LinkedHashMap<>();
     final Map<String, Long> loadedRss = new LinkedHashMap<>();
-    /** {@code camel}: the bare Camel route's run, null where it was not measured. */
-    /** @param refused the bridge's refusals during the measured run, by reason; empty when it refused none */
+    /**
+     * One intake run of the bridge and its baselines.
+     *
+     * @param camel the bare Camel route's run on the JVM's defaults, the target's baseline; null where not measured
+     * @param camelOnBridgeOptions the same route's run on the bridge's JVM options; null where not measured
+     * @param refused the bridge's refusals during the measured run, by reason; empty when it refused none
+     */
     record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel,
                      Intake.Result camelOnBridgeOptions, Intake.Result bridge, String refused) {
     }
