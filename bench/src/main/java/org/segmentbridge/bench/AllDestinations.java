@@ -87,15 +87,14 @@ final class AllDestinations {
      */
     static ObjectNode event(Events events, String prefix, long n, long dueMicros, double rate) {
         boolean identify = n % 2 == 0;
-        String person = person(prefix, n, dueMicros);
+        // A login on a new device: the person of the track just before (known, with their email) identifies with the
+        // anonymousId of the new visitor of the identify before that, so the visitor is merged into them. All three
+        // share a request, so its due time and their person ids: the runs send requests of 10, and bench/run takes
+        // only a K that is a multiple of 5, so such an identify is the third event of its request.
+        boolean login = identify && events.loginsEvery() > 0 && n % (2L * events.loginsEvery()) == 2;
+        String person = person(prefix, login ? n - 1 : n, dueMicros);
         ObjectNode event = identify ? events.identify(person, prefix + "-msg-" + n) : events.track(person, prefix + "-msg-" + n);
-        if (identify && events.loginsEvery() > 0 && n % (2L * events.loginsEvery()) == 2) {
-            // A login on a new device: the person of the track just before (known, with their email) identifies with
-            // the anonymousId of the new visitor of the identify before that, so the visitor is merged into them.
-            // All three share a request, so its due time and their person ids: the runs send requests of 10, and
-            // bench/run takes only a K that is a multiple of 5, so such an identify is the third event of its request.
-            String returning = person(prefix, n - 1, dueMicros);
-            event = events.identify(returning, prefix + "-msg-" + n);
+        if (login) {
             event.put("anonymousId", "anon-" + person(prefix, n - 2, dueMicros));
         }
         if (dueMicros > 0) {

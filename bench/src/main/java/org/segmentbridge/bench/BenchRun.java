@@ -400,10 +400,8 @@ public final class BenchRun {
                 Intake.Result camelResult = null;
                 Intake.Result camelOnBridgeOptionsResult = null;
                 if (endpoint.equals("track")) {
-                    Intake.run(this, camelPort, endpoint, bodies, javaBodies, connections, warm);
-                    camelResult = Intake.run(this, camelPort, endpoint, bodies, javaBodies, connections, measure);
-                    Intake.run(this, camelOnBridgeOptionsPort, endpoint, bodies, javaBodies, connections, warm);
-                    camelOnBridgeOptionsResult = Intake.run(this, camelOnBridgeOptionsPort, endpoint, bodies, javaBodies, connections, measure);
+                    camelResult = warmedRun(camelPort, endpoint, bodies, javaBodies, connections, warm, measure);
+                    camelOnBridgeOptionsResult = warmedRun(camelOnBridgeOptionsPort, endpoint, bodies, javaBodies, connections, warm, measure);
                 }
 
                 String name = "intake-" + endpoint + "-" + connections;
@@ -450,6 +448,13 @@ public final class BenchRun {
         Processes.stop(bare, Duration.ofSeconds(5));
         Processes.stop(camel, Duration.ofSeconds(5));
         Processes.stop(camelOnBridgeOptions, Duration.ofSeconds(5));
+    }
+
+    /** A baseline's closed-loop run after an unmeasured one of {@code warm} seconds. */
+    private Intake.Result warmedRun(int port, String endpoint, Path bodies, List<Buffer> javaBodies, int connections, double warm,
+                                    double measure) throws Exception {
+        Intake.run(this, port, endpoint, bodies, javaBodies, connections, warm);
+        return Intake.run(this, port, endpoint, bodies, javaBodies, connections, measure);
     }
 
     /** {@link BareCamel} on {@code port} with these JVM options, once its route answers. */

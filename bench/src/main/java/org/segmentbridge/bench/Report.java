@@ -139,6 +139,14 @@ final class Report {
         return md.toString();
     }
 
+    /** A summary row: the bridge's requests a second against one baseline's, and their ratio. */
+    private static void againstBaseline(StringBuilder md, IntakeRow row, String figure, String baselineName, Intake.Result baseline) {
+        md.append("| intake `").append(row.endpoint()).append("`, ").append(row.connections()).append(" connections, ").append(figure)
+                .append(" | ").append(String.format("%,.0f req/s", row.bridge().perSecond()))
+                .append(" | ").append(baselineName).append(": ").append(String.format("%,.0f req/s", baseline.perSecond()))
+                .append(" | ").append(String.format("%.3f", row.bridge().perSecond() / baseline.perSecond())).append(" |\n");
+    }
+
     private void summary(StringBuilder md) {
         md.append("### Summary\n\n| figure | measured | limit / ceiling | ratio |\n|---|---|---|---|\n");
         for (IntakeRow row : intake) {
@@ -148,18 +156,11 @@ final class Report {
                     .append(" | bare Vert.x handler: ").append(String.format("%,.0f req/s", row.bare().perSecond()))
                     .append(" | ").append(String.format("%.3f", row.bridge().perSecond() / row.bare().perSecond())).append(" |\n");
             if (row.camel() != null) {
-                md.append("| intake `").append(row.endpoint()).append("`, ").append(row.connections()).append(" connections, against bare Camel | ")
-                        .append(String.format("%,.0f req/s", row.bridge().perSecond()))
-                        .append(" | bare Camel platform-http route: ").append(String.format("%,.0f req/s", row.camel().perSecond()))
-                        .append(" | ").append(String.format("%.3f", row.bridge().perSecond() / row.camel().perSecond())).append(" |\n");
+                againstBaseline(md, row, "against bare Camel", "bare Camel platform-http route", row.camel());
             }
             if (row.camelOnBridgeOptions() != null) {
-                md.append("| intake `").append(row.endpoint()).append("`, ").append(row.connections())
-                        .append(" connections, against bare Camel on the bridge's JVM options | ")
-                        .append(String.format("%,.0f req/s", row.bridge().perSecond()))
-                        .append(" | the same route, the bridge's JVM options (C1 only): ")
-                        .append(String.format("%,.0f req/s", row.camelOnBridgeOptions().perSecond()))
-                        .append(" | ").append(String.format("%.3f", row.bridge().perSecond() / row.camelOnBridgeOptions().perSecond())).append(" |\n");
+                againstBaseline(md, row, "against bare Camel on the bridge's JVM options",
+                        "the same route, the bridge's JVM options (C1 only)", row.camelOnBridgeOptions());
             }
         }
         for (Delivery.Row row : delivery) {
