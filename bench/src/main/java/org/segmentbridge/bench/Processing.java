@@ -105,6 +105,24 @@ final class Processing {
         }
     }
 
+    /** The shares of its items at which each destination's progress through the drain is reported. */
+    static final double[] PROGRESS_SHARES = {0.1, 0.5, 0.95, 1.0};
+
+    /**
+     * When a destination had received each of {@link #PROGRESS_SHARES} of its items, in seconds from the drain's first
+     * item: it shows how the destinations shared the cores, which the rates alone do not.
+     */
+    record Progress(String destination, double[] seconds) {
+    }
+
+    private static Progress progress(String destination, FakeVendors.Endpoint received, Together together) {
+        double[] seconds = new double[PROGRESS_SHARES.length];
+        for (int i = 0; i < seconds.length; i++) {
+            seconds[i] = (received.momentOf(PROGRESS_SHARES[i]) - together.drainStartNanos()) / 1e9;
+        }
+        return new Progress(destination, seconds);
+    }
+
     private static Together together(java.util.Collection<FakeVendors.Endpoint> destinations) {
         long from = Long.MIN_VALUE;
         long to = Long.MAX_VALUE;
@@ -159,6 +177,12 @@ final class Processing {
                     events, endpoint.items(), endpoint.requests(), endpoint.steadyRate(0.2, 0.95), together.rate(endpoint)));
         }
         bench.out().processingTogether = together;
+        byDestination.forEach((destination, merged) -> {
+            Progress progress = progress(destination, merged, together);
+            bench.out().processingProgress.add(progress);
+            BenchRun.log(String.format("  processing %s had received 10 %% of its items at %.1f s, half at %.1f s, 95 %% at %.1f s, all at %.1f s",
+                    destination, progress.seconds()[0], progress.seconds()[1], progress.seconds()[2], progress.seconds()[3]));
+        });
         BenchRun.log(together.empty() ? "processing: no stretch in which all four received steadily"
                 : String.format("processing: all four received steadily from %.1f s to %.1f s of the drain", together.fromSecond(), together.toSecond()));
         FakeVendors.Endpoint single = FakeVendors.Endpoint.merged("single-event destinations",

@@ -55,6 +55,8 @@ final class Report {
     boolean processingDrained;
     /** The stretch of the processing drain in which all four destinations received at their steady pace. */
     Processing.Together processingTogether;
+    /** When each destination had received its share of the drain's items. */
+    final List<Processing.Progress> processingProgress = new ArrayList<>();
     /** The single-event destinations' requests per second in the drain, steady, all of them together. */
     double processingSingleRequests;
     /** {@link BareCamelClient}'s run: what it sent, with how many in flight, and the fake's steady rate. */
@@ -294,6 +296,26 @@ final class Report {
                 singleEventShareOfBareClient());
     }
 
+    /**
+     * When each destination had received a share of its items: the batching destinations take most of the cores while
+     * they have events to send, and the single-event ones speed up once those are done.
+     */
+    private void progressTable(StringBuilder md) {
+        if (processingProgress.isEmpty()) {
+            return;
+        }
+        md.append("\nEach destination's progress, in seconds from the drain's first item: when it had received 10 %, half, 95 % and all of "
+                + "its items. While the batching destinations (a request per batch) have events to send they take most of the cores; "
+                + "the single-event ones speed up once those are done.\n\n| destination | 10 % | 50 % | 95 % | 100 % |\n|---|---|---|---|---|\n");
+        for (Processing.Progress each : processingProgress) {
+            md.append("| ").append(each.destination());
+            for (double second : each.seconds()) {
+                md.append(String.format(" | %.1f s", second));
+            }
+            md.append(" |\n");
+        }
+    }
+
     /** The requests the single-event destinations sent in the drain. */
     private long singleEventRequests() {
         return processing.stream().filter(row -> row.allEndpoints()
@@ -321,6 +343,7 @@ final class Report {
                     row.togetherRate(), row.allEndpoints() ? String.format("**%,.0f**", row.eventsPerSecond()) : "",
                     row.steadyRate(), row.allEndpoints() ? String.format("%,.0f", row.steadyEventsPerSecond()) : ""));
         }
+        progressTable(md);
         if (!processingVendorLatency.isEmpty()) {
             md.append("\n").append(vendorLatencyLine("the draining bridge", processingVendorLatency)).append("\n");
         }
