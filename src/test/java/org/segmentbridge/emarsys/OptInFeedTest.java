@@ -24,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -39,6 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.segmentbridge.delivery.RouteWarnings;
 import org.segmentbridge.state.StateStore;
 import org.segmentbridge.support.EmarsysResponsesFake;
+import org.segmentbridge.support.ExactlyOnce;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.TestFolders;
 import org.slf4j.LoggerFactory;
@@ -116,8 +116,9 @@ class OptInFeedTest {
         emarsys.changes(901, "ann@example.com,2", "never-set@example.com,");
         startBridge();
 
-        assertExactlyOnce(() -> sailthruOptOuts("ann@example.com", "all"), "Sailthru opt-out");
-        assertExactlyOnce(() -> iterableSubscriptionCalls("DELETE", "ann@example.com"), "Iterable unsubscribe");
+        ExactlyOnce.of("Sailthru opt-out", () -> sailthruOptOuts("ann@example.com", "all"))
+                .and("Iterable unsubscribe", () -> iterableSubscriptionCalls("DELETE", "ann@example.com"))
+                .check();
         await().atMost(WAIT).until(() -> segmentEvents("ann@example.com").size() == 2);
         assertThat(segmentEvents("ann@example.com")).extracting(event -> event.path("type").asText() + " "
                         + event.path("event").asText(event.path("traits").path("unsubscribed").asText()))
@@ -138,8 +139,9 @@ class OptInFeedTest {
         // Later the person opts back in, in Emarsys: the other platforms re-subscribe them, once.
         emarsys.changes(902, "ann@example.com,1");
 
-        assertExactlyOnce(() -> sailthruOptOuts("ann@example.com", "none"), "Sailthru re-subscription");
-        assertExactlyOnce(() -> iterableSubscriptionCalls("PATCH", "ann@example.com"), "Iterable re-subscription");
+        ExactlyOnce.of("Sailthru re-subscription", () -> sailthruOptOuts("ann@example.com", "none"))
+                .and("Iterable re-subscription", () -> iterableSubscriptionCalls("PATCH", "ann@example.com"))
+                .check();
         await().atMost(WAIT).until(() -> segmentEvents("ann@example.com").stream()
                 .anyMatch(event -> event.path("event").asText().equals("Subscribed")));
         assertThat(sailthruOptOuts("ann@example.com", "all")).isEqualTo(1);
@@ -151,9 +153,10 @@ class OptInFeedTest {
         emarsys.changes(911);
         startBridge();
         send("{\"type\":\"identify\",\"userId\":\"u-bob\",\"traits\":{\"email\":\"bob@example.com\",\"unsubscribed\":true}}");
-        assertExactlyOnce(() -> emarsysOptIns("bob@example.com").size(), "the bridge's opt-out written to Emarsys");
+        ExactlyOnce.of("the bridge's opt-out written to Emarsys", () -> emarsysOptIns("bob@example.com").size())
+                .and("Sailthru opt-out", () -> sailthruOptOuts("bob@example.com", "all"))
+                .check();
         assertThat(emarsysOptIns("bob@example.com")).containsExactly("2");
-        assertExactlyOnce(() -> sailthruOptOuts("bob@example.com", "all"), "Sailthru opt-out");
 
         // Emarsys' next exports hold the opt-out the bridge wrote.
         emarsys.changes(912, "bob@example.com,2");
@@ -185,8 +188,9 @@ class OptInFeedTest {
         emarsys.emarsys.stubFor(get(urlEqualTo(EmarsysResponsesFake.exportData(922, 0))).atPriority(1)
                 .inScenario("data-fails").whenScenarioStateIs(Scenario.STARTED)
                 .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "7").withBody("busy")).willSetStateTo("answered"));
-        assertExactlyOnce(() -> sailthruOptOuts("cy@example.com", "all"), "Sailthru opt-out");
-        assertExactlyOnce(() -> iterableSubscriptionCalls("DELETE", "cy@example.com"), "Iterable unsubscribe");
+        ExactlyOnce.of("Sailthru opt-out", () -> sailthruOptOuts("cy@example.com", "all"))
+                .and("Iterable unsubscribe", () -> iterableSubscriptionCalls("DELETE", "cy@example.com"))
+                .check();
         await().atMost(WAIT).until(() -> segmentEvents("cy@example.com").size() == 2);
         await().during(QUIET).atMost(QUIET.plusSeconds(2)).until(() -> segmentEvents("cy@example.com").size() == 2);
         assertThat(emarsys.clock.sleeps()).as("the data call is asked again after the wait Emarsys announced")
@@ -208,7 +212,7 @@ class OptInFeedTest {
                 .willSetStateTo("limited once"));
         startBridge();
 
-        assertExactlyOnce(() -> sailthruOptOuts("dee@example.com", "all"), "Sailthru opt-out");
+        ExactlyOnce.of("Sailthru opt-out", () -> sailthruOptOuts("dee@example.com", "all")).check();
         List<LoggedRequest> starts = emarsys.requests("POST", EmarsysResponsesFake.GETCHANGES);
         assertThat(starts.size()).isGreaterThanOrEqualTo(2);
         assertThat(starts.get(1).getLoggedDate().toInstant()).as("not before X-Ratelimit-Reset")
@@ -292,10 +296,4 @@ class OptInFeedTest {
         return events;
     }
 
-    /** Exactly one: it arrives, and no second one follows while we watch. */
-    private static void assertExactlyOnce(Supplier<Integer> count, String what) {
-        await().atMost(WAIT).until(() -> count.get() >= 1);
-        await().during(QUIET).atMost(QUIET.plusSeconds(2)).until(() -> count.get() == 1);
-        assertThat(count.get()).as(what).isEqualTo(1);
-    }
 }

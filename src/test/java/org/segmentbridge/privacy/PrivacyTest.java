@@ -25,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -35,6 +34,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.segmentbridge.state.StateStore;
+import org.segmentbridge.support.ExactlyOnce;
 import org.segmentbridge.support.RunningBridge;
 import org.segmentbridge.support.Signed;
 
@@ -118,9 +118,10 @@ class PrivacyTest {
                 track("u-seg-out", email, "Unsubscribed"),
                 identify("u-seg-out", email, "\"unsubscribed\":true,\"plan\":\"pro\""));
 
-        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
-        assertExactlyOnce(() -> sailthruOptOuts(email, "all"), "Sailthru opt-out");
-        assertExactlyOnce(() -> iterableUnsubscribes(email), "Iterable unsubscribe");
+        ExactlyOnce.of("Emarsys opt-out", () -> emarsysConsent(email, "2"))
+                .and("Sailthru opt-out", () -> sailthruOptOuts(email, "all"))
+                .and("Iterable unsubscribe", () -> iterableUnsubscribes(email))
+                .check();
         assertThat(segmentEvents(email)).as("Segment already knows").isEmpty();
         assertConsent(email, "unsubscribed", "segment");
     }
@@ -130,8 +131,9 @@ class PrivacyTest {
         String email = "st-out@example.com";
         sailthruPostback(Map.of("action", "optout", "email", email, "optout", "1", "mode", "all"));
 
-        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
-        assertExactlyOnce(() -> iterableUnsubscribes(email), "Iterable unsubscribe");
+        ExactlyOnce.of("Emarsys opt-out", () -> emarsysConsent(email, "2"))
+                .and("Iterable unsubscribe", () -> iterableUnsubscribes(email))
+                .check();
         awaitSegmentEvents(email, 2);
         assertThat(segmentEvents(email)).extracting(event -> event.path("type").asText() + ":" + event.path("event").asText(""))
                 .containsExactlyInAnyOrder("identify:", "track:Unsubscribed");
@@ -172,8 +174,9 @@ class PrivacyTest {
         iterableWebhook(email, "emailUnSubscribe", "msg-it-out");
         iterableWebhook(email, "emailUnSubscribe", "msg-it-out-again");
 
-        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
-        assertExactlyOnce(() -> sailthruOptOuts(email, "all"), "Sailthru opt-out");
+        ExactlyOnce.of("Emarsys opt-out", () -> emarsysConsent(email, "2"))
+                .and("Sailthru opt-out", () -> sailthruOptOuts(email, "all"))
+                .check();
         awaitSegmentEvents(email, 2);
         assertThat(iterableUnsubscribes(email)).isZero();
         Thread.sleep(QUIET.toMillis());
@@ -190,8 +193,9 @@ class PrivacyTest {
                  "context":{"traits":{"email":"%s"},"integration":{"name":"emarsys"}},
                  "integrations":{"All":true,"Emarsys":false},"timestamp":"2026-11-20T10:00:00Z"}""".formatted(email));
 
-        assertExactlyOnce(() -> sailthruOptOuts(email, "all"), "Sailthru opt-out");
-        assertExactlyOnce(() -> iterableUnsubscribes(email), "Iterable unsubscribe");
+        ExactlyOnce.of("Sailthru opt-out", () -> sailthruOptOuts(email, "all"))
+                .and("Iterable unsubscribe", () -> iterableUnsubscribes(email))
+                .check();
         awaitSegmentEvents(email, 1);
         assertThat(emarsysConsent(email, "2")).isZero();
         assertConsent(email, "unsubscribed", "emarsys");
@@ -205,9 +209,10 @@ class PrivacyTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
         assertThat(RunningBridge.json(response).path("changed").asBoolean()).isTrue();
 
-        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
-        assertExactlyOnce(() -> sailthruOptOuts(email, "all"), "Sailthru opt-out");
-        assertExactlyOnce(() -> iterableUnsubscribes(email), "Iterable unsubscribe");
+        ExactlyOnce.of("Emarsys opt-out", () -> emarsysConsent(email, "2"))
+                .and("Sailthru opt-out", () -> sailthruOptOuts(email, "all"))
+                .and("Iterable unsubscribe", () -> iterableUnsubscribes(email))
+                .check();
         awaitSegmentEvents(email, 2);
         assertConsent(email, "unsubscribed", "operator");
 
@@ -222,7 +227,7 @@ class PrivacyTest {
     void aStaleTraitDoesNotResubscribeButAnExplicitSubscribedDoes() throws Exception {
         String email = "stale@example.com";
         send(track("u-stale", email, "Unsubscribed"));
-        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
+        ExactlyOnce.of("Emarsys opt-out", () -> emarsysConsent(email, "2")).check();
 
         send(identify("u-stale", email, "\"unsubscribed\":false,\"email_opt_in\":true"));
         Thread.sleep(QUIET.toMillis());
@@ -232,9 +237,10 @@ class PrivacyTest {
         assertConsent(email, "unsubscribed", "segment");
 
         send(track("u-stale", email, "Subscribed"));
-        assertExactlyOnce(() -> emarsysConsent(email, "1"), "Emarsys opt-in");
-        assertExactlyOnce(() -> sailthruOptOuts(email, "none"), "Sailthru opt-in");
-        assertExactlyOnce(() -> iterableSubscribes(email), "Iterable re-subscription");
+        ExactlyOnce.of("Emarsys opt-in", () -> emarsysConsent(email, "1"))
+                .and("Sailthru opt-in", () -> sailthruOptOuts(email, "none"))
+                .and("Iterable re-subscription", () -> iterableSubscribes(email))
+                .check();
         assertConsent(email, "subscribed", "segment");
     }
 
@@ -266,7 +272,7 @@ class PrivacyTest {
     void marketingEventsStopForAnOptedOutPersonWhileTheirProfileStillFollows() {
         String email = "guarded@example.com";
         send(track("u-guarded", email, "Unsubscribed"));
-        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
+        ExactlyOnce.of("Emarsys opt-out", () -> emarsysConsent(email, "2")).check();
         double suppressedBefore = suppressed();
 
         send(track("u-guarded", email, "Signed Up"), identify("u-guarded", email, "\"plan\":\"gold\""));
@@ -294,7 +300,7 @@ class PrivacyTest {
 
         // The guards just read (and may remember) that this person has not opted out; the opt-out must count at once.
         send(track("u-remembered", email, "Unsubscribed"));
-        assertExactlyOnce(() -> emarsysConsent(email, "2"), "Emarsys opt-out");
+        ExactlyOnce.of("Emarsys opt-out", () -> emarsysConsent(email, "2")).check();
         double suppressedBefore = suppressed();
         send(track("u-remembered", email, "Signed Up"));
 
@@ -513,12 +519,6 @@ class PrivacyTest {
         return bridge.metric("bridge_consent_suppressed_total", Map.of("reason", "unsubscribed"));
     }
 
-    /** Exactly one: it arrives, and no second one follows while we watch. */
-    private static void assertExactlyOnce(Supplier<Integer> count, String what) {
-        await().atMost(WAIT).until(() -> count.get() >= 1);
-        await().during(QUIET).atMost(QUIET.plusSeconds(2)).until(() -> count.get() == 1);
-        assertThat(count.get()).as(what).isEqualTo(1);
-    }
 
     /** Rows of any table of the state database that mention one of these values. */
     private static List<String> storedRowsMentioning(String... values) throws Exception {
