@@ -295,5 +295,4 @@ class OptInFeedTest {
         }
         return events;
     }
-
 }

@@ -20,7 +20,7 @@ public final class ExactlyOnce {
     /** How long each may take to arrive. */
     private static final Duration ARRIVAL = Duration.ofSeconds(20);
     /** How long "no second one follows" is watched for. */
-    public static final Duration QUIET = Duration.ofSeconds(3);
+    private static final Duration QUIET = Duration.ofSeconds(3);
 
     private final Map<String, Supplier<Integer>> counts = new LinkedHashMap<>();
 

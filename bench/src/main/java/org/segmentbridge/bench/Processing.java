@@ -180,8 +180,12 @@ final class Processing {
         byDestination.forEach((destination, merged) -> {
             Progress progress = progress(destination, merged, together);
             bench.out().processingProgress.add(progress);
-            BenchRun.log(String.format("  processing %s had received 10 %% of its items at %.1f s, half at %.1f s, 95 %% at %.1f s, all at %.1f s",
-                    destination, progress.seconds()[0], progress.seconds()[1], progress.seconds()[2], progress.seconds()[3]));
+            StringBuilder line = new StringBuilder("  processing " + destination + " had received");
+            for (int i = 0; i < PROGRESS_SHARES.length; i++) {
+                line.append(String.format(" %.0f %% of its items at %.1f s%s", PROGRESS_SHARES[i] * 100, progress.seconds()[i],
+                        i + 1 < PROGRESS_SHARES.length ? "," : ""));
+            }
+            BenchRun.log(line.toString());
         });
         BenchRun.log(together.empty() ? "processing: no stretch in which all four received steadily"
                 : String.format("processing: all four received steadily from %.1f s to %.1f s of the drain", together.fromSecond(), together.toSecond()));

@@ -304,9 +304,15 @@ final class Report {
         if (processingProgress.isEmpty()) {
             return;
         }
-        md.append("\nEach destination's progress, in seconds from the drain's first item: when it had received 10 %, half, 95 % and all of "
-                + "its items. While the batching destinations (a request per batch) have events to send they take most of the cores; "
-                + "the single-event ones speed up once those are done.\n\n| destination | 10 % | 50 % | 95 % | 100 % |\n|---|---|---|---|---|\n");
+        StringBuilder shares = new StringBuilder();
+        StringBuilder rule = new StringBuilder();
+        for (double share : Processing.PROGRESS_SHARES) {
+            shares.append(String.format(" %.0f %% |", share * 100));
+            rule.append("---|");
+        }
+        md.append("\nEach destination's progress, in seconds from the drain's first item: when it had received each share of its items. "
+                + "While the batching destinations (a request per batch) have events to send they take most of the cores; the "
+                + "single-event ones speed up once those are done.\n\n| destination |" + shares + "\n|---|" + rule + "\n");
         for (Processing.Progress each : processingProgress) {
             md.append("| ").append(each.destination());
             for (double second : each.seconds()) {
