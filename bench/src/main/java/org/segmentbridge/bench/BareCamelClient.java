@@ -1,8 +1,10 @@
 package org.segmentbridge.bench;
 
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
+import com.sun.management.OperatingSystemMXBean;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
@@ -18,12 +20,17 @@ import org.apache.camel.impl.DefaultCamelContext;
  * read from a queue, routed, mapped or recorded: the difference to the bridge's single-event destinations is what
  * the rest of delivery costs. The component settings and endpoint options repeat {@code VendorTransport}'s
  * ({@code doStart} and {@code endpointFor}): the harness is compiled without the bridge's classes, which it only runs.
+ * It prints, as {@value #STEADY}, the CPU its process spent while it sent the requests from a fifth of them to 95 %
+ * (the drain's steady stretch), by which its code is compiled: what camel-http alone costs a request.
  * Usage: {@code BareCamelClient <port> <requests> <in flight>}.
  */
 public final class BareCamelClient {
 
     /** The API key the fake files these requests under, apart from the bridge's. */
     static final String API_KEY = "bare-camel-client";
+
+    /** The line's start, followed by the requests of the steady stretch and the process' CPU nanoseconds over them. */
+    static final String STEADY = "steady stretch:";
 
     private BareCamelClient() {
     }
@@ -43,8 +50,17 @@ public final class BareCamelClient {
             Endpoint endpoint = camel.getEndpoint("http://127.0.0.1:" + port + "?connectTimeout=10000&connectionRequestTimeout=30000"
                     + "&responseTimeout=30000&throwExceptionOnFailure=false&copyHeaders=false&getWithBody=true&deleteWithBody=true");
             String uri = "http://127.0.0.1:" + port + "/api/events/track";
+            OperatingSystemMXBean process = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            int steadyFrom = requests / 5;
+            int steadyTo = requests * 19 / 20;
+            long cpuAtSteadyFrom = 0;
             long started = System.nanoTime();
             for (int i = 0; i < requests; i++) {
+                if (i == steadyFrom) {
+                    cpuAtSteadyFrom = process.getProcessCpuTime();
+                } else if (i == steadyTo) {
+                    System.out.printf("%s %d %d%n", STEADY, steadyTo - steadyFrom, process.getProcessCpuTime() - cpuAtSteadyFrom);
+                }
                 inFlight.acquire();
                 byte[] body = body(i);
                 producer.asyncSend(endpoint, exchange -> {

@@ -400,8 +400,11 @@ public final class BenchRun {
                 Intake.Result camelResult = null;
                 Intake.Result camelOnBridgeOptionsResult = null;
                 if (endpoint.equals("track")) {
-                    camelResult = warmedRun(camelPort, endpoint, bodies, javaBodies, connections, warm, measure);
-                    camelOnBridgeOptionsResult = warmedRun(camelOnBridgeOptionsPort, endpoint, bodies, javaBodies, connections, warm, measure);
+                    Measured camelRun = warmedRun(camel.pid(), camelPort, endpoint, bodies, javaBodies, connections, warm, measure);
+                    camelResult = camelRun.result();
+                    out.trackCamelCpu = camelRun.cpu();
+                    camelOnBridgeOptionsResult = warmedRun(camelOnBridgeOptions.pid(), camelOnBridgeOptionsPort, endpoint, bodies, javaBodies,
+                            connections, warm, measure).result();
                 }
 
                 String name = "intake-" + endpoint + "-" + connections;
@@ -417,7 +420,12 @@ public final class BenchRun {
                 seeder.close();
                 Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, warm);
                 Map<String, Double> refusedBefore = refusedByReason(bridge);
-                Intake.Result bridgeResult = Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, measure);
+                Measured bridgeRun = measured(bridge.process().pid(),
+                        () -> Intake.run(this, bridge.httpPort(), endpoint, bodies, javaBodies, connections, measure));
+                Intake.Result bridgeResult = bridgeRun.result();
+                if (endpoint.equals("track")) {
+                    out.trackBridgeCpu = bridgeRun.cpu();
+                }
                 String refused = refusedSince(refusedBefore, bridge);
                 out.intake.add(new Report.IntakeRow("/v1/" + endpoint, perRequest, connections, bareResult, camelResult,
                         camelOnBridgeOptionsResult, bridgeResult, refused));
@@ -450,11 +458,22 @@ public final class BenchRun {
         Processes.stop(camelOnBridgeOptions, Duration.ofSeconds(5));
     }
 
-    /** A baseline's closed-loop run after an unmeasured one of {@code warm} seconds. */
-    private Intake.Result warmedRun(int port, String endpoint, Path bodies, List<Buffer> javaBodies, int connections, double warm,
-                                    double measure) throws Exception {
+    /** A measured closed-loop run, and the cores its target and the whole machine used meanwhile. */
+    private record Measured(Intake.Result result, Report.RunCpu cpu) {
+    }
+
+    private static Measured measured(long target, java.util.concurrent.Callable<Intake.Result> run) throws Exception {
+        CpuTime.Snapshot from = CpuTime.take();
+        Intake.Result result = run.call();
+        CpuTime.Shares shares = CpuTime.between(from, CpuTime.take(), Map.of("target", java.util.Set.of(target)));
+        return new Measured(result, new Report.RunCpu(shares.of("target"), shares.of("machine")));
+    }
+
+    /** A baseline's (process {@code pid}) closed-loop run after an unmeasured one of {@code warm} seconds. */
+    private Measured warmedRun(long pid, int port, String endpoint, Path bodies, List<Buffer> javaBodies, int connections, double warm,
+                               double measure) throws Exception {
         Intake.run(this, port, endpoint, bodies, javaBodies, connections, warm);
-        return Intake.run(this, port, endpoint, bodies, javaBodies, connections, measure);
+        return measured(pid, () -> Intake.run(this, port, endpoint, bodies, javaBodies, connections, measure));
     }
 
     /** {@link BareCamel} on {@code port} with these JVM options, once its route answers. */
@@ -735,10 +754,14 @@ public final class BenchRun {
         if (!client.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || client.exitValue() != 0) {
             throw new IllegalStateException("the bare Camel client failed; see " + log);
         }
+        String[] steady = Files.readAllLines(log).stream().filter(line -> line.startsWith(BareCamelClient.STEADY)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the bare Camel client printed no steady stretch; see " + log))
+                .substring(BareCamelClient.STEADY.length()).trim().split(" ");
         FakeVendors.Endpoint received = freeFakes.endpoint("iterable POST /api/events/track [" + BareCamelClient.API_KEY + "]");
-        out.processingBareClient = new Report.BareClient(requests, inFlight, received.steadyRate(0.2, 0.95));
-        log(String.format("bare Camel client: %,d of %,d requests received, %d in flight, steady %,.0f requests/s", received.requests(),
-                requests, inFlight, out.processingBareClient.steadyRate()));
+        out.processingBareClient = new Report.BareClient(requests, inFlight, received.steadyRate(0.2, 0.95),
+                Long.parseLong(steady[1]) / 1e3 / Long.parseLong(steady[0]));
+        log(String.format("bare Camel client: %,d of %,d requests received, %d in flight, steady %,.0f requests/s, %.0f µs of its CPU a request",
+                received.requests(), requests, inFlight, out.processingBareClient.steadyRate(), out.processingBareClient.clientMicros()));
         freeFakes.reset();
     }
 

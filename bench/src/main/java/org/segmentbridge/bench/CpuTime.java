@@ -60,11 +60,7 @@ final class CpuTime {
                     continue;
                 }
                 try {
-                    String stat = Files.readString(entry.resolve("stat"));
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    // fields[1] ppid; [11] utime, [12] stime, [13] cutime, [14] cstime (proc(5), counted from state)
-                    stats.put(Long.parseLong(name), new Stat(Long.parseLong(fields[1]),
-                            Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long.parseLong(fields[13]) + Long.parseLong(fields[14])));
+                    stats.put(Long.parseLong(name), stat(entry));
                 } catch (IOException | RuntimeException gone) {
                     // the process ended meanwhile
                 }
@@ -131,6 +127,30 @@ final class CpuTime {
             current = stat.ppid();
         }
         return null;
+    }
+
+    /** CPU seconds this JVM (the harness: the load generator and the fakes) has used, its child processes left out. */
+    static double harnessSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime() / 1e9;
+    }
+
+    /** CPU seconds process {@code pid} has used itself (user and system), or NaN once it is gone. */
+    static double secondsOf(long pid) {
+        try {
+            return stat(Path.of("/proc", String.valueOf(pid))).own() / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException gone) {
+            return Double.NaN;
+        }
+    }
+
+    /** A process' entry of /proc, read. */
+    private static Stat stat(Path entry) throws IOException {
+        String stat = Files.readString(entry.resolve("stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // fields[1] ppid; [11] utime, [12] stime, [13] cutime, [14] cstime (proc(5), counted from state)
+        return new Stat(Long.parseLong(fields[1]), Long.parseLong(fields[11]) + Long.parseLong(fields[12]),
+                Long.parseLong(fields[13]) + Long.parseLong(fields[14]));
     }
 
     /** Clock ticks all CPUs were busy (user, nice, system, irq, softirq, steal), or -1. */

@@ -42,6 +42,22 @@ final class Report {
     record IntakeRow(String endpoint, int eventsPerRequest, int connections, Intake.Result bare, Intake.Result camel,
                      Intake.Result camelOnBridgeOptions, Intake.Result bridge, String refused) {
     }
+    /** The cores a process used during a measured run, and the whole machine's busy cores. */
+    record RunCpu(double cores, double machineCores) {
+
+        /** Its CPU a request at {@code perSecond}. */
+        double microsPerRequest(double perSecond) {
+            return cores * 1e6 / perSecond;
+        }
+    }
+
+    /** Issue 20's {@code /v1/track} target: at least this many requests a second, and this share of the bare Camel route's. */
+    static final double TRACK_TARGET_RATE = 10_000;
+    static final double TRACK_TARGET_SHARE = 0.5;
+
+    /** During the measured {@code /v1/track} run at 64 connections: the bridge, and the bare Camel route on the JVM's defaults. */
+    RunCpu trackBridgeCpu;
+    RunCpu trackCamelCpu;
     Load.OpenLoopResult trackOpenLoop;
     /** The same open loop against the bare Camel route, right before the bridge's. */
     Load.OpenLoopResult trackOpenLoopBareCamel;
@@ -59,9 +75,15 @@ final class Report {
     final List<Processing.Progress> processingProgress = new ArrayList<>();
     /** The single-event destinations' requests per second in the drain, steady, all of them together. */
     double processingSingleRequests;
-    /** {@link BareCamelClient}'s run: what it sent, with how many in flight, and the fake's steady rate. */
-    record BareClient(int requests, int inFlight, double steadyRate) {
+    /**
+     * {@link BareCamelClient}'s run: what it sent, with how many in flight, the fake's steady rate, and the CPU the
+     * client spent a request in its steady stretch (camel-http's own cost).
+     */
+    record BareClient(int requests, int inFlight, double steadyRate, double clientMicros) {
     }
+
+    /** CPU over the processing drain; null in parts that leave it out. */
+    Processing.DrainCpu processingCpu;
 
     /** Their ceiling, measured right before the drain; null in parts that leave it out. */
     BareClient processingBareClient;
@@ -194,6 +216,29 @@ final class Report {
                 .append(String.format("%.2f", wallTime.toMillis() / 600_000.0)).append(" |\n\n");
     }
 
+    /**
+     * What the {@code /v1/track} target asks of this machine at this run's costs: the bridge's CPU a request (the intake
+     * and the processor behind it) and the rest of the machine's (wrk, the kernel) at the target's rate.
+     */
+    private void trackCost(StringBuilder md) {
+        IntakeRow track = intake.stream().filter(row -> row.endpoint().equals("/v1/track") && row.connections() == 64).findFirst().orElse(null);
+        if (track == null || track.camel() == null || trackBridgeCpu == null || trackCamelCpu == null) {
+            return;
+        }
+        double rate = Math.max(TRACK_TARGET_RATE, TRACK_TARGET_SHARE * track.camel().perSecond());
+        double bridgeMicros = trackBridgeCpu.microsPerRequest(track.bridge().perSecond());
+        double restMicros = (trackBridgeCpu.machineCores() - trackBridgeCpu.cores()) * 1e6 / track.bridge().perSecond();
+        int cores = Runtime.getRuntime().availableProcessors();
+        md.append(String.format("%nWhat the target asks of this machine, at this run's costs: the bridge used %.2f cores for its %,.0f "
+                        + "requests a second, %.0f µs of CPU a request for the intake and the processor behind it, and the rest of the "
+                        + "machine (wrk, the kernel) %.0f µs a request; the bare Camel route (the JVM's defaults) used %.2f cores for "
+                        + "%,.0f, %.0f µs a request. The target, %,.0f requests a second, would take the bridge **%.2f cores** at its cost "
+                        + "and the rest %.2f: %.2f of the machine's %d.%n",
+                trackBridgeCpu.cores(), track.bridge().perSecond(), bridgeMicros, restMicros, trackCamelCpu.cores(), track.camel().perSecond(),
+                trackCamelCpu.microsPerRequest(track.camel().perSecond()), rate, rate * bridgeMicros / 1e6, rate * restMicros / 1e6,
+                rate * (bridgeMicros + restMicros) / 1e6, cores));
+    }
+
     private void intakeTable(StringBuilder md) {
         md.append("### Intake (closed loop, ").append(intake.isEmpty() ? "" : intake.get(0).bridge().tool())
                 .append("; the bridge with delivery disabled, so only the intake and the processor work)\n\n")
@@ -212,6 +257,7 @@ final class Report {
                             row.bridge().non200(), row.refused().isEmpty() ? "" : " (" + row.refused() + ")",
                             row.bridge().socketErrors()));
         }
+        trackCost(md);
         if (trackOpenLoop != null) {
             Histogram answers = trackOpenLoop.answerMicros();
             md.append(String.format("%nOpen loop on the `/v1/track` bridge right after its closed-loop run and %.0f s of warm-up at the"
@@ -322,6 +368,40 @@ final class Report {
         }
     }
 
+    /**
+     * What the processing target asks of this machine at this run's costs: the single-event destinations' requests at
+     * camel-http's own cost and the fake's, and every delivery at the drain's cost to the bridge and the fakes.
+     */
+    private void targetCost(StringBuilder md) {
+        List<Processing.Row> destinations = processing.stream().filter(Processing.Row::allEndpoints).toList();
+        if (processingBareClient == null || processingCpu == null || destinations.isEmpty()) {
+            return;
+        }
+        double target = Processing.TARGET_EVENTS_PER_SECOND;
+        List<Processing.Row> single = destinations.stream().filter(row -> Processing.SINGLE_EVENT_DESTINATIONS.contains(row.destination())).toList();
+        double requests = target * single.stream().mapToDouble(Processing.Row::itemsPerEvent).sum();
+        double requestCores = requests * processingBareClient.clientMicros() / 1e6;
+        double deliveries = target * destinations.size();
+        double drained = (double) processingEvents * destinations.size();
+        double bridgeMicros = processingCpu.bridgeSeconds() * 1e6 / drained;
+        double fakesMicros = processingCpu.fakesSeconds() * 1e6 / drained;
+        int cores = Runtime.getRuntime().availableProcessors();
+        double budgetMicros = (cores - deliveries * fakesMicros / 1e6) * 1e6 / deliveries;
+        double requestMicros = requestCores * 1e6 / deliveries;
+        md.append(String.format("%nWhat the target asks of this machine, at this run's costs: %,.0f events a second for each of the %d "
+                        + "destinations is %,.0f deliveries a second, of which %s send %,.0f requests a second, one an item (%s items an event). "
+                        + "camel-http alone, in the bare client's steady stretch, spent %.0f µs of CPU a request: %.2f cores for those requests. "
+                        + "Over the drain the bridge spent %.0f µs of CPU an event delivered and the fakes %.0f µs: %,.0f deliveries a second "
+                        + "would take **%.2f cores** of the machine's %d (the bridge %.2f, the fakes %.2f). With the fakes at their cost, the "
+                        + "bridge would have %.0f µs a delivery, %.0f of them camel-http's for the single-event requests, and %.0f for "
+                        + "everything else, where it now spends %.0f.%n",
+                target, destinations.size(), deliveries, String.join(" and ", Processing.SINGLE_EVENT_DESTINATIONS), requests,
+                String.join(" and ", single.stream().map(row -> String.format("%.2f", row.itemsPerEvent())).toList()),
+                processingBareClient.clientMicros(), requestCores, bridgeMicros, fakesMicros, deliveries,
+                deliveries * (bridgeMicros + fakesMicros) / 1e6, cores, deliveries * bridgeMicros / 1e6, deliveries * fakesMicros / 1e6,
+                budgetMicros, requestMicros, budgetMicros - requestMicros, bridgeMicros - requestMicros));
+    }
+
     /** The requests the single-event destinations sent in the drain. */
     private long singleEventRequests() {
         return processing.stream().filter(row -> row.allEndpoints()
@@ -363,6 +443,7 @@ final class Report {
                     processingBareClient.inFlight(), processingBareClient.steadyRate(), singleEventShareOfBareClient(),
                     singleEventRequests(), singleEventRequests() / processingBareClient.steadyRate()));
         }
+        targetCost(md);
         md.append("\nSettings on top of `application.properties` for this part, the latency and the sustained run:\n\n```properties\n")
                 .append(allDestinationsOverrides).append("```\n\n");
     }
@@ -443,8 +524,10 @@ final class Report {
                                     "; beside it, %.3f of the same route on the bridge's JVM options (%,.0f req/s)",
                                     track.bridge().perSecond() / track.camelOnBridgeOptions().perSecond(),
                                     track.camelOnBridgeOptions().perSecond())),
-                    "≥ 10,000 req/s and ≥ 0.5 of bare Camel", track.bridge().perSecond() >= 10_000 && camelRatio >= 0.5);
+                    String.format("≥ %,.0f req/s and ≥ %.1f of bare Camel", TRACK_TARGET_RATE, TRACK_TARGET_SHARE),
+                    track.bridge().perSecond() >= TRACK_TARGET_RATE && camelRatio >= TRACK_TARGET_SHARE);
         }
+        trackCost(md);
         if (trackOpenLoop != null) {
             Histogram answers = trackOpenLoop.answerMicros();
             target(md, String.format("`/v1/track` at %,.0f req/s offered (open loop), p99", trackOpenLoopRate),
@@ -466,7 +549,8 @@ final class Report {
                         String.format("%,.0f events/s while all four received (%,.0f items/s, %.2f items an event); %,.0f events/s steady over its own drain",
                                 row.eventsPerSecond(), row.togetherRate(), row.itemsPerEvent(), row.steadyEventsPerSecond())
                                 + bareClientShare(row.destination()),
-                        "≥ 3,000 events/s", Double.isNaN(row.eventsPerSecond()) ? null : row.eventsPerSecond() >= 3000));
+                        String.format("≥ %,.0f events/s", Processing.TARGET_EVENTS_PER_SECOND),
+                        Double.isNaN(row.eventsPerSecond()) ? null : row.eventsPerSecond() >= Processing.TARGET_EVENTS_PER_SECOND));
         for (Latency.Result result : latency) {
             double limit = result.rate() <= 500 ? 50 : 100;
             for (String destination : AllDestinations.DESTINATIONS) {
