@@ -216,12 +216,17 @@ final class Report {
                 .append(String.format("%.2f", wallTime.toMillis() / 600_000.0)).append(" |\n\n");
     }
 
+    /** The {@code /v1/track} run at 64 connections, issue 20's; null in parts that leave the intake out. */
+    private IntakeRow trackRow() {
+        return intake.stream().filter(row -> row.endpoint().equals("/v1/track") && row.connections() == 64).findFirst().orElse(null);
+    }
+
     /**
      * What the {@code /v1/track} target asks of this machine at this run's costs: the bridge's CPU a request (the intake
      * and the processor behind it) and the rest of the machine's (wrk, the kernel) at the target's rate.
      */
     private void trackCost(StringBuilder md) {
-        IntakeRow track = intake.stream().filter(row -> row.endpoint().equals("/v1/track") && row.connections() == 64).findFirst().orElse(null);
+        IntakeRow track = trackRow();
         if (track == null || track.camel() == null || trackBridgeCpu == null || trackCamelCpu == null) {
             return;
         }
@@ -370,9 +375,9 @@ final class Report {
 
     /**
      * What the processing target asks of this machine at this run's costs: the single-event destinations' requests at
-     * camel-http's own cost and the fake's, and every delivery at the drain's cost to the bridge and the fakes.
+     * camel-http's own cost, and every delivery at the drain's cost to the bridge and the fakes.
      */
-    private void targetCost(StringBuilder md) {
+    private void processingCost(StringBuilder md) {
         List<Processing.Row> destinations = processing.stream().filter(Processing.Row::allEndpoints).toList();
         if (processingBareClient == null || processingCpu == null || destinations.isEmpty()) {
             return;
@@ -443,7 +448,7 @@ final class Report {
                     processingBareClient.inFlight(), processingBareClient.steadyRate(), singleEventShareOfBareClient(),
                     singleEventRequests(), singleEventRequests() / processingBareClient.steadyRate()));
         }
-        targetCost(md);
+        processingCost(md);
         md.append("\nSettings on top of `application.properties` for this part, the latency and the sustained run:\n\n```properties\n")
                 .append(allDestinationsOverrides).append("```\n\n");
     }
@@ -514,7 +519,7 @@ final class Report {
 
     private void targets(StringBuilder md) {
         md.append("### Issue 20's targets\n\n| figure | measured | target | |\n|---|---|---|---|\n");
-        IntakeRow track = intake.stream().filter(row -> row.endpoint().equals("/v1/track") && row.connections() == 64).findFirst().orElse(null);
+        IntakeRow track = trackRow();
         if (track != null) {
             double camelRatio = track.camel() == null ? Double.NaN : track.bridge().perSecond() / track.camel().perSecond();
             target(md, "`/v1/track`, 64 connections, durable 200, embedded", String.format("%,.0f req/s; %.3f of bare Camel (%,.0f req/s), %.3f of bare Vert.x",
