@@ -519,7 +519,6 @@ class PrivacyTest {
         return bridge.metric("bridge_consent_suppressed_total", Map.of("reason", "unsubscribed"));
     }
 
-
     /** Rows of any table of the state database that mention one of these values. */
     private static List<String> storedRowsMentioning(String... values) throws Exception {
         StateStore store = bridge.main().getCamelContext().getRegistry().lookupByNameAndType("stateStore", StateStore.class);

@@ -1,10 +1,8 @@
 package org.segmentbridge.bench;
 
-import java.lang.management.ManagementFactory;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
-import com.sun.management.OperatingSystemMXBean;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
@@ -29,7 +27,7 @@ public final class BareCamelClient {
     /** The API key the fake files these requests under, apart from the bridge's. */
     static final String API_KEY = "bare-camel-client";
 
-    /** The line's start, followed by the requests of the steady stretch and the process' CPU nanoseconds over them. */
+    /** The line's start, followed by the requests of the steady stretch and the process' CPU seconds over them. */
     static final String STEADY = "steady stretch:";
 
     private BareCamelClient() {
@@ -50,16 +48,15 @@ public final class BareCamelClient {
             Endpoint endpoint = camel.getEndpoint("http://127.0.0.1:" + port + "?connectTimeout=10000&connectionRequestTimeout=30000"
                     + "&responseTimeout=30000&throwExceptionOnFailure=false&copyHeaders=false&getWithBody=true&deleteWithBody=true");
             String uri = "http://127.0.0.1:" + port + "/api/events/track";
-            OperatingSystemMXBean process = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             int steadyFrom = requests / 5;
             int steadyTo = requests * 19 / 20;
-            long cpuAtSteadyFrom = 0;
+            double cpuAtSteadyFrom = 0;
             long started = System.nanoTime();
             for (int i = 0; i < requests; i++) {
                 if (i == steadyFrom) {
-                    cpuAtSteadyFrom = process.getProcessCpuTime();
+                    cpuAtSteadyFrom = CpuTime.thisJvmSeconds();
                 } else if (i == steadyTo) {
-                    System.out.printf("%s %d %d%n", STEADY, steadyTo - steadyFrom, process.getProcessCpuTime() - cpuAtSteadyFrom);
+                    System.out.printf(java.util.Locale.ROOT, "%s %d %.6f%n", STEADY, steadyTo - steadyFrom, CpuTime.thisJvmSeconds() - cpuAtSteadyFrom);
                 }
                 inFlight.acquire();
                 byte[] body = body(i);

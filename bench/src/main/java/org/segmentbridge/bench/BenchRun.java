@@ -759,7 +759,7 @@ public final class BenchRun {
                 .substring(BareCamelClient.STEADY.length()).trim().split(" ");
         FakeVendors.Endpoint received = freeFakes.endpoint("iterable POST /api/events/track [" + BareCamelClient.API_KEY + "]");
         out.processingBareClient = new Report.BareClient(requests, inFlight, received.steadyRate(0.2, 0.95),
-                Long.parseLong(steady[1]) / 1e3 / Long.parseLong(steady[0]));
+                Double.parseDouble(steady[1]) * 1e6 / Long.parseLong(steady[0]));
         log(String.format("bare Camel client: %,d of %,d requests received, %d in flight, steady %,.0f requests/s, %.0f µs of its CPU a request",
                 received.requests(), requests, inFlight, out.processingBareClient.steadyRate(), out.processingBareClient.clientMicros()));
         freeFakes.reset();

@@ -129,8 +129,11 @@ final class CpuTime {
         return null;
     }
 
-    /** CPU seconds this JVM (the harness: the load generator and the fakes) has used, its child processes left out. */
-    static double harnessSeconds() {
+    /**
+     * CPU seconds this JVM has used, its child processes left out: the harness' (the load generator and the fakes), or
+     * a child's own (the bare Camel client's).
+     */
+    static double thisJvmSeconds() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime() / 1e9;
     }

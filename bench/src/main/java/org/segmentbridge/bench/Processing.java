@@ -174,11 +174,11 @@ final class Processing {
         }
         long started = System.nanoTime();
         double bridgeBefore = CpuTime.secondsOf(drainer.process().pid());
-        double harnessBefore = CpuTime.harnessSeconds();
+        double harnessBefore = CpuTime.thisJvmSeconds();
         boolean empty = AllDestinations.awaitEmpty(drainer, maxSeconds);
         double took = (System.nanoTime() - started) / 1e9;
         bench.out().processingCpu = new DrainCpu(CpuTime.secondsOf(drainer.process().pid()) - bridgeBefore,
-                CpuTime.harnessSeconds() - harnessBefore);
+                CpuTime.thisJvmSeconds() - harnessBefore);
         List<Row> rows = new ArrayList<>();
         Map<String, FakeVendors.Endpoint> byDestination = AllDestinations.byDestination(fakes);
         Together together = together(byDestination.values());
